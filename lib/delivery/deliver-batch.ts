@@ -1,0 +1,142 @@
+import { isLeft } from 'fp-ts/lib/Either';
+import type { DeliveryLedger } from '../activity/activity-store';
+import { describeProblems } from '../alert/problems';
+import { failedDeliveryMessage, QueuedAlertCodec } from '../queue/envelope';
+import type { QueuedAlert } from '../queue/envelope';
+import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
+import { backoffWithJitter } from '../runtime/backoff';
+import { mapWithConcurrency } from '../runtime/concurrency';
+import type { Logger } from '../runtime/logger';
+import { toIncident } from './incident';
+import type { IncidentSink } from './squadcast-sink';
+
+/** One received message, independent of the Lambda event's shape. */
+export interface QueueRecord {
+  readonly messageId: string;
+  readonly body: string;
+  readonly receiptHandle: string;
+  /** SQS `ApproximateReceiveCount`: 1 on the first attempt. */
+  readonly receiveCount: number;
+}
+
+export type RecordOutcome =
+  | { readonly kind: 'delivered' | 'duplicate' | 'dead-lettered' }
+  | { readonly kind: 'retry'; readonly reason: string; readonly delaySeconds: number };
+
+export interface RetryPolicy {
+  readonly baseSeconds: number;
+  readonly maxSeconds: number;
+  /** How long to wait when another delivery of the same alert holds the lease. */
+  readonly inFlightSeconds: number;
+}
+
+export interface DeliverDeps {
+  readonly sink: IncidentSink;
+  readonly ledger: DeliveryLedger;
+  readonly deadLetters: MessageQueue;
+  readonly retries: RetryScheduler;
+  readonly retryPolicy: RetryPolicy;
+  /** Records of one batch sent to Squadcast at once. */
+  readonly concurrency: number;
+  readonly log: Logger;
+  readonly now: () => Date;
+  readonly random?: () => number;
+}
+
+type Decoded = { readonly ok: true; readonly queued: QueuedAlert } | { readonly ok: false; readonly problems: string[] };
+
+const decodeRecord = (body: string): Decoded => {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, problems: ['(root): expected JSON'] };
+  }
+  const decoded = QueuedAlertCodec.decode(json);
+  return isLeft(decoded) ? { ok: false, problems: describeProblems(decoded.left) } : { ok: true, queued: decoded.right };
+};
+
+/**
+ * Delivers one record: decode, claim the alert id, POST, record. Expected outcomes are values;
+ * a thrown error (DynamoDB or SQS down) means "retry later", decided in `deliverBatch`.
+ */
+const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<RecordOutcome> => {
+  const retryIn = (reason: string, retryAfterMs?: number): RecordOutcome => {
+    const backoffMs = backoffWithJitter(record.receiveCount, deps.retryPolicy.baseSeconds * 1000, deps.retryPolicy.maxSeconds * 1000, deps.random);
+    return { kind: 'retry', reason, delaySeconds: Math.max(retryAfterMs ?? 0, backoffMs) / 1000 };
+  };
+  const decoded = decodeRecord(record.body);
+  if (!decoded.ok) {
+    const at = deps.now().toISOString();
+    const body = JSON.stringify({ failure: { stage: 'deliver', reason: 'undecodable message', problems: decoded.problems, at }, raw: record.body });
+    const sent = await deps.deadLetters.sendAll([{ key: record.messageId, body }]);
+    if (sent.failedKeys.length > 0) return retryIn('dead-letter queue unavailable');
+    deps.log.error('undecodable message dead-lettered', { messageId: record.messageId, problems: decoded.problems });
+    return { kind: 'dead-lettered' };
+  }
+
+  const { queued } = decoded;
+  const alertId = queued.alert.id;
+  const claim = await deps.ledger.claim(alertId, deps.now());
+  if (claim.kind === 'already-delivered') {
+    deps.log.info('alert already delivered; not sent again', { alertId });
+    return { kind: 'duplicate' };
+  }
+  if (claim.kind === 'in-flight') return { kind: 'retry', reason: 'another delivery holds the alert', delaySeconds: deps.retryPolicy.inFlightSeconds };
+
+  const started = Date.now();
+  const outcome = await deps.sink.send(toIncident(queued.alert));
+  const latencyMs = Date.now() - started;
+  switch (outcome.kind) {
+    case 'delivered':
+      await deps.ledger.complete(claim.lease, deps.now()).catch((error: unknown) =>
+        // The incident exists: retrying would page twice. The status undercounts by one.
+        deps.log.error('incident delivered but not recorded', { alertId, error: (error as Error)?.name }),
+      );
+      deps.log.info('incident delivered', { alertId, status: outcome.status, latencyMs, receiveCount: record.receiveCount });
+      return { kind: 'delivered' };
+    case 'transient':
+      await deps.ledger.release(claim.lease).catch(() => undefined);
+      deps.log.warn('delivery failed; will retry', { alertId, reason: outcome.reason, latencyMs, receiveCount: record.receiveCount });
+      return retryIn(outcome.reason, outcome.retryAfterMs);
+    case 'permanent': {
+      const sent = await deps.deadLetters.sendAll([failedDeliveryMessage(queued, outcome.reason, deps.now())]);
+      await deps.ledger.release(claim.lease).catch(() => undefined);
+      if (sent.failedKeys.length > 0) return retryIn('dead-letter queue unavailable');
+      deps.log.error('delivery refused; alert dead-lettered', { alertId, reason: outcome.reason });
+      return { kind: 'dead-lettered' };
+    }
+  }
+};
+
+export interface BatchResult {
+  /** Message ids to report in `batchItemFailures`: they stay on the queue and come back later. */
+  readonly failedMessageIds: string[];
+  readonly outcomes: RecordOutcome[];
+}
+
+/**
+ * Delivers a batch, records in parallel (bounded). Failed records are reported, never swallowed,
+ * and their next attempt is pushed out by exponential backoff (or Squadcast's Retry-After) by
+ * changing their visibility, instead of coming back at the queue's fixed visibility timeout.
+ */
+export const deliverBatch = async (records: readonly QueueRecord[], deps: DeliverDeps): Promise<BatchResult> => {
+  const outcomes = await mapWithConcurrency(records, deps.concurrency, (record) =>
+    deliverRecord(record, deps).catch((error: unknown): RecordOutcome => {
+      deps.log.error('delivery step failed; will retry', { messageId: record.messageId, error: (error as Error)?.name ?? 'unknown' });
+      return { kind: 'retry', reason: 'dependency error', delaySeconds: deps.retryPolicy.baseSeconds };
+    }),
+  );
+  const failures = records.flatMap((record, i) => {
+    const outcome = outcomes[i];
+    return outcome?.kind === 'retry' ? [{ record, outcome }] : [];
+  });
+  await Promise.all(
+    failures.map(({ record, outcome }) =>
+      deps.retries.retryAfter(record.receiptHandle, outcome.delaySeconds).catch(() => {
+        // The queue's own visibility timeout still brings the record back.
+      }),
+    ),
+  );
+  return { failedMessageIds: failures.map(({ record }) => record.messageId), outcomes };
+};

@@ -1,0 +1,32 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { IngestResult } from './ingest-webhook';
+
+const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+  body: JSON.stringify(body),
+});
+
+/**
+ * Maps an ingest outcome to the REST API answer. Both refusals share one body, so a caller
+ * cannot tell a wrong address from a wrong token. An outage is 503, never 4xx: Threat Stack
+ * must send the batch again, not drop it as bad input.
+ */
+export const toHttpResponse = (result: IngestResult): APIGatewayProxyResult => {
+  switch (result.kind) {
+    case 'forbidden':
+      return json(403, { error: 'forbidden' });
+    case 'payload-too-large':
+      return json(413, { error: `body is larger than ${result.limitBytes} bytes`, limitBytes: result.limitBytes });
+    case 'bad-request':
+      return json(400, { error: result.error, problems: result.problems });
+    case 'unavailable':
+      return json(503, { error: 'could not queue every alert; send the batch again', queued: result.queued, failed: result.failed }, { 'retry-after': '5' });
+    case 'accepted':
+      return json(202, { accepted: result.accepted, rejected: result.rejected, duplicates: result.duplicates });
+  }
+};
+
+/** An unexpected failure (the token could not be read, a bug): Threat Stack must retry, so 503. */
+export const serviceUnavailable = (): APIGatewayProxyResult =>
+  json(503, { error: 'temporarily unavailable; send the batch again' }, { 'retry-after': '5' });

@@ -1,0 +1,114 @@
+import { decodeWebhookBody } from '../alert/decode-webhook';
+import type { Alert } from '../alert/codec';
+import type { Secret } from '../config/secret';
+import { MAX_MESSAGE_BYTES, messageBytes } from '../queue/chunk';
+import { queuedAlertMessage, rejectedAlertMessage } from '../queue/envelope';
+import type { MessageQueue } from '../queue/message-queue';
+import type { Logger } from '../runtime/logger';
+import type { SourceAllowlist } from './source-allowlist';
+import { tokenMatches } from './webhook-token';
+
+/** What the webhook receives, independent of API Gateway's event shape. */
+export interface WebhookRequest {
+  /** The TCP peer as API Gateway saw it (never a header). */
+  readonly sourceIp: string | undefined;
+  readonly token: string | undefined;
+  readonly body: Buffer;
+}
+
+export type IngestResult =
+  | { readonly kind: 'forbidden' }
+  | { readonly kind: 'payload-too-large'; readonly limitBytes: number }
+  | { readonly kind: 'bad-request'; readonly error: string; readonly problems: readonly string[] }
+  | { readonly kind: 'unavailable'; readonly queued: number; readonly failed: number }
+  | { readonly kind: 'accepted'; readonly accepted: number; readonly rejected: number; readonly duplicates: number };
+
+export interface IngestDeps {
+  readonly allowlist: SourceAllowlist;
+  readonly token: Secret;
+  readonly alerts: MessageQueue;
+  readonly deadLetters: MessageQueue;
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Alert ids are the correlation key in logs; a line names at most this many. */
+const MAX_LOGGED_IDS = 100;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type Parsed = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+
+/** Neither the body nor the parser's message (which quotes the input) goes into the error. */
+const parseJson = (body: Buffer): Parsed => {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return { ok: false, error: 'body is not valid UTF-8' };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, error: 'body is not valid JSON' };
+  }
+};
+
+/** Keeps the first alert of each id: a batch that names an alert twice pages once. */
+const distinctById = (alerts: readonly Alert[]): Alert[] => [...new Map(alerts.map((a) => [a.id, a] as const).reverse()).values()].reverse();
+
+/**
+ * Authenticates, decodes and queues one webhook call. Every valid alert is queued on its own;
+ * every invalid alert of a batch goes to the dead-letter queue with its problems. If anything
+ * could not be stored, the answer is `unavailable` so that Threat Stack sends the batch again
+ * (alerts already queued are absorbed downstream by the idempotent delivery).
+ */
+export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): Promise<IngestResult> => {
+  if (!deps.allowlist.allows(request.sourceIp)) {
+    deps.log.warn('webhook refused', { check: 'source-ip', sourceIp: request.sourceIp ?? null });
+    return { kind: 'forbidden' };
+  }
+  if (!tokenMatches(request.token, deps.token)) {
+    deps.log.warn('webhook refused', { check: 'token', sourceIp: request.sourceIp });
+    return { kind: 'forbidden' };
+  }
+  if (request.body.length > MAX_BODY_BYTES) return { kind: 'payload-too-large', limitBytes: MAX_BODY_BYTES };
+
+  const parsed = parseJson(request.body);
+  if (!parsed.ok) return { kind: 'bad-request', error: parsed.error, problems: [] };
+  const decoded = decodeWebhookBody(parsed.value);
+  if (!decoded.ok) return { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: decoded.problems };
+
+  const now = deps.now();
+  const unique = distinctById(decoded.alerts);
+  const entries = unique.map((alert) => ({ alert, message: queuedAlertMessage(alert, now) }));
+  const fits = (entry: (typeof entries)[number]): boolean => messageBytes(entry.message) <= MAX_MESSAGE_BYTES;
+  const queueable = entries.filter(fits).map((entry) => entry.message);
+  const rejected = [
+    ...decoded.rejected,
+    ...entries
+      .filter((entry) => !fits(entry))
+      .map((entry) => ({ index: decoded.alerts.indexOf(entry.alert), problems: [`alert: larger than ${MAX_MESSAGE_BYTES} bytes`], raw: entry.alert })),
+  ];
+
+  const [queued, deadLettered] = await Promise.all([
+    deps.alerts.sendAll(queueable),
+    deps.deadLetters.sendAll(rejected.map((entry) => rejectedAlertMessage(entry, now))),
+  ]);
+  const failed = queued.failedKeys.length + deadLettered.failedKeys.length;
+  const fields = {
+    received: decoded.alerts.length + decoded.rejected.length,
+    enqueued: queueable.length - queued.failedKeys.length,
+    rejected: rejected.length,
+    duplicates: decoded.alerts.length - unique.length,
+    failed,
+  };
+  if (failed > 0) {
+    deps.log.error('could not queue every alert', { ...fields, failedAlertIds: queued.failedKeys.slice(0, MAX_LOGGED_IDS) });
+    return { kind: 'unavailable', queued: fields.enqueued, failed };
+  }
+  if (rejected.length > 0) deps.log.warn('invalid alerts sent to the dead-letter queue', { ...fields, problems: rejected.flatMap((r) => r.problems).slice(0, 50) });
+  deps.log.info('webhook accepted', { ...fields, alertIds: unique.slice(0, MAX_LOGGED_IDS).map((alert) => alert.id) });
+  return { kind: 'accepted', accepted: fields.enqueued, rejected: rejected.length, duplicates: fields.duplicates };
+};

@@ -1,0 +1,57 @@
+import { BlockList, isIP } from 'node:net';
+
+export interface SourceAllowlist {
+  readonly entries: readonly string[];
+  allows(address: string | undefined): boolean;
+}
+
+/** Threat Stack's webhook source addresses (../shared/reference/threatstack-webhook.md). */
+export const THREAT_STACK_SOURCE_IPS: readonly string[] = ['52.20.173.142', '54.173.79.87', '54.174.225.119'];
+
+const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
+/** `::ffff:a.b.c.d` is the IPv4 address a.b.c.d arriving on a dual-stack socket. */
+export const normalizeAddress = (address: string): string => {
+  const trimmed = address.trim();
+  return IPV4_MAPPED.exec(trimmed)?.[1] ?? trimmed;
+};
+
+type Parsed = { readonly ok: true; readonly allowlist: SourceAllowlist } | { readonly ok: false; readonly problem: string };
+
+/**
+ * Parses a list of IPv4/IPv6 addresses or CIDR blocks. Positions (never values) are reported,
+ * so the message can name the configuration key without leaking it.
+ */
+export const parseAllowlist = (entries: readonly string[]): Parsed => {
+  const list = new BlockList();
+  for (const [index, raw] of entries.entries()) {
+    const entry = raw.trim();
+    const [address = '', prefixText, ...rest] = entry.split('/');
+    const ip = normalizeAddress(address);
+    const family = isIP(ip);
+    if (family === 0 || rest.length > 0) return { ok: false, problem: `entry ${index + 1} is not an IP address or CIDR block` };
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (prefixText === undefined) {
+      list.addAddress(ip, type);
+      continue;
+    }
+    const prefix = Number(prefixText);
+    if (!/^\d{1,3}$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) {
+      return { ok: false, problem: `entry ${index + 1} has an invalid CIDR prefix length` };
+    }
+    list.addSubnet(ip, prefix, type);
+  }
+  if (entries.length === 0) return { ok: false, problem: 'the list is empty' };
+  return {
+    ok: true,
+    allowlist: {
+      entries: entries.map((entry) => entry.trim()),
+      allows: (address) => {
+        if (address === undefined) return false;
+        const ip = normalizeAddress(address);
+        const family = isIP(ip);
+        return family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+      },
+    },
+  };
+};

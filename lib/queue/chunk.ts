@@ -1,0 +1,29 @@
+import type { OutboundMessage } from './message-queue';
+
+/** SendMessageBatch limits: 10 entries, and the sum of the bodies at most 256 KiB.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html */
+export const MAX_BATCH_ENTRIES = 10;
+export const MAX_BATCH_BYTES = 256 * 1024;
+/** The largest body this relay puts on a queue; larger alerts are rejected at ingest. */
+export const MAX_MESSAGE_BYTES = MAX_BATCH_BYTES;
+
+export const messageBytes = (message: OutboundMessage): number => Buffer.byteLength(message.body, 'utf8');
+
+/** Groups messages, in order, into as few SendMessageBatch calls as the limits allow. */
+export const chunkMessages = (messages: readonly OutboundMessage[]): OutboundMessage[][] => {
+  const chunks: OutboundMessage[][] = [];
+  let current: OutboundMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = messageBytes(message);
+    if (current.length === MAX_BATCH_ENTRIES || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+};

@@ -1,0 +1,31 @@
+/** A message for a queue. `key` identifies it in the report (the alert id, or a position). */
+export interface OutboundMessage {
+  readonly key: string;
+  readonly body: string;
+}
+
+export interface SendReport {
+  /** Keys of the messages that could not be queued, after retries. */
+  readonly failedKeys: readonly string[];
+}
+
+/** The port ingest and deliver use to put messages on a queue (alerts, or dead letters). */
+export interface MessageQueue {
+  sendAll(messages: readonly OutboundMessage[]): Promise<SendReport>;
+}
+
+/** Delays the next delivery attempt of a received message (SQS: its visibility timeout). */
+export interface RetryScheduler {
+  retryAfter(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+export interface QueueDepths {
+  /** Waiting, in flight or delayed in the alerts queue. */
+  readonly pending: number;
+  /** Waiting in the dead-letter queue. */
+  readonly deadLetter: number;
+}
+
+export interface QueueDepthReader {
+  depths(): Promise<QueueDepths>;
+}

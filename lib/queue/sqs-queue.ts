@@ -1,0 +1,99 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
+import { backoffWithJitter, sleep } from '../runtime/backoff';
+import { chunkMessages } from './chunk';
+import type { MessageQueue, OutboundMessage, QueueDepthReader, RetryScheduler } from './message-queue';
+
+export interface SqsQueueOptions {
+  /** Attempts per chunk, counting the first (entries in `Failed` and thrown calls are retried). */
+  readonly attempts?: number;
+  readonly baseDelayMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Sends with SendMessageBatch, 10 entries (and at most 256 KiB) a call, all chunks in parallel.
+ * A batch call can succeed partly: the entries in `Failed` are retried with backoff, except
+ * sender faults, which a retry cannot fix.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+ */
+export const createSqsQueue = (client: SQSClient, queueUrl: string, options: SqsQueueOptions = {}): MessageQueue => {
+  const attempts = options.attempts ?? 4;
+  const baseDelayMs = options.baseDelayMs ?? 100;
+  const wait = options.sleep ?? sleep;
+
+  const sendChunk = async (chunk: readonly OutboundMessage[]): Promise<string[]> => {
+    let pending = chunk;
+    const permanent: string[] = [];
+    for (let attempt = 1; attempt <= attempts && pending.length > 0; attempt++) {
+      if (attempt > 1) await wait(backoffWithJitter(attempt - 1, baseDelayMs, 2_000));
+      try {
+        const result = await client.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: pending.map((message, index) => ({ Id: String(index), MessageBody: message.body })),
+          }),
+        );
+        const retry: OutboundMessage[] = [];
+        for (const failure of result.Failed ?? []) {
+          const message = pending[Number(failure.Id)];
+          if (message === undefined) continue;
+          if (failure.SenderFault) permanent.push(message.key);
+          else retry.push(message);
+        }
+        pending = retry;
+      } catch {
+        // The SDK has already retried throttling and network errors; try the whole chunk again.
+      }
+    }
+    return [...permanent, ...pending.map((message) => message.key)];
+  };
+
+  return {
+    sendAll: async (messages) => {
+      if (messages.length === 0) return { failedKeys: [] };
+      const failed = await Promise.all(chunkMessages(messages).map(sendChunk));
+      return { failedKeys: failed.flat() };
+    },
+  };
+};
+
+/** The longest visibility timeout SQS accepts: 12 hours. */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+export const createSqsRetryScheduler = (client: SQSClient, queueUrl: string): RetryScheduler => ({
+  retryAfter: async (receiptHandle, seconds) => {
+    await client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds))),
+      }),
+    );
+  },
+});
+
+const readCount = (attributes: Record<string, string> | undefined, ...names: string[]): number =>
+  names.reduce((sum, name) => sum + (Number(attributes?.[name] ?? 0) || 0), 0);
+
+export const createSqsDepthReader = (client: SQSClient, alertsQueueUrl: string, deadLetterQueueUrl: string): QueueDepthReader => ({
+  depths: async () => {
+    const [alerts, deadLetter] = await Promise.all([
+      client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: alertsQueueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      ),
+      client.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })),
+    ]);
+    return {
+      pending: readCount(alerts.Attributes, 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'),
+      deadLetter: readCount(deadLetter.Attributes, 'ApproximateNumberOfMessages'),
+    };
+  },
+});

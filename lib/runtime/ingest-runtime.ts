@@ -1,0 +1,26 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { readIngestConfig } from '../config/env';
+import { resolveSecret, ssmParameterReader } from '../config/resolve-secret';
+import type { IngestDeps } from '../ingest/ingest-webhook';
+import { WEBHOOK_TOKEN_PATTERN } from '../ingest/webhook-token';
+import { createSqsQueue } from '../queue/sqs-queue';
+import { awsClientConfig } from './aws-client-config';
+import { lazy } from './lazy';
+import { createJsonLogger } from './logger';
+
+/** Config is read now (a bad value fails the cold start); the token is fetched on first use. */
+export const createIngestRuntime = (env: NodeJS.ProcessEnv): (() => Promise<IngestDeps>) => {
+  const config = readIngestConfig(env);
+  const sqs = new SQSClient(awsClientConfig);
+  return lazy(async () => ({
+    allowlist: config.allowlist,
+    token: await resolveSecret('WEBHOOK_TOKEN', config.token, () => ssmParameterReader(new SSMClient(awsClientConfig)), (value) =>
+      WEBHOOK_TOKEN_PATTERN.test(value) ? undefined : 'must be 16 to 256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)',
+    ),
+    alerts: createSqsQueue(sqs, config.alertsQueueUrl),
+    deadLetters: createSqsQueue(sqs, config.deadLetterQueueUrl),
+    log: createJsonLogger('ingest'),
+    now: () => new Date(),
+  }));
+};

@@ -1,0 +1,63 @@
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DELIVERED_AT_INDEX } from '../lib/activity/dynamodb-activity-store';
+
+export interface QueueSettings {
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxReceiveCount: number;
+}
+
+export interface Provisioned {
+  readonly alertsQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly activityTableName: string;
+}
+
+/**
+ * Creates, if missing, what serverless.yml creates in AWS: the alerts queue with a redrive
+ * policy to its dead-letter queue, and the activity table with its `delivered-at` index.
+ * Works against the embedded emulators, LocalStack, moto or a sandbox account alike.
+ */
+export const provision = async (sqs: SQSClient, dynamodb: DynamoDBClient, prefix: string, settings: QueueSettings): Promise<Provisioned> => {
+  const deadLetter = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-dead-letter`, Attributes: { MessageRetentionPeriod: '1209600' } }));
+  const deadLetterQueueUrl = deadLetter.QueueUrl ?? '';
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
+  const alerts = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${prefix}-alerts`,
+      Attributes: {
+        VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+        MessageRetentionPeriod: '1209600',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: settings.maxReceiveCount }),
+      },
+    }),
+  );
+  const activityTableName = `${prefix}-activity`;
+  try {
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: activityTableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'activity', AttributeType: 'S' },
+          { AttributeName: 'deliveredAt', AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: DELIVERED_AT_INDEX,
+            KeySchema: [
+              { AttributeName: 'activity', KeyType: 'HASH' },
+              { AttributeName: 'deliveredAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  return { alertsQueueUrl: alerts.QueueUrl ?? '', deadLetterQueueUrl, activityTableName };
+};

@@ -1,0 +1,126 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { THREAT_STACK_SOURCE_IPS } from '../lib/ingest/source-allowlist';
+import type { Emulators } from './emulators';
+import { startEmulators } from './emulators';
+import { startHttpServer } from './http-server';
+import { createLocalInbox } from './local-inbox';
+import { startPoller } from './poller';
+import { provision } from './provision';
+
+/** Local defaults; every one can be overridden from the environment (README, "Run it locally"). */
+export const LOCAL_DEFAULTS = {
+  PORT: '3000',
+  WEBHOOK_TOKEN: 'local-dev-token-change-me',
+  AWS_REGION: 'us-east-1',
+  LOCAL_VISIBILITY_TIMEOUT_SECONDS: '180',
+  LOCAL_MAX_RECEIVE_COUNT: '15',
+  LOCAL_RESOURCE_PREFIX: 'threatstack-squadcast-relay-local',
+} as const;
+
+export interface LocalStack {
+  readonly port: number;
+  readonly webhookUrl: string;
+  readonly statusUrl: string;
+  readonly squadcastTarget: 'local inbox' | 'SQUADCAST_WEBHOOK_URL';
+  readonly allowedSourceIps: string;
+  readonly sqsEndpoint: string;
+  readonly dynamodbEndpoint: string;
+  readonly embeddedEmulators: boolean;
+  stop(): Promise<void>;
+}
+
+const setDefault = (env: NodeJS.ProcessEnv, key: string, value: string): string => {
+  if (env[key] === undefined || env[key] === '') env[key] = value;
+  return env[key] ?? value;
+};
+
+/**
+ * The whole relay on 127.0.0.1, no AWS account: emulators (unless AWS_ENDPOINT_URL_SQS /
+ * AWS_ENDPOINT_URL_DYNAMODB point elsewhere), queues and table, the real `ingest`, `deliver`
+ * and `status` handlers, an SQS poller in place of Lambda's event source mapping, and a local
+ * Squadcast inbox when SQUADCAST_WEBHOOK_URL is not set. Handlers read `process.env` at load,
+ * as in Lambda, so the environment is completed before they are loaded.
+ */
+export const startLocalStack = async (env: NodeJS.ProcessEnv = process.env, print: (line: string) => void = console.log): Promise<LocalStack> => {
+  // Lambda runs Node 22; the SDK's notice about Node 20 on a developer machine is noise here.
+  setDefault(env, 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+  const needsEmulators = !env.AWS_ENDPOINT_URL_SQS || !env.AWS_ENDPOINT_URL_DYNAMODB;
+  const emulators: Emulators | undefined = needsEmulators ? await startEmulators() : undefined;
+  if (emulators) {
+    setDefault(env, 'AWS_ENDPOINT_URL_SQS', emulators.sqsEndpoint);
+    setDefault(env, 'AWS_ENDPOINT_URL_DYNAMODB', emulators.dynamodbEndpoint);
+    // The emulators accept any credentials; a real profile is left alone.
+    setDefault(env, 'AWS_ACCESS_KEY_ID', 'local');
+    setDefault(env, 'AWS_SECRET_ACCESS_KEY', 'local');
+  }
+  setDefault(env, 'AWS_REGION', LOCAL_DEFAULTS.AWS_REGION);
+  setDefault(env, 'WEBHOOK_TOKEN', LOCAL_DEFAULTS.WEBHOOK_TOKEN);
+  const allowedSourceIps = setDefault(env, 'ALLOWED_SOURCE_IPS', [...THREAT_STACK_SOURCE_IPS, '127.0.0.1', '::1'].join(','));
+
+  const sqs = new SQSClient({});
+  const dynamodb = new DynamoDBClient({});
+  const resources = await provision(sqs, dynamodb, setDefault(env, 'LOCAL_RESOURCE_PREFIX', LOCAL_DEFAULTS.LOCAL_RESOURCE_PREFIX), {
+    visibilityTimeoutSeconds: Number(setDefault(env, 'LOCAL_VISIBILITY_TIMEOUT_SECONDS', LOCAL_DEFAULTS.LOCAL_VISIBILITY_TIMEOUT_SECONDS)),
+    maxReceiveCount: Number(setDefault(env, 'LOCAL_MAX_RECEIVE_COUNT', LOCAL_DEFAULTS.LOCAL_MAX_RECEIVE_COUNT)),
+  });
+  env.ALERTS_QUEUE_URL = resources.alertsQueueUrl;
+  env.DEAD_LETTER_QUEUE_URL = resources.deadLetterQueueUrl;
+  env.ACTIVITY_TABLE_NAME = resources.activityTableName;
+
+  const inbox = env.SQUADCAST_WEBHOOK_URL ? undefined : createLocalInbox(print);
+  const requestedPort = Number(setDefault(env, 'PORT', LOCAL_DEFAULTS.PORT));
+  const onError = (error: unknown): void => print(`[local] ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`);
+  // The inbox lives on the relay's own port, which is known only once the server listens: handlers load after.
+  const handlers: {
+    ingest?: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+    status?: () => Promise<unknown>;
+  } = {};
+  const http = await startHttpServer(
+    {
+      ingest: (event) => (handlers.ingest as NonNullable<typeof handlers.ingest>)(event),
+      status: () => (handlers.status as NonNullable<typeof handlers.status>)(),
+      ...(inbox ? { inbox } : {}),
+    },
+    requestedPort,
+    onError,
+  );
+  if (inbox) env.SQUADCAST_WEBHOOK_URL = `http://127.0.0.1:${http.port}/local/squadcast/local-key`;
+
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  handlers.ingest = (require('../handlers/ingest') as typeof import('../handlers/ingest')).handler;
+  handlers.status = (require('../handlers/status') as typeof import('../handlers/status')).handler;
+  const deliver = (require('../handlers/deliver') as typeof import('../handlers/deliver')).handler as (event: SQSEvent) => Promise<SQSBatchResponse>;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: resources.alertsQueueUrl, AttributeNames: ['QueueArn'] }));
+  const poller = startPoller(sqs, deliver, {
+    queueUrl: resources.alertsQueueUrl,
+    queueArn: Attributes?.QueueArn ?? 'arn:aws:sqs:us-east-1:000000000000:alerts',
+    batchSize: 10,
+    concurrency: 2,
+    waitTimeSeconds: 1,
+    onError,
+  });
+
+  const base = `http://127.0.0.1:${http.port}`;
+  return {
+    port: http.port,
+    webhookUrl: `${base}/threatstack/${env.WEBHOOK_TOKEN}`,
+    statusUrl: `${base}/status`,
+    squadcastTarget: inbox ? 'local inbox' : 'SQUADCAST_WEBHOOK_URL',
+    allowedSourceIps,
+    sqsEndpoint: env.AWS_ENDPOINT_URL_SQS ?? '',
+    dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? '',
+    embeddedEmulators: emulators !== undefined,
+    stop: async () => {
+      await poller.stop();
+      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      http.server.closeAllConnections();
+      sqs.destroy();
+      dynamodb.destroy();
+      await emulators?.stop();
+    },
+  };
+};
