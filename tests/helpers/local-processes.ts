@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  /** Everything the process printed so far, stdout and stderr. */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const spawnTsx = (script: string, env: NodeJS.ProcessEnv): RunningProcess => {
+  const child = spawn(TSX, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+};
+
+const waitFor = async (what: string, check: () => string | undefined | Promise<string | undefined>, process: RunningProcess, timeoutMs = 30_000): Promise<string> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const found = await check();
+    if (found !== undefined) return found;
+    if (process.child.exitCode !== null) throw new Error(`${what}: process exited early:\n${process.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what}: timed out:\n${process.output()}`);
+};
+
+export interface EmulatorProcess extends RunningProcess {
+  readonly sqsEndpoint: string;
+  readonly dynamodbEndpoint: string;
+}
+
+/** The SQS and DynamoDB emulators in their own process (fauxqs is ESM-only; jest runs CommonJS). */
+export const startEmulatorProcess = async (): Promise<EmulatorProcess> => {
+  const process = spawnTsx('local/emulators.ts', {});
+  const line = await waitFor('emulators', () => process.output().split('\n').find((l) => l.startsWith('{"sqsEndpoint"')), process);
+  const endpoints = JSON.parse(line) as { sqsEndpoint: string; dynamodbEndpoint: string };
+  return { ...process, ...endpoints };
+};
+
+export interface RelayProcess extends RunningProcess {
+  readonly baseUrl: string;
+}
+
+/** `npm start`'s entry point, configured by `env`; resolves once the webhook URL is printed. */
+export const startRelayProcess = async (env: NodeJS.ProcessEnv): Promise<RelayProcess> => {
+  const process = spawnTsx('local/main.ts', { PORT: '0', ...env });
+  const baseUrl = await waitFor('relay', () => /webhook \(POST\)\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(process.output())?.[1], process);
+  return { ...process, baseUrl };
+};
+
+export interface ReceivedRequest {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export type Responder = (request: ReceivedRequest) => { status: number; headers?: Record<string, string>; delayMs?: number } | 'reset';
+
+export interface FakeSquadcast {
+  /** The webhook URL, API key included, as an operator would configure it. */
+  readonly url: string;
+  readonly key: string;
+  readonly requests: ReceivedRequest[];
+  respondWith(responder: Responder): void;
+  stop(): Promise<void>;
+}
+
+/** A stand-in for Squadcast's Incident Webhook on 127.0.0.1, scripted per request. */
+export const startFakeSquadcast = async (key = 'SQUADCAST-TEST-KEY-5f0c1d2e3a4b'): Promise<FakeSquadcast> => {
+  const requests: ReceivedRequest[] = [];
+  let responder: Responder = () => ({ status: 202 });
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const received = { path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
+      requests.push(received);
+      const answer = responder(received);
+      if (answer === 'reset') {
+        request.socket.destroy();
+        return;
+      }
+      setTimeout(() => {
+        response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+        response.end('{}');
+      }, answer.delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/v2/incidents/api/${key}`,
+    key,
+    requests,
+    respondWith: (next) => (responder = next),
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+};
+
+/** Polls `check` until it returns true. */
+export const eventually = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+};

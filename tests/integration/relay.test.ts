@@ -1,0 +1,192 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
+import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+
+/**
+ * The relay end to end, as `npm start` runs it: real handlers in their own process, the SQS and
+ * DynamoDB emulators spoken to over their real protocols, and a fake Squadcast on 127.0.0.1.
+ */
+const TOKEN = 'integration-token-0123456789';
+const PREFIX = 'relay-it';
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+let emulators: EmulatorProcess;
+let squadcast: FakeSquadcast;
+let relay: RelayProcess;
+let sqs: SQSClient;
+let dynamodb: DynamoDBClient;
+
+type Incident = { message: string; description: string; tags: Record<string, unknown>; priority: string; status: string; event_id: string };
+const incidents = (): Incident[] => squadcast.requests.map((request) => JSON.parse(request.body) as Incident);
+const incidentsFor = (id: string): Incident[] => incidents().filter((incident) => incident.event_id === id);
+
+const alert = (id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id,
+  title: `Host:  suspicious login ${id}`,
+  created_at: 1_700_000_000_123,
+  severity: 1,
+  organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b',
+  server_or_region: 'web-1',
+  source: 'Host',
+  ...overrides,
+});
+
+const post = async (body: unknown, token = TOKEN): Promise<{ status: number; json: Record<string, unknown> }> => {
+  const response = await fetch(`${relay.baseUrl}/threatstack/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+};
+
+type Status = { active: boolean; lastIncidentAt: string | null; incidentsLast30Days: number; queue: { pending: number; deadLetter: number } };
+const status = async (): Promise<Status> => (await (await fetch(`${relay.baseUrl}/status`)).json()) as Status;
+
+const drained = async (): Promise<boolean> => (await status()).queue.pending === 0;
+
+const deadLetters = async (): Promise<Array<Record<string, unknown>>> => {
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${PREFIX}-dead-letter` }));
+  const seen: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < 5; i++) {
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }));
+    if (!Messages?.length) break;
+    seen.push(...Messages.map((message) => JSON.parse(message.Body ?? '{}') as Record<string, unknown>));
+  }
+  return seen;
+};
+
+beforeAll(async () => {
+  [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
+  relay = await startRelayProcess({
+    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    WEBHOOK_TOKEN: TOKEN,
+    SQUADCAST_WEBHOOK_URL: squadcast.url,
+    LOCAL_RESOURCE_PREFIX: PREFIX,
+    LOCAL_VISIBILITY_TIMEOUT_SECONDS: '5',
+    LOCAL_MAX_RECEIVE_COUNT: '5',
+    DELIVERY_RETRY_BASE_SECONDS: '1',
+    DELIVERY_RETRY_MAX_SECONDS: '1',
+    SQUADCAST_TIMEOUT_MS: '2000',
+  });
+  const clientConfig = { region: 'us-east-1', credentials };
+  sqs = new SQSClient({ ...clientConfig, endpoint: emulators.sqsEndpoint });
+  dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: emulators.dynamodbEndpoint });
+}, 60_000);
+
+afterAll(async () => {
+  sqs?.destroy();
+  dynamodb?.destroy();
+  await relay?.stop();
+  await Promise.all([emulators?.stop(), squadcast?.stop()]);
+});
+
+test('the source is inactive before any incident', async () => {
+  expect(await status()).toMatchObject({ active: false, lastIncidentAt: null, incidentsLast30Days: 0, queue: { pending: 0, deadLetter: 0 } });
+});
+
+test('a batch in: one incident per alert out, mapped as documented, and the status turns active', async () => {
+  const batch = {
+    alerts: [
+      alert('batch-a', { severity: 1, source: 'CloudTrail', server_or_region: 'us-east-1', organization_name: 'Example Corp' }),
+      alert('batch-b', { severity: '2', created_at: '1700000004567' }),
+      alert('batch-c', { severity: 3, extra_field: 'kept' }),
+    ],
+  };
+  const answer = await post(batch);
+  expect(answer).toEqual({ status: 202, json: { accepted: 3, rejected: 0, duplicates: 0 } });
+
+  await eventually('three incidents', () => incidents().length >= 3);
+  expect(squadcast.requests.every((request) => request.headers['content-type'] === 'application/json')).toBe(true);
+  const [a] = incidentsFor('batch-a');
+  expect(a).toMatchObject({
+    message: 'Host:  suspicious login batch-a',
+    priority: 'P1',
+    status: 'trigger',
+    event_id: 'batch-a',
+    tags: { severity: { value: 'high', color: '#d32f2f' }, source: 'CloudTrail', server_or_region: 'us-east-1', organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b', organization_name: 'Example Corp' },
+  });
+  expect(a?.description).toContain('2023\\-11\\-14T22:13:20.123Z');
+  expect(incidentsFor('batch-b')[0]).toMatchObject({ priority: 'P2', tags: { severity: { value: 'medium' } } });
+  expect(incidentsFor('batch-c')[0]).toMatchObject({ priority: 'P3', tags: { severity: { value: 'low' } } });
+  expect(incidentsFor('batch-c')[0]?.description).toContain('extra\\_field');
+
+  await eventually('queue drained', drained);
+  const after = await status();
+  expect(after.active).toBe(true);
+  expect(after.incidentsLast30Days).toBe(3);
+  expect(Date.now() - Date.parse(after.lastIncidentAt ?? '')).toBeLessThan(60_000);
+
+  // Recorded in DynamoDB, keyed on the alert id, with a 30-day TTL.
+  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: `${PREFIX}-activity`, Key: { pk: { S: 'alert#batch-a' } } }));
+  expect(Item?.state?.S).toBe('delivered');
+  const ttlDays = (Number(Item?.expiresAt?.N) * 1000 - Date.parse(Item?.deliveredAt?.S ?? '')) / 86_400_000;
+  expect(ttlDays).toBeCloseTo(30, 2);
+});
+
+test('the same batch again opens no second incident', async () => {
+  const batch = { alerts: [alert('again-a'), alert('again-b')] };
+  expect((await post(batch)).status).toBe(202);
+  await eventually('first delivery', () => incidentsFor('again-a').length === 1 && incidentsFor('again-b').length === 1);
+  await eventually('queue drained', drained);
+
+  expect((await post(batch)).status).toBe(202);
+  await eventually('queue drained again', drained);
+  expect(incidentsFor('again-a')).toHaveLength(1);
+  expect(incidentsFor('again-b')).toHaveLength(1);
+  // The second batch really reached deliver: deliver logged it as a duplicate.
+  await eventually('duplicate logged', () => relay.output().includes('"alertId":"again-a"') && /already delivered[^\n]*"again-a"/.test(relay.output()));
+});
+
+test('Squadcast answering 500 then 200: delivered exactly once', async () => {
+  let calls = 0;
+  squadcast.respondWith((request) => (request.body.includes('"event_id":"flaky-1"') && calls++ === 0 ? { status: 500 } : { status: 202 }));
+  expect((await post({ alerts: [alert('flaky-1')] })).status).toBe(202);
+  await eventually('retried and delivered', async () => calls === 2 && (await drained()));
+  // Two POSTs: the first answered 500, the second 202. One incident exists; nothing was dead-lettered.
+  expect(incidentsFor('flaky-1')).toHaveLength(2);
+  expect((await status()).queue.deadLetter).toBe(0);
+  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: `${PREFIX}-activity`, Key: { pk: { S: 'alert#flaky-1' } } }));
+  expect(Item?.state?.S).toBe('delivered');
+  squadcast.respondWith(() => ({ status: 202 }));
+});
+
+test('Squadcast answering 413: the alert goes to the dead-letter queue with the reason, without retries', async () => {
+  squadcast.respondWith((request) => (request.body.includes('"event_id":"too-big-1"') ? { status: 413 } : { status: 202 }));
+  expect((await post({ alerts: [alert('too-big-1')] })).status).toBe(202);
+  await eventually('dead-lettered', async () => (await status()).queue.deadLetter === 1 && (await drained()));
+  expect(incidentsFor('too-big-1')).toHaveLength(1);
+  const letters = await deadLetters();
+  expect(letters).toEqual([expect.objectContaining({ alert: expect.objectContaining({ id: 'too-big-1' }), failure: expect.objectContaining({ stage: 'deliver', reason: 'Squadcast answered 413' }) })]);
+  squadcast.respondWith(() => ({ status: 202 }));
+});
+
+test('a mixed batch: the valid alert is delivered, the invalid one is dead-lettered with its problems', async () => {
+  const answer = await post({ alerts: [alert('mixed-ok'), { id: 'mixed-bad', severity: 'urgent' }] });
+  expect(answer).toEqual({ status: 202, json: { accepted: 1, rejected: 1, duplicates: 0 } });
+  await eventually('valid one delivered', () => incidentsFor('mixed-ok').length === 1);
+  const letters = await deadLetters();
+  const rejected = letters.find((letter) => (letter.raw as { id?: string } | undefined)?.id === 'mixed-bad');
+  expect(rejected).toMatchObject({ failure: { stage: 'ingest', reason: 'invalid alert' } });
+  expect((rejected?.failure as { problems: string[] }).problems).toContain('alerts[1].severity: expected Severity(1|2|3)');
+});
+
+test('refusals: a wrong token is 403 with the generic body; a body that is not JSON is 400 with no echo', async () => {
+  expect(await post({ alerts: [] }, 'wrong-token-0123456789')).toEqual({ status: 403, json: { error: 'forbidden' } });
+  const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, { method: 'POST', body: '{"alerts": [SENTINEL-VALUE' });
+  expect(response.status).toBe(400);
+  const text = await response.text();
+  expect(JSON.parse(text)).toEqual({ error: 'body is not valid JSON', problems: [] });
+  expect(text).not.toContain('SENTINEL');
+  expect(await post({ alerts: [] })).toEqual({ status: 202, json: { accepted: 0, rejected: 0, duplicates: 0 } });
+});
+
+test('neither the webhook token nor the Squadcast key appears in anything the relay printed', () => {
+  expect(relay.output()).toContain('webhook accepted');
+  expect(relay.output()).not.toContain(squadcast.key);
+  // The local banner prints the local webhook URL on purpose; past it, the token must not appear.
+  const afterBanner = relay.output().split('stop: Ctrl-C')[1] ?? '';
+  expect(afterBanner.length).toBeGreaterThan(0);
+  expect(afterBanner).not.toContain(TOKEN);
+});
