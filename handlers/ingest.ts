@@ -1,10 +1,13 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { handleIngestEvent } from '../lib/ingest/handle-ingest-event';
 import { createIngestRuntime } from '../lib/runtime/ingest-runtime';
-import { createJsonLogger } from '../lib/runtime/logger';
+import { publishingMetrics } from '../lib/runtime/metrics';
+import { createTelemetry } from '../lib/runtime/telemetry';
 
-const deps = createIngestRuntime(process.env);
-const log = createJsonLogger('ingest');
+const telemetry = createTelemetry('ingest', process.env);
+const deps = createIngestRuntime(process.env, telemetry);
 
 /** POST /threatstack/{token} (REST API, v1 payload). */
-export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => handleIngestEvent(event, deps, log);
+export const handler = publishingMetrics(telemetry.metrics, (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
+  handleIngestEvent(event, deps, telemetry.log),
+);

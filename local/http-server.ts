@@ -2,10 +2,14 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { RelayStatus } from '../lib/status/read-status';
+import { prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from '../lib/status/status-page';
 
 export interface LocalRoutes {
   ingest(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
-  status(): Promise<unknown>;
+  status(): Promise<RelayStatus>;
+  /** The test-alert function: `POST /local/test-alert` with its (optional) JSON event. */
+  testAlert?(event: unknown): Promise<unknown>;
   inbox?: { receive(body: string): { status: number; body: unknown }; list(): readonly unknown[] };
 }
 
@@ -85,7 +89,30 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
     response.end(result.body);
     return;
   }
-  if (url.pathname === '/status' && request.method === 'GET') return sendJson(response, 200, await routes.status());
+  if (url.pathname === '/status' && request.method === 'GET') {
+    const status = await routes.status();
+    // JSON unless the client prefers HTML (a browser): scripts and tests read the JSON.
+    if (!prefersHtml(request.headers.accept)) return sendJson(response, 200, status, { vary: 'accept' });
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': STATUS_PAGE_CSP, 'cache-control': 'no-store', vary: 'accept' });
+    response.end(renderStatusPage(status));
+    return;
+  }
+  if (routes.testAlert && url.pathname === '/local/test-alert' && request.method === 'POST') {
+    const body = (await readBody(request, 64 * 1024))?.toString('utf8').trim() ?? '';
+    let event: unknown = {};
+    try {
+      if (body !== '') event = JSON.parse(body);
+    } catch {
+      return sendJson(response, 400, { error: 'body is not valid JSON' });
+    }
+    try {
+      return sendJson(response, 200, await routes.testAlert(event));
+    } catch (error) {
+      // Lambda reports a thrown error as a failed invocation; locally, a bad event is a 400.
+      if ((error as Error)?.name === 'InvalidTestAlertEvent') return sendJson(response, 400, { error: (error as Error).message });
+      throw error;
+    }
+  }
   if (routes.inbox && url.pathname === '/local/incidents' && request.method === 'GET') return sendJson(response, 200, routes.inbox.list());
   if (routes.inbox && url.pathname.startsWith('/local/squadcast/') && request.method === 'POST') {
     const body = await readBody(request, API_GATEWAY_MAX_BYTES);

@@ -2,9 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { THREAT_STACK_SOURCE_IPS } from '../lib/ingest/source-allowlist';
+import type { RelayStatus } from '../lib/status/read-status';
 import type { Emulators } from './emulators';
 import { startEmulators } from './emulators';
 import { startHttpServer } from './http-server';
+import { withInjectedFaults } from './fault-injection';
 import { createLocalInbox } from './local-inbox';
 import { startPoller } from './poller';
 import { provision } from './provision';
@@ -75,12 +77,14 @@ export const startLocalStack = async (env: NodeJS.ProcessEnv = process.env, prin
   // The inbox lives on the relay's own port, which is known only once the server listens: handlers load after.
   const handlers: {
     ingest?: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
-    status?: () => Promise<unknown>;
+    status?: () => Promise<RelayStatus>;
+    testAlert?: (event: unknown) => Promise<unknown>;
   } = {};
   const http = await startHttpServer(
     {
       ingest: (event) => (handlers.ingest as NonNullable<typeof handlers.ingest>)(event),
       status: () => (handlers.status as NonNullable<typeof handlers.status>)(),
+      testAlert: (event) => (handlers.testAlert as NonNullable<typeof handlers.testAlert>)(event),
       ...(inbox ? { inbox } : {}),
     },
     requestedPort,
@@ -91,8 +95,12 @@ export const startLocalStack = async (env: NodeJS.ProcessEnv = process.env, prin
   /* eslint-disable @typescript-eslint/no-require-imports */
   handlers.ingest = (require('../handlers/ingest') as typeof import('../handlers/ingest')).handler;
   handlers.status = (require('../handlers/status') as typeof import('../handlers/status')).handler;
-  const deliver = (require('../handlers/deliver') as typeof import('../handlers/deliver')).handler as (event: SQSEvent) => Promise<SQSBatchResponse>;
+  handlers.testAlert = (require('../handlers/test-alert') as typeof import('../handlers/test-alert')).handler;
+  const realDeliver = (require('../handlers/deliver') as typeof import('../handlers/deliver')).handler as (event: SQSEvent) => Promise<SQSBatchResponse>;
   /* eslint-enable @typescript-eslint/no-require-imports */
+  const faults = withInjectedFaults(realDeliver, env.LOCAL_FAULT_DELIVER_FAILURE_RATE);
+  if (faults.rate > 0) print(`[local] fault injection: ${faults.rate} of deliver invocations fail (LOCAL_FAULT_DELIVER_FAILURE_RATE)`);
+  const deliver = faults.handler;
 
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: resources.alertsQueueUrl, AttributeNames: ['QueueArn'] }));
   const poller = startPoller(sqs, deliver, {

@@ -27,6 +27,11 @@ export interface ActivitySummary {
   readonly deliveredSince: number;
 }
 
+/** Incidents recorded per UTC day (`YYYY-MM-DD`); days without any are left out. */
+export type DailyCounts = Readonly<Record<string, number>>;
+
 export interface ActivityReader {
   summarize(since: Date): Promise<ActivitySummary>;
+  /** Incidents recorded at or after `since`, per UTC day of their delivery. */
+  countByDay(since: Date): Promise<DailyCounts>;
 }

@@ -138,4 +138,29 @@ export const createDynamoDbActivityReader = (client: DynamoDBClient, tableName: 
     const [last, deliveredSince] = await Promise.all([latest(), countSince()]);
     return { lastDeliveredAt: last === undefined ? null : new Date(last), deliveredSince };
   },
+
+  // Reads only the index keys: about 60 bytes an incident, so 30 days at Squadcast's highest
+  // plan limit would still be a few hundred pages; real relays read one or two.
+  countByDay: async (since) => {
+    const counts: Record<string, number> = {};
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: DELIVERED_AT_INDEX,
+          KeyConditionExpression: 'activity = :activity AND deliveredAt >= :since',
+          ExpressionAttributeValues: { ':activity': { S: ACTIVITY_KEY }, ':since': { S: since.toISOString() } },
+          ProjectionExpression: 'deliveredAt',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const day = item.deliveredAt?.S?.slice(0, 10);
+        if (day !== undefined) counts[day] = (counts[day] ?? 0) + 1;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return counts;
+  },
 });

@@ -1,6 +1,9 @@
-import { isLeft } from 'fp-ts/lib/Either';
+import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { describeProblems } from '../alert/problems';
+import type { Severity } from '../alert/codec';
+import { DEFAULT_PRIORITIES, PRIORITIES } from '../delivery/incident';
+import type { Priority, SeverityPriorities } from '../delivery/incident';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../ingest/source-allowlist';
 import type { SourceAllowlist } from '../ingest/source-allowlist';
 import { Secret } from './secret';
@@ -53,18 +56,60 @@ export interface IngestConfig {
   readonly deadLetterQueueUrl: string;
   readonly token: SecretSource;
   readonly allowlist: SourceAllowlist;
+  /** Severities that page (DELIVER_SEVERITIES); the others are answered 2xx, counted and dropped. */
+  readonly deliverSeverities: ReadonlySet<Severity>;
 }
 
+const SEVERITY_WORDS: Readonly<Record<string, Severity>> = { '1': 1, '2': 2, '3': 3, high: 1, medium: 2, low: 3 };
+
+/**
+ * DELIVER_SEVERITIES: a comma-separated list of 1, 2, 3 (or high, medium, low); empty means all.
+ * Filtering every severity out is refused: the relay would then page no one, silently.
+ */
+export const parseSeverities = (text: string | undefined): { ok: true; severities: ReadonlySet<Severity> } | { ok: false; problem: string } => {
+  const entries = (text ?? '').split(',').map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== '');
+  if (entries.length === 0) return { ok: true, severities: new Set<Severity>([1, 2, 3]) };
+  const severities = new Set<Severity>();
+  for (const [index, entry] of entries.entries()) {
+    const severity = SEVERITY_WORDS[entry];
+    if (severity === undefined) return { ok: false, problem: `entry ${index + 1} is not a severity (1, 2, 3, high, medium or low)` };
+    severities.add(severity);
+  }
+  return { ok: true, severities };
+};
+
+/**
+ * SEVERITY_PRIORITIES: `severity=priority` pairs, e.g. `1=P1,2=P3,3=P5`; severities left out keep
+ * the default (1=P1, 2=P2, 3=P3).
+ */
+export const parsePriorities = (text: string | undefined): { ok: true; priorities: SeverityPriorities } | { ok: false; problem: string } => {
+  const priorities: Record<Severity, Priority> = { ...DEFAULT_PRIORITIES };
+  const entries = (text ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const [index, entry] of entries.entries()) {
+    const [severityText = '', priorityText = '', ...rest] = entry.split('=').map((part) => part.trim());
+    const severity = SEVERITY_WORDS[severityText.toLowerCase()];
+    const priority = PRIORITIES.find((p) => p === priorityText.toUpperCase());
+    if (severity === undefined || priority === undefined || rest.length > 0) {
+      return { ok: false, problem: `entry ${index + 1} must look like 1=P1 (severity 1, 2 or 3; priority P1 to P5)` };
+    }
+    priorities[severity] = priority;
+  }
+  return { ok: true, priorities };
+};
+
 export const readIngestConfig = (env: NodeJS.ProcessEnv): IngestConfig => {
-  const raw = decodeEnv(t.intersection([Queues, t.partial({ ALLOWED_SOURCE_IPS: t.string })]), env);
+  const raw = decodeEnv(t.intersection([Queues, t.partial({ ALLOWED_SOURCE_IPS: t.string, DELIVER_SEVERITIES: t.string })]), env);
   const entries = raw.ALLOWED_SOURCE_IPS?.trim() ? raw.ALLOWED_SOURCE_IPS.split(',').filter((entry) => entry.trim() !== '') : THREAT_STACK_SOURCE_IPS;
   const parsed = parseAllowlist(entries);
   if (!parsed.ok) throw new ConfigError([`ALLOWED_SOURCE_IPS: ${parsed.problem}`]);
+  const severities = parseSeverities(raw.DELIVER_SEVERITIES);
+  if (!severities.ok) throw new ConfigError([`DELIVER_SEVERITIES: ${severities.problem}`]);
   return {
     alertsQueueUrl: raw.ALERTS_QUEUE_URL,
     deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL,
     token: secretSource(env, 'WEBHOOK_TOKEN'),
     allowlist: parsed.allowlist,
+    deliverSeverities: severities.severities,
   };
 };
 
@@ -77,6 +122,10 @@ const DeliverEnv = t.intersection([
     DELIVERY_LEASE_MS: withDefault(intInRange(1_000, 900_000), 45_000),
     DELIVERY_RETRY_BASE_SECONDS: withDefault(intInRange(0, 3_600), 20),
     DELIVERY_RETRY_MAX_SECONDS: withDefault(intInRange(1, 43_200), 900),
+    // Half the smallest paid Squadcast plan (Pro: 300 a minute), leaving room for the account's other sources.
+    SQUADCAST_MAX_PER_MINUTE: withDefault(intInRange(1, 1_000_000), 150),
+    // Must equal the sqs event's maximumConcurrency in serverless.yml: each container sends its share.
+    DELIVERY_MAX_INVOCATIONS: withDefault(intInRange(1, 1_000), 2),
   }),
 ]);
 
@@ -90,10 +139,25 @@ export interface DeliverConfig {
   readonly leaseMs: number;
   readonly retryBaseSeconds: number;
   readonly retryMaxSeconds: number;
+  /** The relay-wide ceiling on incidents sent to Squadcast per minute. */
+  readonly maxPerMinute: number;
+  /** Deliver invocations that run at once: the ceiling is shared between them. */
+  readonly maxInvocations: number;
+  /** Squadcast priority per Threat Stack severity (SEVERITY_PRIORITIES). */
+  readonly severityPriorities: SeverityPriorities;
 }
 
 export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
   const raw = decodeEnv(DeliverEnv, env);
+  const priorities = parsePriorities(env.SEVERITY_PRIORITIES);
+  if (!priorities.ok) throw new ConfigError([`SEVERITY_PRIORITIES: ${priorities.problem}`]);
+  if (raw.SQUADCAST_MAX_PER_MINUTE < raw.DELIVERY_MAX_INVOCATIONS) {
+    throw new ConfigError(['SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS (each invocation needs one send a minute)']);
+  }
+  // A lease that ends while its POST is still out lets a second delivery send the same incident.
+  if (raw.DELIVERY_LEASE_MS <= raw.SQUADCAST_TIMEOUT_MS) {
+    throw new ConfigError(['DELIVERY_LEASE_MS: must be longer than SQUADCAST_TIMEOUT_MS (a claim must outlast the request it covers)']);
+  }
   return {
     alertsQueueUrl: raw.ALERTS_QUEUE_URL,
     deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL,
@@ -104,6 +168,9 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
     leaseMs: raw.DELIVERY_LEASE_MS,
     retryBaseSeconds: raw.DELIVERY_RETRY_BASE_SECONDS,
     retryMaxSeconds: raw.DELIVERY_RETRY_MAX_SECONDS,
+    maxPerMinute: raw.SQUADCAST_MAX_PER_MINUTE,
+    maxInvocations: raw.DELIVERY_MAX_INVOCATIONS,
+    severityPriorities: priorities.priorities,
   };
 };
 
@@ -116,4 +183,26 @@ export interface StatusConfig {
 export const readStatusConfig = (env: NodeJS.ProcessEnv): StatusConfig => {
   const raw = decodeEnv(t.intersection([Queues, t.type({ ACTIVITY_TABLE_NAME: NonEmpty })]), env);
   return { alertsQueueUrl: raw.ALERTS_QUEUE_URL, deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL, activityTableName: raw.ACTIVITY_TABLE_NAME };
+};
+
+export interface TestAlertConfig {
+  readonly alertsQueueUrl: string;
+  /** Named in the synthetic alert, so the incident says which deployment sent it. */
+  readonly stage: string;
+}
+
+export const readTestAlertConfig = (env: NodeJS.ProcessEnv): TestAlertConfig => {
+  const raw = decodeEnv(t.intersection([t.type({ ALERTS_QUEUE_URL: NonEmpty }), t.partial({ RELAY_STAGE: t.string })]), env);
+  return { alertsQueueUrl: raw.ALERTS_QUEUE_URL, stage: raw.RELAY_STAGE?.trim() || 'local' };
+};
+
+export interface MetricsConfig {
+  readonly namespace: string;
+  readonly stage: string;
+}
+
+/** CloudWatch namespace and the `stage` dimension; both have local defaults so that `npm start` needs neither. */
+export const readMetricsConfig = (env: NodeJS.ProcessEnv): MetricsConfig => {
+  const raw = decodeEnv(t.partial({ METRICS_NAMESPACE: t.string, RELAY_STAGE: t.string }), env);
+  return { namespace: raw.METRICS_NAMESPACE?.trim() || 'ThreatstackSquadcastRelay', stage: raw.RELAY_STAGE?.trim() || 'local' };
 };

@@ -1,4 +1,4 @@
-import { isLeft } from 'fp-ts/lib/Either';
+import { isLeft } from 'fp-ts/Either';
 import type { DeliveryLedger } from '../activity/activity-store';
 import { describeProblems } from '../alert/problems';
 import { failedDeliveryMessage, QueuedAlertCodec } from '../queue/envelope';
@@ -7,7 +7,10 @@ import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
 import { backoffWithJitter } from '../runtime/backoff';
 import { mapWithConcurrency } from '../runtime/concurrency';
 import type { Logger } from '../runtime/logger';
+import type { CountMetric, RelayMetrics } from '../runtime/metrics';
 import { toIncident } from './incident';
+import type { SeverityPriorities } from './incident';
+import type { SendRateLimiter } from './rate-limit';
 import type { IncidentSink } from './squadcast-sink';
 
 /** One received message, independent of the Lambda event's shape. */
@@ -41,6 +44,11 @@ export interface DeliverDeps {
   readonly log: Logger;
   readonly now: () => Date;
   readonly random?: () => number;
+  /** The ceiling on POSTs to Squadcast (SQUADCAST_MAX_PER_MINUTE); none when absent. */
+  readonly rateLimit?: SendRateLimiter;
+  /** Squadcast priority per severity (SEVERITY_PRIORITIES); P1/P2/P3 when absent. */
+  readonly priorities?: SeverityPriorities;
+  readonly metrics?: RelayMetrics;
 }
 
 type Decoded = { readonly ok: true; readonly queued: QueuedAlert } | { readonly ok: false; readonly problems: string[] };
@@ -62,8 +70,10 @@ const decodeRecord = (body: string): Decoded => {
  */
 const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<RecordOutcome> => {
   const retryIn = (reason: string, retryAfterMs?: number): RecordOutcome => {
-    const backoffMs = backoffWithJitter(record.receiveCount, deps.retryPolicy.baseSeconds * 1000, deps.retryPolicy.maxSeconds * 1000, deps.random);
-    return { kind: 'retry', reason, delaySeconds: Math.max(retryAfterMs ?? 0, backoffMs) / 1000 };
+    const maxMs = deps.retryPolicy.maxSeconds * 1000;
+    const backoffMs = backoffWithJitter(record.receiveCount, deps.retryPolicy.baseSeconds * 1000, maxMs, deps.random);
+    // Retry-After is honoured up to the policy's ceiling: a bogus "come back in a year" must not park an alert.
+    return { kind: 'retry', reason, delaySeconds: Math.max(Math.min(retryAfterMs ?? 0, maxMs), backoffMs) / 1000 };
   };
   const decoded = decodeRecord(record.body);
   if (!decoded.ok) {
@@ -77,25 +87,39 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
 
   const { queued } = decoded;
   const alertId = queued.alert.id;
+  // The turn is taken before the claim, so that waiting for it never eats into the lease.
+  const admission = (await deps.rateLimit?.admit()) ?? { kind: 'send' };
+  if (admission.kind === 'later') return { kind: 'retry', reason: 'rate ceiling reached', delaySeconds: admission.delayMs / 1000 };
   const claim = await deps.ledger.claim(alertId, deps.now());
   if (claim.kind === 'already-delivered') {
     deps.log.info('alert already delivered; not sent again', { alertId });
     return { kind: 'duplicate' };
   }
-  if (claim.kind === 'in-flight') return { kind: 'retry', reason: 'another delivery holds the alert', delaySeconds: deps.retryPolicy.inFlightSeconds };
+  if (claim.kind === 'in-flight') {
+    // Another delivery is sending it, or crashed while it held the lease: either way, look again once the lease can have run out.
+    deps.log.info('another delivery holds the alert; will retry', { alertId, retryInSeconds: deps.retryPolicy.inFlightSeconds });
+    return { kind: 'retry', reason: 'another delivery holds the alert', delaySeconds: deps.retryPolicy.inFlightSeconds };
+  }
 
   const started = Date.now();
-  const outcome = await deps.sink.send(toIncident(queued.alert));
+  const outcome = await deps.sink.send(toIncident(queued.alert, deps.priorities));
   const latencyMs = Date.now() - started;
+  deps.metrics?.squadcastLatency(latencyMs);
   switch (outcome.kind) {
-    case 'delivered':
+    case 'delivered': {
+      // From Squadcast's 2xx until `complete` returns, a crash would send this incident again:
+      // `recordMs` measures that window (the other one: a request that timed out after Squadcast acted on it).
+      const answered = Date.now();
       await deps.ledger.complete(claim.lease, deps.now()).catch((error: unknown) =>
         // The incident exists: retrying would page twice. The status undercounts by one.
         deps.log.error('incident delivered but not recorded', { alertId, error: (error as Error)?.name }),
       );
-      deps.log.info('incident delivered', { alertId, status: outcome.status, latencyMs, receiveCount: record.receiveCount });
+      deps.log.info('incident delivered', { alertId, status: outcome.status, latencyMs, recordMs: Date.now() - answered, receiveCount: record.receiveCount });
       return { kind: 'delivered' };
+    }
     case 'transient':
+      // Squadcast's Retry-After holds back every send of this container, not just this alert's.
+      if (outcome.retryAfterMs !== undefined) deps.rateLimit?.pauseFor(Math.min(outcome.retryAfterMs, deps.retryPolicy.maxSeconds * 1000));
       await deps.ledger.release(claim.lease).catch(() => undefined);
       deps.log.warn('delivery failed; will retry', { alertId, reason: outcome.reason, latencyMs, receiveCount: record.receiveCount });
       return retryIn(outcome.reason, outcome.retryAfterMs);
@@ -107,6 +131,13 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
       return { kind: 'dead-lettered' };
     }
   }
+};
+
+const OUTCOME_METRIC: Readonly<Record<RecordOutcome['kind'], CountMetric>> = {
+  delivered: 'delivered',
+  duplicate: 'duplicate',
+  'dead-lettered': 'deadLettered',
+  retry: 'retried',
 };
 
 export interface BatchResult {
@@ -124,9 +155,12 @@ export const deliverBatch = async (records: readonly QueueRecord[], deps: Delive
   const outcomes = await mapWithConcurrency(records, deps.concurrency, (record) =>
     deliverRecord(record, deps).catch((error: unknown): RecordOutcome => {
       deps.log.error('delivery step failed; will retry', { messageId: record.messageId, error: (error as Error)?.name ?? 'unknown' });
-      return { kind: 'retry', reason: 'dependency error', delaySeconds: deps.retryPolicy.baseSeconds };
+      // Backed off like a Squadcast outage: a fixed delay would exhaust maxReceiveCount in minutes.
+      const delayMs = backoffWithJitter(record.receiveCount, deps.retryPolicy.baseSeconds * 1000, deps.retryPolicy.maxSeconds * 1000, deps.random);
+      return { kind: 'retry', reason: 'dependency error', delaySeconds: delayMs / 1000 };
     }),
   );
+  for (const outcome of outcomes) deps.metrics?.count(OUTCOME_METRIC[outcome.kind]);
   const failures = records.flatMap((record, i) => {
     const outcome = outcomes[i];
     return outcome?.kind === 'retry' ? [{ record, outcome }] : [];

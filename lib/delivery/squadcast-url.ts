@@ -11,6 +11,8 @@ export const checkSquadcastUrl = (value: string): string | undefined => {
   } catch {
     return 'is not a valid URL';
   }
+  // fetch refuses such a URL on every send, and its error message quotes the URL, key included.
+  if (url.username !== '' || url.password !== '') return 'must not contain a user name or password';
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) return undefined;
   return 'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)';

@@ -23,7 +23,12 @@ export const toHttpResponse = (result: IngestResult): APIGatewayProxyResult => {
     case 'unavailable':
       return json(503, { error: 'could not queue every alert; send the batch again', queued: result.queued, failed: result.failed }, { 'retry-after': '5' });
     case 'accepted':
-      return json(202, { accepted: result.accepted, rejected: result.rejected, duplicates: result.duplicates });
+      return json(202, {
+        accepted: result.accepted,
+        rejected: result.rejected,
+        duplicates: result.duplicates,
+        ...(result.filtered === undefined ? {} : { filtered: result.filtered }),
+      });
   }
 };
 

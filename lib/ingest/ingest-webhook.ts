@@ -1,10 +1,11 @@
 import { decodeWebhookBody } from '../alert/decode-webhook';
-import type { Alert } from '../alert/codec';
+import type { Alert, Severity } from '../alert/codec';
 import type { Secret } from '../config/secret';
 import { MAX_MESSAGE_BYTES, messageBytes } from '../queue/chunk';
 import { queuedAlertMessage, rejectedAlertMessage } from '../queue/envelope';
 import type { MessageQueue } from '../queue/message-queue';
 import type { Logger } from '../runtime/logger';
+import type { RelayMetrics } from '../runtime/metrics';
 import type { SourceAllowlist } from './source-allowlist';
 import { tokenMatches } from './webhook-token';
 
@@ -21,7 +22,14 @@ export type IngestResult =
   | { readonly kind: 'payload-too-large'; readonly limitBytes: number }
   | { readonly kind: 'bad-request'; readonly error: string; readonly problems: readonly string[] }
   | { readonly kind: 'unavailable'; readonly queued: number; readonly failed: number }
-  | { readonly kind: 'accepted'; readonly accepted: number; readonly rejected: number; readonly duplicates: number };
+  | {
+      readonly kind: 'accepted';
+      readonly accepted: number;
+      readonly rejected: number;
+      readonly duplicates: number;
+      /** Present when the severity filter dropped alerts: the answer stays as it was for relays that filter nothing. */
+      readonly filtered?: number;
+    };
 
 export interface IngestDeps {
   readonly allowlist: SourceAllowlist;
@@ -30,9 +38,17 @@ export interface IngestDeps {
   readonly deadLetters: MessageQueue;
   readonly log: Logger;
   readonly now: () => Date;
+  /** Severities that page (DELIVER_SEVERITIES); absent means all. */
+  readonly deliverSeverities?: ReadonlySet<Severity>;
+  readonly metrics?: RelayMetrics;
 }
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Lambda carries at most 6 MB of event, in which the body is a JSON string (its quotes escaped):
+ * 4 MiB leaves room for that and holds about 16 000 alerts of 250 bytes. A larger storm is
+ * refused with 413, by this check or by Lambda. (At 1 MiB a 10 000-alert batch was refused whole.)
+ */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Alert ids are the correlation key in logs; a line names at most this many. */
 const MAX_LOGGED_IDS = 100;
 
@@ -56,7 +72,10 @@ const parseJson = (body: Buffer): Parsed => {
 };
 
 /** Keeps the first alert of each id: a batch that names an alert twice pages once. */
-const distinctById = (alerts: readonly Alert[]): Alert[] => [...new Map(alerts.map((a) => [a.id, a] as const).reverse()).values()].reverse();
+const distinctById = (alerts: readonly Alert[]): Alert[] => {
+  const seen = new Set<string>();
+  return alerts.filter((alert) => !seen.has(alert.id) && Boolean(seen.add(alert.id)));
+};
 
 /**
  * Authenticates, decodes and queues one webhook call. Every valid alert is queued on its own;
@@ -66,10 +85,12 @@ const distinctById = (alerts: readonly Alert[]): Alert[] => [...new Map(alerts.m
  */
 export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): Promise<IngestResult> => {
   if (!deps.allowlist.allows(request.sourceIp)) {
+    deps.metrics?.count('refused');
     deps.log.warn('webhook refused', { check: 'source-ip', sourceIp: request.sourceIp ?? null });
     return { kind: 'forbidden' };
   }
   if (!tokenMatches(request.token, deps.token)) {
+    deps.metrics?.count('refused');
     deps.log.warn('webhook refused', { check: 'token', sourceIp: request.sourceIp });
     return { kind: 'forbidden' };
   }
@@ -82,7 +103,11 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
 
   const now = deps.now();
   const unique = distinctById(decoded.alerts);
-  const entries = unique.map((alert) => ({ alert, message: queuedAlertMessage(alert, now) }));
+  // Filtered alerts are valid and answered 2xx (Threat Stack must not resend them), but never queued.
+  const pages = (alert: Alert): boolean => deps.deliverSeverities?.has(alert.severity) ?? true;
+  const wanted = unique.filter(pages);
+  const filtered = unique.filter((alert) => !pages(alert));
+  const entries = wanted.map((alert) => ({ alert, message: queuedAlertMessage(alert, now) }));
   const fits = (entry: (typeof entries)[number]): boolean => messageBytes(entry.message) <= MAX_MESSAGE_BYTES;
   const queueable = entries.filter(fits).map((entry) => entry.message);
   const rejected = [
@@ -104,11 +129,28 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
     duplicates: decoded.alerts.length - unique.length,
     failed,
   };
+  deps.metrics?.count('received', fields.received);
+  deps.metrics?.count('enqueued', fields.enqueued);
+  deps.metrics?.count('rejected', fields.rejected);
+  deps.metrics?.count('filtered', filtered.length);
+  if (filtered.length > 0) {
+    deps.log.info('alerts filtered out by severity; not delivered', {
+      filtered: filtered.length,
+      severities: [...new Set(filtered.map((alert) => alert.severity))],
+      alertIds: filtered.slice(0, MAX_LOGGED_IDS).map((alert) => alert.id),
+    });
+  }
   if (failed > 0) {
     deps.log.error('could not queue every alert', { ...fields, failedAlertIds: queued.failedKeys.slice(0, MAX_LOGGED_IDS) });
     return { kind: 'unavailable', queued: fields.enqueued, failed };
   }
   if (rejected.length > 0) deps.log.warn('invalid alerts sent to the dead-letter queue', { ...fields, problems: rejected.flatMap((r) => r.problems).slice(0, 50) });
-  deps.log.info('webhook accepted', { ...fields, alertIds: unique.slice(0, MAX_LOGGED_IDS).map((alert) => alert.id) });
-  return { kind: 'accepted', accepted: fields.enqueued, rejected: rejected.length, duplicates: fields.duplicates };
+  deps.log.info('webhook accepted', { ...fields, alertIds: wanted.slice(0, MAX_LOGGED_IDS).map((alert) => alert.id) });
+  return {
+    kind: 'accepted',
+    accepted: fields.enqueued,
+    rejected: rejected.length,
+    duplicates: fields.duplicates,
+    ...(filtered.length > 0 ? { filtered: filtered.length } : {}),
+  };
 };

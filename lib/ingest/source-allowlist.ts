@@ -47,7 +47,8 @@ export const parseAllowlist = (entries: readonly string[]): Parsed => {
     allowlist: {
       entries: entries.map((entry) => entry.trim()),
       allows: (address) => {
-        if (address === undefined) return false;
+        // API Gateway gives the bare address; anything around it (spaces, a list, a port) is refused.
+        if (address === undefined || address !== address.trim()) return false;
         const ip = normalizeAddress(address);
         const family = isIP(ip);
         return family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');

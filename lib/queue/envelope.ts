@@ -2,7 +2,9 @@ import * as t from 'io-ts';
 import { AlertCodec } from '../alert/codec';
 import type { Alert } from '../alert/codec';
 import type { RejectedAlert } from '../alert/decode-webhook';
+import { MAX_MESSAGE_BYTES } from './chunk';
 import type { OutboundMessage } from './message-queue';
+import { toSqsBody } from './sqs-body';
 
 /** Why a message is in the dead-letter queue. */
 const FailureCodec = t.intersection([
@@ -27,22 +29,26 @@ const MAX_RAW_CHARS = 200_000;
 
 export const queuedAlertMessage = (alert: Alert, receivedAt: Date): OutboundMessage => ({
   key: alert.id,
-  body: JSON.stringify({ alert, receivedAt: receivedAt.toISOString() } satisfies QueuedAlert),
+  body: toSqsBody({ alert, receivedAt: receivedAt.toISOString() } satisfies QueuedAlert),
 });
 
 export const rejectedAlertMessage = (rejected: RejectedAlert, at: Date): OutboundMessage => {
   const raw = JSON.stringify(rejected.raw) ?? 'undefined';
   const failure: Failure = { stage: 'ingest', reason: 'invalid alert', problems: [...rejected.problems], at: at.toISOString() };
-  return {
-    key: `rejected-${rejected.index}`,
-    body: JSON.stringify({
-      failure,
-      raw: raw.length > MAX_RAW_CHARS ? `${raw.slice(0, MAX_RAW_CHARS)}…(truncated from ${raw.length} characters)` : rejected.raw,
-    }),
-  };
+  const encode = (value: unknown): string => toSqsBody({ failure, raw: value });
+  const cut = (chars: number): string => `${raw.slice(0, chars)}…(truncated from ${raw.length} characters)`;
+  let chars = Math.min(raw.length, MAX_RAW_CHARS);
+  let body = encode(raw.length > MAX_RAW_CHARS ? cut(chars) : rejected.raw);
+  // Escapes and multi-byte characters can take several bytes a character: cut until it fits
+  // one message, or the queue refuses it and the webhook answers 503 for that batch forever.
+  while (Buffer.byteLength(body, 'utf8') > MAX_MESSAGE_BYTES && chars > 0) {
+    chars = Math.floor(chars / 2);
+    body = encode(cut(chars));
+  }
+  return { key: `rejected-${rejected.index}`, body };
 };
 
 export const failedDeliveryMessage = (queued: QueuedAlert, reason: string, at: Date): OutboundMessage => ({
   key: queued.alert.id,
-  body: JSON.stringify({ ...queued, failure: { stage: 'deliver', reason, at: at.toISOString() } } satisfies QueuedAlert),
+  body: toSqsBody({ ...queued, failure: { stage: 'deliver', reason, at: at.toISOString() } } satisfies QueuedAlert),
 });

@@ -5,6 +5,7 @@ import {
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { backoffWithJitter, sleep } from '../runtime/backoff';
+import { mapWithConcurrency } from '../runtime/concurrency';
 import { chunkMessages } from './chunk';
 import type { MessageQueue, OutboundMessage, QueueDepthReader, RetryScheduler } from './message-queue';
 
@@ -13,10 +14,19 @@ export interface SqsQueueOptions {
   readonly attempts?: number;
   readonly baseDelayMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** SendMessageBatch calls in flight at once (default: the SDK's 50 sockets a host). */
+  readonly maxInFlight?: number;
 }
 
 /**
- * Sends with SendMessageBatch, 10 entries (and at most 256 KiB) a call, all chunks in parallel.
+ * The SDK's HTTP handler opens at most 50 sockets a host: more calls in flight would only queue
+ * there, each holding its serialized, signed request. Bounding them here keeps ingest's peak
+ * memory flat in the batch size (docs/performance.md, figure 6) at no cost in throughput.
+ */
+const DEFAULT_MAX_IN_FLIGHT = 50;
+
+/**
+ * Sends with SendMessageBatch, 10 entries (and at most 256 KiB) a call, up to `maxInFlight` calls in parallel.
  * A batch call can succeed partly: the entries in `Failed` are retried with backoff, except
  * sender faults, which a retry cannot fix.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
@@ -25,6 +35,7 @@ export const createSqsQueue = (client: SQSClient, queueUrl: string, options: Sqs
   const attempts = options.attempts ?? 4;
   const baseDelayMs = options.baseDelayMs ?? 100;
   const wait = options.sleep ?? sleep;
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
 
   const sendChunk = async (chunk: readonly OutboundMessage[]): Promise<string[]> => {
     let pending = chunk;
@@ -56,7 +67,7 @@ export const createSqsQueue = (client: SQSClient, queueUrl: string, options: Sqs
   return {
     sendAll: async (messages) => {
       if (messages.length === 0) return { failedKeys: [] };
-      const failed = await Promise.all(chunkMessages(messages).map(sendChunk));
+      const failed = await mapWithConcurrency(chunkMessages(messages), maxInFlight, sendChunk);
       return { failedKeys: failed.flat() };
     },
   };

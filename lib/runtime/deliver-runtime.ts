@@ -5,17 +5,24 @@ import { createDynamoDbLedger } from '../activity/dynamodb-activity-store';
 import { readDeliverConfig } from '../config/env';
 import { resolveSecret, ssmParameterReader } from '../config/resolve-secret';
 import type { DeliverDeps } from '../delivery/deliver-batch';
+import { createRateLimiter, shareOfCeiling } from '../delivery/rate-limit';
 import { createSquadcastSink } from '../delivery/squadcast-sink';
 import { checkSquadcastUrl } from '../delivery/squadcast-url';
 import { createSqsQueue, createSqsRetryScheduler } from '../queue/sqs-queue';
 import { awsClientConfig } from './aws-client-config';
 import { lazy } from './lazy';
-import { createJsonLogger } from './logger';
+import { createTelemetry } from './telemetry';
+import type { Telemetry } from './telemetry';
 
-export const createDeliverRuntime = (env: NodeJS.ProcessEnv): (() => Promise<DeliverDeps>) => {
+const RATE_LIMIT_MAX_WAIT_MS = 10_000;
+
+export const createDeliverRuntime = (env: NodeJS.ProcessEnv, telemetry: Telemetry = createTelemetry('deliver', env)): (() => Promise<DeliverDeps>) => {
   const config = readDeliverConfig(env);
   const sqs = new SQSClient(awsClientConfig);
   const dynamodb = new DynamoDBClient(awsClientConfig);
+  // One limiter per container, kept across invocations. deliver's timeout is 30 s: a record waits
+  // at most 10 s for its turn, leaving the rest for the POST (SQUADCAST_TIMEOUT_MS) and the ledger.
+  const rateLimit = createRateLimiter({ perMinute: shareOfCeiling(config.maxPerMinute, config.maxInvocations), maxWaitMs: RATE_LIMIT_MAX_WAIT_MS });
   return lazy(async () => ({
     sink: createSquadcastSink({
       url: await resolveSecret('SQUADCAST_WEBHOOK_URL', config.squadcastUrl, () => ssmParameterReader(new SSMClient(awsClientConfig)), checkSquadcastUrl),
@@ -26,7 +33,10 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv): (() => Promise<Del
     retries: createSqsRetryScheduler(sqs, config.alertsQueueUrl),
     retryPolicy: { baseSeconds: config.retryBaseSeconds, maxSeconds: config.retryMaxSeconds, inFlightSeconds: Math.ceil(config.leaseMs / 1000) },
     concurrency: config.concurrency,
-    log: createJsonLogger('deliver'),
+    rateLimit,
+    log: telemetry.log,
+    metrics: telemetry.metrics,
+    priorities: config.severityPriorities,
     now: () => new Date(),
   }));
 };

@@ -7,10 +7,11 @@ import { WEBHOOK_TOKEN_PATTERN } from '../ingest/webhook-token';
 import { createSqsQueue } from '../queue/sqs-queue';
 import { awsClientConfig } from './aws-client-config';
 import { lazy } from './lazy';
-import { createJsonLogger } from './logger';
+import { createTelemetry } from './telemetry';
+import type { Telemetry } from './telemetry';
 
 /** Config is read now (a bad value fails the cold start); the token is fetched on first use. */
-export const createIngestRuntime = (env: NodeJS.ProcessEnv): (() => Promise<IngestDeps>) => {
+export const createIngestRuntime = (env: NodeJS.ProcessEnv, telemetry: Telemetry = createTelemetry('ingest', env)): (() => Promise<IngestDeps>) => {
   const config = readIngestConfig(env);
   const sqs = new SQSClient(awsClientConfig);
   return lazy(async () => ({
@@ -20,7 +21,9 @@ export const createIngestRuntime = (env: NodeJS.ProcessEnv): (() => Promise<Inge
     ),
     alerts: createSqsQueue(sqs, config.alertsQueueUrl),
     deadLetters: createSqsQueue(sqs, config.deadLetterQueueUrl),
-    log: createJsonLogger('ingest'),
+    log: telemetry.log,
+    metrics: telemetry.metrics,
+    deliverSeverities: config.deliverSeverities,
     now: () => new Date(),
   }));
 };

@@ -1,3 +1,6 @@
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { LogItem } from '@aws-lambda-powertools/logger';
+
 export type LogFields = Readonly<Record<string, unknown>>;
 
 /** Structured logs, one JSON object a line. Callers pass facts, never payloads or secrets. */
@@ -7,18 +10,47 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-type Level = 'INFO' | 'WARN' | 'ERROR';
+/** Powertools Logger with its output redirected, for tests and tools that collect lines. */
+class LineLogger extends PowertoolsLogger {
+  #write: ((line: string) => void) | undefined;
 
-export const createJsonLogger = (
-  service: string,
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-  now: () => Date = () => new Date(),
-): Logger => {
-  const emit = (level: Level, message: string, fields?: LogFields): void =>
-    write(JSON.stringify({ level, timestamp: now().toISOString(), service, message, ...fields }));
+  setWriter(write: (line: string) => void): this {
+    this.#write = write;
+    return this;
+  }
+
+  protected override printLog(logLevel: number, log: LogItem): void {
+    if (this.#write === undefined) return super.printLog(logLevel, log);
+    log.prepareForPrint();
+    this.#write(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+  }
+}
+
+/**
+ * The Threat Stack alert id is the correlation key: a line about one alert carries it as
+ * Powertools' `correlation_id`, so one Logs Insights filter follows an alert through ingest,
+ * deliver and the dead-letter queue. Set per line, not with `setCorrelationId`: deliver works
+ * on several alerts at once.
+ */
+const withCorrelation = (fields: LogFields | undefined): LogFields =>
+  typeof fields?.alertId === 'string' ? { correlation_id: fields.alertId, ...fields } : (fields ?? {});
+
+/** The Powertools Logger behind a `Logger`, for the metrics to log through the same format. */
+export interface PowertoolsBackedLogger extends Logger {
+  readonly powertools: PowertoolsLogger;
+}
+
+/**
+ * Powertools Logger (level from POWERTOOLS_LOG_LEVEL or Lambda's log level, INFO by default;
+ * X-Ray trace id added when present). `write` replaces stdout/stderr, e.g. in tests.
+ */
+export const createJsonLogger = (service: string, write?: (line: string) => void): PowertoolsBackedLogger => {
+  const logger = new LineLogger({ serviceName: service });
+  if (write !== undefined) logger.setWriter(write);
   return {
-    info: (message, fields) => emit('INFO', message, fields),
-    warn: (message, fields) => emit('WARN', message, fields),
-    error: (message, fields) => emit('ERROR', message, fields),
+    powertools: logger,
+    info: (message, fields) => logger.info(message, withCorrelation(fields)),
+    warn: (message, fields) => logger.warn(message, withCorrelation(fields)),
+    error: (message, fields) => logger.error(message, withCorrelation(fields)),
   };
 };

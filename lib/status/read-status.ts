@@ -3,14 +3,27 @@ import type { QueueDepthReader, QueueDepths } from '../queue/message-queue';
 
 /** Squadcast shows a source as active when it recorded an incident in the last 30 days. */
 export const ACTIVE_WINDOW_MS = 30 * 86_400_000;
+/** Bars in the status chart: today and the 29 UTC days before it. */
+export const CHART_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export interface DayCount {
+  /** UTC date, `YYYY-MM-DD`. */
+  readonly date: string;
+  readonly count: number;
+}
 
 export interface RelayStatus {
   readonly source: 'threatstack';
   readonly active: boolean;
   readonly lastIncidentAt: string | null;
   readonly incidentsLast30Days: number;
+  /** Oldest first, CHART_DAYS entries, today (UTC) last. */
+  readonly incidentsPerDay: readonly DayCount[];
   readonly checkedAt: string;
   readonly queue: QueueDepths;
+  /** The facts above in one sentence, for a person reading the Lambda console. */
+  readonly summary: string;
 }
 
 export interface StatusDeps {
@@ -18,6 +31,25 @@ export interface StatusDeps {
   readonly queues: QueueDepthReader;
   readonly now: () => Date;
 }
+
+const startOfUtcDay = (at: Date): Date => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+
+/** The CHART_DAYS UTC dates ending today, oldest first. */
+export const chartDays = (now: Date): string[] => {
+  const today = startOfUtcDay(now).getTime();
+  return Array.from({ length: CHART_DAYS }, (_, i) => new Date(today - (CHART_DAYS - 1 - i) * DAY_MS).toISOString().slice(0, 10));
+};
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+export const summarizeStatus = (status: Omit<RelayStatus, 'summary'>): string =>
+  [
+    status.active ? 'Receiving alerts (active in Squadcast)' : 'Inactive (no incident in the last 30 days)',
+    `${plural(status.incidentsLast30Days, 'incident', 'incidents')} in the last 30 days`,
+    `last incident ${status.lastIncidentAt ?? 'never'}`,
+    `${plural(status.queue.pending, 'alert', 'alerts')} waiting for delivery`,
+    `${plural(status.queue.deadLetter, 'message', 'messages')} in the dead-letter queue${status.queue.deadLetter > 0 ? ' (see docs/operator-guide.md, "Dead-letter queue")' : ''}`,
+  ].join('; ');
 
 /**
  * The 30-day "active alert source" status, computed from the recorded delivery times:
@@ -27,13 +59,20 @@ export interface StatusDeps {
 export const readStatus = async (deps: StatusDeps): Promise<RelayStatus> => {
   const now = deps.now();
   const since = new Date(now.getTime() - ACTIVE_WINDOW_MS);
-  const [summary, queue] = await Promise.all([deps.activity.summarize(since), deps.queues.depths()]);
-  return {
-    source: 'threatstack',
+  const days = chartDays(now);
+  const [summary, perDay, queue] = await Promise.all([
+    deps.activity.summarize(since),
+    deps.activity.countByDay(new Date(`${days[0]}T00:00:00.000Z`)),
+    deps.queues.depths(),
+  ]);
+  const status = {
+    source: 'threatstack' as const,
     active: summary.lastDeliveredAt !== null && summary.lastDeliveredAt.getTime() >= since.getTime(),
     lastIncidentAt: summary.lastDeliveredAt?.toISOString() ?? null,
     incidentsLast30Days: summary.deliveredSince,
+    incidentsPerDay: days.map((date) => ({ date, count: perDay[date] ?? 0 })),
     checkedAt: now.toISOString(),
     queue,
   };
+  return { ...status, summary: summarizeStatus(status) };
 };

@@ -4,6 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parsePriorities, parseSeverities } from '../../lib/config/env';
+import { METRIC_NAMES } from '../../lib/runtime/metrics';
+import { METRICS_SERVICE } from '../../lib/runtime/telemetry';
 
 interface Resource {
   readonly Type: string;
@@ -13,6 +16,7 @@ interface Resource {
 
 interface Template {
   readonly Resources: Record<string, Resource>;
+  readonly Outputs: Record<string, { readonly Value: unknown }>;
 }
 
 interface Statement {
@@ -24,7 +28,7 @@ interface Statement {
 
 const projectRoot = resolve(__dirname, '../..');
 const THREAT_STACK_IPS = ['52.20.173.142', '54.173.79.87', '54.174.225.119'];
-const FUNCTIONS = ['ingest', 'deliver', 'status'] as const;
+const FUNCTIONS = ['ingest', 'deliver', 'status', 'testAlert'] as const;
 
 /** The environment of a machine with no AWS account: anything needing AWS fails fast. */
 const credentialFreeEnv = (): NodeJS.ProcessEnv => {
@@ -59,6 +63,7 @@ const asArray = <T>(value: T | readonly T[]): readonly T[] => (Array.isArray(val
 describe('serverless package (CloudFormation template)', () => {
   let outDir = '';
   let resources: Record<string, Resource> = {};
+  let outputs: Template['Outputs'] = {};
 
   const resource = (logicalId: string): Resource => {
     const found = resources[logicalId];
@@ -75,7 +80,9 @@ describe('serverless package (CloudFormation template)', () => {
 
   beforeAll(() => {
     outDir = mkdtempSync(join(tmpdir(), 'relay-package-'));
-    resources = packageService(outDir).Resources;
+    const template = packageService(outDir);
+    resources = template.Resources;
+    outputs = template.Outputs;
   }, 120_000);
 
   afterAll(() => {
@@ -174,5 +181,126 @@ describe('serverless package (CloudFormation template)', () => {
   it('grants ingest no DynamoDB access', () => {
     const actions = roleStatements('IngestRole').flatMap((s) => asArray(s.Action));
     expect(actions.filter((a) => a.toLowerCase().startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  const environment = (name: (typeof FUNCTIONS)[number]): Record<string, unknown> =>
+    ((props(functionId(name)).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+
+  it('gives every function its stage and the metrics namespace', () => {
+    for (const name of FUNCTIONS) expect(environment(name)).toMatchObject({ RELAY_STAGE: 'ci', METRICS_NAMESPACE: 'ThreatstackSquadcastRelay' });
+  });
+
+  it('configures the severity filter and the priority mapping with defaults the functions accept', () => {
+    const severities = environment('ingest').DELIVER_SEVERITIES;
+    const priorities = environment('deliver').SEVERITY_PRIORITIES;
+    expect(severities).toBe('1,2,3');
+    expect(priorities).toBe('1=P1,2=P2,3=P3');
+    expect(parseSeverities(String(severities))).toEqual({ ok: true, severities: new Set([1, 2, 3]) });
+    expect(parsePriorities(String(priorities))).toEqual({ ok: true, priorities: { 1: 'P1', 2: 'P2', 3: 'P3' } });
+  });
+
+  it('lets testAlert send to the alerts queue and nothing else', () => {
+    expect(environment('testAlert')).toMatchObject({ ALERTS_QUEUE_URL: { Ref: 'AlertsQueue' } });
+    expect(resources.TestAlertLambdaFunction?.Properties?.Events).toBeUndefined();
+    const statements = roleStatements('TestAlertRole');
+    const sqs = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('sqs:')));
+    expect(sqs).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['AlertsQueue', 'Arn'] } }]);
+    const actions = statements.flatMap((s) => asArray(s.Action));
+    expect(actions.filter((a) => !a.startsWith('logs:') && !a.startsWith('sqs:'))).toEqual([]);
+    // testAlert has no event source: nothing but an operator invokes it.
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map((m) => JSON.stringify(m.Properties?.FunctionName));
+    expect(mappings.filter((m) => m.includes('TestAlert'))).toEqual([]);
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties).includes('TestAlert'))).toEqual([]);
+  });
+
+  it('alarms when the oldest alert has waited 15 minutes', () => {
+    expect(props('OldestMessageAlarm')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['AlertsQueue', 'QueueName'] } }],
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('alarms on any 5xx from the webhook, on the API and stage osls deploys', () => {
+    const apiName = props('ApiGatewayRestApi').Name;
+    expect(apiName).toBe('ci-threatstack-squadcast-relay');
+    expect(props('IngestErrorsAlarm')).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Dimensions: [
+        { Name: 'ApiName', Value: apiName },
+        { Name: 'Stage', Value: 'ci' },
+      ],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const stage = ofType('AWS::ApiGateway::Deployment').map((d) => d.Properties?.StageName);
+    expect(stage).toEqual(['ci']);
+  });
+
+  it('sends every alarm, and its recovery, to the alarm topic', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThanOrEqual(3);
+    for (const alarm of alarms) {
+      expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(alarm.Properties?.OKActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(alarm.Properties?.TreatMissingData).toBe('notBreaching');
+    }
+  });
+
+  describe('dashboard', () => {
+    type Widget = { type: string; properties: { metrics?: unknown[][]; alarms?: string[]; markdown?: string } };
+    let body = '';
+    let widgets: Widget[] = [];
+
+    beforeAll(() => {
+      const sub = props('Dashboard').DashboardBody as { 'Fn::Sub': string };
+      body = sub['Fn::Sub'];
+      // CloudFormation substitutes ${Resource.Attr} and ${AWS::Region}; any string stands in for them here.
+      widgets = (JSON.parse(body.replace(/\$\{[^}]+\}/g, 'SUBSTITUTED')) as { widgets: Widget[] }).widgets;
+    });
+
+    it('is named after the service and stage, and its body is valid JSON once substituted', () => {
+      expect(props('Dashboard').DashboardName).toBe('threatstack-squadcast-relay-ci');
+      expect(widgets.length).toBeGreaterThan(0);
+      expect(outputs.DashboardUrl?.Value).toEqual({ 'Fn::Sub': expect.stringContaining('#dashboards:name=${Dashboard}') });
+    });
+
+    it('substitutes only resources and attributes that exist in the template', () => {
+      const references = [...body.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1] ?? '');
+      expect(references.length).toBeGreaterThan(0);
+      for (const reference of references) {
+        if (reference.startsWith('AWS::')) continue;
+        expect(resources[reference.split('.')[0] ?? '']).toBeDefined();
+      }
+    });
+
+    it('graphs every metric the relay publishes, under its service and stage dimensions', () => {
+      const series = widgets.flatMap((w) => w.properties.metrics ?? []);
+      // Expand CloudWatch's "." (same as the row above) shorthand.
+      const rows: unknown[][] = [];
+      for (const row of series) rows.push(row.map((cell, j) => (cell === '.' ? rows[rows.length - 1]?.[j] : cell)));
+      const custom = rows.filter((row) => row[0] === 'ThreatstackSquadcastRelay');
+      for (const name of Object.values(METRIC_NAMES)) {
+        expect(custom.some((row) => row[1] === name)).toBe(true);
+      }
+      for (const row of custom.filter((r) => r[2] !== undefined && typeof r[2] === 'string' && r[2] !== '...')) {
+        expect(row.slice(2, 6)).toEqual(['service', METRICS_SERVICE, 'stage', 'ci']);
+      }
+    });
+
+    it('shows the queues, the webhook, the functions and all alarms', () => {
+      expect(body).toContain('"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${AlertsQueue.QueueName}"');
+      expect(body).toContain('"${DeadLetterQueue.QueueName}"');
+      expect(body).toContain('"AWS/ApiGateway", "Count", "ApiName", "ci-threatstack-squadcast-relay", "Stage", "ci"');
+      for (const name of ['Ingest', 'Deliver', 'Status', 'TestAlert']) expect(body).toContain(`\${${name}LambdaFunction}`);
+      const alarmWidget = widgets.find((w) => w.type === 'alarm');
+      const alarmIds = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').map(([id]) => id);
+      expect(body).toContain(`"alarms": [${alarmIds.map((id) => `"\${${id}.Arn}"`).join(', ')}]`);
+      expect(alarmWidget?.properties.alarms).toHaveLength(alarmIds.length);
+    });
   });
 });

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
+
+/**
+ * Shared by the benchmark's workers: plain `node` processes (bundled by bench/bundles.ts) that load
+ * a function bundle exactly as `serverless package` built it, with its environment, and measure it.
+ * The orchestrator passes the settings in BENCH_WORKER (JSON) and gets one result over IPC.
+ */
+export const readWorkerSettings = <T>(): T => {
+  const raw = process.env.BENCH_WORKER;
+  if (raw === undefined) throw new Error('BENCH_WORKER is not set: run workers through bench/run.ts');
+  return JSON.parse(raw) as T;
+};
+
+export const reply = (result: unknown): void => {
+  if (process.send === undefined) throw new Error('no IPC channel: run workers through bench/run.ts');
+  process.send(result, () => process.exit(0));
+};
+
+export const runWorker = (main: () => Promise<unknown>): void => {
+  main().then(reply, (error: unknown) => {
+    process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+};
+
+/** Loads a packaged handler by path, at run time (the worker bundle must not inline it). */
+export const loadHandler = <H>(bundlePath: string): H => {
+  const loaded = createRequire(__filename)(bundlePath) as { handler?: H };
+  if (loaded.handler === undefined) throw new Error(`${bundlePath} exports no handler`);
+  return loaded.handler;
+};
+
+/** Threat Stack's first published address: what API Gateway would put in `sourceIp`. */
+const THREAT_STACK_ADDRESS = '52.20.173.142';
+
+/** The REST API (v1) proxy event API Gateway builds for POST /threatstack/{token}. */
+export const webhookEvent = (body: string, token: string): APIGatewayProxyEvent =>
+  ({
+    resource: '/threatstack/{token}',
+    path: `/threatstack/${token}`,
+    httpMethod: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    multiValueHeaders: { 'Content-Type': ['application/json'] },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { token },
+    stageVariables: null,
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      resourcePath: '/threatstack/{token}',
+      httpMethod: 'POST',
+      stage: 'bench',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      identity: { sourceIp: THREAT_STACK_ADDRESS },
+    },
+  }) as unknown as APIGatewayProxyEvent;
+
+/** The SQS event Lambda's event source mapping builds, one record per alert, bodies as ingest queues them. */
+export const sqsEvent = (alerts: readonly Record<string, unknown>[], queueArn: string): SQSEvent => ({
+  Records: alerts.map((alert) => ({
+    messageId: randomUUID(),
+    receiptHandle: `bench-${randomUUID()}`,
+    body: JSON.stringify({ alert, receivedAt: new Date().toISOString() }),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'bench',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: 'us-east-1',
+  })),
+});
+
+export const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;

@@ -1,0 +1,22 @@
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { CliError } from './cli';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** node:util parseArgs, strict, with its errors turned into a usage message. */
+export const parseOptions = <O extends Options>(argv: readonly string[], options: O, usage: string) => {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\n${usage}`);
+  }
+};
+
+/** A whole number within bounds, from an option's text. */
+export const intOption = (value: string | undefined, name: string, min: number, max: number, fallback: number): number => {
+  if (value === undefined) return fallback;
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new CliError(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+};

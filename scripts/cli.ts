@@ -1,0 +1,109 @@
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { isLeft } from 'fp-ts/lib/Either';
+import type * as t from 'io-ts';
+import { describeProblems } from '../lib/alert/problems';
+
+/** serverless.yml's `service`; osls names each function `<service>-<stage>-<function>`. */
+export const SERVICE = 'threatstack-squadcast-relay';
+
+export const functionName = (stage: string, fn: 'status' | 'testAlert'): string => `${SERVICE}-${stage}-${fn}`;
+export const queueName = (stage: string, queue: 'alerts' | 'dead-letter'): string => `${SERVICE}-${stage}-${queue}`;
+
+/** What a command prints and reads; tests pass their own. */
+export interface Io {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Answers a yes/no question; undefined when no one can answer (no terminal). */
+  readonly ask?: (question: string) => Promise<string>;
+  readonly color?: boolean;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => Date;
+}
+
+/** An error whose message is meant for the operator as is: printed without a stack, exit 1. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+/** Stages are part of AWS resource names: letters, digits and hyphens. */
+export const checkStage = (stage: string | undefined, usage: string): string => {
+  if (stage === undefined || stage.trim() === '') throw new CliError(`--stage is required.\n${usage}`);
+  if (!/^[A-Za-z0-9-]{1,32}$/.test(stage)) throw new CliError('--stage must be letters, digits or hyphens, as in `serverless deploy --stage`');
+  return stage;
+};
+
+const decodeJson = <C extends t.Mixed>(codec: C, text: string, what: string): t.TypeOf<C> => {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CliError(`${what} did not answer JSON`);
+  }
+  const decoded = codec.decode(json);
+  if (isLeft(decoded)) {
+    throw new CliError(`${what} answered an unexpected shape (${describeProblems(decoded.left).join('; ')}); is the deployed version older than this checkout? Deploy it again.`);
+  }
+  return decoded.right;
+};
+
+/**
+ * Invokes a deployed function synchronously and decodes its answer. A function error (thrown in
+ * the handler) comes back as `FunctionError` with `{errorType, errorMessage}` in the payload.
+ * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+ */
+export const invokeFunction = async <C extends t.Mixed>(lambda: LambdaClient, name: string, payload: unknown, codec: C): Promise<t.TypeOf<C>> => {
+  let response;
+  try {
+    response = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)) }));
+  } catch (error) {
+    const e = error as Error;
+    if (e?.name === 'ResourceNotFoundException') throw new CliError(`function ${name} not found: is the stage deployed in this account and region?`);
+    throw new CliError(`could not invoke ${name}: ${e?.name ?? 'error'}: ${e?.message ?? String(error)}`);
+  }
+  const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');
+  if (response.FunctionError !== undefined) {
+    let detail = text;
+    try {
+      const parsed = JSON.parse(text) as { errorType?: unknown; errorMessage?: unknown };
+      detail = `${String(parsed.errorType ?? 'Error')}: ${String(parsed.errorMessage ?? '')}`;
+    } catch {
+      // Not JSON: print it as it came.
+    }
+    throw new CliError(`${name} failed: ${detail}`);
+  }
+  return decodeJson(codec, text, name);
+};
+
+export const consoleIo = (): Io => ({
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+  ...(process.stdin.isTTY
+    ? {
+        ask: async (question: string) => {
+          const { createInterface } = await import('node:readline/promises');
+          const rl = createInterface({ input: process.stdin, output: process.stdout });
+          try {
+            return await rl.question(question);
+          } finally {
+            rl.close();
+          }
+        },
+      }
+    : {}),
+});
+
+/** Runs a command's `run` as a program: CliError prints its message; anything else its name and message. */
+export const runMain = (run: (argv: readonly string[], io: Io) => Promise<number>): void => {
+  const io = consoleIo();
+  run(process.argv.slice(2), io)
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch((error: unknown) => {
+      const e = error as Error;
+      io.err(e instanceof CliError ? e.message : `${e?.name ?? 'error'}: ${e?.message ?? String(error)}`);
+      process.exitCode = 1;
+    });
+};

@@ -1,0 +1,63 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { formatStatus } from '../lib/status/format-status';
+import { RelayStatusCodec } from '../lib/status/status-codec';
+import { LOCAL_DEFAULTS } from '../local/stack';
+import { parseOptions } from './args';
+import { checkStage, CliError, functionName, invokeFunction, runMain } from './cli';
+import type { Io } from './cli';
+
+const USAGE = [
+  'usage: npm run status -- --stage <stage> [--region <region>] [--json]',
+  '       npm run status -- --local [--port <port>] [--json]   (the `npm start` stack)',
+].join('\n');
+
+export interface StatusDeps {
+  /** Builds the Lambda client; the region comes from --region, else the SDK's usual settings. */
+  readonly lambda: (region: string | undefined) => LambdaClient;
+  readonly fetch: typeof fetch;
+}
+
+const defaultDeps: StatusDeps = { lambda: (region) => new LambdaClient(region === undefined ? {} : { region }), fetch };
+
+/** Reads the local stack's GET /status (JSON): the same handler as the deployed function. */
+export const readLocalStatus = async (port: string, doFetch: typeof fetch): Promise<unknown> => {
+  let response: Response;
+  try {
+    response = await doFetch(`http://127.0.0.1:${port}/status`, { headers: { accept: 'application/json' } });
+  } catch {
+    throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
+  }
+  if (!response.ok) throw new CliError(`the local relay answered ${response.status}`);
+  return response.json();
+};
+
+/** `npm run status`: invokes the deployed `status` function (or reads the local stack) and prints the facts. */
+export const run = async (argv: readonly string[], io: Io, deps: StatusDeps = defaultDeps): Promise<number> => {
+  const options = parseOptions(
+    argv,
+    { stage: { type: 'string' }, region: { type: 'string' }, local: { type: 'boolean' }, port: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    USAGE,
+  );
+  if (options.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  let status;
+  let heading;
+  if (options.local) {
+    const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
+    const decoded = RelayStatusCodec.decode(await readLocalStatus(port, deps.fetch));
+    if (decoded._tag === 'Left') throw new CliError('the local relay answered an unexpected status shape');
+    status = decoded.right;
+    heading = `Threat Stack → Squadcast relay, local stack on 127.0.0.1:${port}`;
+  } else {
+    const stage = checkStage(options.stage, USAGE);
+    const name = functionName(stage, 'status');
+    status = await invokeFunction(deps.lambda(options.region), name, {}, RelayStatusCodec);
+    heading = `Threat Stack → Squadcast relay, stage ${stage} (${name})`;
+  }
+  io.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status, { color: io.color === true, heading }));
+  return 0;
+};
+
+if (require.main === module) runMain((argv, io) => run(argv, io));

@@ -1,0 +1,117 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import * as t from 'io-ts';
+import { SeverityCodec } from '../lib/alert/codec';
+import type { RelayStatus } from '../lib/status/read-status';
+import { RelayStatusCodec } from '../lib/status/status-codec';
+import { LOCAL_DEFAULTS } from '../local/stack';
+import { intOption, parseOptions } from './args';
+import { checkStage, CliError, functionName, invokeFunction, runMain } from './cli';
+import type { Io } from './cli';
+import { readLocalStatus } from './status';
+
+const USAGE = [
+  'usage: npm run test-alert -- --stage <stage> [--region <region>] [--severity 1|2|3] [--wait <seconds>]',
+  '       npm run test-alert -- --local [--port <port>] [--severity 1|2|3] [--wait <seconds>]',
+  '  Sends one synthetic alert ("TEST ALERT from threatstack-squadcast-relay", severity 3 unless told)',
+  '  through the alerts queue and the real delivery path, then waits (default 90 s, 0 to skip) until',
+  '  the status shows an incident recorded after it was sent.',
+].join('\n');
+
+/** The test-alert function's answer (lib/test-alert/test-alert.ts), decoded. */
+const TestAlertResultCodec = t.type({ sent: t.literal(true), alertId: t.string, severity: SeverityCodec, queue: t.string, sentAt: t.string, next: t.string });
+
+export interface TestAlertCliDeps {
+  readonly lambda: (region: string | undefined) => LambdaClient;
+  readonly fetch: typeof fetch;
+}
+
+const defaultDeps: TestAlertCliDeps = { lambda: (region) => new LambdaClient(region === undefined ? {} : { region }), fetch };
+
+const POLL_MS = 5_000;
+
+/** True once an incident was recorded at or after the test alert was queued. */
+const deliveredSince = (status: RelayStatus, sentAt: string): boolean => status.lastIncidentAt !== null && Date.parse(status.lastIncidentAt) >= Date.parse(sentAt);
+
+export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDeps = defaultDeps): Promise<number> => {
+  const options = parseOptions(
+    argv,
+    {
+      stage: { type: 'string' },
+      region: { type: 'string' },
+      local: { type: 'boolean' },
+      port: { type: 'string' },
+      severity: { type: 'string' },
+      wait: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (options.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const severity = intOption(options.severity, 'severity', 1, 3, 3);
+  const waitSeconds = intOption(options.wait, 'wait', 0, 900, 90);
+  const event = { severity };
+
+  let send: () => Promise<unknown>;
+  let readStatus: () => Promise<RelayStatus>;
+  if (options.local) {
+    const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
+    send = async () => {
+      let response: Response;
+      try {
+        response = await deps.fetch(`http://127.0.0.1:${port}/local/test-alert`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+      } catch {
+        throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
+      }
+      const body: unknown = await response.json();
+      if (!response.ok) throw new CliError(`the local relay answered ${response.status}: ${JSON.stringify(body)}`);
+      return body;
+    };
+    readStatus = async () => {
+      const decoded = RelayStatusCodec.decode(await readLocalStatus(port, deps.fetch));
+      if (decoded._tag === 'Left') throw new CliError('the local relay answered an unexpected status shape');
+      return decoded.right;
+    };
+  } else {
+    const stage = checkStage(options.stage, USAGE);
+    const lambda = deps.lambda(options.region);
+    send = () => invokeFunction(lambda, functionName(stage, 'testAlert'), event, TestAlertResultCodec);
+    readStatus = () => invokeFunction(lambda, functionName(stage, 'status'), {}, RelayStatusCodec);
+  }
+
+  const decoded = TestAlertResultCodec.decode(await send());
+  if (decoded._tag === 'Left') throw new CliError('the test-alert function answered an unexpected shape');
+  const result = decoded.right;
+  io.out(`Queued test alert ${result.alertId} (severity ${result.severity}) on ${result.queue} at ${result.sentAt}.`);
+  if (waitSeconds === 0) {
+    io.out(result.next);
+    return 0;
+  }
+
+  io.out(`Waiting up to ${waitSeconds} s for the incident to be recorded...`);
+  const sleep = io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const now = io.now ?? (() => new Date());
+  const deadline = now().getTime() + waitSeconds * 1000;
+  for (;;) {
+    const status = await readStatus();
+    if (deliveredSince(status, result.sentAt)) {
+      io.out(`Delivered: Squadcast accepted an incident at ${status.lastIncidentAt}. Status: ${status.active ? 'Receiving alerts' : 'Inactive'}.`);
+      io.out('Find it in Squadcast by its title "TEST ALERT from threatstack-squadcast-relay" and resolve it by hand.');
+      return 0;
+    }
+    if (now().getTime() + POLL_MS > deadline) {
+      io.err(
+        [
+          `No incident recorded within ${waitSeconds} s (alerts waiting: ${status.queue.pending}, dead-letter queue: ${status.queue.deadLetter}).`,
+          `Look for correlation_id "${result.alertId}" in the deliver function's logs: a 4xx from Squadcast (wrong URL or key) dead-letters the alert; a 5xx or timeout is retried.`,
+        ].join('\n'),
+      );
+      return 1;
+    }
+    await sleep(POLL_MS);
+  }
+};
+
+if (require.main === module) runMain((argv, io) => run(argv, io));

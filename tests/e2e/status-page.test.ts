@@ -1,0 +1,187 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
+import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+
+/**
+ * The status page as a person sees it: the local stack (`npm start`'s entry point) with the SQS
+ * and DynamoDB emulators and a fake Squadcast, opened in headless Chromium driven by
+ * playwright-core. Screenshots go to tmp/screenshots/ (gitignored; CI keeps them as an artifact).
+ */
+/** Browser globals used inside `evaluate` callbacks, which run in the page (the project compiles without the DOM lib). */
+declare function getComputedStyle(element: unknown): { readonly backgroundColor: string; readonly color: string };
+declare const document: { readonly scripts: { readonly length: number }; querySelectorAll(selector: string): { readonly length: number } };
+
+const BROWSER = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasBrowser = existsSync(BROWSER);
+if (!hasBrowser) console.warn(`status page browser test SKIPPED: no Chromium at ${BROWSER} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+const browserTest = hasBrowser ? test : test.skip;
+
+const SCREENSHOTS = resolve(__dirname, '..', '..', 'tmp', 'screenshots');
+const TOKEN = 'status-page-token-0123456789';
+const PREFIX = 'status-e2e';
+const DAY_MS = 86_400_000;
+const GREEN = 'rgb(46, 125, 50)';
+const GREY = 'rgb(154, 163, 173)';
+
+let emulators: EmulatorProcess;
+let squadcast: FakeSquadcast;
+let relay: RelayProcess;
+let context: BrowserContext | undefined;
+let page: Page;
+let userDataDir = '';
+const requested: string[] = [];
+
+const utcDate = (daysAgo: number): string => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
+
+type Status = { queue: { pending: number; deadLetter: number }; incidentsLast30Days: number };
+const status = async (): Promise<Status> => (await (await fetch(`${relay.baseUrl}/status`)).json()) as Status;
+
+const alert = (id: string): Record<string, unknown> => ({
+  id,
+  title: `Host:  status page alert ${id}`,
+  created_at: Date.now(),
+  severity: 2,
+  organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b',
+  server_or_region: 'web-1',
+  source: 'Host',
+});
+
+/** Past deliveries, written as deliver records them, so that the chart has history to show. */
+const seedPastIncidents = async (daysAgo: readonly number[]): Promise<void> => {
+  const dynamodb = new DynamoDBClient({ region: 'us-east-1', endpoint: emulators.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    for (const [i, days] of daysAgo.entries()) {
+      const at = new Date(Date.now() - days * DAY_MS).toISOString();
+      await dynamodb.send(
+        new PutItemCommand({
+          TableName: `${PREFIX}-activity`,
+          Item: { pk: { S: `alert#seeded-${i}` }, state: { S: 'delivered' }, activity: { S: 'delivered' }, deliveredAt: { S: at }, expiresAt: { N: String(Math.floor(Date.now() / 1000) + 86_400) } },
+        }),
+      );
+    }
+  } finally {
+    dynamodb.destroy();
+  }
+};
+
+const screenshot = async (name: string): Promise<string> => {
+  const path = join(SCREENSHOTS, name);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`status page screenshot: ${path}`);
+  return path;
+};
+
+const openStatusPage = async (): Promise<void> => {
+  const response = await page.goto(`${relay.baseUrl}/status`);
+  expect(response?.status()).toBe(200);
+  expect(response?.headers()['content-type']).toBe('text/html; charset=utf-8');
+  expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
+};
+
+const dotColor = (): Promise<string> => page.locator('#state .dot').evaluate((dot) => getComputedStyle(dot).backgroundColor);
+const barCounts = (): Promise<Record<string, number>> =>
+  page.locator('svg.chart rect.bar').evaluateAll((bars) => Object.fromEntries(bars.map((bar) => [bar.getAttribute('data-date') ?? '', Number(bar.getAttribute('data-count'))])));
+
+beforeAll(async () => {
+  if (!hasBrowser) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
+  relay = await startRelayProcess({
+    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    WEBHOOK_TOKEN: TOKEN,
+    SQUADCAST_WEBHOOK_URL: squadcast.url,
+    LOCAL_RESOURCE_PREFIX: PREFIX,
+  });
+  userDataDir = mkdtempSync(join(tmpdir(), 'relay-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: BROWSER,
+    headless: true,
+    viewport: { width: 900, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('request', (request) => requested.push(request.url()));
+}, 90_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await relay?.stop();
+  await Promise.all([emulators?.stop(), squadcast?.stop()]);
+});
+
+browserTest('a new relay shows a grey dot, "Inactive", an empty 30-day chart and empty queues', async () => {
+  await openStatusPage();
+  await expect(page.locator('#state .state-text').textContent()).resolves.toBe('Inactive');
+  expect(await dotColor()).toBe(GREY);
+  await expect(page.locator('#last-incident').textContent()).resolves.toBe('never');
+  await expect(page.locator('#queue-depth').textContent()).resolves.toBe('0 alerts');
+  await expect(page.locator('#dead-letter').textContent()).resolves.toBe('0 messages');
+  const bars = await barCounts();
+  expect(Object.keys(bars)).toHaveLength(30);
+  expect(Object.values(bars).every((count) => count === 0)).toBe(true);
+  expect(Object.keys(bars).at(-1)).toBe(utcDate(0));
+  await screenshot('status-page-inactive.png');
+});
+
+browserTest('after deliveries: a green dot, "Receiving alerts", the last incident, incidents per day and the dead-letter count', async () => {
+  await seedPastIncidents([3, 3, 10, 25, 25, 25]);
+  squadcast.respondWith((request) => (request.body.includes('"event_id":"page-refused"') ? { status: 400 } : { status: 202 }));
+  const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ alerts: [alert('page-1'), alert('page-2'), alert('page-refused')] }),
+  });
+  expect(response.status).toBe(202);
+  await eventually('two delivered, one dead-lettered', async () => {
+    const now = await status();
+    return now.queue.pending === 0 && now.queue.deadLetter === 1 && now.incidentsLast30Days === 8;
+  });
+
+  await openStatusPage();
+  await expect(page.locator('#state .state-text').textContent()).resolves.toBe('Receiving alerts');
+  expect(await dotColor()).toBe(GREEN);
+  await expect(page.title()).resolves.toContain('Receiving alerts');
+  await expect(page.locator('#last-incident time').getAttribute('datetime')).resolves.toMatch(new RegExp(`^${utcDate(0)}T`));
+  await expect(page.locator('#incidents-30-days').textContent()).resolves.toBe('8');
+  await expect(page.locator('#queue-depth').textContent()).resolves.toBe('0 alerts');
+  await expect(page.locator('#dead-letter').textContent()).resolves.toMatch(/^1 message/);
+  expect(await page.locator('#dead-letter').evaluate((dd) => getComputedStyle(dd).color)).not.toBe(await page.locator('#queue-depth').evaluate((dd) => getComputedStyle(dd).color));
+
+  const bars = await barCounts();
+  expect(bars).toMatchObject({ [utcDate(0)]: 2, [utcDate(3)]: 2, [utcDate(10)]: 1, [utcDate(25)]: 3, [utcDate(1)]: 0 });
+  expect(Object.values(bars).reduce((sum, count) => sum + count, 0)).toBe(8);
+  // The busiest day's bar reaches the top of the plot; an empty day stays a 1-pixel tick.
+  const heights = await page
+    .locator('svg.chart rect.bar')
+    .evaluateAll((rects) => Object.fromEntries(rects.map((rect) => [rect.getAttribute('data-date') ?? '', (rect as unknown as { getBBox(): { height: number } }).getBBox().height])));
+  expect(heights[utcDate(25)]).toBeGreaterThan(heights[utcDate(0)] ?? Infinity);
+  expect(heights[utcDate(1)]).toBe(1);
+  await screenshot('status-page.png');
+});
+
+browserTest('the page is self-contained: no script, and no request but the page itself', () => {
+  expect(requested.length).toBeGreaterThan(0);
+  expect(requested.every((url) => url === `${relay.baseUrl}/status`)).toBe(true);
+  return expect(page.evaluate(() => document.scripts.length + document.querySelectorAll('link[rel=stylesheet], img, iframe').length)).resolves.toBe(0);
+});
+
+browserTest('GET /status stays JSON for scripts: fetch, curl and an explicit JSON Accept', async () => {
+  for (const accept of [undefined, '*/*', 'application/json', 'application/json, text/html']) {
+    const response = await fetch(`${relay.baseUrl}/status`, accept === undefined ? {} : { headers: { accept } });
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.json()).toMatchObject({ source: 'threatstack', active: true });
+  }
+  const html = await fetch(`${relay.baseUrl}/status`, { headers: { accept: 'text/html' } });
+  expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(await html.text()).toMatch(/^<!doctype html>/);
+});

@@ -1,0 +1,100 @@
+import type { GetQueueAttributesCommandInput } from '@aws-sdk/client-sqs';
+import { BASE_LAMBDA_ENV, commandsOf, loadHandler } from '../helpers/load-handler';
+
+type StatusModule = typeof import('../../handlers/status');
+
+const ENV = { ...BASE_LAMBDA_ENV };
+const load = (env: Record<string, string | undefined> = ENV) => loadHandler(env, () => require('../../handlers/status') as StatusModule);
+
+const DAY_MS = 86_400_000;
+
+afterAll(() => jest.restoreAllMocks());
+
+describe('status handler', () => {
+  const loaded = load();
+  const { handler } = loaded.module;
+
+  const answer = (lastDeliveredAt: string | undefined, counts: readonly number[], perDay: readonly string[] = []) => {
+    let countPage = 0;
+    loaded.dynamodbSend.mockImplementation(async (command) => {
+      const input = (command as { input: Record<string, unknown> }).input;
+      if (input.Limit === 1) return { Items: lastDeliveredAt === undefined ? [] : [{ deliveredAt: { S: lastDeliveredAt } }] };
+      if (input.Select === 'COUNT') {
+        const page = countPage++;
+        return { Count: counts[page] ?? 0, ...(page < counts.length - 1 ? { LastEvaluatedKey: { pk: { S: `page-${page}` } } } : {}) };
+      }
+      return { Items: perDay.map((at) => ({ deliveredAt: { S: at } })) };
+    });
+    loaded.sqsSend.mockImplementation(async (command) => {
+      const input = (command as { input: GetQueueAttributesCommandInput }).input;
+      return input.QueueUrl === ENV.ALERTS_QUEUE_URL
+        ? { Attributes: { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '1', ApproximateNumberOfMessagesDelayed: '3' } }
+        : { Attributes: { ApproximateNumberOfMessages: '4' } };
+    });
+  };
+
+  beforeEach(() => {
+    loaded.dynamodbSend.mockClear();
+    loaded.sqsSend.mockClear();
+  });
+
+  it('returns the status object with exactly its keys', async () => {
+    const last = new Date(Date.now() - 2 * DAY_MS).toISOString();
+    answer(last, [120, 3], [last]);
+    const before = Date.now();
+    const status = await handler();
+    expect(Object.keys(status).sort()).toEqual(['active', 'checkedAt', 'incidentsLast30Days', 'incidentsPerDay', 'lastIncidentAt', 'queue', 'source', 'summary']);
+    expect(status).toEqual({
+      source: 'threatstack',
+      active: true,
+      lastIncidentAt: last,
+      incidentsLast30Days: 123,
+      incidentsPerDay: expect.any(Array),
+      checkedAt: expect.any(String),
+      queue: { pending: 6, deadLetter: 4 },
+      summary: expect.stringContaining('Receiving alerts'),
+    });
+    expect(Date.parse(status.checkedAt)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(status.checkedAt)).toBeLessThanOrEqual(Date.now());
+    expect(status.incidentsPerDay).toHaveLength(30);
+    expect(status.incidentsPerDay.find((d) => d.date === last.slice(0, 10))?.count).toBe(1);
+  });
+
+  it('reads the table and both queues named in the environment', async () => {
+    answer(undefined, [0]);
+    await handler();
+    expect(new Set(commandsOf(loaded.dynamodbSend).map((c) => `${c.name} ${String(c.input.TableName)} ${String(c.input.IndexName)}`))).toEqual(
+      new Set([`QueryCommand ${ENV.ACTIVITY_TABLE_NAME} delivered-at`]),
+    );
+    expect(commandsOf(loaded.sqsSend).map((c) => [c.name, c.input.QueueUrl])).toEqual([
+      ['GetQueueAttributesCommand', ENV.ALERTS_QUEUE_URL],
+      ['GetQueueAttributesCommand', ENV.DEAD_LETTER_QUEUE_URL],
+    ]);
+  });
+
+  it('is inactive with no incident in 30 days', async () => {
+    answer(new Date(Date.now() - 31 * DAY_MS).toISOString(), [0]);
+    expect(await handler()).toEqual(expect.objectContaining({ active: false, incidentsLast30Days: 0 }));
+  });
+
+  it('is inactive, with lastIncidentAt null, when nothing was ever delivered', async () => {
+    answer(undefined, []);
+    expect(await handler()).toEqual(expect.objectContaining({ active: false, lastIncidentAt: null }));
+  });
+
+  it('lets a failed read reject', async () => {
+    loaded.dynamodbSend.mockImplementation(async () => Promise.reject(Object.assign(new Error('no table'), { name: 'ResourceNotFoundException' })));
+    loaded.sqsSend.mockImplementation(async () => ({}));
+    await expect(handler()).rejects.toThrow('no table');
+  });
+});
+
+describe('status handler configuration', () => {
+  it('fails the cold start without ACTIVITY_TABLE_NAME, naming it', () => {
+    expect(() => load({ ...ENV, ACTIVITY_TABLE_NAME: undefined })).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('ACTIVITY_TABLE_NAME') }));
+  });
+
+  it('needs neither the token nor the Squadcast URL', () => {
+    expect(() => load({ ...ENV, WEBHOOK_TOKEN: undefined, SQUADCAST_WEBHOOK_URL: undefined })).not.toThrow();
+  });
+});

@@ -1,0 +1,145 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A fake Squadcast Incident Webhook on 127.0.0.1 that misbehaves on purpose, and a ledger of
+ * what it did. An incident "exists" once the fake has acted on a request (`created`), whether
+ * or not the relay was still there to read the answer: that is how a real server behaves.
+ */
+export type Behaviour =
+  | 'accept' // 202 at once
+  | 'error-500'
+  | 'throttle-retry-after' // 429 with Retry-After: 1
+  | 'throttle' // 429 without Retry-After
+  | 'slow-accept' // creates the incident, answers 202 after the relay's timeout
+  | 'slow-fail' // answers 503 after the relay's timeout
+  | 'reset' // drops the connection without an answer, nothing created
+  | 'too-large'; // 413, for alerts the test marks as undeliverable
+
+export interface ChaosRequest {
+  readonly seq: number;
+  readonly eventId: string | undefined;
+  readonly behaviour: Behaviour;
+  readonly created: boolean;
+  readonly receivedAt: number;
+  answeredAt?: number;
+  /** The relay had hung up (timed out, or was killed) before the answer was written. */
+  clientGone?: boolean;
+}
+
+export interface ChaosOptions {
+  readonly key: string;
+  /** Deterministic choices for a given seed (timing still varies). */
+  readonly seed: number;
+  /** Chance of each misbehaviour; the rest is 'accept'. */
+  readonly odds: Partial<Record<Exclude<Behaviour, 'accept' | 'too-large'>, number>>;
+  /** Alerts that Squadcast always refuses with 413. */
+  readonly refuses: (eventId: string) => boolean;
+  /** How long a slow answer takes (longer than the relay's SQUADCAST_TIMEOUT_MS). */
+  readonly slowMs: number;
+}
+
+export interface ChaosSquadcast {
+  readonly url: string;
+  readonly requests: ChaosRequest[];
+  /** Runs before a creating answer is written: the test may kill the relay here. */
+  beforeCreatedAnswer(hook: ((request: ChaosRequest) => void) | undefined): void;
+  /** From now on every request is accepted at once. */
+  calm(): void;
+  stop(): Promise<void>;
+}
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
+export const seededRandom = (seed: number): (() => number) => {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+};
+
+const eventIdOf = (body: string): string | undefined => {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const id = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).event_id : undefined;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export const startChaosSquadcast = async (options: ChaosOptions): Promise<ChaosSquadcast> => {
+  const random = seededRandom(options.seed);
+  const requests: ChaosRequest[] = [];
+  let hook: ((request: ChaosRequest) => void) | undefined;
+  let calm = false;
+
+  const choose = (eventId: string | undefined): Behaviour => {
+    if (eventId !== undefined && options.refuses(eventId)) return 'too-large';
+    if (calm) return 'accept';
+    let roll = random();
+    for (const [behaviour, odds] of Object.entries(options.odds) as Array<[Behaviour, number]>) {
+      if (roll < odds) return behaviour;
+      roll -= odds;
+    }
+    return 'accept';
+  };
+
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const eventId = eventIdOf(Buffer.concat(chunks).toString('utf8'));
+      const behaviour = choose(eventId);
+      const record: ChaosRequest = {
+        seq: requests.length,
+        eventId,
+        behaviour,
+        created: behaviour === 'accept' || behaviour === 'slow-accept',
+        receivedAt: Date.now(),
+      };
+      requests.push(record);
+      if (behaviour === 'reset') {
+        request.socket.destroy();
+        return;
+      }
+      const [status, headers]: [number, Record<string, string>] =
+        behaviour === 'accept' || behaviour === 'slow-accept'
+          ? [202, {}]
+          : behaviour === 'error-500'
+            ? [500, {}]
+            : behaviour === 'throttle-retry-after'
+              ? [429, { 'retry-after': '1' }]
+              : behaviour === 'throttle'
+                ? [429, {}]
+                : behaviour === 'slow-fail'
+                  ? [503, {}]
+                  : [413, {}];
+      const answer = (): void => {
+        if (record.created) hook?.(record);
+        record.answeredAt = Date.now();
+        record.clientGone = request.socket.destroyed;
+        if (record.clientGone) return;
+        response.writeHead(status, { 'content-type': 'application/json', ...headers });
+        response.end(status === 202 ? '{"status":"accepted"}' : '{"error":"chaos"}');
+      };
+      if (behaviour === 'slow-accept' || behaviour === 'slow-fail') setTimeout(answer, options.slowMs);
+      else answer();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/v2/incidents/api/${options.key}`,
+    requests,
+    beforeCreatedAnswer: (next) => (hook = next),
+    calm: () => (calm = true),
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+};

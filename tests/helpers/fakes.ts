@@ -1,0 +1,239 @@
+/**
+ * In-memory fakes of the relay's ports (MessageQueue, RetryScheduler, DeliveryLedger,
+ * IncidentSink, Logger). Each records what it was asked and can be told to fail.
+ */
+import type { ActivityReader, ActivitySummary, ClaimResult, DailyCounts, DeliveryLedger, Lease } from '../../lib/activity/activity-store';
+import type { SquadcastIncident } from '../../lib/delivery/incident';
+import type { SendOutcome } from '../../lib/delivery/send-outcome';
+import type { IncidentSink } from '../../lib/delivery/squadcast-sink';
+import type { MessageQueue, OutboundMessage, QueueDepthReader, QueueDepths, RetryScheduler, SendReport } from '../../lib/queue/message-queue';
+import type { LogFields, Logger } from '../../lib/runtime/logger';
+
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export const deferred = <T>(): Deferred<T> => {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+};
+
+/** Lets every pending promise callback and one macrotask run. */
+export const flushPromises = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A queue that keeps every `sendAll` call. Messages for which `fails` is true are reported in `failedKeys`. */
+export class FakeMessageQueue implements MessageQueue {
+  readonly calls: OutboundMessage[][] = [];
+  fails: (message: OutboundMessage) => boolean = () => false;
+  /** When set, `sendAll` rejects with it (an adapter bug; the real adapter reports instead). */
+  error: Error | undefined;
+
+  /** @param maxMessageBytes like SQS, a body over this many UTF-8 bytes is refused (reported failed). */
+  constructor(readonly maxMessageBytes = Number.POSITIVE_INFINITY) {}
+
+  async sendAll(messages: readonly OutboundMessage[]): Promise<SendReport> {
+    this.calls.push([...messages]);
+    if (this.error !== undefined) throw this.error;
+    return { failedKeys: messages.filter((message) => this.refuses(message)).map((message) => message.key) };
+  }
+
+  refuses(message: OutboundMessage): boolean {
+    return this.fails(message) || Buffer.byteLength(message.body, 'utf8') > this.maxMessageBytes;
+  }
+
+  failAll(): this {
+    this.fails = () => true;
+    return this;
+  }
+
+  /** Every message offered, accepted or not. */
+  get attempted(): OutboundMessage[] {
+    return this.calls.flat();
+  }
+
+  /** The messages that are now on the queue. */
+  get accepted(): OutboundMessage[] {
+    return this.attempted.filter((message) => !this.refuses(message));
+  }
+
+  /** The accepted bodies, parsed. */
+  bodies<T = Record<string, unknown>>(): T[] {
+    return this.accepted.map((message) => JSON.parse(message.body) as T);
+  }
+}
+
+export class FakeRetryScheduler implements RetryScheduler {
+  readonly calls: Array<{ readonly receiptHandle: string; readonly seconds: number }> = [];
+  error: Error | undefined;
+
+  async retryAfter(receiptHandle: string, seconds: number): Promise<void> {
+    this.calls.push({ receiptHandle, seconds });
+    if (this.error !== undefined) throw this.error;
+  }
+
+  secondsFor(receiptHandle: string): number | undefined {
+    return this.calls.find((call) => call.receiptHandle === receiptHandle)?.seconds;
+  }
+}
+
+interface LedgerEntry {
+  state: 'in-flight' | 'delivered' | 'failed';
+  token?: string;
+  deliveredAt?: Date;
+}
+
+/** An in-memory ledger with the DynamoDB ledger's rules (no lease expiry: a held lease stays held). */
+export class FakeLedger implements DeliveryLedger {
+  readonly entries = new Map<string, LedgerEntry>();
+  readonly claims: string[] = [];
+  readonly completed: Array<{ readonly lease: Lease; readonly deliveredAt: Date }> = [];
+  readonly released: Lease[] = [];
+  claimError: Error | undefined;
+  completeError: Error | undefined;
+  releaseError: Error | undefined;
+  #tokens = 0;
+
+  /** Records an alert as already delivered, or as held by another delivery. */
+  seed(alertId: string, state: 'delivered' | 'in-flight'): this {
+    this.entries.set(alertId, { state, token: 'someone-else' });
+    return this;
+  }
+
+  async claim(alertId: string, _now: Date): Promise<ClaimResult> {
+    this.claims.push(alertId);
+    if (this.claimError !== undefined) throw this.claimError;
+    const entry = this.entries.get(alertId);
+    if (entry?.state === 'delivered') return { kind: 'already-delivered' };
+    if (entry?.state === 'in-flight') return { kind: 'in-flight' };
+    const token = `lease-${++this.#tokens}`;
+    this.entries.set(alertId, { state: 'in-flight', token });
+    return { kind: 'claimed', lease: { alertId, token } };
+  }
+
+  async complete(lease: Lease, deliveredAt: Date): Promise<void> {
+    this.completed.push({ lease, deliveredAt });
+    if (this.completeError !== undefined) throw this.completeError;
+    this.entries.set(lease.alertId, { state: 'delivered', deliveredAt });
+  }
+
+  async release(lease: Lease): Promise<void> {
+    this.released.push(lease);
+    if (this.releaseError !== undefined) throw this.releaseError;
+    const entry = this.entries.get(lease.alertId);
+    if (entry?.token === lease.token) this.entries.set(lease.alertId, { state: 'failed' });
+  }
+
+  stateOf(alertId: string): LedgerEntry['state'] | undefined {
+    return this.entries.get(alertId)?.state;
+  }
+}
+
+/**
+ * An incident sink that answers with `respond` (default: delivered 202). In `hold()` mode every
+ * send waits until the test settles it, so that concurrency can be observed.
+ */
+export class FakeIncidentSink implements IncidentSink {
+  readonly sent: SquadcastIncident[] = [];
+  respond: (incident: SquadcastIncident) => SendOutcome | Promise<SendOutcome> = () => ({ kind: 'delivered', status: 202 });
+  inFlight = 0;
+  maxInFlight = 0;
+  readonly held: Array<Deferred<SendOutcome>> = [];
+  #holding = false;
+
+  answer(outcome: SendOutcome): this {
+    this.respond = () => outcome;
+    return this;
+  }
+
+  hold(): this {
+    this.#holding = true;
+    return this;
+  }
+
+  async send(incident: SquadcastIncident): Promise<SendOutcome> {
+    this.sent.push(incident);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.#holding) {
+        const pending = deferred<SendOutcome>();
+        this.held.push(pending);
+        return await pending.promise;
+      }
+      return await this.respond(incident);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+export interface LogEntry {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly fields: LogFields;
+}
+
+/** Keeps every log call. `text()` is everything logged, for "never logged" assertions. */
+export class CapturingLogger implements Logger {
+  readonly entries: LogEntry[] = [];
+
+  info(message: string, fields: LogFields = {}): void {
+    this.entries.push({ level: 'info', message, fields });
+  }
+
+  warn(message: string, fields: LogFields = {}): void {
+    this.entries.push({ level: 'warn', message, fields });
+  }
+
+  error(message: string, fields: LogFields = {}): void {
+    this.entries.push({ level: 'error', message, fields });
+  }
+
+  find(message: string): LogEntry | undefined {
+    return this.entries.find((entry) => entry.message === message);
+  }
+
+  at(level: LogEntry['level']): LogEntry[] {
+    return this.entries.filter((entry) => entry.level === level);
+  }
+
+  text(): string {
+    return JSON.stringify(this.entries);
+  }
+}
+
+/** Answers the status' activity questions with fixed values; records the `since` it was asked about. */
+export class FakeActivityReader implements ActivityReader {
+  summary: ActivitySummary = { lastDeliveredAt: null, deliveredSince: 0 };
+  perDay: DailyCounts = {};
+  readonly summarizedSince: Date[] = [];
+  readonly countedSince: Date[] = [];
+  error: Error | undefined;
+
+  async summarize(since: Date): Promise<ActivitySummary> {
+    this.summarizedSince.push(since);
+    if (this.error !== undefined) throw this.error;
+    return this.summary;
+  }
+
+  async countByDay(since: Date): Promise<DailyCounts> {
+    this.countedSince.push(since);
+    if (this.error !== undefined) throw this.error;
+    return this.perDay;
+  }
+}
+
+export class FakeQueueDepthReader implements QueueDepthReader {
+  constructor(public value: QueueDepths = { pending: 0, deadLetter: 0 }) {}
+
+  async depths(): Promise<QueueDepths> {
+    return this.value;
+  }
+}

@@ -1,0 +1,98 @@
+// events/: a ready console test event for every function, each documented, each giving the
+// answer events/README.md promises when the function runs on it (here with in-memory ports).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
+import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+import { Secret } from '../../lib/config/secret';
+import { deliverBatch } from '../../lib/delivery/deliver-batch';
+import { toBatchResponse, toQueueRecord } from '../../lib/delivery/sqs-event';
+import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
+import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
+import { sendTestAlert } from '../../lib/test-alert/test-alert';
+import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler } from '../helpers/fakes';
+
+const root = resolve(__dirname, '../..');
+const eventsDir = join(root, 'events');
+const readEvent = <T>(file: string): T => JSON.parse(readFileSync(join(eventsDir, file), 'utf8')) as T;
+const readme = readFileSync(join(eventsDir, 'README.md'), 'utf8');
+const TOKEN = 'the-real-webhook-token-0123';
+
+/** serverless.yml's function keys and handler files. */
+const functions = [...readFileSync(join(root, 'serverless.yml'), 'utf8').matchAll(/^ {2}(\w+):\n(?: {4}#.*\n)* {4}handler: handlers\/([\w-]+)\.handler$/gm)].map((m) => ({
+  key: m[1] ?? '',
+  file: m[2] ?? '',
+}));
+
+const ingestDeps = (alerts: FakeMessageQueue, log = new CapturingLogger()): IngestDeps => {
+  const allowlist = parseAllowlist(THREAT_STACK_SOURCE_IPS);
+  if (!allowlist.ok) throw new Error(allowlist.problem);
+  return { allowlist: allowlist.allowlist, token: new Secret(TOKEN), alerts, deadLetters: new FakeMessageQueue(), log, now: () => new Date() };
+};
+
+describe('events/', () => {
+  it('has a documented event for every function in serverless.yml', () => {
+    expect(functions.map((f) => f.key).sort()).toEqual(['deliver', 'ingest', 'status', 'testAlert']);
+    for (const { key, file } of functions) {
+      expect(readdirSync(eventsDir)).toContain(`${file}.json`);
+      expect(readme).toMatch(new RegExp(`\\| \`${file}\\.json\` \\| \`${key}\` \\|`));
+    }
+  });
+
+  it('documents every file it holds', () => {
+    for (const file of readdirSync(eventsDir).filter((f) => f.endsWith('.json'))) expect(readme).toContain(`\`${file}\``);
+  });
+
+  it('ingest.json: a placeholder token is refused with 403; the real token queues its one labelled test alert (202)', async () => {
+    const event = readEvent<APIGatewayProxyEvent>('ingest.json');
+    const refusedQueue = new FakeMessageQueue();
+    const refused = await handleIngestEvent(event, async () => ingestDeps(refusedQueue), new CapturingLogger());
+    expect(refused.statusCode).toBe(403);
+    expect(JSON.parse(refused.body)).toEqual({ error: 'forbidden' });
+    expect(refusedQueue.calls).toEqual([]);
+
+    const withToken = JSON.parse(JSON.stringify(event).replaceAll('REPLACE-WITH-THE-WEBHOOK-TOKEN', TOKEN)) as APIGatewayProxyEvent;
+    const alerts = new FakeMessageQueue();
+    const accepted = await handleIngestEvent(withToken, async () => ingestDeps(alerts), new CapturingLogger());
+    expect(accepted.statusCode).toBe(202);
+    expect(JSON.parse(accepted.body)).toEqual({ accepted: 1, rejected: 0, duplicates: 0 });
+    expect(alerts.bodies<{ alert: { title: string } }>().map((b) => b.alert.title)).toEqual(['TEST ALERT (Lambda console, ingest) from threatstack-squadcast-relay']);
+  });
+
+  it('deliver.json: its record is delivered as a labelled test incident and nothing is left to retry', async () => {
+    const event = readEvent<SQSEvent>('deliver.json');
+    const sink = new FakeIncidentSink();
+    const result = await deliverBatch(event.Records.map(toQueueRecord), {
+      sink,
+      ledger: new FakeLedger(),
+      deadLetters: new FakeMessageQueue(),
+      retries: new FakeRetryScheduler(),
+      retryPolicy: { baseSeconds: 1, maxSeconds: 1, inFlightSeconds: 1 },
+      concurrency: 1,
+      log: new CapturingLogger(),
+      now: () => new Date(),
+    });
+    expect(toBatchResponse(result)).toEqual({ batchItemFailures: [] });
+    expect(sink.sent).toEqual([expect.objectContaining({ message: 'TEST ALERT (Lambda console, deliver) from threatstack-squadcast-relay', priority: 'P3', event_id: 'console-test-deliver-0001' })]);
+  });
+
+  it.each([
+    ['test-alert.json', 3],
+    ['test-alert-high.json', 1],
+  ])('%s: one test alert of severity %p', async (file, severity) => {
+    const sent: string[] = [];
+    const result = await sendTestAlert(readEvent(file), {
+      alerts: { send: async (message) => (sent.push(message.body), { messageId: 'm-1' }) },
+      queueName: 'alerts',
+      stage: 'dev',
+      log: new CapturingLogger(),
+      now: () => new Date(),
+    });
+    expect(result).toMatchObject({ sent: true, severity });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('status.json is an empty object (the function ignores its event)', () => {
+    expect(readEvent('status.json')).toEqual({});
+  });
+});

@@ -1,0 +1,79 @@
+// The GitHub Actions workflow, checked offline with action-validator (the schemastore schema,
+// compiled to WebAssembly in the npm package) and against the deployment rules it must keep.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+const workflowsDir = join(root, '.github', 'workflows');
+const validator = join(root, 'node_modules', '@action-validator', 'cli', 'cli.mjs');
+const workflows = readdirSync(workflowsDir).filter((file) => /\.ya?ml$/.test(file));
+const ci = readFileSync(join(workflowsDir, 'ci.yml'), 'utf8');
+
+const validate = (file: string): { status: number | null; output: string } => {
+  const run = spawnSync(process.execPath, [validator, file], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+};
+
+/** The lines of one top-level job (two-space indented key) of ci.yml. */
+const job = (name: string): string => {
+  const match = new RegExp(`\\n  ${name}:\\n([\\s\\S]*?)(?=\\n  [a-z][\\w-]*:\\n|$)`).exec(ci);
+  if (!match?.[1]) throw new Error(`job ${name} not found in ci.yml`);
+  return match[1];
+};
+
+describe('.github/workflows', () => {
+  it('holds the CI workflow', () => {
+    expect(workflows).toContain('ci.yml');
+  });
+
+  it.each(workflows)('%s passes action-validator', (file) => {
+    const result = validate(join(workflowsDir, file));
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('action-validator does catch a broken workflow (so a pass means something)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'workflow-lint-'));
+    try {
+      const broken = join(dir, 'broken.yml');
+      writeFileSync(broken, ci.replace('cancel-in-progress: false', 'cancel-in-progress: sometimes').replace('runs-on: ubuntu-24.04', 'runs_on: ubuntu-24.04'));
+      const result = validate(broken);
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain('cancel-in-progress');
+      expect(result.output).toContain("Additional property 'runs_on' is not allowed");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tests on every push, on any branch', () => {
+    expect(ci).toMatch(/\non:\n  push:\n/);
+    expect(ci).not.toMatch(/\n  push:\n    branches/);
+    expect(job('test')).toContain('- run: npm test');
+  });
+
+  it('deploys main only, after the tests, with `serverless deploy --stage`', () => {
+    const deploy = job('deploy');
+    expect(deploy).toContain('needs: test');
+    expect(deploy).toContain("if: github.ref == 'refs/heads/main'");
+    expect(deploy).toMatch(/npx --no-install serverless deploy --stage "\$STAGE"/);
+  });
+
+  it('takes AWS credentials from OIDC: id-token write, a role to assume, no stored keys', () => {
+    const deploy = job('deploy');
+    expect(deploy).toMatch(/permissions:\n\s+contents: read\n\s+id-token: write/);
+    expect(deploy).toMatch(/uses: aws-actions\/configure-aws-credentials@v\d+\n\s+with:\n\s+role-to-assume: \$\{\{ vars\.AWS_DEPLOY_ROLE_ARN \}\}/);
+    expect(ci).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|secrets\./);
+    // Only the deploy job may ask for an OIDC token.
+    expect(job('test')).not.toContain('id-token');
+    expect(ci).toMatch(/^permissions:\n  contents: read\n/m);
+  });
+
+  it('runs one deploy at a time per stage, never cancelling one halfway', () => {
+    const deploy = job('deploy');
+    expect(deploy).toMatch(/concurrency:\n\s+group: deploy-\$\{\{ inputs\.stage \|\| vars\.DEPLOY_STAGE \|\| 'prod' \}\}\n\s+cancel-in-progress: false/);
+    expect(deploy).toContain("STAGE: ${{ inputs.stage || vars.DEPLOY_STAGE || 'prod' }}");
+  });
+});

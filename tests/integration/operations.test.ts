@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
+import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+
+/**
+ * The operator's side of the relay, as a user tries it against the local stack: the severity
+ * filter and priority mapping set through the environment, `npm run test-alert` and
+ * `npm run status` run as commands, the EMF metrics and correlated logs the functions print,
+ * and a bad setting failing the start with the key's name.
+ */
+const ROOT = join(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const TOKEN = 'operations-token-0123456789';
+const PREFIX = 'relay-ops';
+
+let emulators: EmulatorProcess;
+let squadcast: FakeSquadcast;
+let relay: RelayProcess;
+
+type Incident = { message: string; priority: string; event_id: string; description: string };
+const incidents = (): Incident[] => squadcast.requests.map((request) => JSON.parse(request.body) as Incident);
+
+const alert = (id: string, severity: number): Record<string, unknown> => ({
+  id,
+  title: `Host:  operations alert ${id}`,
+  created_at: 1_700_000_000_123,
+  severity,
+  organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b',
+  server_or_region: 'web-1',
+  source: 'Host',
+});
+
+const port = (): string => new URL(relay.baseUrl).port;
+
+/** Runs `npm run <script> -- ...` the way npm does: tsx on the script file. */
+const runScript = (script: string, args: string[]): Promise<{ code: number | null; output: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(TSX, [join('scripts', `${script}.ts`), ...args], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+
+/** The EMF documents the relay printed (one JSON line each, `_aws` at the top). */
+const emfLines = (): Array<Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } }> =>
+  relay
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{"_aws"'))
+    .map((line) => JSON.parse(line));
+
+beforeAll(async () => {
+  [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
+  relay = await startRelayProcess({
+    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    WEBHOOK_TOKEN: TOKEN,
+    SQUADCAST_WEBHOOK_URL: squadcast.url,
+    LOCAL_RESOURCE_PREFIX: PREFIX,
+    DELIVER_SEVERITIES: 'high,2',
+    SEVERITY_PRIORITIES: '1=P2,2=P4',
+    RELAY_STAGE: 'ops-test',
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await relay?.stop();
+  await Promise.all([emulators?.stop(), squadcast?.stop()]);
+});
+
+test('filtered severities are answered 202 and counted, never paged; the others get the configured priorities', async () => {
+  const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ alerts: [alert('ops-high', 1), alert('ops-medium', 2), alert('ops-low', 3), alert('ops-low-2', '3' as unknown as number)] }),
+  });
+  expect(response.status).toBe(202);
+  expect(await response.json()).toEqual({ accepted: 2, rejected: 0, duplicates: 0, filtered: 2 });
+
+  await eventually('two incidents', () => incidents().length >= 2);
+  await eventually('queue drained', async () => ((await (await fetch(`${relay.baseUrl}/status`)).json()) as { queue: { pending: number } }).queue.pending === 0);
+  expect(incidents().map((i) => `${i.event_id} ${i.priority}`).sort()).toEqual(['ops-high P2', 'ops-medium P4']);
+
+  const filteredLog = relay
+    .output()
+    .split('\n')
+    .find((line) => line.includes('alerts filtered out by severity'));
+  expect(JSON.parse(filteredLog ?? '{}')).toMatchObject({ level: 'INFO', service: 'ingest', filtered: 2, severities: [3], alertIds: ['ops-low', 'ops-low-2'] });
+});
+
+test('metrics are EMF lines under service + stage only, counting what happened', async () => {
+  await eventually('ingest and deliver metrics printed', () => emfLines().some((l) => 'AlertsFiltered' in l) && emfLines().some((l) => 'IncidentsDelivered' in l));
+  for (const line of emfLines()) {
+    expect(line._aws.CloudWatchMetrics).toEqual([expect.objectContaining({ Namespace: 'ThreatstackSquadcastRelay', Dimensions: [['service', 'stage']] })]);
+    expect(line).toMatchObject({ service: 'threatstack-squadcast-relay', stage: 'ops-test' });
+    expect(JSON.stringify(line)).not.toContain('ops-high');
+  }
+  const ingest = emfLines().find((l) => 'AlertsFiltered' in l);
+  expect(ingest).toMatchObject({ AlertsReceived: 4, AlertsEnqueued: 2, AlertsRejected: 0, AlertsFiltered: 2 });
+  const delivered = emfLines()
+    .filter((l) => 'IncidentsDelivered' in l)
+    .reduce((sum, l) => sum + Number(l.IncidentsDelivered), 0);
+  expect(delivered).toBe(2);
+  expect(emfLines().some((l) => typeof l.SquadcastLatency === 'number' || Array.isArray(l.SquadcastLatency))).toBe(true);
+});
+
+test('a delivery log line carries the alert id as correlation_id', () => {
+  const lines = relay
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{"level"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(lines.find((l) => l.message === 'incident delivered' && l.alertId === 'ops-high')).toMatchObject({ service: 'deliver', correlation_id: 'ops-high' });
+});
+
+test('npm run test-alert -- --local: one labelled incident through the real queue and deliver, past the filter, confirmed by the status', async () => {
+  const before = incidents().length;
+  const result = await runScript('test-alert', ['--local', '--port', port(), '--wait', '30']);
+  expect(result.output).toMatch(/Queued test alert relay-test-[0-9a-f-]{36} \(severity 3\) on relay-ops-alerts/);
+  expect(result.output).toContain('Delivered: Squadcast accepted an incident at');
+  expect(result.code).toBe(0);
+  const added = incidents().slice(before);
+  expect(added).toHaveLength(1);
+  // Severity 3 is filtered at ingest, but a test alert does not pass through ingest; 3 keeps P3.
+  expect(added[0]).toMatchObject({ message: 'TEST ALERT from threatstack-squadcast-relay', priority: 'P3' });
+  expect(added[0]?.event_id).toMatch(/^relay-test-/);
+  expect(added[0]?.description).toContain('test\\_alert');
+});
+
+test('npm run status -- --local prints the same facts as the status page', async () => {
+  const result = await runScript('status', ['--local', '--port', port()]);
+  expect(result.code).toBe(0);
+  expect(result.output).toContain(`local stack on 127.0.0.1:${port()}`);
+  expect(result.output).toContain('● Receiving alerts');
+  expect(result.output).toMatch(/Incidents, 30 days\s+3\n/);
+  expect(result.output).toMatch(/Dead-letter queue\s+0\n/);
+});
+
+test('a bad DELIVER_SEVERITIES fails the start, naming the key and not the value', async () => {
+  const failed = startRelayProcess({
+    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    LOCAL_RESOURCE_PREFIX: `${PREFIX}-bad`,
+    DELIVER_SEVERITIES: '1,SENTINEL-urgent',
+  });
+  await expect(failed).rejects.toThrow(/relay failed to start: invalid configuration: DELIVER_SEVERITIES: entry 2 is not a severity \(1, 2, 3, high, medium or low\)/);
+  await expect(failed).rejects.not.toThrow('SENTINEL');
+});

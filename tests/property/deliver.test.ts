@@ -1,0 +1,106 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import fc from 'fast-check';
+import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/activity/activity-store';
+import { Secret } from '../../lib/config/secret';
+import { deliverBatch } from '../../lib/delivery/deliver-batch';
+import type { SquadcastIncident } from '../../lib/delivery/incident';
+import type { SendOutcome } from '../../lib/delivery/send-outcome';
+import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
+import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+import { createSqsQueue } from '../../lib/queue/sqs-queue';
+import { validAlert } from '../helpers/alert-arbitraries';
+import { silentLogger } from '../helpers/delivery-simulation';
+import { anIngestEvent } from '../helpers/factories';
+import { sqsRulesClient } from '../helpers/sqs-rules-client';
+
+/**
+ * Whatever ingest puts on the alerts queue, deliver can deliver or dead-letter at once: never a
+ * message that fails on every attempt until SQS redrives it hours later. Ingest and deliver run
+ * for real; SQS and DynamoDB are stand-ins that apply their documented limits.
+ */
+const TOKEN = 'property-token-0123456789abcdef';
+const ALERTS_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-alerts';
+const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-dead-letter';
+/** Squadcast refuses a body over 30 KB with 413. */
+const SQUADCAST_MAX_BYTES = 30 * 1024;
+
+/** DynamoDB refuses a partition key over 2048 bytes with ValidationException. */
+class KeyLimitedLedger implements DeliveryLedger {
+  readonly states = new Map<string, 'in-flight' | 'delivered' | 'failed'>();
+
+  async claim(alertId: string): Promise<ClaimResult> {
+    if (Buffer.byteLength(`alert#${alertId}`, 'utf8') > 2048) throw Object.assign(new Error('Size of hashkey has exceeded the maximum size limit of 2048 bytes'), { name: 'ValidationException' });
+    if (this.states.get(alertId) === 'delivered') return { kind: 'already-delivered' };
+    this.states.set(alertId, 'in-flight');
+    return { kind: 'claimed', lease: { alertId, token: 't' } };
+  }
+
+  async complete(lease: Lease): Promise<void> {
+    this.states.set(lease.alertId, 'delivered');
+  }
+
+  async release(lease: Lease): Promise<void> {
+    this.states.set(lease.alertId, 'failed');
+  }
+}
+
+const allowlist = (() => {
+  const parsed = parseAllowlist(THREAT_STACK_SOURCE_IPS);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.allowlist;
+})();
+
+/** Ids as Threat Stack sends them, and far longer than it ever does. */
+const alertId = fc.oneof(
+  fc.uuid(),
+  fc.stringMatching(/^[0-9a-f]{24}$/),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }).filter((s) => s.trim() !== ''),
+  fc.tuple(fc.integer({ min: 100, max: 3_000 }), fc.constantFrom('x', 'é', '€', '\u{1F525}')).map(([n, c]) => c.repeat(n)),
+);
+
+test('every alert ingest queues becomes one incident under 30 KB, keyed on its id, or a dead letter SQS accepts, at the first attempt', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(validAlert, alertId, fc.boolean()), { minLength: 1, maxLength: 8 }), async (rows) => {
+      const sqs = sqsRulesClient();
+      const noWait = { sleep: async () => undefined };
+      const alerts = rows.map(([alert, id]) => ({ ...alert, id }));
+      const response: APIGatewayProxyResult = await handleIngestEvent(
+        anIngestEvent({ token: TOKEN, body: JSON.stringify({ alerts }) }),
+        async () => ({ allowlist, token: new Secret(TOKEN), alerts: createSqsQueue(sqs.client, ALERTS_URL, noWait), deadLetters: createSqsQueue(sqs.client, DLQ_URL, noWait), log: silentLogger, now: () => new Date(0) }),
+        silentLogger,
+      );
+      expect(response.statusCode).toBe(202);
+      const bodies = sqs.bodies.get(ALERTS_URL) ?? [];
+
+      // Squadcast refuses the alerts marked so with 413; the others are accepted.
+      const refusedIds = new Set(rows.filter(([, , refuse]) => refuse).map(([, id]) => id));
+      const incidents: SquadcastIncident[] = [];
+      const ledger = new KeyLimitedLedger();
+      const result = await deliverBatch(
+        bodies.map((body, i) => ({ messageId: `m${i}`, receiptHandle: `r${i}`, body, receiveCount: 1 })),
+        {
+          sink: {
+            send: async (incident): Promise<SendOutcome> => {
+              incidents.push(incident);
+              return refusedIds.has(incident.event_id) ? { kind: 'permanent', reason: 'Squadcast answered 413' } : { kind: 'delivered', status: 202 };
+            },
+          },
+          ledger,
+          deadLetters: createSqsQueue(sqs.client, DLQ_URL, noWait),
+          retries: { retryAfter: async () => undefined },
+          retryPolicy: { baseSeconds: 1, maxSeconds: 2, inFlightSeconds: 1 },
+          concurrency: 4,
+          log: silentLogger,
+          now: () => new Date(0),
+        },
+      );
+      expect(result.outcomes.map((o) => o.kind).filter((kind) => kind !== 'delivered' && kind !== 'dead-lettered')).toEqual([]);
+      expect(sqs.refused).toEqual([]);
+      for (const incident of incidents) expect(Buffer.byteLength(JSON.stringify(incident), 'utf8')).toBeLessThanOrEqual(SQUADCAST_MAX_BYTES);
+      // Each queued alert was sent once, under its own id.
+      const queuedIds = bodies.map((body) => (JSON.parse(body) as { alert: { id: string } }).alert.id);
+      expect(incidents.map((incident) => incident.event_id).sort()).toEqual([...queuedIds].sort());
+    }),
+    { numRuns: 150 },
+  );
+});

@@ -1,0 +1,207 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import fc from 'fast-check';
+import { Secret } from '../../lib/config/secret';
+import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
+import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
+import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+import { createSqsQueue } from '../../lib/queue/sqs-queue';
+import type { Logger } from '../../lib/runtime/logger';
+import { MARK, mixedBatch, validAlert } from '../helpers/alert-arbitraries';
+import { anIngestEvent } from '../helpers/factories';
+import { sqsRulesClient } from '../helpers/sqs-rules-client';
+
+/**
+ * Properties of the ingest path (API Gateway event → answer), with the real decoder, the real
+ * SQS adapter and an SQS stand-in that applies SQS's rules. Whatever arrives:
+ * - the handler never throws and never answers 5xx while the queues are healthy;
+ * - every valid alert of a batch is queued exactly once, every invalid one is dead-lettered;
+ * - nothing planted in the input comes back in an answer or a log line.
+ */
+const TOKEN = 'property-token-0123456789abcdef';
+const ALERTS_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-alerts';
+const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-dead-letter';
+
+const allowlist = (() => {
+  const parsed = parseAllowlist(THREAT_STACK_SOURCE_IPS);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.allowlist;
+})();
+
+interface Harness {
+  call(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
+  readonly lines: string[];
+  queued(): Array<{ alert: { id: string } }>;
+  deadLetters(): Array<{ failure: { stage: string; problems?: string[] }; raw?: unknown; alert?: { id: string } }>;
+  readonly sqs: ReturnType<typeof sqsRulesClient>;
+}
+
+const harness = (): Harness => {
+  const sqs = sqsRulesClient();
+  const lines: string[] = [];
+  const write = (level: string) => (message: string, fields?: Readonly<Record<string, unknown>>) => lines.push(JSON.stringify({ level, message, ...fields }));
+  const log: Logger = { info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
+  const noWait = { sleep: async () => undefined };
+  const deps: IngestDeps = {
+    allowlist,
+    token: new Secret(TOKEN),
+    alerts: createSqsQueue(sqs.client, ALERTS_URL, noWait),
+    deadLetters: createSqsQueue(sqs.client, DLQ_URL, noWait),
+    log,
+    now: () => new Date('2024-01-01T00:00:00.000Z'),
+  };
+  const parse = (url: string) => (sqs.bodies.get(url) ?? []).map((body) => JSON.parse(body));
+  return {
+    call: (event) => handleIngestEvent(event, async () => deps, log),
+    lines,
+    queued: () => parse(ALERTS_URL),
+    deadLetters: () => parse(DLQ_URL),
+    sqs,
+  };
+};
+
+const post = (body: string | Buffer | null, options: { contentType?: string; base64?: boolean } = {}): APIGatewayProxyEvent =>
+  anIngestEvent({
+    token: TOKEN,
+    body: body === null ? null : Buffer.isBuffer(body) || options.base64 ? Buffer.from(body).toString('base64') : body,
+    isBase64Encoded: Buffer.isBuffer(body) || options.base64 === true,
+    ...(options.contentType === undefined ? {} : { headers: { 'Content-Type': options.contentType } }),
+  });
+
+const CONTENT_TYPES = [undefined, 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', 'application/xml', '', 'garbage/☃'];
+
+const answerOf = (response: APIGatewayProxyResult): Record<string, unknown> => JSON.parse(response.body) as Record<string, unknown>;
+
+const expectNoEcho = (h: Harness, response: APIGatewayProxyResult): void => {
+  expect(response.body).not.toContain(MARK);
+  // Alert ids are the correlation key and are logged on purpose; nothing else from the input may be.
+  const withoutIds = h.lines.map((line) => line.replace(/"(valid-\d+|huge|deep)-Zq9MARKq9Z"/g, '"<id>"'));
+  for (const line of withoutIds) expect(line).not.toContain(MARK);
+};
+
+// --- Properties ----------------------------------------------------------------------------
+
+test('arbitrary bytes, text or JSON, under any content type: never throws, never 5xx, never echoes', async () => {
+  const body = fc.oneof(
+    fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+    fc.string({ unit: 'binary', maxLength: 200 }).map((s) => `${s}${MARK}`),
+    fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.concat([Buffer.from(bytes), Buffer.from(MARK)])),
+    fc.constant(null),
+  );
+  await fc.assert(
+    fc.asyncProperty(body, fc.constantFrom(...CONTENT_TYPES), fc.boolean(), async (payload, contentType, base64) => {
+      const h = harness();
+      const response = await h.call(post(payload, { base64, ...(contentType === undefined ? {} : { contentType }) }));
+      expect([202, 400, 413]).toContain(response.statusCode);
+      expectNoEcho(h, response);
+      // Content type changes nothing: the same body under JSON's own type gets the same answer.
+      const again = await harness().call(post(payload, { base64, contentType: 'application/json' }));
+      expect(again.statusCode).toBe(response.statusCode);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a mixed batch: every valid alert queued exactly once, every invalid element dead-lettered with field paths, nothing echoed', async () => {
+  await fc.assert(
+    fc.asyncProperty(mixedBatch, fc.constantFrom('batch', 'array'), async (elements, shape) => {
+      const h = harness();
+      const values = elements.map((e) => e.value);
+      const response = await h.call(post(JSON.stringify(shape === 'batch' ? { alerts: values } : values)));
+      expect(response.statusCode).toBe(202);
+      const distinctValid = [...new Set(elements.filter((e) => e.kind === 'valid').map((e) => (e.value as { id: string }).id))];
+      const invalid = elements.filter((e) => e.kind === 'invalid').length;
+      expect(answerOf(response)).toMatchObject({ accepted: distinctValid.length, rejected: invalid, duplicates: elements.length - invalid - distinctValid.length });
+      // Queued: each valid id once, with the content of its first occurrence.
+      const queued = h.queued();
+      expect(queued.map((q) => q.alert.id).sort()).toEqual([...distinctValid].sort());
+      for (const id of distinctValid) {
+        const first = elements.find((e) => e.kind === 'valid' && (e.value as { id: string }).id === id)?.value as Record<string, unknown>;
+        expect(queued.find((q) => q.alert.id === id)?.alert).toMatchObject({ title: first.title });
+      }
+      // Dead-lettered: each invalid element, with problems that name a field path and no value.
+      const letters = h.deadLetters();
+      expect(letters).toHaveLength(invalid);
+      for (const letter of letters) {
+        expect(letter.failure.stage).toBe('ingest');
+        for (const problem of letter.failure.problems ?? []) {
+          expect(problem).toMatch(/^(alerts)?\[\d+\]/);
+          expect(problem).not.toContain(MARK);
+        }
+      }
+      expectNoEcho(h, response);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('any character in any field: the alert is queued or dead-lettered, never refused by SQS (which would answer 503 forever)', async () => {
+  // SQS refuses U+FFFE, U+FFFF and other characters outside its set; JSON.stringify leaves them as they are.
+  const nasty = fc.constantFrom('\uFFFE', '\uFFFF', '\u0000', '\u001F', '\uD800', '\uDFFF', '\u{1F525}', '\u2028', '\\', '"', '\u{10FFFF}');
+  await fc.assert(
+    fc.asyncProperty(validAlert, fc.array(nasty, { minLength: 1, maxLength: 5 }), fc.constantFrom('title', 'server_or_region', 'id', 'extra'), async (alert, chars, field) => {
+      const h = harness();
+      const text = chars.join('');
+      const value = field === 'extra' ? { ...alert, [`k${text}`]: text } : { ...alert, [field]: `${String(alert[field as keyof typeof alert])}${text}` };
+      const response = await h.call(post(JSON.stringify({ alerts: [value] })));
+      expect(h.sqs.refused).toEqual([]);
+      expect(response.statusCode).toBe(202);
+      expect(h.queued().length + h.deadLetters().length).toBe(1);
+      // What is queued decodes back to exactly what was sent (numbers aside: the codec makes them numbers).
+      const [queued] = h.queued();
+      const withoutNumbers = ({ severity, created_at, ...rest }: Record<string, unknown>) => rest;
+      if (queued !== undefined) expect(withoutNumbers(queued.alert)).toEqual(withoutNumbers(JSON.parse(JSON.stringify(value)) as Record<string, unknown>));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('huge strings and deep nesting: no 5xx; a valid alert too large for one message is dead-lettered, not lost', async () => {
+  const cases: Array<{ what: string; body: string; status: number }> = [];
+  const alert = (extra: Record<string, unknown>) => ({ id: `huge-${MARK}`, title: 't', created_at: 1, severity: 1, organization_id: 'o', server_or_region: 's', source: 'Host', ...extra });
+  cases.push({ what: 'a 300 KB title', body: JSON.stringify({ alerts: [alert({ title: 'x'.repeat(300_000) + MARK })] }), status: 202 });
+  cases.push({ what: '100 000 three-byte characters', body: JSON.stringify({ alerts: [alert({ title: '€'.repeat(100_000) + MARK })] }), status: 202 });
+  cases.push({ what: 'a title of quotes and backslashes', body: JSON.stringify({ alerts: [alert({ title: '"\\'.repeat(150_000) + MARK })] }), status: 202 });
+  cases.push({ what: 'an invalid alert with a 500 KB field', body: JSON.stringify({ alerts: [{ id: 'bad', severity: 'x', note: '"'.repeat(500_000) + MARK }] }), status: 202 });
+  const deep = (depth: number) => `${'['.repeat(depth)}"${MARK}"${']'.repeat(depth)}`;
+  cases.push({ what: 'a valid alert with a field nested 20 000 deep', body: `{"alerts":[{"id":"deep-${MARK}","title":"t","created_at":1,"severity":1,"organization_id":"o","server_or_region":"s","source":"Host","x":${deep(20_000)}}]}`, status: 202 });
+  cases.push({ what: 'an invalid element nested 20 000 deep', body: `{"alerts":[${deep(20_000)}]}`, status: 202 });
+  cases.push({ what: 'a body nested 100 000 deep', body: deep(100_000), status: 202 });
+  cases.push({ what: 'a bare alert nested 100 000 deep', body: `{"id":"deep-${MARK}","x":${deep(100_000)}}`, status: 400 });
+  for (const { what, body, status } of cases) {
+    const h = harness();
+    const response = await h.call(post(body));
+    expect({ what, status: response.statusCode }).toEqual({ what, status });
+    expect(h.sqs.refused).toEqual([]);
+    expectNoEcho(h, response);
+    if (status === 202) expect({ what, stored: h.queued().length + h.deadLetters().length }).toEqual({ what, stored: 1 });
+    if (status === 400) expect(answerOf(response).problems).toEqual(['(root): nested deeper than 32 levels']);
+  }
+});
+
+test('10 000 alerts in one batch: all queued, none lost', async () => {
+  const h = harness();
+  const alerts = Array.from({ length: 10_000 }, (_, i) => ({ id: `bulk-${i}`, title: `Host:  alert ${i}`, created_at: 1_700_000_000_000 + i, severity: 1 + (i % 3), organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b', server_or_region: `web-${i % 50}`, source: 'Host' }));
+  const body = JSON.stringify({ alerts });
+  const rssBefore = process.memoryUsage().rss;
+  const started = Date.now();
+  const response = await h.call(post(body));
+  const elapsedMs = Date.now() - started;
+  expect(response.statusCode).toBe(202);
+  expect(answerOf(response)).toEqual({ accepted: 10_000, rejected: 0, duplicates: 0 });
+  expect(new Set(h.queued().map((q) => q.alert.id)).size).toBe(10_000);
+  console.log(`property: a 10000-alert batch of ${(Buffer.byteLength(body) / 1_048_576).toFixed(2)} MiB accepted whole in ${elapsedMs} ms (in-memory SQS), rss +${((process.memoryUsage().rss - rssBefore) / 1_048_576).toFixed(0)} MiB`);
+});
+
+test('a queue outage is 503 (send again), never 4xx, and says nothing of the input', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(validAlert, { minLength: 1, maxLength: 12 }), async (alerts) => {
+      const h = harness();
+      h.sqs.down = true;
+      const response = await h.call(post(JSON.stringify({ alerts })));
+      expect(response.statusCode).toBe(503);
+      expect(response.headers?.['retry-after']).toBe('5');
+      expectNoEcho(h, response);
+    }),
+    { numRuns: 30 },
+  );
+});

@@ -1,0 +1,125 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { describeDeadLetter, run } from '../../scripts/redrive';
+import { anAlert } from '../helpers/factories';
+import { anAwsError, fakeAwsClient } from '../helpers/aws';
+import { captureIo } from './io';
+
+const DLQ = 'threatstack-squadcast-relay-prod-dead-letter';
+const ALERTS = 'threatstack-squadcast-relay-prod-alerts';
+const url = (name: string): string => `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`;
+const arn = (name: string): string => `arn:aws:sqs:us-east-1:123456789012:${name}`;
+
+const deliverFailure = JSON.stringify({
+  alert: anAlert({ id: 'alert-refused', severity: 1 }),
+  receivedAt: '2023-11-14T22:13:20.000Z',
+  failure: { stage: 'deliver', reason: 'Squadcast answered 401', at: '2023-11-14T22:13:25.000Z' },
+});
+const ingestReject = JSON.stringify({
+  failure: { stage: 'ingest', reason: 'invalid alert', problems: ['alerts[1].severity: expected Severity(1|2|3)'], at: '2023-11-14T22:13:20.000Z' },
+  raw: { id: 'bad', severity: 'SENTINEL-raw-value' },
+});
+
+/** An SQS account holding the two queues; the dead-letter queue holds `waiting` messages, `bodies` of which a peek returns. */
+const fakeSqs = (waiting: number, bodies: string[] = []) =>
+  fakeAwsClient<SQSClient>((name, input) => {
+    switch (name) {
+      case 'GetQueueUrlCommand':
+        return { QueueUrl: url(String(input.QueueName)) };
+      case 'GetQueueAttributesCommand': {
+        const queue = String(input.QueueUrl).split('/').pop() ?? '';
+        return { Attributes: { QueueArn: arn(queue), ApproximateNumberOfMessages: String(queue === DLQ ? waiting : 0), ApproximateNumberOfMessagesNotVisible: '0' } };
+      }
+      case 'ReceiveMessageCommand':
+        return { Messages: bodies.map((Body, i) => ({ MessageId: `m-${i}`, ReceiptHandle: `r-${i}`, Body })) };
+      case 'StartMessageMoveTaskCommand':
+        return { TaskHandle: 'task-handle-1' };
+      case 'ListMessageMoveTasksCommand':
+        return {
+          Results: [
+            { Status: 'RUNNING', StartedTimestamp: Date.parse('2023-11-14T22:20:00.000Z'), ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 7 },
+            { Status: 'FAILED', StartedTimestamp: Date.parse('2023-11-13T10:00:00.000Z'), ApproximateNumberOfMessagesMoved: 0, FailureReason: 'AccessDenied' },
+          ],
+        };
+      default:
+        throw new Error(`unexpected ${name}`);
+    }
+  });
+
+describe('npm run redrive', () => {
+  it('shows what is in the dead-letter queue, then with --yes moves it back with StartMessageMoveTask', async () => {
+    const sqs = fakeSqs(2, [deliverFailure, ingestReject]);
+    const { io, text } = captureIo();
+    expect(await run(['--stage', 'prod', '--yes'], io, { sqs: () => sqs.client })).toBe(0);
+    expect(sqs.inputsOf('GetQueueUrlCommand')).toEqual([{ QueueName: DLQ }, { QueueName: ALERTS }]);
+    // The peek leaves the messages visible, for the move task to take.
+    expect(sqs.inputsOf('ReceiveMessageCommand')).toEqual([expect.objectContaining({ QueueUrl: url(DLQ), MaxNumberOfMessages: 10, VisibilityTimeout: 0 })]);
+    expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toEqual([{ SourceArn: arn(DLQ), DestinationArn: arn(ALERTS) }]);
+    const printed = text();
+    expect(printed).toContain(`${DLQ} holds about 2 messages. They are:`);
+    expect(printed).toContain('  - alert alert-refused (severity 1): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z');
+    expect(printed).toContain('  - invalid alert (ingest: alerts[1].severity: expected Severity(1|2|3)): it will come back to the dead-letter queue');
+    expect(printed).toContain('Move started (task task-handle-1). Follow it with: npm run redrive -- --stage prod --status');
+    expect(printed).not.toContain('SENTINEL');
+  });
+
+  it('moves nothing without a yes: no terminal means exit 1, a "n" means nothing moved', async () => {
+    const noTerminal = fakeSqs(1, [deliverFailure]);
+    const first = captureIo();
+    expect(await run(['--stage', 'prod'], first.io, { sqs: () => noTerminal.client })).toBe(1);
+    expect(first.errors()).toContain('Nothing moved. Run again with --yes to start the move.');
+    expect(noTerminal.inputsOf('StartMessageMoveTaskCommand')).toEqual([]);
+
+    const declined = fakeSqs(1, [deliverFailure]);
+    const second = captureIo(['n']);
+    expect(await run(['--stage', 'prod'], second.io, { sqs: () => declined.client })).toBe(0);
+    expect(second.questions).toEqual([`Move about 1 message from ${DLQ} to ${ALERTS}? [y/N] `]);
+    expect(declined.inputsOf('StartMessageMoveTaskCommand')).toEqual([]);
+  });
+
+  it('moves after a "y", at the --rate asked for', async () => {
+    const sqs = fakeSqs(120, [deliverFailure]);
+    const { io, text } = captureIo(['y']);
+    expect(await run(['--stage', 'prod', '--rate', '5'], io, { sqs: () => sqs.client })).toBe(0);
+    expect(text()).toContain('A sample of 1:');
+    expect(text()).toContain('at 5 a second');
+    expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toEqual([{ SourceArn: arn(DLQ), DestinationArn: arn(ALERTS), MaxNumberOfMessagesPerSecond: 5 }]);
+  });
+
+  it('an empty dead-letter queue: nothing to move, nothing asked', async () => {
+    const sqs = fakeSqs(0);
+    const { io, text, questions } = captureIo(['y']);
+    expect(await run(['--stage', 'prod'], io, { sqs: () => sqs.client })).toBe(0);
+    expect(text()).toBe(`${DLQ} is empty: nothing to move.`);
+    expect(questions).toEqual([]);
+    expect(sqs.commands().map((c) => c.name)).toEqual(['GetQueueUrlCommand', 'GetQueueAttributesCommand']);
+  });
+
+  it('--status lists the recent move tasks of the dead-letter queue', async () => {
+    const sqs = fakeSqs(0);
+    const { io, out } = captureIo();
+    expect(await run(['--stage', 'prod', '--status'], io, { sqs: () => sqs.client })).toBe(0);
+    expect(sqs.inputsOf('ListMessageMoveTasksCommand')).toEqual([{ SourceArn: arn(DLQ), MaxResults: 5 }]);
+    expect(out).toEqual(['RUNNING started 2023-11-14T22:20:00.000Z: 3 of 7 moved', 'FAILED started 2023-11-13T10:00:00.000Z: 0 of ? moved (failure: AccessDenied)']);
+  });
+
+  it('names a stage that is not deployed', async () => {
+    const sqs = fakeAwsClient<SQSClient>(() => {
+      throw anAwsError('QueueDoesNotExist');
+    });
+    await expect(run(['--stage', 'nope'], captureIo().io, { sqs: () => sqs.client })).rejects.toThrow(
+      'queue threatstack-squadcast-relay-nope-dead-letter not found: is the stage deployed in this account and region?',
+    );
+  });
+});
+
+describe('describeDeadLetter', () => {
+  it.each<[string, string, string, boolean]>([
+    ['a delivery failure', deliverFailure, 'alert alert-refused (severity 1): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z', true],
+    ['an alert SQS moved after 15 receives', JSON.stringify({ alert: anAlert({ id: 'tired', severity: 2 }) }), 'alert tired (severity 2): no failure recorded (moved here by SQS after 15 receives: deliver kept failing)', true],
+    ['an invalid alert', ingestReject, 'invalid alert (ingest: alerts[1].severity: expected Severity(1|2|3)): it will come back to the dead-letter queue', false],
+    ['a body that is not JSON', '{nope', 'not JSON (it will come back to the dead-letter queue)', false],
+    ['some other JSON', '{"hello": "world"}', 'unknown message shape (it will come back to the dead-letter queue)', false],
+  ])('%s', (_name, body, text, redeliverable) => {
+    expect(describeDeadLetter(body)).toEqual({ text, redeliverable });
+  });
+});

@@ -1,0 +1,98 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import fc from 'fast-check';
+import { Secret } from '../../lib/config/secret';
+import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
+import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
+import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+import { tokenMatches } from '../../lib/ingest/webhook-token';
+import type { MessageQueue } from '../../lib/queue/message-queue';
+import { silentLogger } from '../helpers/delivery-simulation';
+import { anIngestEvent } from '../helpers/factories';
+
+/** The token in the webhook path is the only secret a caller shows. Anything but the exact token is 403. */
+const TOKEN = 'Tok3n_with-every.kind~of-char0123';
+
+const deps = (): IngestDeps => {
+  const parsed = parseAllowlist(THREAT_STACK_SOURCE_IPS);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  const queue: MessageQueue = { sendAll: async () => ({ failedKeys: [] }) };
+  return { allowlist: parsed.allowlist, token: new Secret(TOKEN), alerts: queue, deadLetters: queue, log: silentLogger, now: () => new Date(0) };
+};
+
+const statusFor = async (event: APIGatewayProxyEvent): Promise<number> => (await handleIngestEvent(event, async () => deps(), silentLogger)).statusCode;
+const withToken = (token: string): APIGatewayProxyEvent => anIngestEvent({ token });
+
+/** The token changed in one way an attacker or a broken client might try. */
+const nearMiss = fc.oneof(
+  fc.nat({ max: TOKEN.length - 1 }).map((i) => TOKEN.slice(0, i)),
+  fc.tuple(fc.nat({ max: TOKEN.length - 1 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })).map(([i, c]) => `${TOKEN.slice(0, i)}${c}${TOKEN.slice(i + 1)}`).filter((t) => t !== TOKEN),
+  fc.tuple(fc.nat({ max: TOKEN.length }), fc.string({ unit: 'binary', minLength: 1, maxLength: 3 })).map(([i, s]) => `${TOKEN.slice(0, i)}${s}${TOKEN.slice(i)}`),
+  fc.nat({ max: TOKEN.length - 1 }).filter((i) => /[a-z]/i.test(TOKEN[i] ?? '')).map((i) => `${TOKEN.slice(0, i)}${(TOKEN[i] ?? '') === (TOKEN[i] ?? '').toUpperCase() ? (TOKEN[i] ?? '').toLowerCase() : (TOKEN[i] ?? '').toUpperCase()}${TOKEN.slice(i + 1)}`),
+  fc.nat({ max: TOKEN.length - 1 }).map((i) => `${TOKEN.slice(0, i)}%${(TOKEN.charCodeAt(i) || 0).toString(16).toUpperCase()}${TOKEN.slice(i + 1)}`),
+  fc.constantFrom(
+    '',
+    TOKEN.toUpperCase(),
+    TOKEN.toLowerCase(),
+    `${TOKEN}\u0000`,
+    `${TOKEN}%00`,
+    `${TOKEN}/`,
+    `/${TOKEN}`,
+    ` ${TOKEN}`,
+    `${TOKEN}\n`,
+    `${TOKEN}${TOKEN}`,
+    encodeURIComponent(encodeURIComponent(`${TOKEN}/`)),
+    TOKEN.replace('o', '\u043e'), // Cyrillic o
+    TOKEN.replace('T', '\uff34'), // fullwidth T
+    TOKEN.normalize('NFKD').replace('.', '\u2024'),
+    Buffer.from(TOKEN).toString('base64'),
+  ),
+  fc.string({ unit: 'binary', maxLength: 300 }),
+);
+
+test('anything but the exact token is refused with 403', async () => {
+  await fc.assert(
+    fc.asyncProperty(nearMiss, async (presented) => {
+      fc.pre(presented !== TOKEN);
+      expect(await statusFor(withToken(presented))).toBe(403);
+    }),
+    { numRuns: 500 },
+  );
+  expect(await statusFor(withToken(TOKEN))).toBe(202);
+});
+
+test.each<[string, APIGatewayProxyEvent['pathParameters']]>([
+  ['no path parameters at all', null],
+  ['no token parameter', {}],
+  ['a token parameter set to undefined', { token: undefined }],
+  ['an empty token', { token: '' }],
+])('%s: 403', async (_name, pathParameters) => {
+  expect(await statusFor({ ...withToken(TOKEN), pathParameters })).toBe(403);
+});
+
+test('the token is never taken from anywhere but the path: headers, query and body do not count', async () => {
+  const event = anIngestEvent({ token: 'wrong-token-0000000000000', headers: { Authorization: `Bearer ${TOKEN}`, 'X-Token': TOKEN }, body: JSON.stringify({ token: TOKEN, alerts: [] }) });
+  expect(await statusFor({ ...event, queryStringParameters: { token: TOKEN }, multiValueQueryStringParameters: { token: [TOKEN] } })).toBe(403);
+});
+
+test('the comparison does the same work for every presented token: two SHA-256 digests and one timingSafeEqual of 32 bytes', () => {
+  // The module object itself (an `import *` namespace would be a copy the code under test never calls).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeCrypto = require('node:crypto') as typeof import('node:crypto');
+  const compare = jest.spyOn(nodeCrypto, 'timingSafeEqual');
+  const hash = jest.spyOn(nodeCrypto, 'createHash');
+  try {
+    for (const presented of [undefined, '', 'x', TOKEN.slice(0, -1), `${TOKEN.slice(0, -1)}X`, TOKEN, 'y'.repeat(100_000)]) {
+      compare.mockClear();
+      hash.mockClear();
+      const matches = tokenMatches(presented, new Secret(TOKEN));
+      expect(matches).toBe(presented === TOKEN);
+      expect(hash.mock.calls).toEqual([['sha256'], ['sha256']]);
+      expect(compare).toHaveBeenCalledTimes(1);
+      const [a, b] = compare.mock.calls[0] as unknown as [Buffer, Buffer];
+      expect([a.length, b.length]).toEqual([32, 32]);
+    }
+  } finally {
+    compare.mockRestore();
+    hash.mockRestore();
+  }
+});

@@ -1,0 +1,155 @@
+import { isRight } from 'fp-ts/lib/Either';
+import type * as t from 'io-ts';
+import { AlertBatchCodec, AlertCodec, EpochMillis, IntegerFromNumberOrString, NonBlankString, organizationName, SeverityCodec } from '../../../lib/alert/codec';
+import { anAlert, aRawAlert } from '../../helpers/factories';
+
+const decoded = <A>(codec: t.Decoder<unknown, A>, input: unknown): A | 'invalid' => {
+  const result = codec.decode(input);
+  return isRight(result) ? result.right : 'invalid';
+};
+
+describe('IntegerFromNumberOrString', () => {
+  it.each<[string, unknown, number | 'invalid']>([
+    ['an integer', 3, 3],
+    ['zero', 0, 0],
+    ['a negative integer', -7, -7],
+    ['a numeric string', '3', 3],
+    ['epoch millis as a string', '1459447024000', 1_459_447_024_000],
+    ['a numeric string with spaces around it', ' 42 ', 42],
+    ['a negative numeric string', '-5', -5],
+    ['a float', 1.5, 'invalid'],
+    ['a float string', '1.5', 'invalid'],
+    ['an exponent string', '1e3', 'invalid'],
+    ['a hex string', '0x10', 'invalid'],
+    ['an empty string', '', 'invalid'],
+    ['a word', 'high', 'invalid'],
+    ['an unsafe integer', 2 ** 53, 'invalid'],
+    ['an unsafe integer string', '9007199254740993', 'invalid'],
+    ['NaN', Number.NaN, 'invalid'],
+    ['Infinity', Number.POSITIVE_INFINITY, 'invalid'],
+    ['null', null, 'invalid'],
+    ['a boolean', true, 'invalid'],
+    ['an array holding a number', [3], 'invalid'],
+  ])('%s', (_name, input, expected) => {
+    expect(decoded(IntegerFromNumberOrString, input)).toBe(expected);
+  });
+
+  it('is() accepts only safe integers, and encodes a number as itself', () => {
+    expect(IntegerFromNumberOrString.is(3)).toBe(true);
+    expect(IntegerFromNumberOrString.is('3')).toBe(false);
+    expect(IntegerFromNumberOrString.is(1.5)).toBe(false);
+    expect(IntegerFromNumberOrString.encode(12)).toBe(12);
+  });
+});
+
+describe('SeverityCodec', () => {
+  it.each<[unknown, number | 'invalid']>([
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    ['1', 1],
+    ['2', 2],
+    ['3', 3],
+    [0, 'invalid'],
+    [4, 'invalid'],
+    ['0', 'invalid'],
+    ['4', 'invalid'],
+    [-1, 'invalid'],
+    ['high', 'invalid'],
+    [1.5, 'invalid'],
+    ['1.0', 'invalid'],
+    [null, 'invalid'],
+    [undefined, 'invalid'],
+  ])('%p -> %p', (input, expected) => {
+    expect(decoded(SeverityCodec, input)).toBe(expected);
+  });
+
+  it('is() accepts 1, 2 and 3 only', () => {
+    expect([0, 1, 2, 3, 4, '1'].map((v) => SeverityCodec.is(v))).toEqual([false, true, true, true, false, false]);
+  });
+});
+
+describe('EpochMillis', () => {
+  it.each<[string, unknown, number | 'invalid']>([
+    ['the epoch', 0, 0],
+    ['a recent time', 1_700_000_000_123, 1_700_000_000_123],
+    ['a numeric string', '1459447024000', 1_459_447_024_000],
+    ["Date's last millisecond", 8.64e15, 8.64e15],
+    ['negative', -1, 'invalid'],
+    ['a negative string', '-1459447024000', 'invalid'],
+    ['a float', 1_700_000_000_123.5, 'invalid'],
+    ["past Date's range", 8.64e15 + 1, 'invalid'],
+    ['huge', 1e300, 'invalid'],
+    ['an ISO string', '2023-11-14T22:13:20Z', 'invalid'],
+  ])('%s', (_name, input, expected) => {
+    expect(decoded(EpochMillis, input)).toBe(expected);
+  });
+});
+
+describe('NonBlankString', () => {
+  it.each<[unknown, boolean]>([
+    ['a', true],
+    ['  a ', true],
+    ['', false],
+    ['   ', false],
+    ['\t\n', false],
+    [5, false],
+  ])('%p valid: %p', (input, ok) => {
+    expect(decoded(NonBlankString, input) !== 'invalid').toBe(ok);
+  });
+});
+
+describe('AlertCodec', () => {
+  it('decodes an alert with numeric strings into numbers', () => {
+    expect(decoded(AlertCodec, aRawAlert({ id: 'a-1', severity: '2', created_at: '1459447024000' }))).toEqual(
+      expect.objectContaining({ id: 'a-1', severity: 2, created_at: 1_459_447_024_000 }),
+    );
+  });
+
+  it('keeps unknown extra fields', () => {
+    const result = decoded(AlertCodec, aRawAlert({ rule_hint: 'kept', nested: { a: [1, 2] } }));
+    expect(result).toEqual(expect.objectContaining({ rule_hint: 'kept', nested: { a: [1, 2] } }));
+  });
+
+  it('keeps the title as sent, double spaces included, and accepts an empty title', () => {
+    expect(decoded(AlertCodec, aRawAlert({ title: 'Host:  two  spaces ' }))).toEqual(expect.objectContaining({ title: 'Host:  two  spaces ' }));
+    expect(decoded(AlertCodec, aRawAlert({ title: '' }))).not.toBe('invalid');
+  });
+
+  it.each(['organization_name', 'organization_Name'])('accepts the organization name spelled %s', (key) => {
+    expect(decoded(AlertCodec, aRawAlert({ [key]: 'Example Corp' }))).toEqual(expect.objectContaining({ [key]: 'Example Corp' }));
+  });
+
+  it.each(['id', 'title', 'created_at', 'severity', 'organization_id', 'server_or_region', 'source'])('requires %s', (key) => {
+    expect(decoded(AlertCodec, aRawAlert({ [key]: undefined }))).toBe('invalid');
+  });
+
+  it.each([
+    ['a blank id', { id: '  ' }],
+    ['a numeric id', { id: 12 }],
+    ['a non-string organization_name', { organization_name: 42 }],
+    ['a non-string organization_Name', { organization_Name: null }],
+    ['a non-string source', { source: 1 }],
+  ])('rejects %s', (_name, overrides) => {
+    expect(decoded(AlertCodec, aRawAlert(overrides))).toBe('invalid');
+  });
+});
+
+describe('AlertBatchCodec', () => {
+  it('accepts any array under alerts, and nothing else', () => {
+    expect(decoded(AlertBatchCodec, { alerts: [1, 'x'] })).toEqual({ alerts: [1, 'x'] });
+    expect(decoded(AlertBatchCodec, { alerts: {} })).toBe('invalid');
+    expect(decoded(AlertBatchCodec, { alerts: null })).toBe('invalid');
+  });
+});
+
+describe('organizationName', () => {
+  it.each([
+    ['organization_name', anAlert({ organization_name: 'Lower' }), 'Lower'],
+    ['organization_Name', anAlert({ organization_Name: 'Upper' }), 'Upper'],
+    ['both (organization_name wins)', anAlert({ organization_name: 'Lower', organization_Name: 'Upper' }), 'Lower'],
+    ['neither', anAlert(), undefined],
+  ])('%s', (_name, alert, expected) => {
+    expect(organizationName(alert)).toBe(expected);
+  });
+});

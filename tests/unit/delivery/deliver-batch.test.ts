@@ -1,0 +1,357 @@
+import type { Alert } from '../../../lib/alert/codec';
+import { deliverBatch } from '../../../lib/delivery/deliver-batch';
+import type { DeliverDeps, QueueRecord, RetryPolicy } from '../../../lib/delivery/deliver-batch';
+import type { SquadcastIncident } from '../../../lib/delivery/incident';
+import { anAlert, aQueuedAlertBody, aQueueRecord, SENTINEL } from '../../helpers/factories';
+import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler, flushPromises } from '../../helpers/fakes';
+
+const NOW = new Date('2023-11-14T22:13:20.000Z');
+const POLICY: RetryPolicy = { baseSeconds: 20, maxSeconds: 900, inFlightSeconds: 45 };
+
+const setup = (overrides: Partial<DeliverDeps> = {}) => {
+  const sink = new FakeIncidentSink();
+  const ledger = new FakeLedger();
+  const deadLetters = new FakeMessageQueue();
+  const retries = new FakeRetryScheduler();
+  const log = new CapturingLogger();
+  const deps: DeliverDeps = {
+    sink,
+    ledger,
+    deadLetters,
+    retries,
+    retryPolicy: POLICY,
+    concurrency: 10,
+    log,
+    now: () => NOW,
+    random: () => 0.5,
+    ...overrides,
+  };
+  return { deps, sink, ledger, deadLetters, retries, log, deliver: (records: readonly QueueRecord[]) => deliverBatch(records, deps) };
+};
+
+type DeadLetter = { alert?: Alert; receivedAt?: string; failure: { stage: string; reason: string; at: string; problems?: string[] }; raw?: unknown };
+
+describe('deliverBatch: delivered', () => {
+  it('POSTs the incident, completes the claim and reports no failure', async () => {
+    const { deliver, sink, ledger, retries } = setup();
+    const alert = anAlert({ severity: 2 });
+    const record = aQueueRecord({ alert });
+    const result = await deliver([record]);
+    expect(result).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'delivered' }] });
+    expect(sink.sent).toHaveLength(1);
+    expect(sink.sent[0]).toEqual(expect.objectContaining({ event_id: alert.id, priority: 'P2', status: 'trigger' }));
+    expect(ledger.claims).toEqual([alert.id]);
+    expect(ledger.completed).toEqual([{ lease: { alertId: alert.id, token: 'lease-1' }, deliveredAt: NOW }]);
+    expect(ledger.stateOf(alert.id)).toBe('delivered');
+    expect(retries.calls).toEqual([]);
+  });
+
+  it('sends with the configured priorities', async () => {
+    const { deliver, sink } = setup({ priorities: { 1: 'P2', 2: 'P4', 3: 'P5' } });
+    await deliver([aQueueRecord({ alert: anAlert({ severity: 3 }) })]);
+    expect(sink.sent[0]?.priority).toBe('P5');
+  });
+
+  it('logs the alert id, never the alert text', async () => {
+    const { deliver, log } = setup();
+    const alert = anAlert({ title: SENTINEL });
+    await deliver([aQueueRecord({ alert, receiveCount: 2 })]);
+    expect(log.find('incident delivered')).toEqual({
+      level: 'info',
+      message: 'incident delivered',
+      fields: expect.objectContaining({ alertId: alert.id, status: 202, receiveCount: 2 }),
+    });
+    expect(log.text()).not.toContain(SENTINEL);
+  });
+
+  it('does not retry when complete() fails after a 2xx (that would page twice), and logs it', async () => {
+    const { deliver, sink, ledger, retries, log } = setup();
+    ledger.completeError = Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+    const alert = anAlert();
+    const result = await deliver([aQueueRecord({ alert })]);
+    expect(result).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'delivered' }] });
+    expect(sink.sent).toHaveLength(1);
+    expect(retries.calls).toEqual([]);
+    expect(log.find('incident delivered but not recorded')).toEqual({
+      level: 'error',
+      message: 'incident delivered but not recorded',
+      fields: { alertId: alert.id, error: 'ProvisionedThroughputExceededException' },
+    });
+  });
+});
+
+describe('deliverBatch: idempotency', () => {
+  it('does not POST an alert already delivered, and reports success', async () => {
+    const { deliver, sink, ledger, retries } = setup();
+    const alert = anAlert();
+    ledger.seed(alert.id, 'delivered');
+    const record = aQueueRecord({ alert });
+    expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'duplicate' }] });
+    expect(sink.sent).toEqual([]);
+    expect(retries.calls).toEqual([]);
+  });
+
+  it('retries an alert another delivery holds, after inFlightSeconds, without POSTing', async () => {
+    const { deliver, sink, ledger, retries } = setup();
+    const alert = anAlert();
+    ledger.seed(alert.id, 'in-flight');
+    const record = aQueueRecord({ alert });
+    expect(await deliver([record])).toEqual({
+      failedMessageIds: [record.messageId],
+      outcomes: [{ kind: 'retry', reason: 'another delivery holds the alert', delaySeconds: 45 }],
+    });
+    expect(sink.sent).toEqual([]);
+    expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 45 }]);
+  });
+
+  it('sends an alert twice in one batch once', async () => {
+    const { deliver, sink } = setup({ concurrency: 1 });
+    const alert = anAlert();
+    const result = await deliver([aQueueRecord({ alert }), aQueueRecord({ alert })]);
+    expect(result.outcomes).toEqual([{ kind: 'delivered' }, { kind: 'duplicate' }]);
+    expect(sink.sent).toHaveLength(1);
+  });
+});
+
+describe('deliverBatch: transient failures come back later', () => {
+  it('releases the claim and retries with exponential backoff by receive count', async () => {
+    const { deliver, sink, ledger, retries, log } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503' });
+    const records = [1, 3, 10].map((receiveCount) => aQueueRecord({ receiveCount }));
+    const result = await deliver(records);
+    expect(result.failedMessageIds).toEqual(records.map((r) => r.messageId));
+    // Equal jitter with random() = 0.5: 3/4 of min(900 s, 20 s * 2^(n-1)).
+    expect(result.outcomes).toEqual([
+      { kind: 'retry', reason: 'Squadcast answered 503', delaySeconds: 15 },
+      { kind: 'retry', reason: 'Squadcast answered 503', delaySeconds: 60 },
+      { kind: 'retry', reason: 'Squadcast answered 503', delaySeconds: 675 },
+    ]);
+    expect(retries.calls).toEqual([
+      { receiptHandle: records[0]?.receiptHandle, seconds: 15 },
+      { receiptHandle: records[1]?.receiptHandle, seconds: 60 },
+      { receiptHandle: records[2]?.receiptHandle, seconds: 675 },
+    ]);
+    expect(ledger.released).toHaveLength(3);
+    for (const record of records) expect(ledger.stateOf(JSON.parse(record.body).alert.id)).toBe('failed');
+    expect(log.at('warn').map((e) => e.message)).toEqual(['delivery failed; will retry', 'delivery failed; will retry', 'delivery failed; will retry']);
+  });
+
+  it.each<[number, number]>([
+    [0, 10],
+    [1, 20],
+  ])('spreads the first retry between half and all of the base delay (random() = %p -> %p s)', async (random, seconds) => {
+    const { deliver, sink, retries } = setup({ random: () => random });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    await deliver([aQueueRecord()]);
+    expect(retries.calls[0]?.seconds).toBe(seconds);
+  });
+
+  it('honours Retry-After when it is longer than the backoff', async () => {
+    const { deliver, sink, retries } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 120_000 });
+    const record = aQueueRecord({ receiveCount: 1 });
+    await deliver([record]);
+    expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 120 }]);
+  });
+
+  it('keeps the backoff when Retry-After is shorter', async () => {
+    const { deliver, sink, retries } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 1_000 });
+    await deliver([aQueueRecord({ receiveCount: 3 })]);
+    expect(retries.calls[0]?.seconds).toBe(60);
+  });
+
+  it('never waits longer than maxSeconds, whatever Retry-After says', async () => {
+    const { deliver, sink, retries } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503', retryAfterMs: 365 * 86_400_000 });
+    await deliver([aQueueRecord()]);
+    expect(retries.calls[0]?.seconds).toBe(900);
+  });
+
+  it('still retries when releasing the claim fails', async () => {
+    const { deliver, sink, ledger } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast request timed out' });
+    ledger.releaseError = new Error('dynamodb down');
+    const record = aQueueRecord();
+    expect((await deliver([record])).failedMessageIds).toEqual([record.messageId]);
+  });
+
+  it('swallows a failed retryAfter (the visibility timeout brings the record back) and still reports the record', async () => {
+    const { deliver, sink, retries } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 502' });
+    retries.error = new Error('ReceiptHandleIsInvalid');
+    const record = aQueueRecord();
+    await expect(deliver([record])).resolves.toEqual(expect.objectContaining({ failedMessageIds: [record.messageId] }));
+    expect(retries.calls).toHaveLength(1);
+  });
+
+  it('retries with backoff when claim() throws, without POSTing, and logs the error name', async () => {
+    const { deliver, sink, ledger, retries, log } = setup();
+    ledger.claimError = Object.assign(new Error('network'), { name: 'TimeoutError' });
+    const record = aQueueRecord({ receiveCount: 2 });
+    const result = await deliver([record]);
+    expect(result).toEqual({ failedMessageIds: [record.messageId], outcomes: [{ kind: 'retry', reason: 'dependency error', delaySeconds: 30 }] });
+    expect(sink.sent).toEqual([]);
+    expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 30 }]);
+    expect(log.find('delivery step failed; will retry')?.fields).toEqual({ messageId: record.messageId, error: 'TimeoutError' });
+  });
+
+  it('retries when the sink itself throws', async () => {
+    const { deliver, sink } = setup();
+    sink.respond = () => {
+      throw new Error('bug');
+    };
+    const record = aQueueRecord();
+    expect((await deliver([record])).failedMessageIds).toEqual([record.messageId]);
+  });
+});
+
+describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
+  it('dead-letters the queued alert with the reason, releases the claim and reports success', async () => {
+    const { deliver, sink, ledger, deadLetters, retries, log } = setup();
+    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 400' });
+    const alert = anAlert({ extra: 'kept' });
+    const record = aQueueRecord({ body: aQueuedAlertBody(alert, '2023-11-14T22:13:19.000Z') });
+    expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'dead-lettered' }] });
+    expect(deadLetters.accepted.map((m) => m.key)).toEqual([alert.id]);
+    expect(deadLetters.bodies<DeadLetter>()).toEqual([
+      { alert, receivedAt: '2023-11-14T22:13:19.000Z', failure: { stage: 'deliver', reason: 'Squadcast answered 400', at: NOW.toISOString() } },
+    ]);
+    expect(ledger.released).toEqual([{ alertId: alert.id, token: 'lease-1' }]);
+    expect(retries.calls).toEqual([]);
+    expect(log.find('delivery refused; alert dead-lettered')).toEqual({
+      level: 'error',
+      message: 'delivery refused; alert dead-lettered',
+      fields: { alertId: alert.id, reason: 'Squadcast answered 400' },
+    });
+  });
+
+  it('retries when the dead-letter queue refuses the message', async () => {
+    const { deliver, sink, deadLetters, retries } = setup();
+    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 401' });
+    deadLetters.failAll();
+    const record = aQueueRecord();
+    expect(await deliver([record])).toEqual({
+      failedMessageIds: [record.messageId],
+      outcomes: [{ kind: 'retry', reason: 'dead-letter queue unavailable', delaySeconds: 15 }],
+    });
+    expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 15 }]);
+  });
+
+  it('retries when the dead-letter queue throws', async () => {
+    const { deliver, sink, deadLetters } = setup();
+    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 404' });
+    deadLetters.error = new Error('socket hang up');
+    const record = aQueueRecord();
+    expect((await deliver([record])).failedMessageIds).toEqual([record.messageId]);
+  });
+
+  it.each<[string, string, string[]]>([
+    ['not JSON', `not json ${SENTINEL}`, ['(root): expected JSON']],
+    ['JSON without an alert', JSON.stringify({ note: SENTINEL }), ['alert: expected object']],
+    ['an invalid alert', JSON.stringify({ alert: { ...anAlert(), severity: 9, title: SENTINEL } }), ['alert.severity: expected Severity(1|2|3)']],
+    ['a dead letter from ingest, redriven', JSON.stringify({ failure: { stage: 'ingest', reason: 'invalid alert', at: 'x' }, raw: SENTINEL }), ['alert: expected object']],
+  ])('dead-letters an undecodable message (%s) with its problems, without claiming or POSTing', async (_name, body, problems) => {
+    const { deliver, sink, ledger, deadLetters, log } = setup();
+    const record = aQueueRecord({ body });
+    expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'dead-lettered' }] });
+    expect(deadLetters.accepted.map((m) => m.key)).toEqual([record.messageId]);
+    expect(deadLetters.bodies<DeadLetter>()).toEqual([{ failure: { stage: 'deliver', reason: 'undecodable message', problems, at: NOW.toISOString() }, raw: body }]);
+    expect(ledger.claims).toEqual([]);
+    expect(sink.sent).toEqual([]);
+    expect(log.find('undecodable message dead-lettered')?.fields).toEqual({ messageId: record.messageId, problems });
+    expect(log.text()).not.toContain(SENTINEL);
+  });
+
+  it('retries an undecodable message when the dead-letter queue refuses it', async () => {
+    const { deliver, deadLetters } = setup();
+    deadLetters.failAll();
+    const record = aQueueRecord({ body: 'garbage' });
+    expect((await deliver([record])).outcomes).toEqual([{ kind: 'retry', reason: 'dead-letter queue unavailable', delaySeconds: 15 }]);
+  });
+});
+
+describe('deliverBatch: a batch', () => {
+  it('reports exactly the records to retry, in order, and nothing else', async () => {
+    const { deliver, sink, ledger } = setup();
+    const alerts = [anAlert(), anAlert(), anAlert(), anAlert(), anAlert()];
+    ledger.seed(alerts[1]?.id ?? '', 'delivered');
+    sink.respond = (incident: SquadcastIncident) =>
+      incident.event_id === alerts[2]?.id
+        ? { kind: 'transient', reason: 'Squadcast answered 500' }
+        : incident.event_id === alerts[3]?.id
+          ? { kind: 'permanent', reason: 'Squadcast answered 400' }
+          : { kind: 'delivered', status: 202 };
+    const records = [...alerts.map((alert) => aQueueRecord({ alert })), aQueueRecord({ body: '{' })];
+    const result = await deliver(records);
+    expect(result.outcomes.map((o) => o.kind)).toEqual(['delivered', 'duplicate', 'retry', 'dead-lettered', 'delivered', 'dead-lettered']);
+    expect(result.failedMessageIds).toEqual([records[2]?.messageId]);
+  });
+
+  it('handles an empty batch', async () => {
+    const { deliver, retries } = setup();
+    expect(await deliver([])).toEqual({ failedMessageIds: [], outcomes: [] });
+    expect(retries.calls).toEqual([]);
+  });
+
+  it.each([1, 3, 10])('never has more than concurrency = %p POSTs in flight', async (concurrency) => {
+    const { deliver, sink } = setup({ concurrency });
+    sink.hold();
+    const records = Array.from({ length: 12 }, () => aQueueRecord());
+    const delivering = deliver(records);
+    let settled = 0;
+    while (settled < records.length) {
+      await flushPromises();
+      expect(sink.inFlight).toBeLessThanOrEqual(concurrency);
+      const next = sink.held[settled];
+      if (next === undefined) throw new Error(`no send waiting after ${settled} answers`);
+      expect(sink.inFlight).toBe(Math.min(concurrency, records.length - settled));
+      next.resolve({ kind: 'delivered', status: 202 });
+      settled++;
+    }
+    expect((await delivering).failedMessageIds).toEqual([]);
+    expect(sink.maxInFlight).toBe(concurrency);
+  });
+});
+
+describe('deliverBatch: optional collaborators', () => {
+  it('puts a record back when the rate limiter says later, before claiming', async () => {
+    const { deliver, sink, ledger, retries } = setup({ rateLimit: { admit: async () => ({ kind: 'later', delayMs: 12_500 }), pauseFor: () => undefined } });
+    const record = aQueueRecord();
+    expect(await deliver([record])).toEqual({
+      failedMessageIds: [record.messageId],
+      outcomes: [{ kind: 'retry', reason: 'rate ceiling reached', delaySeconds: 12.5 }],
+    });
+    expect(ledger.claims).toEqual([]);
+    expect(sink.sent).toEqual([]);
+    expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 12.5 }]);
+  });
+
+  it("pauses the rate limiter for Squadcast's Retry-After, capped at maxSeconds", async () => {
+    const pauses: number[] = [];
+    const rateLimit = { admit: async () => ({ kind: 'send' as const }), pauseFor: (ms: number) => void pauses.push(ms) };
+    const { deliver, sink } = setup({ rateLimit });
+    sink.respond = (incident) =>
+      incident.message === 'far'
+        ? { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 86_400_000 }
+        : incident.message === 'near'
+          ? { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 30_000 }
+          : { kind: 'transient', reason: 'Squadcast answered 500' };
+    await deliver([aQueueRecord({ alert: anAlert({ title: 'near' }) }), aQueueRecord({ alert: anAlert({ title: 'far' }) }), aQueueRecord({ alert: anAlert({ title: 'none' }) })]);
+    expect(pauses.sort((a, b) => a - b)).toEqual([30_000, 900_000]);
+  });
+
+  it('counts each outcome and the Squadcast latency', async () => {
+    const counted: string[] = [];
+    const latencies: number[] = [];
+    const metrics = { count: (metric: string) => void counted.push(metric), squadcastLatency: (ms: number) => void latencies.push(ms), flush: () => undefined };
+    const { deliver, ledger, sink } = setup({ metrics });
+    const duplicate = anAlert();
+    ledger.seed(duplicate.id, 'delivered');
+    const failing = anAlert();
+    sink.respond = (incident) => (incident.event_id === failing.id ? { kind: 'transient', reason: 'x' } : { kind: 'delivered', status: 202 });
+    await deliver([aQueueRecord(), aQueueRecord({ alert: duplicate }), aQueueRecord({ alert: failing }), aQueueRecord({ body: 'x' })]);
+    expect(counted.sort()).toEqual(['deadLettered', 'delivered', 'duplicate', 'retried']);
+    expect(latencies).toHaveLength(2);
+  });
+});

@@ -1,0 +1,91 @@
+import { ConfigError } from '../../../lib/config/env';
+import { Secret } from '../../../lib/config/secret';
+import { handleIngestEvent } from '../../../lib/ingest/handle-ingest-event';
+import type { IngestDeps } from '../../../lib/ingest/ingest-webhook';
+import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../../lib/ingest/source-allowlist';
+import { aBatchBody, anAlert, anIngestEvent, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN } from '../../helpers/factories';
+import { CapturingLogger, FakeMessageQueue } from '../../helpers/fakes';
+
+const setup = () => {
+  const parsed = parseAllowlist(THREAT_STACK_SOURCE_IPS);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  const alerts = new FakeMessageQueue();
+  const deadLetters = new FakeMessageQueue();
+  const log = new CapturingLogger();
+  const deps: IngestDeps = { allowlist: parsed.allowlist, token: new Secret(TEST_WEBHOOK_TOKEN), alerts, deadLetters, log, now: () => new Date('2023-11-14T22:13:21Z') };
+  return { deps, alerts, deadLetters, log, depsFn: async () => deps };
+};
+
+const bodyOf = (response: { body: string }): unknown => JSON.parse(response.body);
+
+describe('handleIngestEvent', () => {
+  it('answers 202 with the counts', async () => {
+    const { depsFn, log } = setup();
+    const response = await handleIngestEvent(anIngestEvent({ body: aBatchBody([anAlert(), anAlert(), aRawAlert({ severity: 7 })]) }), depsFn, log);
+    expect(response.statusCode).toBe(202);
+    expect(bodyOf(response)).toEqual({ accepted: 2, rejected: 1, duplicates: 0 });
+  });
+
+  it('answers both refusals with identical 403 responses', async () => {
+    const { depsFn, log } = setup();
+    const byIp = await handleIngestEvent(anIngestEvent({ sourceIp: '203.0.113.9', headers: { 'X-Forwarded-For': '52.20.173.142' } }), depsFn, log);
+    const byToken = await handleIngestEvent(anIngestEvent({ token: 'wrong-token-0123456789' }), depsFn, log);
+    expect(byIp.statusCode).toBe(403);
+    expect(byIp).toEqual(byToken);
+  });
+
+  it('answers 413 for a body over 1 MiB', async () => {
+    const { depsFn, log } = setup();
+    const response = await handleIngestEvent(anIngestEvent({ body: ' '.repeat(1_048_577) }), depsFn, log);
+    expect(response.statusCode).toBe(413);
+    expect(bodyOf(response)).toEqual({ error: 'body is larger than 1048576 bytes', limitBytes: 1_048_576 });
+  });
+
+  it('answers 400 with problems for an invalid body, without echoing it', async () => {
+    const { depsFn, log } = setup();
+    const response = await handleIngestEvent(anIngestEvent({ body: { alerts: SENTINEL } }), depsFn, log);
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response)).toEqual({ error: 'body is not a Threat Stack alert batch or alert', problems: ['alerts: expected Array<unknown>'] });
+    expect(response.body).not.toContain(SENTINEL);
+  });
+
+  it('answers 503 when a message could not be queued', async () => {
+    const { depsFn, alerts, log } = setup();
+    alerts.failAll();
+    const response = await handleIngestEvent(anIngestEvent(), depsFn, log);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.['retry-after']).toBe('5');
+  });
+
+  it('answers 503 when deps() throws, and logs only the error name', async () => {
+    const log = new CapturingLogger();
+    const response = await handleIngestEvent(anIngestEvent(), async () => Promise.reject(new TypeError(`boom ${SENTINEL}`)), log);
+    expect(response).toEqual({
+      statusCode: 503,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': '5' },
+      body: JSON.stringify({ error: 'temporarily unavailable; send the batch again' }),
+    });
+    expect(log.entries).toEqual([{ level: 'error', message: 'ingest failed unexpectedly', fields: { error: 'TypeError', detail: undefined } }]);
+    expect(log.text()).not.toContain(SENTINEL);
+  });
+
+  it('logs the message of a ConfigError (it names a key, never a value)', async () => {
+    const log = new CapturingLogger();
+    const response = await handleIngestEvent(anIngestEvent(), () => Promise.reject(new ConfigError(['WEBHOOK_TOKEN: is empty'])), log);
+    expect(response.statusCode).toBe(503);
+    expect(log.entries[0]?.fields).toEqual({ error: 'ConfigError', detail: 'invalid configuration: WEBHOOK_TOKEN: is empty' });
+  });
+
+  it('answers 503, not 4xx or a thrown error, when the queue adapter throws', async () => {
+    const { depsFn, alerts, log } = setup();
+    alerts.error = new Error('socket hang up');
+    await expect(handleIngestEvent(anIngestEvent(), depsFn, log)).resolves.toEqual(expect.objectContaining({ statusCode: 503 }));
+  });
+
+  it('answers 503 when deps() throws something that is not an Error', async () => {
+    const log = new CapturingLogger();
+    const response = await handleIngestEvent(anIngestEvent(), () => Promise.reject(SENTINEL), log);
+    expect(response.statusCode).toBe(503);
+    expect(log.text()).not.toContain(SENTINEL);
+  });
+});

@@ -1,0 +1,287 @@
+import type { Alert } from '../../../lib/alert/codec';
+import { Secret } from '../../../lib/config/secret';
+import { ingestWebhook, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
+import type { IngestDeps, IngestResult, WebhookRequest } from '../../../lib/ingest/ingest-webhook';
+import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../../lib/ingest/source-allowlist';
+import { MAX_MESSAGE_BYTES } from '../../../lib/queue/chunk';
+import { aBatchBody, anAlert, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
+import { CapturingLogger, FakeMessageQueue } from '../../helpers/fakes';
+
+const NOW = new Date('2023-11-14T22:13:21.000Z');
+
+const setup = (overrides: Partial<IngestDeps> = {}) => {
+  const parsed = parseAllowlist(THREAT_STACK_SOURCE_IPS);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  // Like SQS, the queues refuse a message over the size the relay assumes.
+  const alerts = new FakeMessageQueue(MAX_MESSAGE_BYTES);
+  const deadLetters = new FakeMessageQueue(MAX_MESSAGE_BYTES);
+  const log = new CapturingLogger();
+  const deps: IngestDeps = { allowlist: parsed.allowlist, token: new Secret(TEST_WEBHOOK_TOKEN), alerts, deadLetters, log, now: () => NOW, ...overrides };
+  const ingest = (request: Partial<WebhookRequest> & { readonly json?: unknown } = {}): Promise<IngestResult> => {
+    const { json, ...rest } = request;
+    return ingestWebhook(
+      { sourceIp: THREAT_STACK_IP, token: TEST_WEBHOOK_TOKEN, body: Buffer.from(json === undefined ? aBatchBody([anAlert()]) : JSON.stringify(json)), ...rest },
+      deps,
+    );
+  };
+  return { deps, alerts, deadLetters, log, ingest };
+};
+
+type QueuedBody = { alert: Alert; receivedAt: string };
+type DeadLetterBody = { failure: { stage: string; reason: string; problems: string[]; at: string }; raw: unknown };
+
+describe('ingestWebhook: authentication', () => {
+  it.each<[string, string | undefined]>([
+    ['an address outside the allowlist', '203.0.113.9'],
+    ['no address', undefined],
+    ['a garbage address', 'garbage'],
+  ])('refuses %s as forbidden, before reading the body', async (_name, sourceIp) => {
+    const { ingest, alerts, deadLetters, log } = setup();
+    expect(await ingest({ sourceIp, body: Buffer.from('not json') })).toEqual({ kind: 'forbidden' });
+    expect(alerts.calls).toEqual([]);
+    expect(deadLetters.calls).toEqual([]);
+    expect(log.entries).toEqual([{ level: 'warn', message: 'webhook refused', fields: { check: 'source-ip', sourceIp: sourceIp ?? null } }]);
+  });
+
+  it.each<[string, string | undefined]>([
+    ['a wrong token', `${SENTINEL}-wrong`],
+    ['a token in another case', TEST_WEBHOOK_TOKEN.toUpperCase()],
+    ['no token', undefined],
+    ['an empty token', ''],
+  ])('refuses %s as forbidden, and never logs the token', async (_name, token) => {
+    const { ingest, alerts, log } = setup();
+    expect(await ingest({ token })).toEqual({ kind: 'forbidden' });
+    expect(alerts.calls).toEqual([]);
+    expect(log.entries).toEqual([{ level: 'warn', message: 'webhook refused', fields: { check: 'token', sourceIp: THREAT_STACK_IP } }]);
+    expect(log.text()).not.toContain(SENTINEL);
+    expect(log.text()).not.toContain(TEST_WEBHOOK_TOKEN);
+  });
+
+  it('answers both refusals with the same result, and checks the address first', async () => {
+    const byIp = await setup().ingest({ sourceIp: '203.0.113.9', token: TEST_WEBHOOK_TOKEN });
+    const byToken = await setup().ingest({ token: 'wrong-token-0123456789' });
+    expect(byIp).toEqual(byToken);
+    const both = setup();
+    await both.ingest({ sourceIp: '203.0.113.9', token: 'wrong-token-0123456789' });
+    expect(both.log.entries.map((e) => e.fields.check)).toEqual(['source-ip']);
+  });
+
+  it('accepts a Threat Stack address in its IPv4-mapped IPv6 form', async () => {
+    expect(await setup().ingest({ sourceIp: '::ffff:54.174.225.119' })).toEqual(expect.objectContaining({ kind: 'accepted', accepted: 1 }));
+  });
+
+  it('never logs the token of an accepted call', async () => {
+    const { ingest, log } = setup();
+    await ingest();
+    expect(log.entries.length).toBeGreaterThan(0);
+    expect(log.text()).not.toContain(TEST_WEBHOOK_TOKEN);
+  });
+});
+
+describe('ingestWebhook: bodies refused as a whole', () => {
+  it('refuses a body over 1 MiB with 413, without parsing or queueing it', async () => {
+    const { ingest, alerts, deadLetters } = setup();
+    expect(await ingest({ body: Buffer.alloc(MAX_BODY_BYTES + 1, 0x20) })).toEqual({ kind: 'payload-too-large', limitBytes: 1_048_576 });
+    expect(alerts.calls).toEqual([]);
+    expect(deadLetters.calls).toEqual([]);
+  });
+
+  it('reads a body of exactly 1 MiB', async () => {
+    const json = aBatchBody([anAlert()]);
+    const body = Buffer.from(json.padEnd(MAX_BODY_BYTES, ' '));
+    expect(body.length).toBe(MAX_BODY_BYTES);
+    expect(await setup().ingest({ body })).toEqual(expect.objectContaining({ kind: 'accepted', accepted: 1 }));
+  });
+
+  it.each<[string, Buffer, string]>([
+    ['not JSON', Buffer.from(`{"alerts": [${SENTINEL}`), 'body is not valid JSON'],
+    ['empty', Buffer.alloc(0), 'body is not valid JSON'],
+    ['not UTF-8', Buffer.concat([Buffer.from(`{"alerts": [], "x": "${SENTINEL}`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), 'body is not valid UTF-8'],
+    ['a truncated UTF-8 sequence', Buffer.from([0x7b, 0x22, 0xe2, 0x82]), 'body is not valid UTF-8'],
+  ])('refuses a body that is %s with 400, no problems and no echo', async (_name, body, error) => {
+    const { ingest, alerts, deadLetters } = setup();
+    const result = await ingest({ body });
+    expect(result).toEqual({ kind: 'bad-request', error, problems: [] });
+    expect(JSON.stringify(result)).not.toContain(SENTINEL);
+    expect(alerts.calls).toEqual([]);
+    expect(deadLetters.calls).toEqual([]);
+  });
+
+  it.each<[string, unknown, readonly string[]]>([
+    ['alerts that is not an array', { alerts: SENTINEL }, ['alerts: expected Array<unknown>']],
+    ['a JSON string', SENTINEL, ['(root): expected an object {"alerts": [...]} or a single alert object']],
+    ['a bare alert with a bad severity', aRawAlert({ severity: 'high', title: SENTINEL }), ['severity: expected Severity(1|2|3)']],
+  ])('refuses %s with 400 and field-path problems, never the values', async (_name, json, problems) => {
+    const { ingest, alerts, deadLetters } = setup();
+    const result = await ingest({ json });
+    expect(result).toEqual({ kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems });
+    expect(JSON.stringify(result)).not.toContain(SENTINEL);
+    expect(alerts.calls).toEqual([]);
+    expect(deadLetters.calls).toEqual([]);
+  });
+});
+
+describe('ingestWebhook: queueing', () => {
+  it('accepts {"alerts": []} with zero alerts and queues nothing', async () => {
+    const { ingest, alerts, deadLetters } = setup();
+    expect(await ingest({ json: { alerts: [] } })).toEqual({ kind: 'accepted', accepted: 0, rejected: 0, duplicates: 0 });
+    expect(alerts.attempted).toEqual([]);
+    expect(deadLetters.attempted).toEqual([]);
+  });
+
+  it('queues each alert as its own message, keyed by alert id, with the receive time', async () => {
+    const { ingest, alerts, deadLetters } = setup();
+    const batch = [anAlert({ extra: 'kept' }), anAlert({ severity: 3 })];
+    expect(await ingest({ json: { alerts: batch } })).toEqual({ kind: 'accepted', accepted: 2, rejected: 0, duplicates: 0 });
+    expect(alerts.accepted.map((m) => m.key)).toEqual(batch.map((a) => a.id));
+    expect(alerts.bodies<QueuedBody>()).toEqual(batch.map((alert) => ({ alert, receivedAt: NOW.toISOString() })));
+    expect(deadLetters.attempted).toEqual([]);
+  });
+
+  it('queues a bare alert with numeric strings, decoded to numbers', async () => {
+    const { ingest, alerts } = setup();
+    const raw = aRawAlert({ severity: '2', created_at: '1459447024000' });
+    expect(await ingest({ json: raw })).toEqual(expect.objectContaining({ kind: 'accepted', accepted: 1 }));
+    expect(alerts.bodies<QueuedBody>()[0]?.alert).toEqual({ ...raw, severity: 2, created_at: 1_459_447_024_000 });
+  });
+
+  it('queues the valid alerts of a mixed batch and dead-letters the invalid ones with their problems', async () => {
+    const { ingest, alerts, deadLetters, log } = setup();
+    const good = [anAlert(), anAlert()];
+    const bad = aRawAlert({ severity: 9, title: SENTINEL });
+    const result = await ingest({ json: { alerts: [good[0], bad, 'junk', good[1]] } });
+    expect(result).toEqual({ kind: 'accepted', accepted: 2, rejected: 2, duplicates: 0 });
+    expect(alerts.bodies<QueuedBody>().map((b) => b.alert.id)).toEqual(good.map((a) => a?.id));
+    expect(deadLetters.accepted.map((m) => m.key)).toEqual(['rejected-1', 'rejected-2']);
+    expect(deadLetters.bodies<DeadLetterBody>()).toEqual([
+      { failure: { stage: 'ingest', reason: 'invalid alert', problems: ['alerts[1].severity: expected Severity(1|2|3)'], at: NOW.toISOString() }, raw: bad },
+      { failure: { stage: 'ingest', reason: 'invalid alert', problems: ['alerts[2]: expected object'], at: NOW.toISOString() }, raw: 'junk' },
+    ]);
+    expect(log.find('invalid alerts sent to the dead-letter queue')?.fields).toEqual(
+      expect.objectContaining({ received: 4, enqueued: 2, rejected: 2, problems: ['alerts[1].severity: expected Severity(1|2|3)', 'alerts[2]: expected object'] }),
+    );
+    // The raw alert goes to the dead-letter queue only: never to the result or a log line.
+    expect(JSON.stringify(result)).not.toContain(SENTINEL);
+    expect(log.text()).not.toContain(SENTINEL);
+  });
+
+  it('queues an alert named twice in one batch once, keeping the first, and counts the duplicate', async () => {
+    const { ingest, alerts, log } = setup();
+    const first = anAlert({ id: 'dup-1', title: 'first copy' });
+    const other = anAlert();
+    const result = await ingest({ json: { alerts: [first, other, { ...first, title: 'second copy' }, { ...first, title: 'third copy' }] } });
+    expect(result).toEqual({ kind: 'accepted', accepted: 2, rejected: 0, duplicates: 2 });
+    const queued = alerts.bodies<QueuedBody>();
+    expect(queued.map((b) => b.alert.id).sort()).toEqual(['dup-1', other.id].sort());
+    expect(queued.find((b) => b.alert.id === 'dup-1')?.alert.title).toBe('first copy');
+    expect(log.find('webhook accepted')?.fields).toEqual(expect.objectContaining({ received: 4, enqueued: 2, duplicates: 2, failed: 0 }));
+  });
+
+  it('dead-letters an alert too large for one queue message instead of queueing it', async () => {
+    const { ingest, alerts, deadLetters } = setup();
+    const small = anAlert();
+    const huge = anAlert({ title: 'x'.repeat(MAX_MESSAGE_BYTES) });
+    expect(await ingest({ json: { alerts: [small, huge] } })).toEqual({ kind: 'accepted', accepted: 1, rejected: 1, duplicates: 0 });
+    expect(alerts.accepted.map((m) => m.key)).toEqual([small.id]);
+    expect(deadLetters.bodies<DeadLetterBody>()[0]?.failure.problems).toEqual([`alert: larger than ${MAX_MESSAGE_BYTES} bytes`]);
+  });
+
+  it.each([
+    ['ASCII', 'x', MAX_MESSAGE_BYTES],
+    ['3-byte characters', '€', 100_000],
+    ['quotes (escaped twice in the dead letter)', '"', 140_000],
+  ])('dead-letters an oversized alert of %s within one queue message (else the batch is refused forever)', async (_name, char, length) => {
+    const { ingest, deadLetters } = setup();
+    const huge = anAlert({ title: char.repeat(length) });
+    expect(await ingest({ json: { alerts: [anAlert(), huge] } })).toEqual({ kind: 'accepted', accepted: 1, rejected: 1, duplicates: 0 });
+    expect(deadLetters.accepted).toHaveLength(1);
+  });
+
+  it('logs the accepted alert ids, never their titles', async () => {
+    const { ingest, log } = setup();
+    const alert = anAlert({ title: SENTINEL });
+    await ingest({ json: { alerts: [alert] } });
+    expect(log.find('webhook accepted')).toEqual({
+      level: 'info',
+      message: 'webhook accepted',
+      fields: { received: 1, enqueued: 1, rejected: 0, duplicates: 0, failed: 0, alertIds: [alert.id] },
+    });
+    expect(log.text()).not.toContain(SENTINEL);
+  });
+});
+
+describe('ingestWebhook: an outage is unavailable (503), never a 4xx', () => {
+  it('answers unavailable when the alerts queue reports failed keys', async () => {
+    const { ingest, alerts, log } = setup();
+    const batch = [anAlert(), anAlert(), anAlert()];
+    alerts.fails = (message) => message.key === batch[1]?.id;
+    expect(await ingest({ json: { alerts: batch } })).toEqual({ kind: 'unavailable', queued: 2, failed: 1 });
+    expect(log.find('could not queue every alert')).toEqual({
+      level: 'error',
+      message: 'could not queue every alert',
+      fields: expect.objectContaining({ enqueued: 2, failed: 1, failedAlertIds: [batch[1]?.id] }),
+    });
+  });
+
+  it('answers unavailable when every alert failed', async () => {
+    const { ingest, alerts } = setup();
+    alerts.failAll();
+    expect(await ingest({ json: { alerts: [anAlert(), anAlert()] } })).toEqual({ kind: 'unavailable', queued: 0, failed: 2 });
+  });
+
+  it('answers unavailable when only the dead-letter queue fails, although every valid alert was queued', async () => {
+    const { ingest, alerts, deadLetters } = setup();
+    deadLetters.failAll();
+    expect(await ingest({ json: { alerts: [anAlert(), aRawAlert({ severity: 0 })] } })).toEqual({ kind: 'unavailable', queued: 1, failed: 1 });
+    expect(alerts.accepted).toHaveLength(1);
+  });
+
+  it('lets a throwing queue adapter reject (the caller turns it into 503)', async () => {
+    const { ingest, alerts } = setup();
+    alerts.error = new Error('adapter bug');
+    await expect(ingest()).rejects.toThrow('adapter bug');
+  });
+});
+
+describe('ingestWebhook: severity filter (DELIVER_SEVERITIES)', () => {
+  it('answers 2xx for filtered alerts but never queues them, and counts them', async () => {
+    const { ingest, alerts, log } = setup({ deliverSeverities: new Set([1, 2] as const) });
+    const high = anAlert({ severity: 1 });
+    const low = anAlert({ severity: 3 });
+    expect(await ingest({ json: { alerts: [high, low] } })).toEqual({ kind: 'accepted', accepted: 1, rejected: 0, duplicates: 0, filtered: 1 });
+    expect(alerts.accepted.map((m) => m.key)).toEqual([high.id]);
+    expect(log.find('alerts filtered out by severity; not delivered')?.fields).toEqual({ filtered: 1, severities: [3], alertIds: [low.id] });
+  });
+
+  it('filters a bare alert with a numeric-string severity', async () => {
+    const { ingest, alerts } = setup({ deliverSeverities: new Set([1] as const) });
+    expect(await ingest({ json: aRawAlert({ severity: '3' }) })).toEqual({ kind: 'accepted', accepted: 0, rejected: 0, duplicates: 0, filtered: 1 });
+    expect(alerts.attempted).toEqual([]);
+  });
+
+  it('leaves the answer without "filtered" when nothing was filtered', async () => {
+    const { ingest } = setup({ deliverSeverities: new Set([1, 2, 3] as const) });
+    expect(await ingest()).toEqual({ kind: 'accepted', accepted: 1, rejected: 0, duplicates: 0 });
+  });
+
+  it('still dead-letters invalid alerts whatever the filter', async () => {
+    const { ingest, deadLetters } = setup({ deliverSeverities: new Set([1] as const) });
+    expect(await ingest({ json: { alerts: [aRawAlert({ severity: 7 })] } })).toEqual({ kind: 'accepted', accepted: 0, rejected: 1, duplicates: 0 });
+    expect(deadLetters.accepted).toHaveLength(1);
+  });
+
+  it('counts received, enqueued, rejected, filtered and refused calls', async () => {
+    const counted: Array<[string, number]> = [];
+    const metrics = { count: (metric: string, value = 1) => void counted.push([metric, value]), squadcastLatency: () => undefined, flush: () => undefined };
+    const { ingest } = setup({ deliverSeverities: new Set([1] as const), metrics });
+    await ingest({ json: { alerts: [anAlert({ severity: 1 }), anAlert({ severity: 2 }), aRawAlert({ severity: 0 })] } });
+    await ingest({ token: 'wrong-token-0123456789' });
+    expect(counted).toEqual([
+      ['received', 3],
+      ['enqueued', 1],
+      ['rejected', 1],
+      ['filtered', 1],
+      ['refused', 1],
+    ]);
+  });
+});

@@ -1,0 +1,103 @@
+import { createJsonLogger } from '../../../lib/runtime/logger';
+import { createRelayMetrics, METRIC_NAMES, noMetrics, publishingMetrics } from '../../../lib/runtime/metrics';
+
+/** Powertools Metrics prints EMF with its own console on process.stdout: capture that. */
+const captureStdout = () => {
+  const lines: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+    lines.push(...String(chunk).split('\n').filter((line) => line !== ''));
+    return true;
+  });
+  return { emf: () => lines.filter((l) => l.startsWith('{"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>), lines, restore: () => spy.mockRestore() };
+};
+
+const logLines: string[] = [];
+const metrics = () => createRelayMetrics({ namespace: 'TestNamespace', service: 'threatstack-squadcast-relay', stage: 'unit', log: createJsonLogger('test', (line) => logLines.push(line)) });
+
+let out: ReturnType<typeof captureStdout>;
+beforeEach(() => {
+  logLines.length = 0;
+  out = captureStdout();
+});
+afterEach(() => out.restore());
+
+describe('createRelayMetrics', () => {
+  it('publishes one EMF document per flush: counts summed, latencies kept, dimensions service and stage only', () => {
+    const m = metrics();
+    m.count('received', 3);
+    m.count('received', 2);
+    m.count('filtered');
+    m.squadcastLatency(120);
+    m.squadcastLatency(80);
+    expect(out.emf()).toEqual([]);
+    m.flush();
+    const [doc, ...rest] = out.emf();
+    expect(rest).toEqual([]);
+    expect(doc).toMatchObject({ service: 'threatstack-squadcast-relay', stage: 'unit', AlertsReceived: 5, AlertsFiltered: 1, SquadcastLatency: [120, 80] });
+    const aws = doc?._aws as { Timestamp: number; CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+    expect(aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'TestNamespace',
+        Dimensions: [['service', 'stage']],
+        Metrics: expect.arrayContaining([
+          { Name: 'AlertsReceived', Unit: 'Count' },
+          { Name: 'AlertsFiltered', Unit: 'Count' },
+          { Name: 'SquadcastLatency', Unit: 'Milliseconds' },
+        ]),
+      },
+    ]);
+  });
+
+  it('starts afresh after a flush, and prints nothing (not even a warning) for an invocation that recorded nothing', () => {
+    const m = metrics();
+    m.count('delivered');
+    m.flush();
+    m.flush();
+    m.count('retried', 2);
+    m.flush();
+    expect(out.emf().map(({ IncidentsDelivered, DeliveryRetried }) => ({ IncidentsDelivered, DeliveryRetried }))).toEqual([
+      { IncidentsDelivered: 1, DeliveryRetried: undefined },
+      { IncidentsDelivered: undefined, DeliveryRetried: 2 },
+    ]);
+    expect(logLines).toEqual([]);
+    expect(out.lines.filter((l) => !l.startsWith('{"_aws"'))).toEqual([]);
+  });
+
+  it('records a count of 0 when told (a steady series for graphs)', () => {
+    const m = metrics();
+    m.count('rejected', 0);
+    m.flush();
+    expect(out.emf()[0]).toMatchObject({ AlertsRejected: 0 });
+  });
+
+  it('names every metric once', () => {
+    const names = Object.values(METRIC_NAMES);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^[A-Z][A-Za-z]+$/);
+  });
+});
+
+describe('publishingMetrics', () => {
+  it('flushes after the handler resolves, and after it throws', async () => {
+    const flushes: string[] = [];
+    const recorder = { ...noMetrics, flush: () => void flushes.push('flush') };
+    const ok = publishingMetrics(recorder, async (n: number) => n * 2);
+    await expect(ok(21)).resolves.toBe(42);
+    const failing = publishingMetrics(recorder, async () => {
+      throw new Error('boom');
+    });
+    await expect(failing()).rejects.toThrow('boom');
+    expect(flushes).toEqual(['flush', 'flush']);
+  });
+
+  it('publishes what the handler recorded, once it is done', async () => {
+    const m = metrics();
+    const handler = publishingMetrics(m, async () => {
+      m.count('enqueued', 4);
+      expect(out.emf()).toEqual([]);
+      return 'done';
+    });
+    await handler();
+    expect(out.emf()).toEqual([expect.objectContaining({ AlertsEnqueued: 4 })]);
+  });
+});

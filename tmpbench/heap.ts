@@ -1,0 +1,18 @@
+import { makeAlerts, webhookBody } from '../bench/alerts';
+import { decodeWebhookBody } from '../lib/alert/decode-webhook';
+import { queuedAlertMessage } from '../lib/queue/envelope';
+import { chunkMessages } from '../lib/queue/chunk';
+const gc = (globalThis as any).gc as () => void;
+const h = () => { gc(); const m = process.memoryUsage(); return (m.heapUsed + m.external + m.arrayBuffers) / 2 ** 20; };
+const body = webhookBody(makeAlerts(15000));
+const keep: unknown[] = [];
+let last = h(); const step = (name: string, v: unknown) => { keep.push(v); const now = h(); console.log(name.padEnd(20), (now - last).toFixed(1), 'MiB'); last = now; };
+step('body string', body);
+const buf = Buffer.from(body, 'utf8'); step('Buffer', buf);
+const text = new TextDecoder('utf-8', { fatal: true }).decode(buf); step('decoded text', text);
+const parsed = JSON.parse(text); step('JSON.parse', parsed);
+const decoded = decodeWebhookBody(parsed); step('io-ts decode', decoded);
+const now = new Date();
+const msgs = (decoded as any).alerts.map((a: any) => queuedAlertMessage(a, now)); step('messages', msgs);
+const chunks = chunkMessages(msgs); step('chunks', chunks);
+console.log('body MiB', (body.length / 2 ** 20).toFixed(2));
