@@ -130,6 +130,11 @@ export const bundleSource = async (source: string, outfile: string, options: Bui
   return statSync(outfile).size;
 };
 
+/** Bundles a file under bench/ with the given esbuild options (a function's, for a bare reference). */
+export const bundleEntry = async (entry: string, outfile: string, options: BuildOptions): Promise<void> => {
+  await build({ ...options, entryPoints: [join(PROJECT_ROOT, entry)], outfile, bundle: true, write: true, logLevel: 'warning' });
+};
+
 /** Bundles a benchmark worker (a file under bench/) to run under plain `node`, without tsx's hooks. */
 export const bundleWorker = async (entry: string, outfile: string): Promise<void> => {
   await build({ entryPoints: [join(PROJECT_ROOT, entry)], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });

@@ -2,29 +2,39 @@ import { spawnSync } from 'node:child_process';
 import type { BuildOptions } from 'esbuild';
 import { bundleSource } from './bundles';
 
-/** The SDK clients a function constructs at init: the bare reference constructs the same, and nothing else. */
-export const INIT_CLIENTS: Readonly<Record<string, readonly ('sqs' | 'dynamodb')[]>> = {
-  ingest: ['sqs'],
-  deliver: ['sqs', 'dynamodb'],
-  status: ['sqs', 'dynamodb'],
-  testAlert: ['sqs'],
+export type SdkClient = 'sqs' | 'dynamodb' | 'ssm';
+
+/**
+ * Per function: the SDK clients it creates at init (the issue's bare reference creates the same and
+ * nothing else), and those it also needs later (SSM, to read its secret on the first invocation).
+ */
+export const FUNCTION_CLIENTS: Readonly<Record<string, { readonly atInit: readonly SdkClient[]; readonly later: readonly SdkClient[] }>> = {
+  ingest: { atInit: ['sqs'], later: ['ssm'] },
+  deliver: { atInit: ['sqs', 'dynamodb'], later: ['ssm'] },
+  status: { atInit: ['sqs', 'dynamodb'], later: [] },
+  testAlert: { atInit: ['sqs'], later: [] },
 };
 
-const CLIENT_IMPORTS = {
+const CLIENT_IMPORTS: Readonly<Record<SdkClient, { readonly module: string; readonly name: string }>> = {
   sqs: { module: '@aws-sdk/client-sqs', name: 'SQSClient' },
   dynamodb: { module: '@aws-sdk/client-dynamodb', name: 'DynamoDBClient' },
-} as const;
+  ssm: { module: '@aws-sdk/client-ssm', name: 'SSMClient' },
+};
 
-/** A handler that only creates the given clients at load: the least a function with those clients can cost. */
-export const bareHandlerSource = (clients: readonly ('sqs' | 'dynamodb')[]): string =>
+/**
+ * A handler that creates `atInit` clients at load and only imports the `later` ones (as the
+ * functions do with SSM): the least a function with those clients can cost.
+ */
+export const bareHandlerSource = (atInit: readonly SdkClient[], later: readonly SdkClient[] = []): string =>
   [
-    ...clients.map((client) => `import { ${CLIENT_IMPORTS[client].name} } from '${CLIENT_IMPORTS[client].module}';`),
-    `const clients = [${clients.map((client) => `new ${CLIENT_IMPORTS[client].name}({})`).join(', ')}];`,
-    'export const handler = async (): Promise<number> => clients.length;',
+    ...[...atInit, ...later].map((client) => `import { ${CLIENT_IMPORTS[client].name} } from '${CLIENT_IMPORTS[client].module}';`),
+    `const clients = [${atInit.map((client) => `new ${CLIENT_IMPORTS[client].name}({})`).join(', ')}];`,
+    `const later = [${later.map((client) => CLIENT_IMPORTS[client].name).join(', ')}];`,
+    'export const handler = async (): Promise<number> => clients.length + later.length;',
   ].join('\n');
 
-export const buildBareBundle = (clients: readonly ('sqs' | 'dynamodb')[], outfile: string, options: BuildOptions): Promise<number> =>
-  bundleSource(bareHandlerSource(clients), outfile, options);
+export const buildBareBundle = (outfile: string, options: BuildOptions, atInit: readonly SdkClient[], later: readonly SdkClient[] = []): Promise<number> =>
+  bundleSource(bareHandlerSource(atInit, later), outfile, options);
 
 /** Loads a bundle in the child and prints how long `require` took: module evaluation plus the function's init code. */
 const LOAD_SCRIPT = 'const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
@@ -39,23 +49,21 @@ export const timeLoad = (bundlePath: string, env: NodeJS.ProcessEnv): number => 
 
 export interface ColdStartSamples {
   readonly realMs: number[];
-  readonly bareMs: number[];
+  /** One series per bare bundle, in the order given. */
+  readonly bareMs: number[][];
 }
 
-/** Real and bare bundles alternate, so a busy moment on the machine hits both alike. */
-export const sampleColdStarts = (realPath: string, barePath: string, env: NodeJS.ProcessEnv, runs: number): ColdStartSamples => {
-  const realMs: number[] = [];
-  const bareMs: number[] = [];
-  timeLoad(realPath, env); // page cache
-  timeLoad(barePath, env);
+/** The real bundle and its bare references take turns, in an order that rotates, so a busy moment hits all alike. */
+export const sampleColdStarts = (realPath: string, barePaths: readonly string[], env: NodeJS.ProcessEnv, runs: number): ColdStartSamples => {
+  const paths = [realPath, ...barePaths];
+  const samples = paths.map(() => [] as number[]);
+  for (const path of paths) timeLoad(path, env); // page cache
   for (let run = 0; run < runs; run++) {
-    if (run % 2 === 0) {
-      realMs.push(timeLoad(realPath, env));
-      bareMs.push(timeLoad(barePath, env));
-    } else {
-      bareMs.push(timeLoad(barePath, env));
-      realMs.push(timeLoad(realPath, env));
+    for (let i = 0; i < paths.length; i++) {
+      const index = (run + i) % paths.length;
+      (samples[index] as number[]).push(timeLoad(paths[index] as string, env));
     }
   }
+  const [realMs = [], ...bareMs] = samples;
   return { realMs, bareMs };
 };

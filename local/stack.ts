@@ -60,6 +60,8 @@ export const startLocalStack = async (env: NodeJS.ProcessEnv = process.env, prin
   setDefault(env, 'AWS_REGION', LOCAL_DEFAULTS.AWS_REGION);
   setDefault(env, 'WEBHOOK_TOKEN', LOCAL_DEFAULTS.WEBHOOK_TOKEN);
   const allowedSourceIps = setDefault(env, 'ALLOWED_SOURCE_IPS', [...THREAT_STACK_SOURCE_IPS, '127.0.0.1', '::1'].join(','));
+  // Locally one process runs both poller loops and shares one rate limiter: it gets the whole ceiling.
+  setDefault(env, 'DELIVERY_MAX_INVOCATIONS', '1');
 
   const sqs = new SQSClient({});
   const dynamodb = new DynamoDBClient({});

@@ -1,11 +1,10 @@
-import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { makeAlerts } from '../alerts';
 import { fetchCounts } from '../counting-proxy';
 import type { WireCounts } from '../counting-proxy';
 import { fetchSquadcastPosts } from '../fake-squadcast';
 import { diffCounts } from '../stats';
-import { elapsedMs, loadHandler, readWorkerSettings, runWorker, sqsEvent } from './worker-io';
+import { elapsedMs, loadHandler, readWorkerSettings, runWorker, settle, sqsEvent } from './worker-io';
 
 export type DeliverWorkerSettings = RoundsSettings | SingleBatchSettings;
 
@@ -20,6 +19,8 @@ interface SingleBatchSettings {
 interface RoundsSettings {
   readonly mode: 'rounds';
   readonly bundlePath: string;
+  /** bench/minimum/deliver-minimum.ts, bundled like the functions. */
+  readonly minimumBundlePath: string;
   readonly queueArn: string;
   readonly sqsProxy: string;
   readonly dynamodbProxy: string;
@@ -80,29 +81,6 @@ const sumDeliveryCounts = (all: readonly DeliveryCounts[]): DeliveryCounts => {
   );
 };
 
-/**
- * The least a delivery can do, for comparison: per record a conditional PutItem (the claim), one
- * POST, one UpdateItem (the record), records in parallel. No decoding, mapping, logging or metrics.
- */
-const createBareDelivery = (squadcastUrl: string): ((alerts: readonly Record<string, unknown>[]) => Promise<number>) => {
-  const dynamodb = new DynamoDBClient({});
-  const table = process.env.ACTIVITY_TABLE_NAME ?? '';
-  const deliverOne = async (alert: Record<string, unknown>): Promise<void> => {
-    const key = { pk: { S: `bare#${String(alert.id)}` } };
-    await dynamodb.send(new PutItemCommand({ TableName: table, Item: { ...key, state: { S: 'in-flight' } }, ConditionExpression: 'attribute_not_exists(pk)' }));
-    const response = await fetch(squadcastUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: alert.title, event_id: alert.id, status: 'trigger' }) });
-    await response.arrayBuffer();
-    await dynamodb.send(
-      new UpdateItemCommand({ TableName: table, Key: key, UpdateExpression: 'SET #state = :delivered', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':delivered': { S: 'delivered' } } }),
-    );
-  };
-  return async (alerts) => {
-    const started = process.hrtime.bigint();
-    await Promise.all(alerts.map(deliverOne));
-    return elapsedMs(started);
-  };
-};
-
 const singleBatch = async (settings: SingleBatchSettings): Promise<SingleBatchResult> => {
   const handler = loadHandler<Handler>(settings.bundlePath);
   const started = process.hrtime.bigint();
@@ -136,7 +114,12 @@ const rounds = async (settings: RoundsSettings): Promise<DeliverWorkerResult> =>
   // Figure 3: 10-record against 1-record batches, through the handler and through the bare
   // minimum (claim, POST, record: three plain calls a record, records in parallel) on the same
   // emulators. Fresh alerts each time; the four run in an order that rotates every round.
-  const bare = createBareDelivery(settings.squadcastUrl);
+  const minimum = loadHandler<(alerts: readonly Record<string, unknown>[]) => Promise<void>>(settings.minimumBundlePath);
+  const bare = async (alerts: readonly Record<string, unknown>[]): Promise<number> => {
+    const started = process.hrtime.bigint();
+    await minimum(alerts);
+    return elapsedMs(started);
+  };
   for (let round = 0; round < settings.warmupRounds; round++) {
     await deliver(sqsEvent(makeAlerts(1), settings.queueArn));
     await deliver(sqsEvent(makeAlerts(10), settings.queueArn));
@@ -152,6 +135,7 @@ const rounds = async (settings: RoundsSettings): Promise<DeliverWorkerResult> =>
   /** Only the handler's calls are counted: the bare minimum's requests are left out. */
   const deliverCounted = async (event: SQSEvent): Promise<number> => {
     const before = await snapshot();
+    await settle();
     const result = await deliver(event);
     counted.push(await countsSince(before, event.Records.length, result.failed));
     return result.ms;
@@ -162,8 +146,8 @@ const rounds = async (settings: RoundsSettings): Promise<DeliverWorkerResult> =>
     const tasks = [
       async () => oneRecordMs.push(await deliverCounted(sqsEvent(makeAlerts(1), settings.queueArn))),
       async () => tenRecordsMs.push(await deliverCounted(ten)),
-      async () => bareOneRecordMs.push(await bare(makeAlerts(1))),
-      async () => bareTenRecordsMs.push(await bare(makeAlerts(10))),
+      async () => bareOneRecordMs.push(await settle().then(() => bare(makeAlerts(1)))),
+      async () => bareTenRecordsMs.push(await settle().then(() => bare(makeAlerts(10)))),
     ];
     for (let i = 0; i < tasks.length; i++) await (tasks[(round + i) % tasks.length] as () => Promise<number>)();
   }

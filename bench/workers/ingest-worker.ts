@@ -1,13 +1,24 @@
 import { readFileSync } from 'node:fs';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { makeAlerts, webhookBody } from '../alerts';
 import { fetchCounts } from '../counting-proxy';
 import { diffCounts, median } from '../stats';
-import { elapsedMs, loadHandler, readWorkerSettings, runWorker, webhookEvent } from './worker-io';
+import { elapsedMs, loadHandler, readWorkerSettings, runWorker, settle, webhookEvent } from './worker-io';
 
 export type IngestWorkerSettings =
-  | { readonly mode: 'requests-and-overhead'; readonly bundlePath: string; readonly token: string; readonly sqsProxy: string; readonly alertsQueueUrl: string; readonly batchSizes: readonly number[]; readonly roundsPerSize: number; readonly overheadBatchSize: number; readonly warmupRounds: number; readonly rounds: number }
+  | {
+      readonly mode: 'requests-and-overhead';
+      readonly bundlePath: string;
+      readonly token: string;
+      readonly sqsProxy: string;
+      /** bench/minimum/ingest-minimum.ts, bundled like the functions. */
+      readonly minimumBundlePath: string;
+      readonly batchSizes: readonly number[];
+      readonly roundsPerSize: number;
+      readonly overheadBatchSize: number;
+      readonly warmupRounds: number;
+      readonly rounds: number;
+    }
   | { readonly mode: 'memory'; readonly bundlePath: string; readonly token: string; readonly bodyFile: string };
 
 export interface RequestsBySize {
@@ -30,7 +41,18 @@ export interface OverheadRounds {
 
 export type IngestWorkerResult =
   | { readonly mode: 'requests-and-overhead'; readonly bySize: readonly RequestsBySize[]; readonly overhead: OverheadRounds }
-  | { readonly mode: 'memory'; readonly bodyBytes: number; readonly status: number; readonly rssBeforeBytes: number; readonly peakRssBeforeBytes: number; readonly peakRssBytes: number };
+  | {
+      readonly mode: 'memory';
+      readonly bodyBytes: number;
+      readonly status: number;
+      /** After loading the bundle and reading the body, garbage collected: where the invocation starts. */
+      readonly rssBeforeBytes: number;
+      /** High-water mark before the invocation (loading can peak above the settled RSS). */
+      readonly peakRssBeforeBytes: number;
+      readonly peakRssBytes: number;
+      /** Highest V8 heap and external (Buffer) memory seen by a 1 ms sampler during the invocation. */
+      readonly sampled: { readonly heapUsedBytes: number; readonly heapTotalBytes: number; readonly externalBytes: number };
+    };
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -40,26 +62,6 @@ const acceptedCount = (result: APIGatewayProxyResult): number => {
   } catch {
     return 0;
   }
-};
-
-/**
- * The bare minimum for comparison: read the body, wrap each alert as the queue expects it, and send
- * the messages with parallel SendMessageBatch calls of ten. No authentication, no validation.
- */
-const createBareIngest = (queueUrl: string): ((body: string) => Promise<void>) => {
-  const sqs = new SQSClient({});
-  return async (body) => {
-    const { alerts } = JSON.parse(body) as { alerts: unknown[] };
-    const receivedAt = new Date().toISOString();
-    const messages = alerts.map((alert) => JSON.stringify({ alert, receivedAt }));
-    const chunks: string[][] = [];
-    for (let i = 0; i < messages.length; i += 10) chunks.push(messages.slice(i, i + 10));
-    await Promise.all(
-      chunks.map((chunk) =>
-        sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((message, index) => ({ Id: String(index), MessageBody: message })) })),
-      ),
-    );
-  };
 };
 
 const requestsAndOverhead = async (settings: Extract<IngestWorkerSettings, { mode: 'requests-and-overhead' }>): Promise<IngestWorkerResult> => {
@@ -95,7 +97,7 @@ const requestsAndOverhead = async (settings: Extract<IngestWorkerSettings, { mod
   }
 
   // Figure 2: the handler against the bare minimum, same alerts, same emulator, order alternating.
-  const bare = createBareIngest(settings.alertsQueueUrl);
+  const bare = loadHandler<(body: string) => Promise<void>>(settings.minimumBundlePath);
   const handlerMs: number[] = [];
   const bareMs: number[] = [];
   const timed = async (fn: () => Promise<unknown>): Promise<number> => {
@@ -109,6 +111,7 @@ const requestsAndOverhead = async (settings: Extract<IngestWorkerSettings, { mod
     const body = webhookBody(makeAlerts(settings.overheadBatchSize));
     const runHandler = async (): Promise<number> => {
       const before = await fetchCounts(settings.sqsProxy);
+      await settle();
       const ms = await timed(async () => {
         const result = await post(body);
         if (result.statusCode !== 202) throw new Error(`ingest answered ${result.statusCode}: ${result.body}`);
@@ -118,6 +121,7 @@ const requestsAndOverhead = async (settings: Extract<IngestWorkerSettings, { mod
     };
     const runBare = async (): Promise<number> => {
       const before = await fetchCounts(settings.sqsProxy);
+      await settle();
       const ms = await timed(() => bare(body));
       bareSqsRequests = diffCounts((await fetchCounts(settings.sqsProxy)).requests, before.requests);
       return ms;
@@ -146,9 +150,18 @@ const memory = async (settings: Extract<IngestWorkerSettings, { mode: 'memory' }
   (globalThis as { gc?: () => void }).gc?.();
   const rssBeforeBytes = process.memoryUsage.rss();
   const peakRssBeforeBytes = process.resourceUsage().maxRSS * 1024;
+  // Sampled every millisecond: what the resident memory is made of at its highest (approximate).
+  const sampled = { heapUsedBytes: 0, heapTotalBytes: 0, externalBytes: 0 };
+  const sampler = setInterval(() => {
+    const usage = process.memoryUsage();
+    sampled.heapUsedBytes = Math.max(sampled.heapUsedBytes, usage.heapUsed);
+    sampled.heapTotalBytes = Math.max(sampled.heapTotalBytes, usage.heapTotal);
+    sampled.externalBytes = Math.max(sampled.externalBytes, usage.external);
+  }, 1);
   const result = await handler(event);
+  clearInterval(sampler);
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-  return { mode: 'memory', bodyBytes: Buffer.byteLength(body), status: result.statusCode, rssBeforeBytes, peakRssBeforeBytes, peakRssBytes };
+  return { mode: 'memory', bodyBytes: Buffer.byteLength(body), status: result.statusCode, rssBeforeBytes, peakRssBeforeBytes, peakRssBytes, sampled };
 };
 
 runWorker(async () => {

@@ -84,10 +84,10 @@ describe('ingest handler', () => {
     expect(bodyOf(response)).toEqual({ error: 'body is not valid JSON', problems: [] });
   });
 
-  it('answers 413 for a body over 1 MiB', async () => {
-    const response = await handler(anIngestEvent({ body: 'x'.repeat(1_048_577) }));
+  it('answers 413 for a body over 4 MiB', async () => {
+    const response = await handler(anIngestEvent({ body: 'x'.repeat(4 * 1_048_576 + 1) }));
     expect(response.statusCode).toBe(413);
-    expect(bodyOf(response)).toEqual({ error: 'body is larger than 1048576 bytes', limitBytes: 1_048_576 });
+    expect(bodyOf(response)).toEqual({ error: 'body is larger than 4194304 bytes', limitBytes: 4_194_304 });
   });
 
   it('answers 503 with Retry-After when SQS refuses the alerts', async () => {

@@ -34,11 +34,11 @@ describe('handleIngestEvent', () => {
     expect(byIp).toEqual(byToken);
   });
 
-  it('answers 413 for a body over 1 MiB', async () => {
+  it('answers 413 for a body over 4 MiB', async () => {
     const { depsFn, log } = setup();
-    const response = await handleIngestEvent(anIngestEvent({ body: ' '.repeat(1_048_577) }), depsFn, log);
+    const response = await handleIngestEvent(anIngestEvent({ body: ' '.repeat(4 * 1_048_576 + 1) }), depsFn, log);
     expect(response.statusCode).toBe(413);
-    expect(bodyOf(response)).toEqual({ error: 'body is larger than 1048576 bytes', limitBytes: 1_048_576 });
+    expect(bodyOf(response)).toEqual({ error: 'body is larger than 4194304 bytes', limitBytes: 4_194_304 });
   });
 
   it('answers 400 with problems for an invalid body, without echoing it', async () => {

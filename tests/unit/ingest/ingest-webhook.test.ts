@@ -79,14 +79,14 @@ describe('ingestWebhook: authentication', () => {
 });
 
 describe('ingestWebhook: bodies refused as a whole', () => {
-  it('refuses a body over 1 MiB with 413, without parsing or queueing it', async () => {
+  it('refuses a body over 4 MiB with 413, without parsing or queueing it', async () => {
     const { ingest, alerts, deadLetters } = setup();
-    expect(await ingest({ body: Buffer.alloc(MAX_BODY_BYTES + 1, 0x20) })).toEqual({ kind: 'payload-too-large', limitBytes: 1_048_576 });
+    expect(await ingest({ body: Buffer.alloc(MAX_BODY_BYTES + 1, 0x20) })).toEqual({ kind: 'payload-too-large', limitBytes: 4_194_304 });
     expect(alerts.calls).toEqual([]);
     expect(deadLetters.calls).toEqual([]);
   });
 
-  it('reads a body of exactly 1 MiB', async () => {
+  it('reads a body of exactly 4 MiB', async () => {
     const json = aBatchBody([anAlert()]);
     const body = Buffer.from(json.padEnd(MAX_BODY_BYTES, ' '));
     expect(body.length).toBe(MAX_BODY_BYTES);
