@@ -22,16 +22,18 @@ export interface DeliveryLedger {
   release(lease: Lease): Promise<void>;
 }
 
-export interface ActivitySummary {
-  readonly lastDeliveredAt: Date | null;
-  readonly deliveredSince: number;
-}
-
 /** Incidents recorded per UTC day (`YYYY-MM-DD`); days without any are left out. */
 export type DailyCounts = Readonly<Record<string, number>>;
 
+export interface ActivitySummary {
+  /** The latest recorded delivery, even one older than `since` that TTL has not deleted yet. */
+  readonly lastDeliveredAt: Date | null;
+  /** Deliveries recorded at or after `since`. */
+  readonly deliveredSince: number;
+  /** The same deliveries, per UTC day of their delivery. */
+  readonly perDay: DailyCounts;
+}
+
 export interface ActivityReader {
   summarize(since: Date): Promise<ActivitySummary>;
-  /** Incidents recorded at or after `since`, per UTC day of their delivery. */
-  countByDay(since: Date): Promise<DailyCounts>;
 }

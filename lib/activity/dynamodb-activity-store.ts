@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { ActivityReader, ClaimResult, DeliveryLedger, Lease } from './activity-store';
+import type { ActivityReader, ClaimResult, DailyCounts, DeliveryLedger, Lease } from './activity-store';
 
 /**
  * Table layout (serverless.yml `ActivityTable`):
@@ -116,8 +116,11 @@ export const createDynamoDbActivityReader = (client: DynamoDBClient, tableName: 
       );
       return page.Items?.[0]?.deliveredAt?.S;
     };
-    const countSince = async (): Promise<number> => {
-      let count = 0;
+    // One pass over the window gives both the total and the per-day chart. It reads only the
+    // index keys: about 60 bytes an incident, so 30 days at Squadcast's highest plan limit would
+    // still be a few hundred pages; real relays read one or two.
+    const countSince = async (): Promise<DailyCounts> => {
+      const counts: Record<string, number> = {};
       let startKey: Record<string, AttributeValue> | undefined;
       do {
         const page = await client.send(
@@ -126,41 +129,23 @@ export const createDynamoDbActivityReader = (client: DynamoDBClient, tableName: 
             IndexName: DELIVERED_AT_INDEX,
             KeyConditionExpression: 'activity = :activity AND deliveredAt >= :since',
             ExpressionAttributeValues: { ':activity': { S: ACTIVITY_KEY }, ':since': { S: since.toISOString() } },
-            Select: 'COUNT',
+            ProjectionExpression: 'deliveredAt',
             ExclusiveStartKey: startKey,
           }),
         );
-        count += page.Count ?? 0;
+        for (const item of page.Items ?? []) {
+          const day = item.deliveredAt?.S?.slice(0, 10);
+          if (day !== undefined) counts[day] = (counts[day] ?? 0) + 1;
+        }
         startKey = page.LastEvaluatedKey;
       } while (startKey !== undefined);
-      return count;
+      return counts;
     };
-    const [last, deliveredSince] = await Promise.all([latest(), countSince()]);
-    return { lastDeliveredAt: last === undefined ? null : new Date(last), deliveredSince };
-  },
-
-  // Reads only the index keys: about 60 bytes an incident, so 30 days at Squadcast's highest
-  // plan limit would still be a few hundred pages; real relays read one or two.
-  countByDay: async (since) => {
-    const counts: Record<string, number> = {};
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: DELIVERED_AT_INDEX,
-          KeyConditionExpression: 'activity = :activity AND deliveredAt >= :since',
-          ExpressionAttributeValues: { ':activity': { S: ACTIVITY_KEY }, ':since': { S: since.toISOString() } },
-          ProjectionExpression: 'deliveredAt',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const day = item.deliveredAt?.S?.slice(0, 10);
-        if (day !== undefined) counts[day] = (counts[day] ?? 0) + 1;
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return counts;
+    const [last, perDay] = await Promise.all([latest(), countSince()]);
+    return {
+      lastDeliveredAt: last === undefined ? null : new Date(last),
+      deliveredSince: Object.values(perDay).reduce((sum, n) => sum + n, 0),
+      perDay,
+    };
   },
 });

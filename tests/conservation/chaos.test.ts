@@ -4,7 +4,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, S
 import type { ChaosRequest, ChaosSquadcast } from '../helpers/chaos-squadcast';
 import { seededRandom, startChaosSquadcast } from '../helpers/chaos-squadcast';
 import type { EmulatorProcess } from '../helpers/local-processes';
-import { startEmulatorProcess } from '../helpers/local-processes';
+import { startEmulatorProcess, relayEnv } from '../helpers/local-processes';
 import type { RelaySupervisor } from '../helpers/relay-supervisor';
 import { startRelaySupervisor } from '../helpers/relay-supervisor';
 
@@ -165,14 +165,7 @@ beforeAll(async () => {
   sqs = new SQSClient({ ...clientConfig, endpoint: emulators.sqsEndpoint });
   dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: emulators.dynamodbEndpoint });
   relay = await startRelaySupervisor({
-    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'us-east-1',
-    WEBHOOK_TOKEN: TOKEN,
-    SQUADCAST_WEBHOOK_URL: squadcast.url,
-    LOCAL_RESOURCE_PREFIX: PREFIX,
+    ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
     LOCAL_VISIBILITY_TIMEOUT_SECONDS: '3',
     // High enough that chaos never exhausts a deliverable alert; a redriven one would count as dead-lettered.
     LOCAL_MAX_RECEIVE_COUNT: '100',

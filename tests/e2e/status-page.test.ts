@@ -5,7 +5,7 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess, relayEnv } from '../helpers/local-processes';
 
 /**
  * The status page as a person sees it: the local stack (`npm start`'s entry point) with the SQS
@@ -92,14 +92,7 @@ beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
   relay = await startRelayProcess({
-    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'us-east-1',
-    WEBHOOK_TOKEN: TOKEN,
-    SQUADCAST_WEBHOOK_URL: squadcast.url,
-    LOCAL_RESOURCE_PREFIX: PREFIX,
+    ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
   });
   userDataDir = mkdtempSync(join(tmpdir(), 'relay-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {

@@ -14,16 +14,17 @@ describe('status handler', () => {
   const loaded = load();
   const { handler } = loaded.module;
 
-  const answer = (lastDeliveredAt: string | undefined, counts: readonly number[], perDay: readonly string[] = []) => {
-    let countPage = 0;
+  /** The latest delivery, and the delivery times in the 30-day window, split into pages. */
+  const answer = (lastDeliveredAt: string | undefined, pages: ReadonlyArray<readonly string[]> = []) => {
+    let page = 0;
     loaded.dynamodbSend.mockImplementation(async (command) => {
       const input = (command as { input: Record<string, unknown> }).input;
       if (input.Limit === 1) return { Items: lastDeliveredAt === undefined ? [] : [{ deliveredAt: { S: lastDeliveredAt } }] };
-      if (input.Select === 'COUNT') {
-        const page = countPage++;
-        return { Count: counts[page] ?? 0, ...(page < counts.length - 1 ? { LastEvaluatedKey: { pk: { S: `page-${page}` } } } : {}) };
-      }
-      return { Items: perDay.map((at) => ({ deliveredAt: { S: at } })) };
+      const current = page++;
+      return {
+        Items: (pages[current] ?? []).map((at) => ({ deliveredAt: { S: at } })),
+        ...(current < pages.length - 1 ? { LastEvaluatedKey: { pk: { S: `page-${current}` } } } : {}),
+      };
     });
     loaded.sqsSend.mockImplementation(async (command) => {
       const input = (command as { input: GetQueueAttributesCommandInput }).input;
@@ -40,7 +41,8 @@ describe('status handler', () => {
 
   it('returns the status object with exactly its keys', async () => {
     const last = new Date(Date.now() - 2 * DAY_MS).toISOString();
-    answer(last, [120, 3], [last]);
+    const earlier = new Date(Date.now() - 5 * DAY_MS).toISOString();
+    answer(last, [Array.from({ length: 120 }, () => earlier), [last, earlier, earlier]]);
     const before = Date.now();
     const status = await handler();
     expect(Object.keys(status).sort()).toEqual(['active', 'checkedAt', 'incidentsLast30Days', 'incidentsPerDay', 'lastIncidentAt', 'queue', 'source', 'summary']);
@@ -61,7 +63,7 @@ describe('status handler', () => {
   });
 
   it('reads the table and both queues named in the environment', async () => {
-    answer(undefined, [0]);
+    answer(undefined);
     await handler();
     expect(new Set(commandsOf(loaded.dynamodbSend).map((c) => `${c.name} ${String(c.input.TableName)} ${String(c.input.IndexName)}`))).toEqual(
       new Set([`QueryCommand ${ENV.ACTIVITY_TABLE_NAME} delivered-at`]),
@@ -73,7 +75,7 @@ describe('status handler', () => {
   });
 
   it('is inactive with no incident in 30 days', async () => {
-    answer(new Date(Date.now() - 31 * DAY_MS).toISOString(), [0]);
+    answer(new Date(Date.now() - 31 * DAY_MS).toISOString());
     expect(await handler()).toEqual(expect.objectContaining({ active: false, incidentsLast30Days: 0 }));
   });
 

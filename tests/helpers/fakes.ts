@@ -211,22 +211,14 @@ export class CapturingLogger implements Logger {
 
 /** Answers the status' activity questions with fixed values; records the `since` it was asked about. */
 export class FakeActivityReader implements ActivityReader {
-  summary: ActivitySummary = { lastDeliveredAt: null, deliveredSince: 0 };
-  perDay: DailyCounts = {};
+  summary: ActivitySummary = { lastDeliveredAt: null, deliveredSince: 0, perDay: {} };
   readonly summarizedSince: Date[] = [];
-  readonly countedSince: Date[] = [];
   error: Error | undefined;
 
   async summarize(since: Date): Promise<ActivitySummary> {
     this.summarizedSince.push(since);
     if (this.error !== undefined) throw this.error;
     return this.summary;
-  }
-
-  async countByDay(since: Date): Promise<DailyCounts> {
-    this.countedSince.push(since);
-    if (this.error !== undefined) throw this.error;
-    return this.perDay;
   }
 }
 

@@ -55,6 +55,18 @@ export const startEmulatorProcess = async (): Promise<EmulatorProcess> => {
   return { ...process, ...endpoints };
 };
 
+/** The environment that points a relay process at an emulator process and a (fake) Squadcast. */
+export const relayEnv = (emulators: { sqsEndpoint: string; dynamodbEndpoint: string }, relay: { token: string; squadcastUrl: string; prefix: string }): NodeJS.ProcessEnv => ({
+  AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+  AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_REGION: 'us-east-1',
+  WEBHOOK_TOKEN: relay.token,
+  SQUADCAST_WEBHOOK_URL: relay.squadcastUrl,
+  LOCAL_RESOURCE_PREFIX: relay.prefix,
+});
+
 export interface RelayProcess extends RunningProcess {
   readonly baseUrl: string;
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess, relayEnv } from '../helpers/local-processes';
 
 /**
  * The operator's side of the relay, as a user tries it against the local stack: the severity
@@ -54,14 +54,7 @@ const emfLines = (): Array<Record<string, unknown> & { _aws: { CloudWatchMetrics
 beforeAll(async () => {
   [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
   relay = await startRelayProcess({
-    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'us-east-1',
-    WEBHOOK_TOKEN: TOKEN,
-    SQUADCAST_WEBHOOK_URL: squadcast.url,
-    LOCAL_RESOURCE_PREFIX: PREFIX,
+    ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
     DELIVER_SEVERITIES: 'high,2',
     SEVERITY_PRIORITIES: '1=P2,2=P4',
     RELAY_STAGE: 'ops-test',

@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess, relayEnv } from '../helpers/local-processes';
 
 /**
  * The relay end to end, as `npm start` runs it: real handlers in their own process, the SQS and
@@ -56,14 +56,7 @@ const deadLetters = async (): Promise<Array<Record<string, unknown>>> => {
 beforeAll(async () => {
   [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
   relay = await startRelayProcess({
-    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'us-east-1',
-    WEBHOOK_TOKEN: TOKEN,
-    SQUADCAST_WEBHOOK_URL: squadcast.url,
-    LOCAL_RESOURCE_PREFIX: PREFIX,
+    ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
     LOCAL_VISIBILITY_TIMEOUT_SECONDS: '5',
     LOCAL_MAX_RECEIVE_COUNT: '5',
     DELIVERY_RETRY_BASE_SECONDS: '1',

@@ -2,7 +2,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-s
 import type { ChaosSquadcast } from '../helpers/chaos-squadcast';
 import { startChaosSquadcast } from '../helpers/chaos-squadcast';
 import type { EmulatorProcess, RelayProcess } from '../helpers/local-processes';
-import { startEmulatorProcess, startRelayProcess } from '../helpers/local-processes';
+import { startEmulatorProcess, startRelayProcess, relayEnv } from '../helpers/local-processes';
 
 /**
  * A sustained stream through the local stack: BATCHES batches of BATCH_SIZE alerts, posted by four
@@ -25,14 +25,7 @@ let sqs: SQSClient;
 beforeAll(async () => {
   [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startChaosSquadcast({ key: 'LOAD-KEY-0f9e8d7c', seed: 1, odds: {}, refuses: () => false, slowMs: 0 })]);
   relay = await startRelayProcess({
-    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'us-east-1',
-    WEBHOOK_TOKEN: TOKEN,
-    SQUADCAST_WEBHOOK_URL: squadcast.url,
-    LOCAL_RESOURCE_PREFIX: PREFIX,
+    ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
     // The ceiling is not under test here: far above what the local stack can send.
     SQUADCAST_MAX_PER_MINUTE: '1000000',
     DELIVERY_MAX_INVOCATIONS: '1',

@@ -163,19 +163,22 @@ describe('createDynamoDbLedger: release', () => {
 describe('createDynamoDbActivityReader: summarize', () => {
   const SINCE = new Date('2023-10-15T22:13:20.123Z');
   const isLatest = (input: Input): boolean => input.Limit === 1;
+  const at = (iso: string) => ({ deliveredAt: { S: iso } });
 
-  it('reads the latest delivery and counts the deliveries since, paging through LastEvaluatedKey', async () => {
+  it('reads the latest delivery, and counts the deliveries since per UTC day in one pass over every page', async () => {
     const pages = [
-      { Count: 100, LastEvaluatedKey: { pk: { S: 'alert#p1' } } },
-      { Count: 250, LastEvaluatedKey: { pk: { S: 'alert#p2' } } },
-      { Count: 7 },
+      { Items: [at('2023-10-15T23:00:00.000Z'), at('2023-11-13T23:59:59.999Z')], LastEvaluatedKey: { pk: { S: 'alert#p1' } } },
+      { Items: [at('2023-11-14T00:00:00.000Z'), {}], LastEvaluatedKey: { pk: { S: 'alert#p2' } } },
+      { Items: [at('2023-11-14T10:00:00.000Z')] },
     ];
     let page = 0;
-    const dynamodb = fakeAwsClient<DynamoDBClient>((_name, input) =>
-      isLatest(input) ? { Items: [{ deliveredAt: { S: '2023-11-14T20:00:00.000Z' } }] } : pages[page++],
-    );
+    const dynamodb = fakeAwsClient<DynamoDBClient>((_name, input) => (isLatest(input) ? { Items: [at('2023-11-14T20:00:00.000Z')] } : pages[page++]));
     const summary = await createDynamoDbActivityReader(dynamodb.client, TABLE).summarize(SINCE);
-    expect(summary).toEqual({ lastDeliveredAt: new Date('2023-11-14T20:00:00.000Z'), deliveredSince: 357 });
+    expect(summary).toEqual({
+      lastDeliveredAt: new Date('2023-11-14T20:00:00.000Z'),
+      deliveredSince: 4,
+      perDay: { '2023-10-15': 1, '2023-11-13': 1, '2023-11-14': 2 },
+    });
 
     const inputs = dynamodb.inputsOf('QueryCommand');
     expect(inputs.find(isLatest)).toEqual({
@@ -186,24 +189,24 @@ describe('createDynamoDbActivityReader: summarize', () => {
       ScanIndexForward: false,
       Limit: 1,
     });
-    const counts = inputs.filter((input) => !isLatest(input));
-    expect(counts.map((input) => input.ExclusiveStartKey)).toEqual([undefined, { pk: { S: 'alert#p1' } }, { pk: { S: 'alert#p2' } }]);
-    expect(counts[0]).toEqual({
+    const window = inputs.filter((input) => !isLatest(input));
+    expect(window.map((input) => input.ExclusiveStartKey)).toEqual([undefined, { pk: { S: 'alert#p1' } }, { pk: { S: 'alert#p2' } }]);
+    expect(window[0]).toEqual({
       TableName: TABLE,
       IndexName: 'delivered-at',
       KeyConditionExpression: 'activity = :activity AND deliveredAt >= :since',
       ExpressionAttributeValues: { ':activity': { S: 'delivered' }, ':since': { S: '2023-10-15T22:13:20.123Z' } },
-      Select: 'COUNT',
+      ProjectionExpression: 'deliveredAt',
       ExclusiveStartKey: undefined,
     });
   });
 
   it('reads an empty table as never delivered', async () => {
     const dynamodb = fakeAwsClient<DynamoDBClient>(() => ({ Items: [], Count: 0 }));
-    expect(await createDynamoDbActivityReader(dynamodb.client, TABLE).summarize(SINCE)).toEqual({ lastDeliveredAt: null, deliveredSince: 0 });
+    expect(await createDynamoDbActivityReader(dynamodb.client, TABLE).summarize(SINCE)).toEqual({ lastDeliveredAt: null, deliveredSince: 0, perDay: {} });
   });
 
-  it('reads a page without Count as zero', async () => {
+  it('reads a page without Items as empty', async () => {
     const dynamodb = fakeAwsClient<DynamoDBClient>(() => ({}));
     expect((await createDynamoDbActivityReader(dynamodb.client, TABLE).summarize(SINCE)).deliveredSince).toBe(0);
   });
@@ -213,28 +216,5 @@ describe('createDynamoDbActivityReader: summarize', () => {
       throw anAwsError('ResourceNotFoundException');
     });
     await expect(createDynamoDbActivityReader(dynamodb.client, TABLE).summarize(SINCE)).rejects.toThrow('ResourceNotFoundException');
-  });
-});
-
-describe('createDynamoDbActivityReader: countByDay', () => {
-  it('counts deliveries per UTC day over every page, reading only deliveredAt', async () => {
-    const pages = [
-      { Items: [{ deliveredAt: { S: '2023-11-13T23:59:59.999Z' } }, { deliveredAt: { S: '2023-11-14T00:00:00.000Z' } }], LastEvaluatedKey: { pk: { S: 'k' } } },
-      { Items: [{ deliveredAt: { S: '2023-11-14T10:00:00.000Z' } }, {}] },
-    ];
-    let page = 0;
-    const dynamodb = fakeAwsClient<DynamoDBClient>(() => pages[page++]);
-    const since = new Date('2023-10-16T00:00:00.000Z');
-    expect(await createDynamoDbActivityReader(dynamodb.client, TABLE).countByDay(since)).toEqual({ '2023-11-13': 1, '2023-11-14': 2 });
-    const inputs = dynamodb.inputsOf('QueryCommand');
-    expect(inputs.map((input) => input.ExclusiveStartKey)).toEqual([undefined, { pk: { S: 'k' } }]);
-    expect(inputs[0]).toEqual(
-      expect.objectContaining({
-        IndexName: DELIVERED_AT_INDEX,
-        KeyConditionExpression: 'activity = :activity AND deliveredAt >= :since',
-        ExpressionAttributeValues: { ':activity': { S: 'delivered' }, ':since': { S: '2023-10-16T00:00:00.000Z' } },
-        ProjectionExpression: 'deliveredAt',
-      }),
-    );
   });
 });

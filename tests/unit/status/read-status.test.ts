@@ -25,7 +25,7 @@ describe('readStatus', () => {
     ['no delivery ever', null, false],
   ])('active with %s: %p', async (_name, lastDeliveredAt, active) => {
     const { deps, activity } = setup();
-    activity.summary = { lastDeliveredAt, deliveredSince: 0 };
+    activity.summary = { lastDeliveredAt, deliveredSince: 0, perDay: {} };
     const status = await readStatus(deps);
     expect(status.active).toBe(active);
     expect(status.lastIncidentAt).toBe(lastDeliveredAt === null ? null : lastDeliveredAt.toISOString());
@@ -33,7 +33,7 @@ describe('readStatus', () => {
 
   it('passes the counts and queue depths through, and stamps checkedAt with now', async () => {
     const { deps, activity } = setup();
-    activity.summary = { lastDeliveredAt: new Date('2023-11-13T08:00:00.000Z'), deliveredSince: 17 };
+    activity.summary = { lastDeliveredAt: new Date('2023-11-13T08:00:00.000Z'), deliveredSince: 17, perDay: {} };
     const status = await readStatus(deps);
     expect(status).toEqual(
       expect.objectContaining({
@@ -55,9 +55,10 @@ describe('readStatus', () => {
 
   it('counts per UTC day over the chart, oldest first, with empty days as 0', async () => {
     const { deps, activity } = setup();
-    activity.perDay = { '2023-10-16': 2, '2023-11-14': 5, '2023-11-01': 1, '2023-10-15': 99 };
+    // 2023-10-15 (after `since`, 22:13) is in the 30-day count but before the chart's first day.
+    activity.summary = { lastDeliveredAt: NOW, deliveredSince: 107, perDay: { '2023-10-16': 2, '2023-11-14': 5, '2023-11-01': 1, '2023-10-15': 99 } };
     const status = await readStatus(deps);
-    expect(activity.countedSince).toEqual([new Date('2023-10-16T00:00:00.000Z')]);
+    expect(status.incidentsLast30Days).toBe(107);
     expect(status.incidentsPerDay).toHaveLength(CHART_DAYS);
     expect(status.incidentsPerDay[0]).toEqual({ date: '2023-10-16', count: 2 });
     expect(status.incidentsPerDay[CHART_DAYS - 1]).toEqual({ date: '2023-11-14', count: 5 });
