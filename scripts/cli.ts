@@ -1,4 +1,4 @@
-import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { isLeft } from 'fp-ts/lib/Either';
 import type * as t from 'io-ts';
@@ -52,6 +52,9 @@ const decodeJson = <C extends t.Mixed>(codec: C, text: string, what: string): t.
  * the handler) comes back as `FunctionError` with `{errorType, errorMessage}` in the payload.
  * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
  */
+/** A Lambda client for `--region`, else the SDK's usual settings (profile, AWS_REGION). */
+export const lambdaFor = (region: string | undefined): LambdaClient => new LambdaClient(region === undefined ? {} : { region });
+
 export const invokeFunction = async <C extends t.Mixed>(lambda: LambdaClient, name: string, payload: unknown, codec: C): Promise<t.TypeOf<C>> => {
   let response;
   try {

@@ -1,9 +1,10 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { formatStatus } from '../lib/status/format-status';
+import type { RelayStatus } from '../lib/status/read-status';
 import { RelayStatusCodec } from '../lib/status/status-codec';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { parseOptions } from './args';
-import { checkStage, CliError, functionName, invokeFunction, runMain } from './cli';
+import { checkStage, CliError, functionName, invokeFunction, lambdaFor, runMain } from './cli';
 import type { Io } from './cli';
 
 const USAGE = [
@@ -17,10 +18,10 @@ export interface StatusDeps {
   readonly fetch: typeof fetch;
 }
 
-const defaultDeps: StatusDeps = { lambda: (region) => new LambdaClient(region === undefined ? {} : { region }), fetch };
+const defaultDeps: StatusDeps = { lambda: lambdaFor, fetch };
 
-/** Reads the local stack's GET /status (JSON): the same handler as the deployed function. */
-export const readLocalStatus = async (port: string, doFetch: typeof fetch): Promise<unknown> => {
+/** Reads the local stack's GET /status (JSON), the same handler as the deployed function, decoded. */
+export const readLocalStatus = async (port: string, doFetch: typeof fetch): Promise<RelayStatus> => {
   let response: Response;
   try {
     response = await doFetch(`http://127.0.0.1:${port}/status`, { headers: { accept: 'application/json' } });
@@ -28,7 +29,9 @@ export const readLocalStatus = async (port: string, doFetch: typeof fetch): Prom
     throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
   }
   if (!response.ok) throw new CliError(`the local relay answered ${response.status}`);
-  return response.json();
+  const decoded = RelayStatusCodec.decode(await response.json());
+  if (decoded._tag === 'Left') throw new CliError('the local relay answered an unexpected status shape');
+  return decoded.right;
 };
 
 /** `npm run status`: invokes the deployed `status` function (or reads the local stack) and prints the facts. */
@@ -46,9 +49,7 @@ export const run = async (argv: readonly string[], io: Io, deps: StatusDeps = de
   let heading;
   if (options.local) {
     const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
-    const decoded = RelayStatusCodec.decode(await readLocalStatus(port, deps.fetch));
-    if (decoded._tag === 'Left') throw new CliError('the local relay answered an unexpected status shape');
-    status = decoded.right;
+    status = await readLocalStatus(port, deps.fetch);
     heading = `Threat Stack → Squadcast relay, local stack on 127.0.0.1:${port}`;
   } else {
     const stage = checkStage(options.stage, USAGE);

@@ -1,18 +1,20 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import * as t from 'io-ts';
 import { SeverityCodec } from '../lib/alert/codec';
+import { sleep as realSleep } from '../lib/runtime/backoff';
+import { TEST_ALERT_TITLE } from '../lib/test-alert/test-alert';
 import type { RelayStatus } from '../lib/status/read-status';
 import { RelayStatusCodec } from '../lib/status/status-codec';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { intOption, parseOptions } from './args';
-import { checkStage, CliError, functionName, invokeFunction, runMain } from './cli';
+import { checkStage, CliError, functionName, invokeFunction, lambdaFor, runMain } from './cli';
 import type { Io } from './cli';
 import { readLocalStatus } from './status';
 
 const USAGE = [
   'usage: npm run test-alert -- --stage <stage> [--region <region>] [--severity 1|2|3] [--wait <seconds>]',
   '       npm run test-alert -- --local [--port <port>] [--severity 1|2|3] [--wait <seconds>]',
-  '  Sends one synthetic alert ("TEST ALERT from threatstack-squadcast-relay", severity 3 unless told)',
+  `  Sends one synthetic alert ("${TEST_ALERT_TITLE}", severity 3 unless told)`,
   '  through the alerts queue and the real delivery path, then waits (default 90 s, 0 to skip) until',
   '  the status shows an incident recorded after it was sent.',
 ].join('\n');
@@ -25,7 +27,7 @@ export interface TestAlertCliDeps {
   readonly fetch: typeof fetch;
 }
 
-const defaultDeps: TestAlertCliDeps = { lambda: (region) => new LambdaClient(region === undefined ? {} : { region }), fetch };
+const defaultDeps: TestAlertCliDeps = { lambda: lambdaFor, fetch };
 
 const POLL_MS = 5_000;
 
@@ -69,11 +71,7 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
       if (!response.ok) throw new CliError(`the local relay answered ${response.status}: ${JSON.stringify(body)}`);
       return body;
     };
-    readStatus = async () => {
-      const decoded = RelayStatusCodec.decode(await readLocalStatus(port, deps.fetch));
-      if (decoded._tag === 'Left') throw new CliError('the local relay answered an unexpected status shape');
-      return decoded.right;
-    };
+    readStatus = () => readLocalStatus(port, deps.fetch);
   } else {
     const stage = checkStage(options.stage, USAGE);
     const lambda = deps.lambda(options.region);
@@ -91,14 +89,14 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
   }
 
   io.out(`Waiting up to ${waitSeconds} s for the incident to be recorded...`);
-  const sleep = io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = io.sleep ?? realSleep;
   const now = io.now ?? (() => new Date());
   const deadline = now().getTime() + waitSeconds * 1000;
   for (;;) {
     const status = await readStatus();
     if (deliveredSince(status, result.sentAt)) {
       io.out(`Delivered: Squadcast accepted an incident at ${status.lastIncidentAt}. Status: ${status.active ? 'Receiving alerts' : 'Inactive'}.`);
-      io.out('Find it in Squadcast by its title "TEST ALERT from threatstack-squadcast-relay" and resolve it by hand.');
+      io.out(`Find it in Squadcast by its title "${TEST_ALERT_TITLE}" and resolve it by hand.`);
       return 0;
     }
     if (now().getTime() + POLL_MS > deadline) {

@@ -65,16 +65,21 @@ const decodeRecord = (body: string): Decoded => {
 };
 
 /**
+ * The next attempt, by exponential backoff on the record's receive count. Retry-After is honoured
+ * up to the policy's ceiling: a bogus "come back in a year" must not park an alert.
+ */
+const retryLater = (record: QueueRecord, deps: DeliverDeps, reason: string, retryAfterMs?: number): RecordOutcome => {
+  const maxMs = deps.retryPolicy.maxSeconds * 1000;
+  const backoffMs = backoffWithJitter(record.receiveCount, deps.retryPolicy.baseSeconds * 1000, maxMs, deps.random);
+  return { kind: 'retry', reason, delaySeconds: Math.max(Math.min(retryAfterMs ?? 0, maxMs), backoffMs) / 1000 };
+};
+
+/**
  * Delivers one record: decode, claim the alert id, POST, record. Expected outcomes are values;
  * a thrown error (DynamoDB or SQS down) means "retry later", decided in `deliverBatch`.
  */
 const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<RecordOutcome> => {
-  const retryIn = (reason: string, retryAfterMs?: number): RecordOutcome => {
-    const maxMs = deps.retryPolicy.maxSeconds * 1000;
-    const backoffMs = backoffWithJitter(record.receiveCount, deps.retryPolicy.baseSeconds * 1000, maxMs, deps.random);
-    // Retry-After is honoured up to the policy's ceiling: a bogus "come back in a year" must not park an alert.
-    return { kind: 'retry', reason, delaySeconds: Math.max(Math.min(retryAfterMs ?? 0, maxMs), backoffMs) / 1000 };
-  };
+  const retryIn = (reason: string, retryAfterMs?: number): RecordOutcome => retryLater(record, deps, reason, retryAfterMs);
   const decoded = decodeRecord(record.body);
   if (!decoded.ok) {
     const at = deps.now().toISOString();
@@ -156,8 +161,7 @@ export const deliverBatch = async (records: readonly QueueRecord[], deps: Delive
     deliverRecord(record, deps).catch((error: unknown): RecordOutcome => {
       deps.log.error('delivery step failed; will retry', { messageId: record.messageId, error: (error as Error)?.name ?? 'unknown' });
       // Backed off like a Squadcast outage: a fixed delay would exhaust maxReceiveCount in minutes.
-      const delayMs = backoffWithJitter(record.receiveCount, deps.retryPolicy.baseSeconds * 1000, deps.retryPolicy.maxSeconds * 1000, deps.random);
-      return { kind: 'retry', reason: 'dependency error', delaySeconds: delayMs / 1000 };
+      return retryLater(record, deps, 'dependency error');
     }),
   );
   for (const outcome of outcomes) deps.metrics?.count(OUTCOME_METRIC[outcome.kind]);

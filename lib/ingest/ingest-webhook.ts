@@ -77,6 +77,14 @@ const distinctById = (alerts: readonly Alert[]): Alert[] => {
   return alerts.filter((alert) => !seen.has(alert.id) && Boolean(seen.add(alert.id)));
 };
 
+/** Splits in one pass: the items `test` keeps, then the others, each in order. */
+const partition = <T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] => {
+  const kept: T[] = [];
+  const others: T[] = [];
+  for (const item of items) (test(item) ? kept : others).push(item);
+  return [kept, others];
+};
+
 /**
  * Authenticates, decodes and queues one webhook call. Every valid alert is queued on its own;
  * every invalid alert of a batch goes to the dead-letter queue with its problems. If anything
@@ -104,17 +112,15 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   const now = deps.now();
   const unique = distinctById(decoded.alerts);
   // Filtered alerts are valid and answered 2xx (Threat Stack must not resend them), but never queued.
-  const pages = (alert: Alert): boolean => deps.deliverSeverities?.has(alert.severity) ?? true;
-  const wanted = unique.filter(pages);
-  const filtered = unique.filter((alert) => !pages(alert));
-  const entries = wanted.map((alert) => ({ alert, message: queuedAlertMessage(alert, now) }));
-  const fits = (entry: (typeof entries)[number]): boolean => messageBytes(entry.message) <= MAX_MESSAGE_BYTES;
-  const queueable = entries.filter(fits).map((entry) => entry.message);
+  const [wanted, filtered] = partition(unique, (alert) => deps.deliverSeverities?.has(alert.severity) ?? true);
+  const [fitting, oversized] = partition(
+    wanted.map((alert) => ({ alert, message: queuedAlertMessage(alert, now) })),
+    (entry) => messageBytes(entry.message) <= MAX_MESSAGE_BYTES,
+  );
+  const queueable = fitting.map((entry) => entry.message);
   const rejected = [
     ...decoded.rejected,
-    ...entries
-      .filter((entry) => !fits(entry))
-      .map((entry) => ({ index: decoded.alerts.indexOf(entry.alert), problems: [`alert: larger than ${MAX_MESSAGE_BYTES} bytes`], raw: entry.alert })),
+    ...oversized.map((entry) => ({ index: decoded.alerts.indexOf(entry.alert), problems: [`alert: larger than ${MAX_MESSAGE_BYTES} bytes`], raw: entry.alert })),
   ];
 
   const [queued, deadLettered] = await Promise.all([
