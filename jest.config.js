@@ -5,5 +5,4 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   testTimeout: 60000,
-  setupFiles: ['<rootDir>/tests/setup-env.ts'],
 };

@@ -69,7 +69,6 @@ const startRelay = async (settings: EndToEndSettings): Promise<RelayProcess> => 
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'us-east-1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       WEBHOOK_TOKEN: TOKEN,
       SQUADCAST_WEBHOOK_URL: settings.squadcast.url,
       LOCAL_RESOURCE_PREFIX: `bench-e2e-${Date.now().toString(36)}`,

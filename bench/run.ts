@@ -26,8 +26,6 @@ const RESULTS = join(PROJECT_ROOT, 'bench', 'results', 'latest.json');
 const TOKEN = 'bench-webhook-token-0123456789';
 const benchStart = Date.now();
 const say = (line: string): void => void process.stderr.write(`[bench ${((Date.now() - benchStart) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
-// The SDK's notice about Node 20 (Lambda runs 22) is noise here.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 interface AwsProcess {
   readonly sqsEndpoint: string;
@@ -39,7 +37,7 @@ interface AwsProcess {
 const startAwsProcess = async (): Promise<AwsProcess> => {
   const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['bench/aws-process.ts'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -70,7 +68,6 @@ const lambdaLikeEnv = (functionEnv: Record<string, string>, extra: Record<string
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
   AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   ...functionEnv,
   ...extra,
 });

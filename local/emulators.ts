@@ -30,7 +30,7 @@ const fauxqsFile = (relative: string): string => {
 };
 
 /**
- * Starts the SQS emulator (fauxqs 1.9) and the DynamoDB emulator (dynalite, in memory), both on
+ * Starts the SQS emulator (fauxqs 2.x) and the DynamoDB emulator (dynalite, in memory), both on
  * 127.0.0.1 and free ports. fauxqs's own CLI binds 0.0.0.0, so it is started from code; its store
  * gets no fixed host, so queue URLs follow the request's Host header (http://127.0.0.1:<port>/...),
  * which keeps the SDK's "QueueUrl as endpoint" rule pointing at the emulator.

@@ -46,8 +46,6 @@ const setDefault = (env: NodeJS.ProcessEnv, key: string, value: string): string 
  * as in Lambda, so the environment is completed before they are loaded.
  */
 export const startLocalStack = async (env: NodeJS.ProcessEnv = process.env, print: (line: string) => void = console.log): Promise<LocalStack> => {
-  // Lambda runs Node 22; the SDK's notice about Node 20 on a developer machine is noise here.
-  setDefault(env, 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
   const needsEmulators = !env.AWS_ENDPOINT_URL_SQS || !env.AWS_ENDPOINT_URL_DYNAMODB;
   const emulators: Emulators | undefined = needsEmulators ? await startEmulators() : undefined;
   if (emulators) {

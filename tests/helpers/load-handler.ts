@@ -21,7 +21,6 @@ export const BASE_LAMBDA_ENV = {
   AWS_ACCESS_KEY_ID: 'AKIAUNITTESTDUMMY000',
   AWS_SECRET_ACCESS_KEY: 'unit-test-dummy-secret',
   AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   ALERTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-test-alerts',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-test-dead-letter',
   ACTIVITY_TABLE_NAME: 'relay-test-activity',

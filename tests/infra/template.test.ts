@@ -98,9 +98,9 @@ describe('serverless package (CloudFormation template)', () => {
     }
   });
 
-  it('runs every function on nodejs22.x', () => {
+  it('runs every function on nodejs24.x', () => {
     const runtimes = ofType('AWS::Lambda::Function').map((fn) => fn.Properties?.Runtime);
-    expect(runtimes).toEqual(FUNCTIONS.map(() => 'nodejs22.x'));
+    expect(runtimes).toEqual(FUNCTIONS.map(() => 'nodejs24.x'));
   });
 
   it('lets only Threat Stack addresses invoke the REST API', () => {
