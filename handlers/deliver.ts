@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { deliverBatch } from '../lib/delivery/deliver-batch';
 import { toBatchResponse, toQueueRecord } from '../lib/delivery/sqs-event';
 import { createDeliverRuntime } from '../lib/runtime/deliver-runtime';
-import { publishingMetrics } from '../lib/runtime/metrics';
+import { publishingMetrics } from '../lib/telemetry/powertools-metrics';
 import { createTelemetry } from '../lib/runtime/telemetry';
 
 const telemetry = createTelemetry('deliver', process.env);

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { handleIngestEvent } from '../lib/ingest/handle-ingest-event';
 import { createIngestRuntime } from '../lib/runtime/ingest-runtime';
-import { publishingMetrics } from '../lib/runtime/metrics';
+import { publishingMetrics } from '../lib/telemetry/powertools-metrics';
 import { createTelemetry } from '../lib/runtime/telemetry';
 
 const telemetry = createTelemetry('ingest', process.env);

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { RelayStatus } from '../lib/status/read-status';
-import { prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from '../lib/status/status-page';
+import { prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from './status-page';
 
 export interface LocalRoutes {
   ingest(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;

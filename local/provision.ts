@@ -1,6 +1,6 @@
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DELIVERED_AT_INDEX } from '../lib/activity/dynamodb-activity-store';
+import { DELIVERED_AT_INDEX } from '../lib/ledger/dynamodb-ledger';
 
 export interface QueueSettings {
   readonly visibilityTimeoutSeconds: number;

@@ -2,7 +2,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { isLeft } from 'fp-ts/lib/Either';
 import type * as t from 'io-ts';
-import { describeProblems } from '../lib/alert/problems';
+import { describeProblems } from '../lib/common/problems';
 
 /** serverless.yml's `service`; osls names each function `<service>-<stage>-<function>`. */
 export const SERVICE = 'threatstack-squadcast-relay';

@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListMessageMoveTasksCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { isRight } from 'fp-ts/lib/Either';
 import * as t from 'io-ts';
-import { QueuedAlertCodec } from '../lib/queue/envelope';
+import { QueuedAlertCodec } from '../lib/queue/messages';
 import { intOption, parseOptions } from './args';
 import { checkStage, CliError, queueName, runMain } from './cli';
 import type { Io } from './cli';

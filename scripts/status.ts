@@ -1,7 +1,7 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { formatStatus } from '../lib/status/format-status';
+import { formatStatus } from './format-status';
 import type { RelayStatus } from '../lib/status/read-status';
-import { RelayStatusCodec } from '../lib/status/status-codec';
+import { RelayStatusCodec } from '../lib/status/relay-status';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { parseOptions } from './args';
 import { checkStage, CliError, functionName, invokeFunction, lambdaFor, runMain } from './cli';

@@ -1,10 +1,10 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import * as t from 'io-ts';
 import { SeverityCodec } from '../lib/alert/codec';
-import { sleep as realSleep } from '../lib/runtime/backoff';
+import { sleep as realSleep } from '../lib/common/backoff';
 import { TEST_ALERT_TITLE } from '../lib/test-alert/test-alert';
 import type { RelayStatus } from '../lib/status/read-status';
-import { RelayStatusCodec } from '../lib/status/status-codec';
+import { RelayStatusCodec } from '../lib/status/relay-status';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { intOption, parseOptions } from './args';
 import { checkStage, CliError, functionName, invokeFunction, lambdaFor, runMain } from './cli';

@@ -2,7 +2,7 @@ import { isLeft } from 'fp-ts/Either';
 import type { Alert } from './codec';
 import { AlertBatchCodec, AlertCodec } from './codec';
 import { cutToDepth, isNestedDeeperThan, MAX_ALERT_DEPTH } from './json-depth';
-import { describeProblems } from './problems';
+import { describeProblems } from '../common/problems';
 
 /** An element of a batch that is not a decodable alert. `raw` goes to the dead-letter queue, never to a response or a log. */
 export interface RejectedAlert {

@@ -1,12 +1,12 @@
 import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
-import { describeProblems } from '../alert/problems';
+import { describeProblems } from '../common/problems';
 import type { Severity } from '../alert/codec';
-import { DEFAULT_PRIORITIES, PRIORITIES } from '../delivery/incident';
-import type { Priority, SeverityPriorities } from '../delivery/incident';
+import { DEFAULT_PRIORITIES, PRIORITIES } from '../incident/to-incident';
+import type { Priority, SeverityPriorities } from '../incident/to-incident';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../ingest/source-allowlist';
 import type { SourceAllowlist } from '../ingest/source-allowlist';
-import { Secret } from './secret';
+import { Secret } from '../common/secret';
 
 /** A configuration error names the key and what was expected, never the value. Thrown at cold start. */
 export class ConfigError extends Error {

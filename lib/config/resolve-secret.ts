@@ -2,7 +2,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { ConfigError } from './env';
 import type { SecretSource } from './env';
-import { Secret } from './secret';
+import { Secret } from '../common/secret';
 
 export type ParameterReader = (name: string) => Promise<string | undefined>;
 

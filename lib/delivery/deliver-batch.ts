@@ -1,15 +1,15 @@
 import { isLeft } from 'fp-ts/Either';
-import type { DeliveryLedger } from '../activity/activity-store';
-import { describeProblems } from '../alert/problems';
-import { failedDeliveryMessage, QueuedAlertCodec } from '../queue/envelope';
-import type { QueuedAlert } from '../queue/envelope';
+import type { DeliveryLedger } from '../ledger/ledger';
+import { describeProblems } from '../common/problems';
+import { failedDeliveryMessage, QueuedAlertCodec } from '../queue/messages';
+import type { QueuedAlert } from '../queue/messages';
 import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
-import { backoffWithJitter } from '../runtime/backoff';
-import { mapWithConcurrency } from '../runtime/concurrency';
-import type { Logger } from '../runtime/logger';
-import type { CountMetric, RelayMetrics } from '../runtime/metrics';
-import { toIncident } from './incident';
-import type { SeverityPriorities } from './incident';
+import { backoffWithJitter } from '../common/backoff';
+import { mapWithConcurrency } from '../common/concurrency';
+import type { Logger } from '../common/logger';
+import type { CountMetric, RelayMetrics } from '../common/metrics';
+import { toIncident } from '../incident/to-incident';
+import type { SeverityPriorities } from '../incident/to-incident';
 import type { SendRateLimiter } from './rate-limit';
 import type { IncidentSink } from './squadcast-sink';
 

@@ -1,4 +1,4 @@
-import { sleep as realSleep } from '../runtime/backoff';
+import { sleep as realSleep } from '../common/backoff';
 
 /** Either send now, or put the record back on the queue for `delayMs`. */
 export type Admission = { readonly kind: 'send' } | { readonly kind: 'later'; readonly delayMs: number };

@@ -1,5 +1,5 @@
-import type { Secret } from '../config/secret';
-import type { SquadcastIncident } from './incident';
+import type { Secret } from '../common/secret';
+import type { SquadcastIncident } from '../incident/to-incident';
 import type { SendOutcome } from './send-outcome';
 import { classifyError, classifyStatus } from './send-outcome';
 

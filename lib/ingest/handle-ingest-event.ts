@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { Logger } from '../runtime/logger';
+import type { Logger } from '../common/logger';
 import { toWebhookRequest } from './api-gateway';
 import { serviceUnavailable, toHttpResponse } from './http-response';
 import { ingestWebhook } from './ingest-webhook';

@@ -1,11 +1,11 @@
 import { decodeWebhookBody } from '../alert/decode-webhook';
 import type { Alert, Severity } from '../alert/codec';
-import type { Secret } from '../config/secret';
+import type { Secret } from '../common/secret';
 import { MAX_MESSAGE_BYTES, messageBytes } from '../queue/chunk';
-import { queuedAlertMessage, rejectedAlertMessage } from '../queue/envelope';
+import { queuedAlertMessage, rejectedAlertMessage } from '../queue/messages';
 import type { MessageQueue } from '../queue/message-queue';
-import type { Logger } from '../runtime/logger';
-import type { RelayMetrics } from '../runtime/metrics';
+import type { Logger } from '../common/logger';
+import type { RelayMetrics } from '../common/metrics';
 import type { SourceAllowlist } from './source-allowlist';
 import { tokenMatches } from './webhook-token';
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Secret } from '../config/secret';
+import type { Secret } from '../common/secret';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 

@@ -4,8 +4,8 @@ import {
   GetQueueAttributesCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import { backoffWithJitter, sleep } from '../runtime/backoff';
-import { mapWithConcurrency } from '../runtime/concurrency';
+import { backoffWithJitter, sleep } from '../common/backoff';
+import { mapWithConcurrency } from '../common/concurrency';
 import { chunkMessages } from './chunk';
 import type { MessageQueue, OutboundMessage, QueueDepthReader, RetryScheduler } from './message-queue';
 

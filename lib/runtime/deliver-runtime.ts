@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { createDynamoDbLedger } from '../activity/dynamodb-activity-store';
+import { createDynamoDbLedger } from '../ledger/dynamodb-ledger';
 import { readDeliverConfig } from '../config/env';
 import { resolveSecret, ssmParameterReader } from '../config/resolve-secret';
 import type { DeliverDeps } from '../delivery/deliver-batch';
@@ -10,7 +10,7 @@ import { createSquadcastSink } from '../delivery/squadcast-sink';
 import { checkSquadcastUrl } from '../delivery/squadcast-url';
 import { createSqsQueue, createSqsRetryScheduler } from '../queue/sqs-queue';
 import { awsClientConfig } from './aws-client-config';
-import { lazy } from './lazy';
+import { lazy } from '../common/lazy';
 import { createTelemetry } from './telemetry';
 import type { Telemetry } from './telemetry';
 

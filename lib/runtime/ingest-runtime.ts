@@ -6,7 +6,7 @@ import type { IngestDeps } from '../ingest/ingest-webhook';
 import { WEBHOOK_TOKEN_PATTERN } from '../ingest/webhook-token';
 import { createSqsQueue } from '../queue/sqs-queue';
 import { awsClientConfig } from './aws-client-config';
-import { lazy } from './lazy';
+import { lazy } from '../common/lazy';
 import { createTelemetry } from './telemetry';
 import type { Telemetry } from './telemetry';
 

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createDynamoDbActivityReader } from '../activity/dynamodb-activity-store';
+import { createDynamoDbActivityReader } from '../ledger/dynamodb-ledger';
 import { readStatusConfig } from '../config/env';
 import { createSqsDepthReader } from '../queue/sqs-queue';
 import type { StatusDeps } from '../status/read-status';

@@ -1,8 +1,8 @@
 import { readMetricsConfig } from '../config/env';
-import { createJsonLogger } from './logger';
-import type { PowertoolsBackedLogger } from './logger';
-import { createRelayMetrics } from './metrics';
-import type { RelayMetrics } from './metrics';
+import { createJsonLogger } from '../telemetry/powertools-logger';
+import type { PowertoolsBackedLogger } from '../telemetry/powertools-logger';
+import { createRelayMetrics } from '../telemetry/powertools-metrics';
+import type { RelayMetrics } from '../common/metrics';
 
 /** The `service` dimension of every metric: one service, whichever function publishes. */
 export const METRICS_SERVICE = 'threatstack-squadcast-relay';

@@ -3,7 +3,7 @@ import { readTestAlertConfig } from '../config/env';
 import { createSqsSingleSender, queueNameOf } from '../queue/sqs-send-message';
 import type { TestAlertDeps } from '../test-alert/test-alert';
 import { awsClientConfig } from './aws-client-config';
-import { createJsonLogger } from './logger';
+import { createJsonLogger } from '../telemetry/powertools-logger';
 
 export const createTestAlertRuntime = (env: NodeJS.ProcessEnv): TestAlertDeps => {
   const config = readTestAlertConfig(env);

@@ -1,4 +1,4 @@
-import type { ActivityReader } from '../activity/activity-store';
+import type { ActivityReader } from '../ledger/ledger';
 import type { QueueDepthReader, QueueDepths } from '../queue/message-queue';
 
 /** Squadcast shows a source as active when it recorded an incident in the last 30 days. */

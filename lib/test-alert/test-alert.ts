@@ -3,10 +3,10 @@ import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { SeverityCodec } from '../alert/codec';
 import type { Alert, Severity } from '../alert/codec';
-import { describeProblems } from '../alert/problems';
-import { queuedAlertMessage } from '../queue/envelope';
+import { describeProblems } from '../common/problems';
+import { queuedAlertMessage } from '../queue/messages';
 import type { SingleMessageSender } from '../queue/sqs-send-message';
-import type { Logger } from '../runtime/logger';
+import type { Logger } from '../common/logger';
 
 export const TEST_ALERT_TITLE = 'TEST ALERT from threatstack-squadcast-relay';
 export const TEST_ALERT_ID_PREFIX = 'relay-test-';

@@ -2,7 +2,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/c
 import { isRight } from 'fp-ts/lib/Either';
 import testAlertEvent from '../../events/test-alert.json';
 import testAlertHighEvent from '../../events/test-alert-high.json';
-import { QueuedAlertCodec } from '../../lib/queue/envelope';
+import { QueuedAlertCodec } from '../../lib/queue/messages';
 import type { TestAlertResult } from '../../lib/test-alert/test-alert';
 import type { EmulatorProcess } from '../helpers/local-processes';
 import { startEmulatorProcess } from '../helpers/local-processes';

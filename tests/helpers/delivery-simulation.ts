@@ -5,11 +5,11 @@
  * Time is simulated, so minutes of rate limiting run in milliseconds and nothing depends on the
  * machine's speed.
  */
-import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/activity/activity-store';
+import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
 import type { DeliverDeps, QueueRecord } from '../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
 import type { MessageQueue, OutboundMessage, RetryScheduler } from '../../lib/queue/message-queue';
-import type { Logger } from '../../lib/runtime/logger';
+import type { Logger } from '../../lib/common/logger';
 
 interface Timer {
   readonly at: number;

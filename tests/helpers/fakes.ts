@@ -2,12 +2,12 @@
  * In-memory fakes of the relay's ports (MessageQueue, RetryScheduler, DeliveryLedger,
  * IncidentSink, Logger). Each records what it was asked and can be told to fail.
  */
-import type { ActivityReader, ActivitySummary, ClaimResult, DailyCounts, DeliveryLedger, Lease } from '../../lib/activity/activity-store';
-import type { SquadcastIncident } from '../../lib/delivery/incident';
+import type { ActivityReader, ActivitySummary, ClaimResult, DailyCounts, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
+import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { IncidentSink } from '../../lib/delivery/squadcast-sink';
 import type { MessageQueue, OutboundMessage, QueueDepthReader, QueueDepths, RetryScheduler, SendReport } from '../../lib/queue/message-queue';
-import type { LogFields, Logger } from '../../lib/runtime/logger';
+import type { LogFields, Logger } from '../../lib/common/logger';
 
 export interface Deferred<T> {
   readonly promise: Promise<T>;

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
-import { Secret } from '../../lib/config/secret';
+import { Secret } from '../../lib/common/secret';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
 import { toBatchResponse, toQueueRecord } from '../../lib/delivery/sqs-event';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';

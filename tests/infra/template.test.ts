@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parsePriorities, parseSeverities } from '../../lib/config/env';
-import { METRIC_NAMES } from '../../lib/runtime/metrics';
+import { METRIC_NAMES } from '../../lib/common/metrics';
 import { METRICS_SERVICE } from '../../lib/runtime/telemetry';
 
 interface Resource {

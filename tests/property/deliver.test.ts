@@ -1,9 +1,9 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
-import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/activity/activity-store';
-import { Secret } from '../../lib/config/secret';
+import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
+import { Secret } from '../../lib/common/secret';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
-import type { SquadcastIncident } from '../../lib/delivery/incident';
+import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';

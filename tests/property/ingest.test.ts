@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
-import { Secret } from '../../lib/config/secret';
+import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
-import type { Logger } from '../../lib/runtime/logger';
+import type { Logger } from '../../lib/common/logger';
 import { MARK, mixedBatch, validAlert } from '../helpers/alert-arbitraries';
 import { anIngestEvent } from '../helpers/factories';
 import { sqsRulesClient } from '../helpers/sqs-rules-client';

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import fc from 'fast-check';
-import { Secret } from '../../lib/config/secret';
+import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';

@@ -1,5 +1,5 @@
 import { ConfigError, parsePriorities, parseSeverities, readDeliverConfig, readIngestConfig, readMetricsConfig, readStatusConfig, readTestAlertConfig } from '../../../lib/config/env';
-import { Secret } from '../../../lib/config/secret';
+import { Secret } from '../../../lib/common/secret';
 import { SENTINEL } from '../../helpers/factories';
 
 const QUEUES = {

@@ -2,7 +2,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError } from '../../../lib/config/env';
 import { resolveSecret, ssmParameterReader } from '../../../lib/config/resolve-secret';
 import type { ParameterReader } from '../../../lib/config/resolve-secret';
-import { Secret } from '../../../lib/config/secret';
+import { Secret } from '../../../lib/common/secret';
 import { anAwsError, fakeAwsClient } from '../../helpers/aws';
 import { SENTINEL } from '../../helpers/factories';
 

@@ -1,7 +1,7 @@
 import type { Alert } from '../../../lib/alert/codec';
 import { deliverBatch } from '../../../lib/delivery/deliver-batch';
 import type { DeliverDeps, QueueRecord, RetryPolicy } from '../../../lib/delivery/deliver-batch';
-import type { SquadcastIncident } from '../../../lib/delivery/incident';
+import type { SquadcastIncident } from '../../../lib/incident/to-incident';
 import { anAlert, aQueuedAlertBody, aQueueRecord, SENTINEL } from '../../helpers/factories';
 import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler, flushPromises } from '../../helpers/fakes';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { Alert } from '../../../lib/alert/codec';
 import { readDeliverConfig } from '../../../lib/config/env';
 import type { DeliverDeps } from '../../../lib/delivery/deliver-batch';
-import type { SquadcastIncident } from '../../../lib/delivery/incident';
+import type { SquadcastIncident } from '../../../lib/incident/to-incident';
 import { burstFor, createRateLimiter, shareOfCeiling } from '../../../lib/delivery/rate-limit';
 import type { Admission } from '../../../lib/delivery/rate-limit';
 import type { SendOutcome } from '../../../lib/delivery/send-outcome';

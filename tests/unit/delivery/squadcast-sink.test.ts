@@ -1,5 +1,5 @@
-import { Secret } from '../../../lib/config/secret';
-import { toIncident } from '../../../lib/delivery/incident';
+import { Secret } from '../../../lib/common/secret';
+import { toIncident } from '../../../lib/incident/to-incident';
 import { createSquadcastSink } from '../../../lib/delivery/squadcast-sink';
 import { anAlert } from '../../helpers/factories';
 

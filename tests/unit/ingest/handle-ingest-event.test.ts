@@ -1,5 +1,5 @@
 import { ConfigError } from '../../../lib/config/env';
-import { Secret } from '../../../lib/config/secret';
+import { Secret } from '../../../lib/common/secret';
 import { handleIngestEvent } from '../../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../../lib/ingest/ingest-webhook';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../../lib/ingest/source-allowlist';

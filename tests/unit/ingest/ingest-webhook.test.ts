@@ -1,5 +1,5 @@
 import type { Alert } from '../../../lib/alert/codec';
-import { Secret } from '../../../lib/config/secret';
+import { Secret } from '../../../lib/common/secret';
 import { ingestWebhook, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
 import type { IngestDeps, IngestResult, WebhookRequest } from '../../../lib/ingest/ingest-webhook';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../../lib/ingest/source-allowlist';

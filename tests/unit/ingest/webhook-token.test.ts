@@ -1,4 +1,4 @@
-import { Secret } from '../../../lib/config/secret';
+import { Secret } from '../../../lib/common/secret';
 import { tokenMatches, WEBHOOK_TOKEN_PATTERN } from '../../../lib/ingest/webhook-token';
 
 const TOKEN = 'Abc-123_xyz.tok~en0';

@@ -1,8 +1,8 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createDeliverRuntime } from '../../../lib/runtime/deliver-runtime';
 import type { Telemetry } from '../../../lib/runtime/telemetry';
-import { noMetrics } from '../../../lib/runtime/metrics';
-import { createJsonLogger } from '../../../lib/runtime/logger';
+import { noMetrics } from '../../../lib/common/metrics';
+import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
 
 /**
  * The Squadcast URL is checked when deliver starts (its first invocation, once the secret is

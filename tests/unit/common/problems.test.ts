@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either';
-import { describeProblems } from '../../../lib/alert/problems';
+import { describeProblems } from '../../../lib/common/problems';
 import { SENTINEL } from '../../helpers/factories';
 
 const problemsOf = (codec: t.Decoder<unknown, unknown>, input: unknown, prefix?: string): string[] => {

@@ -1,6 +1,6 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbActivityReader, createDynamoDbLedger, DELIVERED_AT_INDEX, RETENTION_DAYS } from '../../../lib/activity/dynamodb-activity-store';
+import { createDynamoDbActivityReader, createDynamoDbLedger, DELIVERED_AT_INDEX, RETENTION_DAYS } from '../../../lib/ledger/dynamodb-ledger';
 import { anAwsError, fakeAwsClient } from '../../helpers/aws';
 
 const TABLE = 'relay-activity';

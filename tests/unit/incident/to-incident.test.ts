@@ -1,5 +1,5 @@
 import type { Alert } from '../../../lib/alert/codec';
-import { DEFAULT_PRIORITIES, incidentBytes, MAX_INCIDENT_BYTES, MAX_MESSAGE_CHARS, toIncident, truncate } from '../../../lib/delivery/incident';
+import { DEFAULT_PRIORITIES, incidentBytes, MAX_INCIDENT_BYTES, MAX_MESSAGE_CHARS, toIncident, truncate } from '../../../lib/incident/to-incident';
 import { anAlert } from '../../helpers/factories';
 
 describe('toIncident: mapping', () => {

@@ -1,5 +1,5 @@
-import { describeAge } from './describe-time';
-import type { DayCount, RelayStatus } from './read-status';
+import { describeAge } from '../local/describe-time';
+import type { DayCount, RelayStatus } from '../lib/status/read-status';
 
 const LEVELS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
 

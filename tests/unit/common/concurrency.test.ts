@@ -1,4 +1,4 @@
-import { mapWithConcurrency } from '../../../lib/runtime/concurrency';
+import { mapWithConcurrency } from '../../../lib/common/concurrency';
 import { deferred, flushPromises } from '../../helpers/fakes';
 import type { Deferred } from '../../helpers/fakes';
 

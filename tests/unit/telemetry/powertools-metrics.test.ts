@@ -1,5 +1,6 @@
-import { createJsonLogger } from '../../../lib/runtime/logger';
-import { createRelayMetrics, METRIC_NAMES, noMetrics, publishingMetrics } from '../../../lib/runtime/metrics';
+import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
+import { METRIC_NAMES, noMetrics } from '../../../lib/common/metrics';
+import { createRelayMetrics, publishingMetrics } from '../../../lib/telemetry/powertools-metrics';
 
 /** Powertools Metrics prints EMF with its own console on process.stdout: capture that. */
 const captureStdout = () => {

@@ -1,6 +1,6 @@
 import { isRight } from 'fp-ts/lib/Either';
 import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/chunk';
-import { failedDeliveryMessage, QueuedAlertCodec, queuedAlertMessage, rejectedAlertMessage } from '../../../lib/queue/envelope';
+import { failedDeliveryMessage, QueuedAlertCodec, queuedAlertMessage, rejectedAlertMessage } from '../../../lib/queue/messages';
 import { anAlert, aRawAlert } from '../../helpers/factories';
 
 const AT = new Date('2023-11-14T22:13:21.000Z');

@@ -1,4 +1,4 @@
-import { backoffWithJitter, sleep } from '../../../lib/runtime/backoff';
+import { backoffWithJitter, sleep } from '../../../lib/common/backoff';
 
 describe('backoffWithJitter', () => {
   it.each<[number, number, number, number, number]>([

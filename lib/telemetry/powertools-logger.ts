@@ -1,14 +1,7 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { LogItem } from '@aws-lambda-powertools/logger';
+import type { LogFields, Logger } from '../common/logger';
 
-export type LogFields = Readonly<Record<string, unknown>>;
-
-/** Structured logs, one JSON object a line. Callers pass facts, never payloads or secrets. */
-export interface Logger {
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
-}
 
 /** Powertools Logger with its output redirected, for tests and tools that collect lines. */
 class LineLogger extends PowertoolsLogger {

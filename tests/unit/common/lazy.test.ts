@@ -1,4 +1,4 @@
-import { lazy } from '../../../lib/runtime/lazy';
+import { lazy } from '../../../lib/common/lazy';
 import { deferred } from '../../helpers/fakes';
 
 describe('lazy', () => {

@@ -1,4 +1,4 @@
-import { createJsonLogger } from '../../../lib/runtime/logger';
+import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
 
 type Line = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { ActivityReader, ClaimResult, DailyCounts, DeliveryLedger, Lease } from './activity-store';
+import type { ActivityReader, ClaimResult, DailyCounts, DeliveryLedger, Lease } from './ledger';
 
 /**
  * Table layout (serverless.yml `ActivityTable`):

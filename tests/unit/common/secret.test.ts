@@ -1,5 +1,5 @@
 import { format, inspect } from 'node:util';
-import { Secret } from '../../../lib/config/secret';
+import { Secret } from '../../../lib/common/secret';
 import { SENTINEL } from '../../helpers/factories';
 
 describe('Secret', () => {

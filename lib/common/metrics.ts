@@ -1,0 +1,34 @@
+/**
+ * CloudWatch metric names, published as Embedded Metric Format lines with the dimensions
+ * `service` and `stage` only (never an alert id: each distinct dimension value is a new metric).
+ * serverless.yml's dashboard and alarms, and tests/infra, read these names.
+ */
+export const METRIC_NAMES = {
+  /** Alerts in accepted webhook calls, valid or not. */
+  received: 'AlertsReceived',
+  enqueued: 'AlertsEnqueued',
+  /** Invalid alerts, sent to the dead-letter queue by ingest. */
+  rejected: 'AlertsRejected',
+  /** Valid alerts whose severity is not in DELIVER_SEVERITIES: answered 2xx, never queued. */
+  filtered: 'AlertsFiltered',
+  /** Webhook calls refused for a wrong source address or token. */
+  refused: 'WebhookRefused',
+  delivered: 'IncidentsDelivered',
+  /** Alerts delivered before: not sent again. */
+  duplicate: 'DuplicatesSkipped',
+  retried: 'DeliveryRetried',
+  deadLettered: 'AlertsDeadLettered',
+  squadcastLatency: 'SquadcastLatency',
+} as const;
+
+export type CountMetric = Exclude<keyof typeof METRIC_NAMES, 'squadcastLatency'>;
+
+/** The port the relay's code records through; `flush` ends an invocation. */
+export interface RelayMetrics {
+  count(metric: CountMetric, value?: number): void;
+  /** One Squadcast request's duration. */
+  squadcastLatency(ms: number): void;
+  flush(): void;
+}
+
+export const noMetrics: RelayMetrics = { count: () => undefined, squadcastLatency: () => undefined, flush: () => undefined };
