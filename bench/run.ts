@@ -175,7 +175,7 @@ const main = async (): Promise<void> => {
     say(`figures 3-4: deliver with Squadcast answering after ${BENCH.squadcastDelayMs} ms`);
     squadcast.setDelayMs(BENCH.squadcastDelayMs);
     const deliverEnv = lambdaLikeEnv(
-      resolveEnvironment(fn('deliver').environment, { ...queues, ACTIVITY_TABLE_NAME: resources.activityTableName, SQUADCAST_WEBHOOK_URL: squadcast.url }),
+      resolveEnvironment(fn('deliver').environment, { ...queues, LEDGER_TABLE_NAME: resources.ledgerTableName, SQUADCAST_WEBHOOK_URL: squadcast.url }),
       endpoints,
     );
     const lifted = { SQUADCAST_MAX_PER_MINUTE: String(BENCH.liftedCeilingPerMinute) };
@@ -215,7 +215,7 @@ const main = async (): Promise<void> => {
         resolveEnvironment(packaged.environment, {
           ALERTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-alerts',
           DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-dead-letter',
-          ...(packaged.environment.ACTIVITY_TABLE_NAME === undefined ? {} : { ACTIVITY_TABLE_NAME: 'bench-activity' }),
+          ...(packaged.environment.LEDGER_TABLE_NAME === undefined ? {} : { LEDGER_TABLE_NAME: 'bench-ledger' }),
         }),
         { AWS_LAMBDA_FUNCTION_NAME: `bench-${name}` },
       );

@@ -1,13 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { handleIngestEvent } from '../lib/ingest/handle-ingest-event';
 import { createIngestRuntime } from '../lib/runtime/ingest-runtime';
-import { publishingMetrics } from '../lib/telemetry/powertools-metrics';
-import { createTelemetry } from '../lib/runtime/telemetry';
+import { instrumented } from '../lib/telemetry/telemetry';
 
-const telemetry = createTelemetry('ingest', process.env);
-const deps = createIngestRuntime(process.env, telemetry);
+const runtime = createIngestRuntime(process.env);
 
 /** POST /threatstack/{token} (REST API, v1 payload). */
-export const handler = publishingMetrics(telemetry.metrics, (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-  handleIngestEvent(event, deps, telemetry.log),
+export const handler = instrumented(runtime.telemetry, (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
+  handleIngestEvent(event, runtime.deps, runtime.telemetry.log),
 );

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { RelayStatus } from '../lib/status/read-status';
+import type { RelayStatus } from '../lib/status/relay-status';
 import { prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from './status-page';
 
 export interface LocalRoutes {

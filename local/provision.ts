@@ -10,12 +10,12 @@ export interface QueueSettings {
 export interface Provisioned {
   readonly alertsQueueUrl: string;
   readonly deadLetterQueueUrl: string;
-  readonly activityTableName: string;
+  readonly ledgerTableName: string;
 }
 
 /**
  * Creates, if missing, what serverless.yml creates in AWS: the alerts queue with a redrive
- * policy to its dead-letter queue, and the activity table with its `delivered-at` index.
+ * policy to its dead-letter queue, and the ledger table with its `delivered-at` index.
  * Works against the embedded emulators, LocalStack, moto or a sandbox account alike.
  */
 export const provision = async (sqs: SQSClient, dynamodb: DynamoDBClient, prefix: string, settings: QueueSettings): Promise<Provisioned> => {
@@ -32,11 +32,11 @@ export const provision = async (sqs: SQSClient, dynamodb: DynamoDBClient, prefix
       },
     }),
   );
-  const activityTableName = `${prefix}-activity`;
+  const ledgerTableName = `${prefix}-ledger`;
   try {
     await dynamodb.send(
       new CreateTableCommand({
-        TableName: activityTableName,
+        TableName: ledgerTableName,
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
@@ -59,5 +59,5 @@ export const provision = async (sqs: SQSClient, dynamodb: DynamoDBClient, prefix
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  return { alertsQueueUrl: alerts.QueueUrl ?? '', deadLetterQueueUrl, activityTableName };
+  return { alertsQueueUrl: alerts.QueueUrl ?? '', deadLetterQueueUrl, ledgerTableName };
 };

@@ -2,11 +2,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { THREAT_STACK_SOURCE_IPS } from '../lib/ingest/source-allowlist';
-import type { RelayStatus } from '../lib/status/read-status';
+import type { RelayStatus } from '../lib/status/relay-status';
 import type { Emulators } from './emulators';
 import { startEmulators } from './emulators';
 import { startHttpServer } from './http-server';
 import { withInjectedFaults } from './fault-injection';
+import { localContext } from './lambda-context';
+import type { LambdaHandler } from './lambda-context';
 import { createLocalInbox } from './local-inbox';
 import { startPoller } from './poller';
 import { provision } from './provision';
@@ -69,22 +71,22 @@ export const startLocalStack = async (env: NodeJS.ProcessEnv = process.env, prin
   });
   env.ALERTS_QUEUE_URL = resources.alertsQueueUrl;
   env.DEAD_LETTER_QUEUE_URL = resources.deadLetterQueueUrl;
-  env.ACTIVITY_TABLE_NAME = resources.activityTableName;
+  env.LEDGER_TABLE_NAME = resources.ledgerTableName;
 
   const inbox = env.SQUADCAST_WEBHOOK_URL ? undefined : createLocalInbox(print);
   const requestedPort = Number(setDefault(env, 'PORT', LOCAL_DEFAULTS.PORT));
   const onError = (error: unknown): void => print(`[local] ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`);
   // The inbox lives on the relay's own port, which is known only once the server listens: handlers load after.
   const handlers: {
-    ingest?: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
-    status?: () => Promise<RelayStatus>;
-    testAlert?: (event: unknown) => Promise<unknown>;
+    ingest?: LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
+    status?: LambdaHandler<unknown, RelayStatus>;
+    testAlert?: LambdaHandler<unknown, unknown>;
   } = {};
   const http = await startHttpServer(
     {
-      ingest: (event) => (handlers.ingest as NonNullable<typeof handlers.ingest>)(event),
-      status: () => (handlers.status as NonNullable<typeof handlers.status>)(),
-      testAlert: (event) => (handlers.testAlert as NonNullable<typeof handlers.testAlert>)(event),
+      ingest: (event) => (handlers.ingest as NonNullable<typeof handlers.ingest>)(event, localContext('ingest')),
+      status: () => (handlers.status as NonNullable<typeof handlers.status>)({}, localContext('status')),
+      testAlert: (event) => (handlers.testAlert as NonNullable<typeof handlers.testAlert>)(event, localContext('testAlert')),
       ...(inbox ? { inbox } : {}),
     },
     requestedPort,
@@ -96,7 +98,8 @@ export const startLocalStack = async (env: NodeJS.ProcessEnv = process.env, prin
   handlers.ingest = (require('../handlers/ingest') as typeof import('../handlers/ingest')).handler;
   handlers.status = (require('../handlers/status') as typeof import('../handlers/status')).handler;
   handlers.testAlert = (require('../handlers/test-alert') as typeof import('../handlers/test-alert')).handler;
-  const realDeliver = (require('../handlers/deliver') as typeof import('../handlers/deliver')).handler as (event: SQSEvent) => Promise<SQSBatchResponse>;
+  const deliverHandler = (require('../handlers/deliver') as typeof import('../handlers/deliver')).handler;
+  const realDeliver = (event: SQSEvent): Promise<SQSBatchResponse> => deliverHandler(event, localContext('deliver'));
   /* eslint-enable @typescript-eslint/no-require-imports */
   const faults = withInjectedFaults(realDeliver, env.LOCAL_FAULT_DELIVER_FAILURE_RATE);
   if (faults.rate > 0) print(`[local] fault injection: ${faults.rate} of deliver invocations fail (LOCAL_FAULT_DELIVER_FAILURE_RATE)`);

@@ -1,5 +1,5 @@
 import { describeAge } from './describe-time';
-import type { DayCount, RelayStatus } from '../lib/status/read-status';
+import type { DayCount, RelayStatus } from '../lib/status/relay-status';
 
 /**
  * The status as one self-contained HTML page: inline CSS and an inline SVG chart, no script,

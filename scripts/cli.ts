@@ -1,8 +1,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { isLeft } from 'fp-ts/lib/Either';
 import type * as t from 'io-ts';
-import { describeProblems } from '../lib/common/problems';
+import { decodeWith, valueOrThrow } from '../lib/common/checked';
 
 /** serverless.yml's `service`; osls names each function `<service>-<stage>-<function>`. */
 export const SERVICE = 'threatstack-squadcast-relay';
@@ -40,11 +39,10 @@ const decodeJson = <C extends t.Mixed>(codec: C, text: string, what: string): t.
   } catch {
     throw new CliError(`${what} did not answer JSON`);
   }
-  const decoded = codec.decode(json);
-  if (isLeft(decoded)) {
-    throw new CliError(`${what} answered an unexpected shape (${describeProblems(decoded.left).join('; ')}); is the deployed version older than this checkout? Deploy it again.`);
-  }
-  return decoded.right;
+  return valueOrThrow(
+    decodeWith(codec, json),
+    (problems) => new CliError(`${what} answered an unexpected shape (${problems.join('; ')}); is the deployed version older than this checkout? Deploy it again.`),
+  );
 };
 
 /**

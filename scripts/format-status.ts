@@ -1,5 +1,5 @@
 import { describeAge } from '../local/describe-time';
-import type { DayCount, RelayStatus } from '../lib/status/read-status';
+import type { DayCount, RelayStatus } from '../lib/status/relay-status';
 
 const LEVELS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
 

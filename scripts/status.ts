@@ -1,7 +1,8 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { formatStatus } from './format-status';
-import type { RelayStatus } from '../lib/status/read-status';
+import { decodeWith, valueOrThrow } from '../lib/common/checked';
 import { RelayStatusCodec } from '../lib/status/relay-status';
+import type { RelayStatus } from '../lib/status/relay-status';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { parseOptions } from './args';
 import { checkStage, CliError, functionName, invokeFunction, lambdaFor, runMain } from './cli';
@@ -29,9 +30,7 @@ export const readLocalStatus = async (port: string, doFetch: typeof fetch): Prom
     throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
   }
   if (!response.ok) throw new CliError(`the local relay answered ${response.status}`);
-  const decoded = RelayStatusCodec.decode(await response.json());
-  if (decoded._tag === 'Left') throw new CliError('the local relay answered an unexpected status shape');
-  return decoded.right;
+  return valueOrThrow(decodeWith(RelayStatusCodec, await response.json()), () => new CliError('the local relay answered an unexpected status shape'));
 };
 
 /** `npm run status`: invokes the deployed `status` function (or reads the local stack) and prints the facts. */

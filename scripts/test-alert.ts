@@ -3,8 +3,9 @@ import * as t from 'io-ts';
 import { SeverityCodec } from '../lib/alert/codec';
 import { sleep as realSleep } from '../lib/common/backoff';
 import { TEST_ALERT_TITLE } from '../lib/test-alert/test-alert';
-import type { RelayStatus } from '../lib/status/read-status';
+import { decodeWith, valueOrThrow } from '../lib/common/checked';
 import { RelayStatusCodec } from '../lib/status/relay-status';
+import type { RelayStatus } from '../lib/status/relay-status';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { intOption, parseOptions } from './args';
 import { checkStage, CliError, functionName, invokeFunction, lambdaFor, runMain } from './cli';
@@ -79,9 +80,7 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     readStatus = () => invokeFunction(lambda, functionName(stage, 'status'), {}, RelayStatusCodec);
   }
 
-  const decoded = TestAlertResultCodec.decode(await send());
-  if (decoded._tag === 'Left') throw new CliError('the test-alert function answered an unexpected shape');
-  const result = decoded.right;
+  const result = valueOrThrow(decodeWith(TestAlertResultCodec, await send()), () => new CliError('the test-alert function answered an unexpected shape'));
   io.out(`Queued test alert ${result.alertId} (severity ${result.severity}) on ${result.queue} at ${result.sentAt}.`);
   if (waitSeconds === 0) {
     io.out(result.next);

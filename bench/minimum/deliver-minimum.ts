@@ -6,7 +6,7 @@ import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/clie
  * Bundled with the functions' esbuild options, so both run the same SDK build.
  */
 const dynamodb = new DynamoDBClient({});
-const table = process.env.ACTIVITY_TABLE_NAME ?? '';
+const table = process.env.LEDGER_TABLE_NAME ?? '';
 const squadcastUrl = process.env.SQUADCAST_WEBHOOK_URL ?? '';
 
 const deliverOne = async (alert: Record<string, unknown>): Promise<void> => {

@@ -1,3 +1,4 @@
+import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
 
 /**
@@ -29,7 +30,7 @@ export const SeverityCodec = new t.Type<Severity, Severity, unknown>(
   (u): u is Severity => u === 1 || u === 2 || u === 3,
   (u, c) => {
     const n = IntegerFromNumberOrString.validate(u, c);
-    if (n._tag === 'Left') return n;
+    if (isLeft(n)) return n;
     return n.right === 1 || n.right === 2 || n.right === 3 ? t.success(n.right) : t.failure(u, c);
   },
   (s) => s,

@@ -1,8 +1,8 @@
-import { isLeft } from 'fp-ts/Either';
 import type { Alert } from './codec';
 import { AlertBatchCodec, AlertCodec } from './codec';
 import { cutToDepth, isNestedDeeperThan, MAX_ALERT_DEPTH } from './json-depth';
-import { describeProblems } from '../common/problems';
+import type { Checked } from '../common/checked';
+import { decodeWith, invalid, valid } from '../common/checked';
 
 /** An element of a batch that is not a decodable alert. `raw` goes to the dead-letter queue, never to a response or a log. */
 export interface RejectedAlert {
@@ -11,9 +11,10 @@ export interface RejectedAlert {
   readonly raw: unknown;
 }
 
-export type DecodedWebhook =
-  | { readonly ok: true; readonly alerts: readonly Alert[]; readonly rejected: readonly RejectedAlert[] }
-  | { readonly ok: false; readonly problems: readonly string[] };
+export interface DecodedWebhook {
+  readonly alerts: readonly Alert[];
+  readonly rejected: readonly RejectedAlert[];
+}
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
@@ -31,28 +32,21 @@ const idProblem = (path: string): string => `${path ? `${path}.` : ''}id: expect
  * the valid ones are kept and the invalid ones are returned with their problems.
  * A body with no decodable shape at all is a failure with field paths.
  */
-export const decodeWebhookBody = (body: unknown): DecodedWebhook => {
+export const decodeWebhookBody = (body: unknown): Checked<DecodedWebhook> => {
   if (Array.isArray(body)) return decodeElements(body, '');
   if (isObject(body) && 'alerts' in body) {
-    const batch = AlertBatchCodec.decode(body);
-    if (isLeft(batch)) return { ok: false, problems: describeProblems(batch.left) };
-    return decodeElements(batch.right.alerts, 'alerts');
+    const batch = decodeWith(AlertBatchCodec, body);
+    return batch.kind === 'invalid' ? batch : decodeElements(batch.value.alerts, 'alerts');
   }
-  if (isNestedDeeperThan(body, MAX_ALERT_DEPTH)) return { ok: false, problems: [`(root): nested deeper than ${MAX_ALERT_DEPTH} levels`] };
-  const single = AlertCodec.decode(body);
-  if (isLeft(single)) {
-    return {
-      ok: false,
-      problems: isObject(body)
-        ? describeProblems(single.left)
-        : ['(root): expected an object {"alerts": [...]} or a single alert object'],
-    };
-  }
-  if (idTooLong(single.right)) return { ok: false, problems: [idProblem('')] };
-  return { ok: true, alerts: [single.right], rejected: [] };
+  if (isNestedDeeperThan(body, MAX_ALERT_DEPTH)) return invalid(`(root): nested deeper than ${MAX_ALERT_DEPTH} levels`);
+  if (!isObject(body)) return invalid('(root): expected an object {"alerts": [...]} or a single alert object');
+  const single = decodeWith(AlertCodec, body);
+  if (single.kind === 'invalid') return single;
+  if (idTooLong(single.value)) return invalid(idProblem(''));
+  return valid({ alerts: [single.value], rejected: [] });
 };
 
-const decodeElements = (elements: readonly unknown[], path: string): DecodedWebhook => {
+const decodeElements = (elements: readonly unknown[], path: string): Checked<DecodedWebhook> => {
   const alerts: Alert[] = [];
   const rejected: RejectedAlert[] = [];
   elements.forEach((raw, index) => {
@@ -60,10 +54,10 @@ const decodeElements = (elements: readonly unknown[], path: string): DecodedWebh
       rejected.push({ index, problems: [`${path}[${index}]: nested deeper than ${MAX_ALERT_DEPTH} levels`], raw: cutToDepth(raw, MAX_ALERT_DEPTH) });
       return;
     }
-    const decoded = AlertCodec.decode(raw);
-    if (isLeft(decoded)) rejected.push({ index, problems: describeProblems(decoded.left, `${path}[${index}]`), raw });
-    else if (idTooLong(decoded.right)) rejected.push({ index, problems: [idProblem(`${path}[${index}]`)], raw });
-    else alerts.push(decoded.right);
+    const decoded = decodeWith(AlertCodec, raw, `${path}[${index}]`);
+    if (decoded.kind === 'invalid') rejected.push({ index, problems: decoded.problems, raw });
+    else if (idTooLong(decoded.value)) rejected.push({ index, problems: [idProblem(`${path}[${index}]`)], raw });
+    else alerts.push(decoded.value);
   });
-  return { ok: true, alerts, rejected };
+  return valid({ alerts, rejected });
 };

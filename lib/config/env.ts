@@ -1,6 +1,6 @@
-import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
-import { describeProblems } from '../common/problems';
+import type { Checked } from '../common/checked';
+import { decodeWith, invalid, valid, valueOrThrow } from '../common/checked';
 import type { Severity } from '../alert/codec';
 import { DEFAULT_PRIORITIES, PRIORITIES } from '../incident/to-incident';
 import type { Priority, SeverityPriorities } from '../incident/to-incident';
@@ -35,11 +35,11 @@ const withDefault = <C extends t.Mixed>(codec: C, fallback: t.TypeOf<C>) =>
 /** Where a secret comes from: the environment (local use) or an SSM SecureString parameter (AWS). */
 export type SecretSource = { readonly kind: 'value'; readonly secret: Secret } | { readonly kind: 'parameter'; readonly name: string };
 
-const decodeEnv = <C extends t.Mixed>(codec: C, env: NodeJS.ProcessEnv): t.TypeOf<C> => {
-  const result = codec.decode(env);
-  if (isLeft(result)) throw new ConfigError(describeProblems(result.left));
-  return result.right;
-};
+const decodeEnv = <C extends t.Mixed>(codec: C, env: NodeJS.ProcessEnv): t.TypeOf<C> =>
+  valueOrThrow(decodeWith(codec, env), (problems) => new ConfigError(problems));
+
+/** A parsed setting's value, or a ConfigError that names the key and the problem. */
+const settingOrThrow = <T>(key: string, checked: Checked<T>): T => valueOrThrow(checked, (problems) => new ConfigError(problems.map((problem) => `${key}: ${problem}`)));
 
 const secretSource = (env: NodeJS.ProcessEnv, valueKey: string): SecretSource => {
   const value = env[valueKey];
@@ -66,23 +66,23 @@ const SEVERITY_WORDS: Readonly<Record<string, Severity>> = { '1': 1, '2': 2, '3'
  * DELIVER_SEVERITIES: a comma-separated list of 1, 2, 3 (or high, medium, low); empty means all.
  * Filtering every severity out is refused: the relay would then page no one, silently.
  */
-export const parseSeverities = (text: string | undefined): { ok: true; severities: ReadonlySet<Severity> } | { ok: false; problem: string } => {
+export const parseSeverities = (text: string | undefined): Checked<ReadonlySet<Severity>> => {
   const entries = (text ?? '').split(',').map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== '');
-  if (entries.length === 0) return { ok: true, severities: new Set<Severity>([1, 2, 3]) };
+  if (entries.length === 0) return valid(new Set<Severity>([1, 2, 3]));
   const severities = new Set<Severity>();
   for (const [index, entry] of entries.entries()) {
     const severity = SEVERITY_WORDS[entry];
-    if (severity === undefined) return { ok: false, problem: `entry ${index + 1} is not a severity (1, 2, 3, high, medium or low)` };
+    if (severity === undefined) return invalid(`entry ${index + 1} is not a severity (1, 2, 3, high, medium or low)`);
     severities.add(severity);
   }
-  return { ok: true, severities };
+  return valid(severities);
 };
 
 /**
  * SEVERITY_PRIORITIES: `severity=priority` pairs, e.g. `1=P1,2=P3,3=P5`; severities left out keep
  * the default (1=P1, 2=P2, 3=P3).
  */
-export const parsePriorities = (text: string | undefined): { ok: true; priorities: SeverityPriorities } | { ok: false; problem: string } => {
+export const parsePriorities = (text: string | undefined): Checked<SeverityPriorities> => {
   const priorities: Record<Severity, Priority> = { ...DEFAULT_PRIORITIES };
   const entries = (text ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
   for (const [index, entry] of entries.entries()) {
@@ -90,33 +90,31 @@ export const parsePriorities = (text: string | undefined): { ok: true; prioritie
     const severity = SEVERITY_WORDS[severityText.toLowerCase()];
     const priority = PRIORITIES.find((p) => p === priorityText.toUpperCase());
     if (severity === undefined || priority === undefined || rest.length > 0) {
-      return { ok: false, problem: `entry ${index + 1} must look like 1=P1 (severity 1, 2 or 3; priority P1 to P5)` };
+      return invalid(`entry ${index + 1} must look like 1=P1 (severity 1, 2 or 3; priority P1 to P5)`);
     }
     priorities[severity] = priority;
   }
-  return { ok: true, priorities };
+  return valid(priorities);
 };
 
 export const readIngestConfig = (env: NodeJS.ProcessEnv): IngestConfig => {
   const raw = decodeEnv(t.intersection([Queues, t.partial({ ALLOWED_SOURCE_IPS: t.string, DELIVER_SEVERITIES: t.string })]), env);
   const entries = raw.ALLOWED_SOURCE_IPS?.trim() ? raw.ALLOWED_SOURCE_IPS.split(',').filter((entry) => entry.trim() !== '') : THREAT_STACK_SOURCE_IPS;
-  const parsed = parseAllowlist(entries);
-  if (!parsed.ok) throw new ConfigError([`ALLOWED_SOURCE_IPS: ${parsed.problem}`]);
-  const severities = parseSeverities(raw.DELIVER_SEVERITIES);
-  if (!severities.ok) throw new ConfigError([`DELIVER_SEVERITIES: ${severities.problem}`]);
+  const allowlist = settingOrThrow('ALLOWED_SOURCE_IPS', parseAllowlist(entries));
+  const deliverSeverities = settingOrThrow('DELIVER_SEVERITIES', parseSeverities(raw.DELIVER_SEVERITIES));
   return {
     alertsQueueUrl: raw.ALERTS_QUEUE_URL,
     deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL,
     token: secretSource(env, 'WEBHOOK_TOKEN'),
-    allowlist: parsed.allowlist,
-    deliverSeverities: severities.severities,
+    allowlist,
+    deliverSeverities,
   };
 };
 
 const DeliverEnv = t.intersection([
   Queues,
   t.type({
-    ACTIVITY_TABLE_NAME: NonEmpty,
+    LEDGER_TABLE_NAME: NonEmpty,
     SQUADCAST_TIMEOUT_MS: withDefault(intInRange(100, 60_000), 8_000),
     DELIVERY_CONCURRENCY: withDefault(intInRange(1, 100), 10),
     DELIVERY_LEASE_MS: withDefault(intInRange(1_000, 900_000), 45_000),
@@ -132,7 +130,7 @@ const DeliverEnv = t.intersection([
 export interface DeliverConfig {
   readonly alertsQueueUrl: string;
   readonly deadLetterQueueUrl: string;
-  readonly activityTableName: string;
+  readonly ledgerTableName: string;
   readonly squadcastUrl: SecretSource;
   readonly squadcastTimeoutMs: number;
   readonly concurrency: number;
@@ -149,8 +147,7 @@ export interface DeliverConfig {
 
 export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
   const raw = decodeEnv(DeliverEnv, env);
-  const priorities = parsePriorities(env.SEVERITY_PRIORITIES);
-  if (!priorities.ok) throw new ConfigError([`SEVERITY_PRIORITIES: ${priorities.problem}`]);
+  const severityPriorities = settingOrThrow('SEVERITY_PRIORITIES', parsePriorities(env.SEVERITY_PRIORITIES));
   if (raw.SQUADCAST_MAX_PER_MINUTE < raw.DELIVERY_MAX_INVOCATIONS) {
     throw new ConfigError(['SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS (each invocation needs one send a minute)']);
   }
@@ -161,7 +158,7 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
   return {
     alertsQueueUrl: raw.ALERTS_QUEUE_URL,
     deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL,
-    activityTableName: raw.ACTIVITY_TABLE_NAME,
+    ledgerTableName: raw.LEDGER_TABLE_NAME,
     squadcastUrl: secretSource(env, 'SQUADCAST_WEBHOOK_URL'),
     squadcastTimeoutMs: raw.SQUADCAST_TIMEOUT_MS,
     concurrency: raw.DELIVERY_CONCURRENCY,
@@ -170,19 +167,19 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
     retryMaxSeconds: raw.DELIVERY_RETRY_MAX_SECONDS,
     maxPerMinute: raw.SQUADCAST_MAX_PER_MINUTE,
     maxInvocations: raw.DELIVERY_MAX_INVOCATIONS,
-    severityPriorities: priorities.priorities,
+    severityPriorities,
   };
 };
 
 export interface StatusConfig {
   readonly alertsQueueUrl: string;
   readonly deadLetterQueueUrl: string;
-  readonly activityTableName: string;
+  readonly ledgerTableName: string;
 }
 
 export const readStatusConfig = (env: NodeJS.ProcessEnv): StatusConfig => {
-  const raw = decodeEnv(t.intersection([Queues, t.type({ ACTIVITY_TABLE_NAME: NonEmpty })]), env);
-  return { alertsQueueUrl: raw.ALERTS_QUEUE_URL, deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL, activityTableName: raw.ACTIVITY_TABLE_NAME };
+  const raw = decodeEnv(t.intersection([Queues, t.type({ LEDGER_TABLE_NAME: NonEmpty })]), env);
+  return { alertsQueueUrl: raw.ALERTS_QUEUE_URL, deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL, ledgerTableName: raw.LEDGER_TABLE_NAME };
 };
 
 export interface TestAlertConfig {

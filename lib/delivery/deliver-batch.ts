@@ -1,7 +1,7 @@
-import { isLeft } from 'fp-ts/Either';
 import type { DeliveryLedger } from '../ledger/ledger';
-import { describeProblems } from '../common/problems';
-import { failedDeliveryMessage, QueuedAlertCodec } from '../queue/messages';
+import type { Checked } from '../common/checked';
+import { decodeWith, invalid } from '../common/checked';
+import { failedDeliveryMessage, QueuedAlertCodec, undecodableMessage } from '../queue/messages';
 import type { QueuedAlert } from '../queue/messages';
 import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
 import { backoffWithJitter } from '../common/backoff';
@@ -51,17 +51,14 @@ export interface DeliverDeps {
   readonly metrics?: RelayMetrics;
 }
 
-type Decoded = { readonly ok: true; readonly queued: QueuedAlert } | { readonly ok: false; readonly problems: string[] };
-
-const decodeRecord = (body: string): Decoded => {
+const decodeRecord = (body: string): Checked<QueuedAlert> => {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    return { ok: false, problems: ['(root): expected JSON'] };
+    return invalid('(root): expected JSON');
   }
-  const decoded = QueuedAlertCodec.decode(json);
-  return isLeft(decoded) ? { ok: false, problems: describeProblems(decoded.left) } : { ok: true, queued: decoded.right };
+  return decodeWith(QueuedAlertCodec, json);
 };
 
 /**
@@ -81,16 +78,14 @@ const retryLater = (record: QueueRecord, deps: DeliverDeps, reason: string, retr
 const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<RecordOutcome> => {
   const retryIn = (reason: string, retryAfterMs?: number): RecordOutcome => retryLater(record, deps, reason, retryAfterMs);
   const decoded = decodeRecord(record.body);
-  if (!decoded.ok) {
-    const at = deps.now().toISOString();
-    const body = JSON.stringify({ failure: { stage: 'deliver', reason: 'undecodable message', problems: decoded.problems, at }, raw: record.body });
-    const sent = await deps.deadLetters.sendAll([{ key: record.messageId, body }]);
+  if (decoded.kind === 'invalid') {
+    const sent = await deps.deadLetters.sendAll([undecodableMessage(record.messageId, record.body, decoded.problems, deps.now())]);
     if (sent.failedKeys.length > 0) return retryIn('dead-letter queue unavailable');
     deps.log.error('undecodable message dead-lettered', { messageId: record.messageId, problems: decoded.problems });
     return { kind: 'dead-lettered' };
   }
 
-  const { queued } = decoded;
+  const queued = decoded.value;
   const alertId = queued.alert.id;
   // The turn is taken before the claim, so that waiting for it never eats into the lease.
   const admission = (await deps.rateLimit?.admit()) ?? { kind: 'send' };

@@ -1,8 +1,9 @@
 import { decodeWebhookBody } from '../alert/decode-webhook';
 import type { Alert, Severity } from '../alert/codec';
+import type { Checked } from '../common/checked';
+import { invalid, valid } from '../common/checked';
 import type { Secret } from '../common/secret';
-import { MAX_MESSAGE_BYTES, messageBytes } from '../queue/chunk';
-import { queuedAlertMessage, rejectedAlertMessage } from '../queue/messages';
+import { fitsOneMessage, MAX_MESSAGE_BYTES, queuedAlertMessage, rejectedAlertMessage } from '../queue/messages';
 import type { MessageQueue } from '../queue/message-queue';
 import type { Logger } from '../common/logger';
 import type { RelayMetrics } from '../common/metrics';
@@ -54,20 +55,18 @@ const MAX_LOGGED_IDS = 100;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-type Parsed = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
-
-/** Neither the body nor the parser's message (which quotes the input) goes into the error. */
-const parseJson = (body: Buffer): Parsed => {
+/** Neither the body nor the parser's message (which quotes the input) goes into the problem. */
+const parseJson = (body: Buffer): Checked<unknown> => {
   let text: string;
   try {
     text = utf8.decode(body);
   } catch {
-    return { ok: false, error: 'body is not valid UTF-8' };
+    return invalid('body is not valid UTF-8');
   }
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return valid(JSON.parse(text));
   } catch {
-    return { ok: false, error: 'body is not valid JSON' };
+    return invalid('body is not valid JSON');
   }
 };
 
@@ -105,9 +104,10 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   if (request.body.length > MAX_BODY_BYTES) return { kind: 'payload-too-large', limitBytes: MAX_BODY_BYTES };
 
   const parsed = parseJson(request.body);
-  if (!parsed.ok) return { kind: 'bad-request', error: parsed.error, problems: [] };
-  const decoded = decodeWebhookBody(parsed.value);
-  if (!decoded.ok) return { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: decoded.problems };
+  if (parsed.kind === 'invalid') return { kind: 'bad-request', error: parsed.problems.join('; '), problems: [] };
+  const checked = decodeWebhookBody(parsed.value);
+  if (checked.kind === 'invalid') return { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: checked.problems };
+  const decoded = checked.value;
 
   const now = deps.now();
   const unique = distinctById(decoded.alerts);
@@ -115,7 +115,7 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   const [wanted, filtered] = partition(unique, (alert) => deps.deliverSeverities?.has(alert.severity) ?? true);
   const [fitting, oversized] = partition(
     wanted.map((alert) => ({ alert, message: queuedAlertMessage(alert, now) })),
-    (entry) => messageBytes(entry.message) <= MAX_MESSAGE_BYTES,
+    (entry) => fitsOneMessage(entry.message),
   );
   const queueable = fitting.map((entry) => entry.message);
   const rejected = [

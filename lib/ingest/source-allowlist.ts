@@ -1,4 +1,6 @@
 import { BlockList, isIP } from 'node:net';
+import type { Checked } from '../common/checked';
+import { invalid, valid } from '../common/checked';
 
 export interface SourceAllowlist {
   readonly entries: readonly string[];
@@ -16,20 +18,18 @@ export const normalizeAddress = (address: string): string => {
   return IPV4_MAPPED.exec(trimmed)?.[1] ?? trimmed;
 };
 
-type Parsed = { readonly ok: true; readonly allowlist: SourceAllowlist } | { readonly ok: false; readonly problem: string };
-
 /**
  * Parses a list of IPv4/IPv6 addresses or CIDR blocks. Positions (never values) are reported,
  * so the message can name the configuration key without leaking it.
  */
-export const parseAllowlist = (entries: readonly string[]): Parsed => {
+export const parseAllowlist = (entries: readonly string[]): Checked<SourceAllowlist> => {
   const list = new BlockList();
   for (const [index, raw] of entries.entries()) {
     const entry = raw.trim();
     const [address = '', prefixText, ...rest] = entry.split('/');
     const ip = normalizeAddress(address);
     const family = isIP(ip);
-    if (family === 0 || rest.length > 0) return { ok: false, problem: `entry ${index + 1} is not an IP address or CIDR block` };
+    if (family === 0 || rest.length > 0) return invalid(`entry ${index + 1} is not an IP address or CIDR block`);
     const type = family === 4 ? 'ipv4' : 'ipv6';
     if (prefixText === undefined) {
       list.addAddress(ip, type);
@@ -37,14 +37,12 @@ export const parseAllowlist = (entries: readonly string[]): Parsed => {
     }
     const prefix = Number(prefixText);
     if (!/^\d{1,3}$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) {
-      return { ok: false, problem: `entry ${index + 1} has an invalid CIDR prefix length` };
+      return invalid(`entry ${index + 1} has an invalid CIDR prefix length`);
     }
     list.addSubnet(ip, prefix, type);
   }
-  if (entries.length === 0) return { ok: false, problem: 'the list is empty' };
-  return {
-    ok: true,
-    allowlist: {
+  if (entries.length === 0) return invalid('the list is empty');
+  return valid({
       entries: entries.map((entry) => entry.trim()),
       allows: (address) => {
         // API Gateway gives the bare address; anything around it (spaces, a list, a port) is refused.
@@ -53,6 +51,5 @@ export const parseAllowlist = (entries: readonly string[]): Parsed => {
         const family = isIP(ip);
         return family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
       },
-    },
-  };
+  });
 };

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { ActivityReader, ClaimResult, DailyCounts, DeliveryLedger, Lease } from './ledger';
+import type { LedgerReader, ClaimResult, DailyCounts, DeliveryLedger, Lease } from './ledger';
 
 /**
- * Table layout (serverless.yml `ActivityTable`):
+ * The delivery ledger in DynamoDB. Table layout (serverless.yml `ActivityTable`, a logical id kept
+ * from before the name "ledger", like the `activity` attribute, so that no deploy replaces the table):
  * - `pk` = `alert#<id>`: one item per alert, `state` in-flight | delivered | failed, a lease
  *   (`leaseToken`, `leaseUntil` epoch ms) and `expiresAt` (epoch seconds, the TTL attribute).
  * - Delivered items also carry `activity` = "delivered" and `deliveredAt` (ISO-8601): the keys of
@@ -14,11 +15,12 @@ import type { ActivityReader, ClaimResult, DailyCounts, DeliveryLedger, Lease } 
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html
  */
 export const DELIVERED_AT_INDEX = 'delivered-at';
+/** The one value of the index's partition key `activity`: every delivery shares one partition. */
 const ACTIVITY_KEY = 'delivered';
 export const RETENTION_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-export interface DynamoDbActivityStoreOptions {
+export interface DynamoDbLedgerOptions {
   /** How long a claim holds before another delivery may take it over: longer than one attempt can last. */
   readonly leaseMs: number;
 }
@@ -29,7 +31,7 @@ const expiresAt = (from: Date): AttributeValue => ({ N: String(Math.floor((from.
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 
-export const createDynamoDbLedger = (client: DynamoDBClient, tableName: string, options: DynamoDbActivityStoreOptions): DeliveryLedger => {
+export const createDynamoDbLedger = (client: DynamoDBClient, tableName: string, options: DynamoDbLedgerOptions): DeliveryLedger => {
   /** After a refused claim: delivered already, or someone else holds a live lease. */
   const readState = async (alertId: string, item: Record<string, AttributeValue> | undefined): Promise<ClaimResult> => {
     const current = item ?? (await client.send(new GetItemCommand({ TableName: tableName, Key: keyOf(alertId), ConsistentRead: true }))).Item;
@@ -101,7 +103,7 @@ export const createDynamoDbLedger = (client: DynamoDBClient, tableName: string, 
   };
 };
 
-export const createDynamoDbActivityReader = (client: DynamoDBClient, tableName: string): ActivityReader => ({
+export const createDynamoDbLedgerReader = (client: DynamoDBClient, tableName: string): LedgerReader => ({
   summarize: async (since) => {
     const latest = async (): Promise<string | undefined> => {
       const page = await client.send(

@@ -25,7 +25,7 @@ export interface DeliveryLedger {
 /** Incidents recorded per UTC day (`YYYY-MM-DD`); days without any are left out. */
 export type DailyCounts = Readonly<Record<string, number>>;
 
-export interface ActivitySummary {
+export interface DeliverySummary {
   /** The latest recorded delivery, even one older than `since` that TTL has not deleted yet. */
   readonly lastDeliveredAt: Date | null;
   /** Deliveries recorded at or after `since`. */
@@ -34,6 +34,6 @@ export interface ActivitySummary {
   readonly perDay: DailyCounts;
 }
 
-export interface ActivityReader {
-  summarize(since: Date): Promise<ActivitySummary>;
+export interface LedgerReader {
+  summarize(since: Date): Promise<DeliverySummary>;
 }

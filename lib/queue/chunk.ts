@@ -1,13 +1,10 @@
 import type { OutboundMessage } from './message-queue';
+import { MAX_MESSAGE_BYTES, messageBytes } from './messages';
 
-/** SendMessageBatch limits: 10 entries, and the sum of the bodies at most 256 KiB.
+/** SendMessageBatch limits: 10 entries, and the sum of the bodies no more than one message may hold.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html */
 export const MAX_BATCH_ENTRIES = 10;
-export const MAX_BATCH_BYTES = 256 * 1024;
-/** The largest body this relay puts on a queue; larger alerts are rejected at ingest. */
-export const MAX_MESSAGE_BYTES = MAX_BATCH_BYTES;
-
-export const messageBytes = (message: OutboundMessage): number => Buffer.byteLength(message.body, 'utf8');
+export const MAX_BATCH_BYTES = MAX_MESSAGE_BYTES;
 
 /** Groups messages, in order, into as few SendMessageBatch calls as the limits allow. */
 export const chunkMessages = (messages: readonly OutboundMessage[]): OutboundMessage[][] => {

@@ -2,12 +2,43 @@ import * as t from 'io-ts';
 import { AlertCodec } from '../alert/codec';
 import type { Alert } from '../alert/codec';
 import type { RejectedAlert } from '../alert/decode-webhook';
-import { MAX_MESSAGE_BYTES } from './chunk';
 import type { OutboundMessage } from './message-queue';
-import { toSqsBody } from './sqs-body';
+
+/**
+ * The one module that owns every message the relay puts on a queue: the alert on the alerts
+ * queue and every kind of dead letter. Each has one codec, one builder and one size rule here;
+ * ingest, deliver, the test alert and `npm run redrive` all import them.
+ */
+
+/**
+ * The largest message body SQS accepts (256 KiB), which is also the limit of a whole
+ * SendMessageBatch call. A body over it is refused, and a refused dead letter would make its
+ * sender retry forever, so every builder here stays within it.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
+ */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+
+export const messageBytes = (message: OutboundMessage): number => Buffer.byteLength(message.body, 'utf8');
+
+export const fitsOneMessage = (message: OutboundMessage): boolean => messageBytes(message) <= MAX_MESSAGE_BYTES;
+
+/**
+ * SQS accepts only #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF in a
+ * body and refuses the message otherwise, which would make ingest answer 503 for that batch forever.
+ * JSON.stringify already escapes control characters and lone surrogates; it leaves U+FFFE and U+FFFF
+ * as they are. Those are written as \u escapes here, and so are characters beyond U+FFFF, which the
+ * local SQS emulator (fauxqs) refuses. The JSON means exactly the same thing.
+ */
+const OUTSIDE_SQS_SAFE_SET = /[\uFFFE\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+const escapeUnits = (text: string): string =>
+  Array.from({ length: text.length }, (_, i) => `\\u${text.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
+
+/** JSON text that SQS (and its local emulator) accepts as a message body. */
+export const toSqsBody = (value: unknown): string => (JSON.stringify(value) ?? 'null').replace(OUTSIDE_SQS_SAFE_SET, escapeUnits);
 
 /** Why a message is in the dead-letter queue. */
-const FailureCodec = t.intersection([
+export const FailureCodec = t.intersection([
   t.type({ stage: t.keyof({ ingest: null, deliver: null }), reason: t.string, at: t.string }),
   t.partial({ problems: t.array(t.string) }),
 ]);
@@ -18,37 +49,58 @@ export type Failure = t.TypeOf<typeof FailureCodec>;
  * A dead-lettered delivery keeps the same shape plus `failure`, so a redrive to the
  * alerts queue is delivered again as is.
  */
-export const QueuedAlertCodec = t.intersection([
-  t.type({ alert: AlertCodec }),
-  t.partial({ receivedAt: t.string, failure: FailureCodec }),
-]);
+export const QueuedAlertCodec = t.intersection([t.type({ alert: AlertCodec }), t.partial({ receivedAt: t.string, failure: FailureCodec })]);
 export type QueuedAlert = t.TypeOf<typeof QueuedAlertCodec>;
 
-/** Cut a raw rejected alert down so that its dead letter stays within one SQS message. */
-const MAX_RAW_CHARS = 200_000;
+/**
+ * A dead letter that holds something that is not a queued alert: an alert ingest could not
+ * decode, or a message deliver could not read. `raw` is what was received (cut to fit); a
+ * redrive cannot deliver it as it is.
+ */
+export const RawDeadLetterCodec = t.type({ failure: FailureCodec, raw: t.unknown });
+export type RawDeadLetter = t.TypeOf<typeof RawDeadLetterCodec>;
 
 export const queuedAlertMessage = (alert: Alert, receivedAt: Date): OutboundMessage => ({
   key: alert.id,
   body: toSqsBody({ alert, receivedAt: receivedAt.toISOString() } satisfies QueuedAlert),
 });
 
-export const rejectedAlertMessage = (rejected: RejectedAlert, at: Date): OutboundMessage => {
-  const raw = JSON.stringify(rejected.raw) ?? 'undefined';
-  const failure: Failure = { stage: 'ingest', reason: 'invalid alert', problems: [...rejected.problems], at: at.toISOString() };
-  const encode = (value: unknown): string => toSqsBody({ failure, raw: value });
-  const cut = (chars: number): string => `${raw.slice(0, chars)}…(truncated from ${raw.length} characters)`;
-  let chars = Math.min(raw.length, MAX_RAW_CHARS);
-  let body = encode(raw.length > MAX_RAW_CHARS ? cut(chars) : rejected.raw);
-  // Escapes and multi-byte characters can take several bytes a character: cut until it fits
-  // one message, or the queue refuses it and the webhook answers 503 for that batch forever.
-  while (Buffer.byteLength(body, 'utf8') > MAX_MESSAGE_BYTES && chars > 0) {
-    chars = Math.floor(chars / 2);
-    body = encode(cut(chars));
-  }
-  return { key: `rejected-${rejected.index}`, body };
-};
-
 export const failedDeliveryMessage = (queued: QueuedAlert, reason: string, at: Date): OutboundMessage => ({
   key: queued.alert.id,
   body: toSqsBody({ ...queued, failure: { stage: 'deliver', reason, at: at.toISOString() } } satisfies QueuedAlert),
 });
+
+/** Where a raw dead letter starts cutting: well under the limit, so that one cut usually suffices. */
+const MAX_RAW_CHARS = 200_000;
+
+/**
+ * A raw dead letter that fits one message: `raw` is kept as is when it fits, otherwise its JSON
+ * text is cut (and says so). Escapes and multi-byte characters can take several bytes a character,
+ * so the cut is halved until the whole body fits.
+ */
+const rawDeadLetterMessage = (key: string, failure: Failure, raw: unknown): OutboundMessage => {
+  const encode = (value: unknown): string => toSqsBody({ failure, raw: value } satisfies RawDeadLetter);
+  const whole = encode(raw);
+  if (Buffer.byteLength(whole, 'utf8') <= MAX_MESSAGE_BYTES) return { key, body: whole };
+  const text = typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? 'undefined');
+  const cut = (chars: number): string => `${text.slice(0, chars)}…(truncated from ${text.length} characters)`;
+  let chars = Math.min(text.length, MAX_RAW_CHARS);
+  let body = encode(cut(chars));
+  while (Buffer.byteLength(body, 'utf8') > MAX_MESSAGE_BYTES && chars > 0) {
+    chars = Math.floor(chars / 2);
+    body = encode(cut(chars));
+  }
+  return { key, body };
+};
+
+/** An element of a webhook batch that is not an alert, with its problems, for the dead-letter queue. */
+export const rejectedAlertMessage = (rejected: RejectedAlert, at: Date): OutboundMessage =>
+  rawDeadLetterMessage(
+    `rejected-${rejected.index}`,
+    { stage: 'ingest', reason: 'invalid alert', problems: [...rejected.problems], at: at.toISOString() },
+    rejected.raw,
+  );
+
+/** A message on the alerts queue that deliver cannot read: its body is kept as a string. */
+export const undecodableMessage = (messageId: string, body: string, problems: readonly string[], at: Date): OutboundMessage =>
+  rawDeadLetterMessage(messageId, { stage: 'deliver', reason: 'undecodable message', problems: [...problems], at: at.toISOString() }, body);

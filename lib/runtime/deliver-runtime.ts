@@ -11,24 +11,25 @@ import { checkSquadcastUrl } from '../delivery/squadcast-url';
 import { createSqsQueue, createSqsRetryScheduler } from '../queue/sqs-queue';
 import { awsClientConfig } from './aws-client-config';
 import { lazy } from '../common/lazy';
-import { createTelemetry } from './telemetry';
-import type { Telemetry } from './telemetry';
+import type { FunctionRuntime, RuntimeOptions } from './function-runtime';
+import { telemetryFor } from './function-runtime';
 
 const RATE_LIMIT_MAX_WAIT_MS = 10_000;
 
-export const createDeliverRuntime = (env: NodeJS.ProcessEnv, telemetry: Telemetry = createTelemetry('deliver', env)): (() => Promise<DeliverDeps>) => {
+export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOptions = {}): FunctionRuntime<DeliverDeps> => {
+  const telemetry = telemetryFor('deliver', env, options);
   const config = readDeliverConfig(env);
   const sqs = new SQSClient(awsClientConfig);
   const dynamodb = new DynamoDBClient(awsClientConfig);
   // One limiter per container, kept across invocations. deliver's timeout is 30 s: a record waits
   // at most 10 s for its turn, leaving the rest for the POST (SQUADCAST_TIMEOUT_MS) and the ledger.
   const rateLimit = createRateLimiter({ perMinute: shareOfCeiling(config.maxPerMinute, config.maxInvocations), maxWaitMs: RATE_LIMIT_MAX_WAIT_MS });
-  return lazy(async () => ({
+  const deps = lazy(async () => ({
     sink: createSquadcastSink({
       url: await resolveSecret('SQUADCAST_WEBHOOK_URL', config.squadcastUrl, () => ssmParameterReader(new SSMClient(awsClientConfig)), checkSquadcastUrl),
       timeoutMs: config.squadcastTimeoutMs,
     }),
-    ledger: createDynamoDbLedger(dynamodb, config.activityTableName, { leaseMs: config.leaseMs }),
+    ledger: createDynamoDbLedger(dynamodb, config.ledgerTableName, { leaseMs: config.leaseMs }),
     deadLetters: createSqsQueue(sqs, config.deadLetterQueueUrl),
     retries: createSqsRetryScheduler(sqs, config.alertsQueueUrl),
     retryPolicy: { baseSeconds: config.retryBaseSeconds, maxSeconds: config.retryMaxSeconds, inFlightSeconds: Math.ceil(config.leaseMs / 1000) },
@@ -39,4 +40,5 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, telemetry: Telemetr
     priorities: config.severityPriorities,
     now: () => new Date(),
   }));
+  return { deps, telemetry };
 };

@@ -1,17 +1,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createDynamoDbActivityReader } from '../ledger/dynamodb-ledger';
 import { readStatusConfig } from '../config/env';
+import { createDynamoDbLedgerReader } from '../ledger/dynamodb-ledger';
 import { createSqsDepthReader } from '../queue/sqs-queue';
 import type { StatusDeps } from '../status/read-status';
 import { awsClientConfig } from './aws-client-config';
+import type { FunctionRuntime, RuntimeOptions } from './function-runtime';
+import { telemetryFor } from './function-runtime';
 
-export const createStatusRuntime = (env: NodeJS.ProcessEnv): StatusDeps => {
+export const createStatusRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOptions = {}): FunctionRuntime<StatusDeps> => {
   const config = readStatusConfig(env);
-  const sqs = new SQSClient(awsClientConfig);
-  return {
-    activity: createDynamoDbActivityReader(new DynamoDBClient(awsClientConfig), config.activityTableName),
-    queues: createSqsDepthReader(sqs, config.alertsQueueUrl, config.deadLetterQueueUrl),
+  const deps: StatusDeps = {
+    ledger: createDynamoDbLedgerReader(new DynamoDBClient(awsClientConfig), config.ledgerTableName),
+    queues: createSqsDepthReader(new SQSClient(awsClientConfig), config.alertsQueueUrl, config.deadLetterQueueUrl),
     now: () => new Date(),
   };
+  return { deps: async () => deps, telemetry: telemetryFor('status', env, options) };
 };

@@ -1,5 +1,6 @@
-import type { ActivityReader } from '../ledger/ledger';
-import type { QueueDepthReader, QueueDepths } from '../queue/message-queue';
+import type { LedgerReader } from '../ledger/ledger';
+import type { QueueDepthReader } from '../queue/message-queue';
+import type { RelayStatus } from './relay-status';
 
 /** Squadcast shows a source as active when it recorded an incident in the last 30 days. */
 export const ACTIVE_WINDOW_MS = 30 * 86_400_000;
@@ -7,27 +8,8 @@ export const ACTIVE_WINDOW_MS = 30 * 86_400_000;
 export const CHART_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-export interface DayCount {
-  /** UTC date, `YYYY-MM-DD`. */
-  readonly date: string;
-  readonly count: number;
-}
-
-export interface RelayStatus {
-  readonly source: 'threatstack';
-  readonly active: boolean;
-  readonly lastIncidentAt: string | null;
-  readonly incidentsLast30Days: number;
-  /** Oldest first, CHART_DAYS entries, today (UTC) last. */
-  readonly incidentsPerDay: readonly DayCount[];
-  readonly checkedAt: string;
-  readonly queue: QueueDepths;
-  /** The facts above in one sentence, for a person reading the Lambda console. */
-  readonly summary: string;
-}
-
 export interface StatusDeps {
-  readonly activity: ActivityReader;
+  readonly ledger: LedgerReader;
   readonly queues: QueueDepthReader;
   readonly now: () => Date;
 }
@@ -61,7 +43,7 @@ export const readStatus = async (deps: StatusDeps): Promise<RelayStatus> => {
   const since = new Date(now.getTime() - ACTIVE_WINDOW_MS);
   const days = chartDays(now);
   // The chart's first day starts after `since`, so the window's per-day counts cover it.
-  const [summary, queue] = await Promise.all([deps.activity.summarize(since), deps.queues.depths()]);
+  const [summary, queue] = await Promise.all([deps.ledger.summarize(since), deps.queues.depths()]);
   const status = {
     source: 'threatstack' as const,
     active: summary.lastDeliveredAt !== null && summary.lastDeliveredAt.getTime() >= since.getTime(),

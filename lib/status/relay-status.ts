@@ -1,19 +1,35 @@
 import * as t from 'io-ts';
-import type { RelayStatus } from './read-status';
 
 const Count = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'count');
 
-/** The status function's answer, as the CLI reads it back from Lambda: decoded, never trusted. */
+const DayCountCodec = t.type({
+  /** UTC date, `YYYY-MM-DD`. */
+  date: t.string,
+  count: Count,
+});
+export type DayCount = t.TypeOf<typeof DayCountCodec>;
+
+/**
+ * The status function's answer: the one definition of its shape. The function builds it
+ * (`readStatus`); the CLI and the local stack read it back from Lambda or HTTP and decode it
+ * with this codec, never trusting it.
+ */
 export const RelayStatusCodec = t.type({
   source: t.literal('threatstack'),
+  /** Squadcast's rule: an incident recorded in the last 30 days. */
   active: t.boolean,
   lastIncidentAt: t.union([t.string, t.null]),
   incidentsLast30Days: Count,
-  incidentsPerDay: t.array(t.type({ date: t.string, count: Count })),
+  /** Oldest first, CHART_DAYS entries, today (UTC) last. */
+  incidentsPerDay: t.array(DayCountCodec),
   checkedAt: t.string,
-  queue: t.type({ pending: Count, deadLetter: Count }),
+  queue: t.type({
+    /** Waiting, in flight or delayed in the alerts queue. */
+    pending: Count,
+    /** Waiting in the dead-letter queue. */
+    deadLetter: Count,
+  }),
+  /** The facts above in one sentence, for a person reading the Lambda console. */
   summary: t.string,
 });
-
-// Fails to compile if the codec and the type drift apart.
-export const isRelayStatus = (value: t.TypeOf<typeof RelayStatusCodec>): RelayStatus => value;
+export type RelayStatus = t.TypeOf<typeof RelayStatusCodec>;

@@ -42,14 +42,3 @@ export const createRelayMetrics = (settings: MetricsSettings): RelayMetrics => {
     },
   };
 };
-
-/** Wraps a handler so that the metrics it recorded are published when it ends, even on a throw. */
-export const publishingMetrics =
-  <A extends unknown[], R>(metrics: RelayMetrics, handler: (...args: A) => Promise<R>) =>
-  async (...args: A): Promise<R> => {
-    try {
-      return await handler(...args);
-    } finally {
-      metrics.flush();
-    }
-  };

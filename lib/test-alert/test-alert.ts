@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { SeverityCodec } from '../alert/codec';
 import type { Alert, Severity } from '../alert/codec';
-import { describeProblems } from '../common/problems';
+import { decodeWith, valueOrThrow } from '../common/checked';
 import { queuedAlertMessage } from '../queue/messages';
 import type { SingleMessageSender } from '../queue/sqs-send-message';
 import type { Logger } from '../common/logger';
@@ -69,9 +68,8 @@ export const buildTestAlert = (severity: Severity, stage: string, now: Date, id:
  * It skips ingest on purpose: the severity filter must not stop a test.
  */
 export const sendTestAlert = async (event: unknown, deps: TestAlertDeps): Promise<TestAlertResult> => {
-  const decoded = TestAlertEventCodec.decode(event ?? {});
-  if (isLeft(decoded)) throw new InvalidTestAlertEvent(describeProblems(decoded.left));
-  const severity = decoded.right.severity ?? 3;
+  const decoded = valueOrThrow(decodeWith(TestAlertEventCodec, event ?? {}), (problems) => new InvalidTestAlertEvent(problems));
+  const severity = decoded.severity ?? 3;
   const now = deps.now();
   const alert = buildTestAlert(severity, deps.stage, now, `${TEST_ALERT_ID_PREFIX}${(deps.newId ?? randomUUID)()}`);
   const { messageId } = await deps.alerts.send(queuedAlertMessage(alert, now));

@@ -138,7 +138,7 @@ const scanLedger = async (): Promise<Array<Record<string, AttributeValue>>> => {
   const items: Array<Record<string, AttributeValue>> = [];
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await dynamodb.send(new ScanCommand({ TableName: `${PREFIX}-activity`, ExclusiveStartKey: startKey }));
+    const page = await dynamodb.send(new ScanCommand({ TableName: `${PREFIX}-ledger`, ExclusiveStartKey: startKey }));
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
@@ -327,7 +327,7 @@ test('a claim left in flight by a crashed delivery blocks the alert until DELIVE
   const leaseUntil = Date.now() + 6_000;
   // What a delivery SIGKILLed between its claim and its POST leaves behind.
   await dynamodb.send(
-    new PutItemCommand({ TableName: `${PREFIX}-activity`, Item: { pk: { S: `alert#${id}` }, state: { S: 'in-flight' }, leaseToken: { S: 'crashed' }, leaseUntil: { N: String(leaseUntil) } } }),
+    new PutItemCommand({ TableName: `${PREFIX}-ledger`, Item: { pk: { S: `alert#${id}` }, state: { S: 'in-flight' }, leaseToken: { S: 'crashed' }, leaseUntil: { N: String(leaseUntil) } } }),
   );
   await postUntilAccepted({ body: { alerts: [alert(id)] }, ids: [id], invalid: 0 }, Date.now() + 20_000);
   const deadline = Date.now() + 30_000;

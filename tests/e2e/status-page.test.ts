@@ -59,7 +59,7 @@ const seedPastIncidents = async (daysAgo: readonly number[]): Promise<void> => {
       const at = new Date(Date.now() - days * DAY_MS).toISOString();
       await dynamodb.send(
         new PutItemCommand({
-          TableName: `${PREFIX}-activity`,
+          TableName: `${PREFIX}-ledger`,
           Item: { pk: { S: `alert#seeded-${i}` }, state: { S: 'delivered' }, activity: { S: 'delivered' }, deliveredAt: { S: at }, expiresAt: { N: String(Math.floor(Date.now() / 1000) + 86_400) } },
         }),
       );

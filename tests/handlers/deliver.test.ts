@@ -70,8 +70,8 @@ describe('deliver handler', () => {
     expect(init).toEqual(expect.objectContaining({ method: 'POST', headers: { 'content-type': 'application/json' }, redirect: 'manual' }));
     expect(JSON.parse(String(init?.body))).toEqual(expect.objectContaining({ event_id: alert.id, message: 'Host:  sudo to root', priority: 'P1', status: 'trigger' }));
     expect(commandsOf(loaded.dynamodbSend).map((c) => [c.name, c.input.TableName])).toEqual([
-      ['PutItemCommand', ENV.ACTIVITY_TABLE_NAME],
-      ['UpdateItemCommand', ENV.ACTIVITY_TABLE_NAME],
+      ['PutItemCommand', ENV.LEDGER_TABLE_NAME],
+      ['UpdateItemCommand', ENV.LEDGER_TABLE_NAME],
     ]);
   });
 

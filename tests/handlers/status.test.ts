@@ -44,7 +44,7 @@ describe('status handler', () => {
     const earlier = new Date(Date.now() - 5 * DAY_MS).toISOString();
     answer(last, [Array.from({ length: 120 }, () => earlier), [last, earlier, earlier]]);
     const before = Date.now();
-    const status = await handler();
+    const status = await handler({});
     expect(Object.keys(status).sort()).toEqual(['active', 'checkedAt', 'incidentsLast30Days', 'incidentsPerDay', 'lastIncidentAt', 'queue', 'source', 'summary']);
     expect(status).toEqual({
       source: 'threatstack',
@@ -64,9 +64,9 @@ describe('status handler', () => {
 
   it('reads the table and both queues named in the environment', async () => {
     answer(undefined);
-    await handler();
+    await handler({});
     expect(new Set(commandsOf(loaded.dynamodbSend).map((c) => `${c.name} ${String(c.input.TableName)} ${String(c.input.IndexName)}`))).toEqual(
-      new Set([`QueryCommand ${ENV.ACTIVITY_TABLE_NAME} delivered-at`]),
+      new Set([`QueryCommand ${ENV.LEDGER_TABLE_NAME} delivered-at`]),
     );
     expect(commandsOf(loaded.sqsSend).map((c) => [c.name, c.input.QueueUrl])).toEqual([
       ['GetQueueAttributesCommand', ENV.ALERTS_QUEUE_URL],
@@ -76,24 +76,24 @@ describe('status handler', () => {
 
   it('is inactive with no incident in 30 days', async () => {
     answer(new Date(Date.now() - 31 * DAY_MS).toISOString());
-    expect(await handler()).toEqual(expect.objectContaining({ active: false, incidentsLast30Days: 0 }));
+    expect(await handler({})).toEqual(expect.objectContaining({ active: false, incidentsLast30Days: 0 }));
   });
 
   it('is inactive, with lastIncidentAt null, when nothing was ever delivered', async () => {
     answer(undefined, []);
-    expect(await handler()).toEqual(expect.objectContaining({ active: false, lastIncidentAt: null }));
+    expect(await handler({})).toEqual(expect.objectContaining({ active: false, lastIncidentAt: null }));
   });
 
   it('lets a failed read reject', async () => {
     loaded.dynamodbSend.mockImplementation(async () => Promise.reject(Object.assign(new Error('no table'), { name: 'ResourceNotFoundException' })));
     loaded.sqsSend.mockImplementation(async () => ({}));
-    await expect(handler()).rejects.toThrow('no table');
+    await expect(handler({})).rejects.toThrow('no table');
   });
 });
 
 describe('status handler configuration', () => {
-  it('fails the cold start without ACTIVITY_TABLE_NAME, naming it', () => {
-    expect(() => load({ ...ENV, ACTIVITY_TABLE_NAME: undefined })).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('ACTIVITY_TABLE_NAME') }));
+  it('fails the cold start without LEDGER_TABLE_NAME, naming it', () => {
+    expect(() => load({ ...ENV, LEDGER_TABLE_NAME: undefined })).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('LEDGER_TABLE_NAME') }));
   });
 
   it('needs neither the token nor the Squadcast URL', () => {

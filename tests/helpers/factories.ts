@@ -5,6 +5,8 @@
 import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Alert } from '../../lib/alert/codec';
 import type { QueueRecord } from '../../lib/delivery/deliver-batch';
+import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+import type { SourceAllowlist } from '../../lib/ingest/source-allowlist';
 import restEventFixture from '../fixtures/api-gateway-rest-event.json';
 import sqsEventFixture from '../fixtures/sqs-event.json';
 
@@ -18,6 +20,13 @@ export const SENTINEL = 'SENTINEL-7f3a9c-must-never-be-echoed';
 /** The fixtures are typed against the aws-lambda types here: a drift in the JSON fails `tsc`. */
 const REST_EVENT: APIGatewayProxyEvent = restEventFixture;
 const SQS_RECORD: SQSRecord | undefined = (sqsEventFixture satisfies SQSEvent).Records[0];
+
+/** An allowlist of `entries` (Threat Stack's addresses by default); a test with a bad list fails at once. */
+export const anAllowlist = (entries: readonly string[] = THREAT_STACK_SOURCE_IPS): SourceAllowlist => {
+  const parsed = parseAllowlist(entries);
+  if (parsed.kind === 'invalid') throw new Error(`expected a valid allowlist: ${parsed.problems.join('; ')}`);
+  return parsed.value;
+};
 
 let sequence = 0;
 /** A fresh, unique alert id in Threat Stack's time-based UUID format. */

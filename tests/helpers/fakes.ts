@@ -2,7 +2,7 @@
  * In-memory fakes of the relay's ports (MessageQueue, RetryScheduler, DeliveryLedger,
  * IncidentSink, Logger). Each records what it was asked and can be told to fail.
  */
-import type { ActivityReader, ActivitySummary, ClaimResult, DailyCounts, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
+import type { LedgerReader, DeliverySummary, ClaimResult, DailyCounts, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { IncidentSink } from '../../lib/delivery/squadcast-sink';
@@ -209,13 +209,13 @@ export class CapturingLogger implements Logger {
   }
 }
 
-/** Answers the status' activity questions with fixed values; records the `since` it was asked about. */
-export class FakeActivityReader implements ActivityReader {
-  summary: ActivitySummary = { lastDeliveredAt: null, deliveredSince: 0, perDay: {} };
+/** Answers the status' ledger questions with fixed values; records the `since` it was asked about. */
+export class FakeLedgerReader implements LedgerReader {
+  summary: DeliverySummary = { lastDeliveredAt: null, deliveredSince: 0, perDay: {} };
   readonly summarizedSince: Date[] = [];
   error: Error | undefined;
 
-  async summarize(since: Date): Promise<ActivitySummary> {
+  async summarize(since: Date): Promise<DeliverySummary> {
     this.summarizedSince.push(since);
     if (this.error !== undefined) throw this.error;
     return this.summary;

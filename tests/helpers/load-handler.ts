@@ -23,7 +23,7 @@ export const BASE_LAMBDA_ENV = {
   AWS_EC2_METADATA_DISABLED: 'true',
   ALERTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-test-alerts',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-test-dead-letter',
-  ACTIVITY_TABLE_NAME: 'relay-test-activity',
+  LEDGER_TABLE_NAME: 'relay-test-ledger',
   RELAY_STAGE: 'unit',
 } as const satisfies Readonly<Record<string, string>>;
 

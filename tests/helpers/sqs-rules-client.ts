@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { MAX_MESSAGE_BYTES } from '../../lib/queue/chunk';
+import { MAX_MESSAGE_BYTES } from '../../lib/queue/messages';
 
 /**
  * An in-memory stand-in for SQS's SendMessageBatch that applies SQS's rules, so that the real

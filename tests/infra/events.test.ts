@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
-import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+
 import { Secret } from '../../lib/common/secret';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
 import { toBatchResponse, toQueueRecord } from '../../lib/delivery/sqs-event';
@@ -11,6 +11,7 @@ import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import { sendTestAlert } from '../../lib/test-alert/test-alert';
 import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler } from '../helpers/fakes';
+import { anAllowlist } from '../helpers/factories';
 
 const root = resolve(__dirname, '../..');
 const eventsDir = join(root, 'events');
@@ -25,9 +26,7 @@ const functions = [...readFileSync(join(root, 'serverless.yml'), 'utf8').matchAl
 }));
 
 const ingestDeps = (alerts: FakeMessageQueue, log = new CapturingLogger()): IngestDeps => {
-  const allowlist = parseAllowlist(THREAT_STACK_SOURCE_IPS);
-  if (!allowlist.ok) throw new Error(allowlist.problem);
-  return { allowlist: allowlist.allowlist, token: new Secret(TOKEN), alerts, deadLetters: new FakeMessageQueue(), log, now: () => new Date() };
+  return { allowlist: anAllowlist(), token: new Secret(TOKEN), alerts, deadLetters: new FakeMessageQueue(), log, now: () => new Date() };
 };
 
 describe('events/', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parsePriorities, parseSeverities } from '../../lib/config/env';
 import { METRIC_NAMES } from '../../lib/common/metrics';
-import { METRICS_SERVICE } from '../../lib/runtime/telemetry';
+import { METRICS_SERVICE } from '../../lib/telemetry/telemetry';
 
 interface Resource {
   readonly Type: string;
@@ -195,8 +195,8 @@ describe('serverless package (CloudFormation template)', () => {
     const priorities = environment('deliver').SEVERITY_PRIORITIES;
     expect(severities).toBe('1,2,3');
     expect(priorities).toBe('1=P1,2=P2,3=P3');
-    expect(parseSeverities(String(severities))).toEqual({ ok: true, severities: new Set([1, 2, 3]) });
-    expect(parsePriorities(String(priorities))).toEqual({ ok: true, priorities: { 1: 'P1', 2: 'P2', 3: 'P3' } });
+    expect(parseSeverities(String(severities))).toEqual({ kind: 'valid', value: new Set([1, 2, 3]) });
+    expect(parsePriorities(String(priorities))).toEqual({ kind: 'valid', value: { 1: 'P1', 2: 'P2', 3: 'P3' } });
   });
 
   it('lets testAlert send to the alerts queue and nothing else', () => {

@@ -112,7 +112,7 @@ test('a batch in: one incident per alert out, mapped as documented, and the stat
   expect(Date.now() - Date.parse(after.lastIncidentAt ?? '')).toBeLessThan(60_000);
 
   // Recorded in DynamoDB, keyed on the alert id, with a 30-day TTL.
-  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: `${PREFIX}-activity`, Key: { pk: { S: 'alert#batch-a' } } }));
+  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: `${PREFIX}-ledger`, Key: { pk: { S: 'alert#batch-a' } } }));
   expect(Item?.state?.S).toBe('delivered');
   const ttlDays = (Number(Item?.expiresAt?.N) * 1000 - Date.parse(Item?.deliveredAt?.S ?? '')) / 86_400_000;
   expect(ttlDays).toBeCloseTo(30, 2);
@@ -140,7 +140,7 @@ test('Squadcast answering 500 then 200: delivered exactly once', async () => {
   // Two POSTs: the first answered 500, the second 202. One incident exists; nothing was dead-lettered.
   expect(incidentsFor('flaky-1')).toHaveLength(2);
   expect((await status()).queue.deadLetter).toBe(0);
-  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: `${PREFIX}-activity`, Key: { pk: { S: 'alert#flaky-1' } } }));
+  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: `${PREFIX}-ledger`, Key: { pk: { S: 'alert#flaky-1' } } }));
   expect(Item?.state?.S).toBe('delivered');
   squadcast.respondWith(() => ({ status: 202 }));
 });

@@ -1,5 +1,5 @@
 import { chartDays, summarizeStatus } from '../../lib/status/read-status';
-import type { RelayStatus } from '../../lib/status/read-status';
+import type { RelayStatus } from '../../lib/status/relay-status';
 import { escapeHtml, prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from '../../local/status-page';
 
 const NOW = new Date('2023-11-14T22:13:20.000Z');

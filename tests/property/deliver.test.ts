@@ -6,11 +6,11 @@ import { deliverBatch } from '../../lib/delivery/deliver-batch';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
-import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
 import { validAlert } from '../helpers/alert-arbitraries';
 import { silentLogger } from '../helpers/delivery-simulation';
-import { anIngestEvent } from '../helpers/factories';
+import { anAllowlist, anIngestEvent } from '../helpers/factories';
 import { sqsRulesClient } from '../helpers/sqs-rules-client';
 
 /**
@@ -44,11 +44,7 @@ class KeyLimitedLedger implements DeliveryLedger {
   }
 }
 
-const allowlist = (() => {
-  const parsed = parseAllowlist(THREAT_STACK_SOURCE_IPS);
-  if (!parsed.ok) throw new Error(parsed.problem);
-  return parsed.allowlist;
-})();
+const allowlist = anAllowlist();
 
 /** Ids as Threat Stack sends them, and far longer than it ever does. */
 const alertId = fc.oneof(

@@ -3,11 +3,11 @@ import fc from 'fast-check';
 import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
-import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
 import type { Logger } from '../../lib/common/logger';
 import { MARK, mixedBatch, validAlert } from '../helpers/alert-arbitraries';
-import { anIngestEvent } from '../helpers/factories';
+import { anAllowlist, anIngestEvent } from '../helpers/factories';
 import { sqsRulesClient } from '../helpers/sqs-rules-client';
 
 /**
@@ -21,11 +21,7 @@ const TOKEN = 'property-token-0123456789abcdef';
 const ALERTS_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-alerts';
 const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-dead-letter';
 
-const allowlist = (() => {
-  const parsed = parseAllowlist(THREAT_STACK_SOURCE_IPS);
-  if (!parsed.ok) throw new Error(parsed.problem);
-  return parsed.allowlist;
-})();
+const allowlist = anAllowlist();
 
 interface Harness {
   call(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;

@@ -1,7 +1,7 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { run } from '../../scripts/status';
 import { chartDays, summarizeStatus } from '../../lib/status/read-status';
-import type { RelayStatus } from '../../lib/status/read-status';
+import type { RelayStatus } from '../../lib/status/relay-status';
 import { anAwsError, fakeAwsClient } from '../helpers/aws';
 import { captureIo } from './io';
 
@@ -77,9 +77,9 @@ describe('npm run status', () => {
 
   it("reports the function's own error, a missing function, and an answer of the wrong shape", async () => {
     const { io } = captureIo();
-    const failing = lambdaAnswering({ errorType: 'ConfigError', errorMessage: 'invalid configuration: ACTIVITY_TABLE_NAME: expected non-empty string' }, 'Unhandled');
+    const failing = lambdaAnswering({ errorType: 'ConfigError', errorMessage: 'invalid configuration: LEDGER_TABLE_NAME: expected non-empty string' }, 'Unhandled');
     await expect(run(['--stage', 'prod'], io, { lambda: () => failing.client, fetch: unusedFetch })).rejects.toThrow(
-      'threatstack-squadcast-relay-prod-status failed: ConfigError: invalid configuration: ACTIVITY_TABLE_NAME: expected non-empty string',
+      'threatstack-squadcast-relay-prod-status failed: ConfigError: invalid configuration: LEDGER_TABLE_NAME: expected non-empty string',
     );
     const missing = fakeAwsClient<LambdaClient>(() => {
       throw anAwsError('ResourceNotFoundException');

@@ -1,7 +1,7 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { run } from '../../scripts/test-alert';
 import { chartDays, summarizeStatus } from '../../lib/status/read-status';
-import type { RelayStatus } from '../../lib/status/read-status';
+import type { RelayStatus } from '../../lib/status/relay-status';
 import { fakeAwsClient } from '../helpers/aws';
 import { captureIo } from './io';
 

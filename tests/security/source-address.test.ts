@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
-import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+import { THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import type { MessageQueue } from '../../lib/queue/message-queue';
 import { silentLogger } from '../helpers/delivery-simulation';
-import { anIngestEvent } from '../helpers/factories';
+import { anAllowlist, anIngestEvent } from '../helpers/factories';
 
 /**
  * The caller is who the connection says (`requestContext.identity.sourceIp`), never what a header
@@ -16,10 +16,8 @@ const TOKEN = 'source-address-token-0123456789';
 const ALLOWED = [...THREAT_STACK_SOURCE_IPS, '10.1.0.0/16', '2001:db8:abcd::/48', '::ffff:198.51.100.7'];
 
 const deps = (): IngestDeps => {
-  const parsed = parseAllowlist(ALLOWED);
-  if (!parsed.ok) throw new Error(parsed.problem);
   const queue: MessageQueue = { sendAll: async () => ({ failedKeys: [] }) };
-  return { allowlist: parsed.allowlist, token: new Secret(TOKEN), alerts: queue, deadLetters: queue, log: silentLogger, now: () => new Date(0) };
+  return { allowlist: anAllowlist(ALLOWED), token: new Secret(TOKEN), alerts: queue, deadLetters: queue, log: silentLogger, now: () => new Date(0) };
 };
 
 const statusFor = async (event: APIGatewayProxyEvent): Promise<number> => (await handleIngestEvent(event, async () => deps(), silentLogger)).statusCode;

@@ -3,20 +3,18 @@ import fc from 'fast-check';
 import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
-import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+
 import { tokenMatches } from '../../lib/ingest/webhook-token';
 import type { MessageQueue } from '../../lib/queue/message-queue';
 import { silentLogger } from '../helpers/delivery-simulation';
-import { anIngestEvent } from '../helpers/factories';
+import { anAllowlist, anIngestEvent } from '../helpers/factories';
 
 /** The token in the webhook path is the only secret a caller shows. Anything but the exact token is 403. */
 const TOKEN = 'Tok3n_with-every.kind~of-char0123';
 
 const deps = (): IngestDeps => {
-  const parsed = parseAllowlist(THREAT_STACK_SOURCE_IPS);
-  if (!parsed.ok) throw new Error(parsed.problem);
   const queue: MessageQueue = { sendAll: async () => ({ failedKeys: [] }) };
-  return { allowlist: parsed.allowlist, token: new Secret(TOKEN), alerts: queue, deadLetters: queue, log: silentLogger, now: () => new Date(0) };
+  return { allowlist: anAllowlist(), token: new Secret(TOKEN), alerts: queue, deadLetters: queue, log: silentLogger, now: () => new Date(0) };
 };
 
 const statusFor = async (event: APIGatewayProxyEvent): Promise<number> => (await handleIngestEvent(event, async () => deps(), silentLogger)).statusCode;

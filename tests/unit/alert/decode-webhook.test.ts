@@ -1,13 +1,14 @@
 import { decodeWebhookBody } from '../../../lib/alert/decode-webhook';
 import type { DecodedWebhook } from '../../../lib/alert/decode-webhook';
+import type { Checked } from '../../../lib/common/checked';
 import bareAlert from '../../fixtures/webhook-bare-alert.json';
 import batch from '../../fixtures/webhook-batch.json';
 import topLevelArray from '../../fixtures/webhook-top-level-array.json';
 import { aRawAlert, SENTINEL } from '../../helpers/factories';
 
-const accepted = (result: DecodedWebhook) => {
-  if (!result.ok) throw new Error(`expected a decoded webhook, got problems: ${result.problems.join('; ')}`);
-  return result;
+const accepted = (result: Checked<DecodedWebhook>): DecodedWebhook => {
+  if (result.kind === 'invalid') throw new Error(`expected a decoded webhook, got problems: ${result.problems.join('; ')}`);
+  return result.value;
 };
 
 describe('decodeWebhookBody: accepted shapes', () => {
@@ -50,7 +51,7 @@ describe('decodeWebhookBody: accepted shapes', () => {
     ['{"alerts": []}', { alerts: [] }],
     ['[]', []],
   ])('decodes %s as zero alerts', (_name, body) => {
-    expect(accepted(decodeWebhookBody(body))).toEqual({ ok: true, alerts: [], rejected: [] });
+    expect(accepted(decodeWebhookBody(body))).toEqual({ alerts: [], rejected: [] });
   });
 
   it('keeps unknown fields of a batched alert and of the batch wrapper', () => {
@@ -119,7 +120,7 @@ const invalidAlerts: readonly Row[] = [
 describe('decodeWebhookBody: invalid alerts give field paths, never values', () => {
   it.each(invalidAlerts)('bare alert, %s', (_name, overrides, problems) => {
     const result = decodeWebhookBody(aRawAlert(overrides as Record<string, unknown>));
-    expect(result).toEqual({ ok: false, problems });
+    expect(result).toEqual({ kind: 'invalid', problems });
     expect(JSON.stringify(result)).not.toContain(SENTINEL);
   });
 
@@ -143,13 +144,13 @@ describe('decodeWebhookBody: bodies with no usable shape fail as a whole', () =>
     ['true', true, ['(root): expected an object {"alerts": [...]} or a single alert object']],
   ])('%s', (_name, body, problems) => {
     const result = decodeWebhookBody(body);
-    expect(result).toEqual({ ok: false, problems });
+    expect(result).toEqual({ kind: 'invalid', problems });
     expect(JSON.stringify(result)).not.toContain(SENTINEL);
   });
 
   it('an object that is neither a batch nor an alert lists the missing alert fields', () => {
     const result = decodeWebhookBody({ hello: SENTINEL });
-    if (result.ok) throw new Error('expected a failure');
+    if (result.kind === 'valid') throw new Error('expected a failure');
     expect(result.problems).toEqual([
       'id: expected NonBlankString',
       'title: expected string',

@@ -7,7 +7,7 @@ const QUEUES = {
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letter',
 };
 const INGEST_ENV = { ...QUEUES, WEBHOOK_TOKEN: 'token-0123456789abcdef' };
-const DELIVER_ENV = { ...QUEUES, ACTIVITY_TABLE_NAME: 'activity', SQUADCAST_WEBHOOK_URL: 'http://127.0.0.1:9/x' };
+const DELIVER_ENV = { ...QUEUES, LEDGER_TABLE_NAME: 'ledger', SQUADCAST_WEBHOOK_URL: 'http://127.0.0.1:9/x' };
 
 /** The ConfigError `read` throws; fails the test if it returns or throws something else. */
 const configErrorOf = (read: () => unknown): ConfigError => {
@@ -108,7 +108,7 @@ describe('readDeliverConfig', () => {
     expect(readDeliverConfig(DELIVER_ENV)).toEqual({
       alertsQueueUrl: QUEUES.ALERTS_QUEUE_URL,
       deadLetterQueueUrl: QUEUES.DEAD_LETTER_QUEUE_URL,
-      activityTableName: 'activity',
+      ledgerTableName: 'ledger',
       squadcastUrl: { kind: 'value', secret: expect.any(Secret) },
       squadcastTimeoutMs: 8_000,
       concurrency: 10,
@@ -174,7 +174,7 @@ describe('readDeliverConfig', () => {
   it('names every bad key at once', () => {
     const error = configErrorOf(() => readDeliverConfig({ ...QUEUES, SQUADCAST_WEBHOOK_URL: 'x', DELIVERY_CONCURRENCY: 'abc', DELIVERY_LEASE_MS: 'abc' }));
     expect(error.message).toBe(
-      'invalid configuration: ACTIVITY_TABLE_NAME: expected non-empty string; DELIVERY_CONCURRENCY: expected integer 1..100; DELIVERY_LEASE_MS: expected integer 1000..900000',
+      'invalid configuration: LEDGER_TABLE_NAME: expected non-empty string; DELIVERY_CONCURRENCY: expected integer 1..100; DELIVERY_LEASE_MS: expected integer 1000..900000',
     );
   });
 
@@ -182,11 +182,11 @@ describe('readDeliverConfig', () => {
     ['SQUADCAST_WEBHOOK_URL', { SQUADCAST_WEBHOOK_URL: 'https://api.squadcast.com/v2/incidents/api/k' }, { kind: 'value', secret: expect.any(Secret) }],
     ['SQUADCAST_WEBHOOK_URL_PARAMETER', { SQUADCAST_WEBHOOK_URL_PARAMETER: '/relay/squadcast-url' }, { kind: 'parameter', name: '/relay/squadcast-url' }],
   ])('takes the Squadcast URL from %s', (_name, url, source) => {
-    expect(readDeliverConfig({ ...QUEUES, ACTIVITY_TABLE_NAME: 'activity', ...url }).squadcastUrl).toEqual(source);
+    expect(readDeliverConfig({ ...QUEUES, LEDGER_TABLE_NAME: 'ledger', ...url }).squadcastUrl).toEqual(source);
   });
 
   it('names both Squadcast URL keys when neither is set', () => {
-    expect(configErrorOf(() => readDeliverConfig({ ...QUEUES, ACTIVITY_TABLE_NAME: 'activity' })).message).toBe(
+    expect(configErrorOf(() => readDeliverConfig({ ...QUEUES, LEDGER_TABLE_NAME: 'ledger' })).message).toBe(
       'invalid configuration: SQUADCAST_WEBHOOK_URL: set it, or SQUADCAST_WEBHOOK_URL_PARAMETER (an SSM SecureString parameter name)',
     );
   });
@@ -210,19 +210,19 @@ describe('readDeliverConfig', () => {
 
 describe('readStatusConfig', () => {
   it('reads the queues and the table', () => {
-    expect(readStatusConfig({ ...QUEUES, ACTIVITY_TABLE_NAME: 'activity' })).toEqual({
+    expect(readStatusConfig({ ...QUEUES, LEDGER_TABLE_NAME: 'ledger' })).toEqual({
       alertsQueueUrl: QUEUES.ALERTS_QUEUE_URL,
       deadLetterQueueUrl: QUEUES.DEAD_LETTER_QUEUE_URL,
-      activityTableName: 'activity',
+      ledgerTableName: 'ledger',
     });
   });
 
   it('names a missing table', () => {
-    expect(configErrorOf(() => readStatusConfig(QUEUES)).message).toBe('invalid configuration: ACTIVITY_TABLE_NAME: expected non-empty string');
+    expect(configErrorOf(() => readStatusConfig(QUEUES)).message).toBe('invalid configuration: LEDGER_TABLE_NAME: expected non-empty string');
   });
 
   it('does not need the Squadcast URL or the token', () => {
-    expect(() => readStatusConfig({ ...QUEUES, ACTIVITY_TABLE_NAME: 't' })).not.toThrow();
+    expect(() => readStatusConfig({ ...QUEUES, LEDGER_TABLE_NAME: 't' })).not.toThrow();
   });
 });
 
@@ -239,7 +239,7 @@ describe('parseSeverities', () => {
     ['critical', 'entry 1 is not a severity (1, 2, 3, high, medium or low)'],
   ])('%p', (text, expected) => {
     const parsed = parseSeverities(text);
-    expect(parsed.ok ? [...parsed.severities].sort() : parsed.problem).toEqual(expected);
+    expect(parsed.kind === 'valid' ? [...parsed.value].sort() : parsed.problems[0]).toEqual(expected);
   });
 });
 
@@ -256,12 +256,12 @@ describe('parsePriorities', () => {
     ['1=P1=P2', 'entry 1 must look like 1=P1 (severity 1, 2 or 3; priority P1 to P5)'],
   ])('%p', (text, expected) => {
     const parsed = parsePriorities(text);
-    expect(parsed.ok ? parsed.priorities : parsed.problem).toEqual(expected);
+    expect(parsed.kind === 'valid' ? parsed.value : parsed.problems[0]).toEqual(expected);
   });
 
   it('does not change the defaults it starts from', () => {
     parsePriorities('1=P5');
-    expect(parsePriorities(undefined)).toEqual({ ok: true, priorities: { 1: 'P1', 2: 'P2', 3: 'P3' } });
+    expect(parsePriorities(undefined)).toEqual({ kind: 'valid', value: { 1: 'P1', 2: 'P2', 3: 'P3' } });
   });
 });
 

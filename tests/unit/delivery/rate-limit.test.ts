@@ -250,7 +250,7 @@ describe('configuration (SQUADCAST_MAX_PER_MINUTE, DELIVERY_MAX_INVOCATIONS)', (
   const env = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
     ALERTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/a',
     DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/d',
-    ACTIVITY_TABLE_NAME: 't',
+    LEDGER_TABLE_NAME: 't',
     SQUADCAST_WEBHOOK_URL: 'https://api.squadcast.com/v2/incidents/api/KEY-5c2e',
     ...extra,
   });

@@ -2,17 +2,15 @@ import { ConfigError } from '../../../lib/config/env';
 import { Secret } from '../../../lib/common/secret';
 import { handleIngestEvent } from '../../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../../lib/ingest/ingest-webhook';
-import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../../lib/ingest/source-allowlist';
-import { aBatchBody, anAlert, anIngestEvent, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN } from '../../helpers/factories';
+
+import { aBatchBody, anAlert, anAllowlist, anIngestEvent, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN } from '../../helpers/factories';
 import { CapturingLogger, FakeMessageQueue } from '../../helpers/fakes';
 
 const setup = () => {
-  const parsed = parseAllowlist(THREAT_STACK_SOURCE_IPS);
-  if (!parsed.ok) throw new Error(parsed.problem);
   const alerts = new FakeMessageQueue();
   const deadLetters = new FakeMessageQueue();
   const log = new CapturingLogger();
-  const deps: IngestDeps = { allowlist: parsed.allowlist, token: new Secret(TEST_WEBHOOK_TOKEN), alerts, deadLetters, log, now: () => new Date('2023-11-14T22:13:21Z') };
+  const deps: IngestDeps = { allowlist: anAllowlist(), token: new Secret(TEST_WEBHOOK_TOKEN), alerts, deadLetters, log, now: () => new Date('2023-11-14T22:13:21Z') };
   return { deps, alerts, deadLetters, log, depsFn: async () => deps };
 };
 

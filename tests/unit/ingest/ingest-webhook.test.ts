@@ -2,21 +2,19 @@ import type { Alert } from '../../../lib/alert/codec';
 import { Secret } from '../../../lib/common/secret';
 import { ingestWebhook, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
 import type { IngestDeps, IngestResult, WebhookRequest } from '../../../lib/ingest/ingest-webhook';
-import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../../lib/ingest/source-allowlist';
-import { MAX_MESSAGE_BYTES } from '../../../lib/queue/chunk';
-import { aBatchBody, anAlert, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
+
+import { MAX_MESSAGE_BYTES } from '../../../lib/queue/messages';
+import { aBatchBody, anAlert, anAllowlist, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
 import { CapturingLogger, FakeMessageQueue } from '../../helpers/fakes';
 
 const NOW = new Date('2023-11-14T22:13:21.000Z');
 
 const setup = (overrides: Partial<IngestDeps> = {}) => {
-  const parsed = parseAllowlist(THREAT_STACK_SOURCE_IPS);
-  if (!parsed.ok) throw new Error(parsed.problem);
   // Like SQS, the queues refuse a message over the size the relay assumes.
   const alerts = new FakeMessageQueue(MAX_MESSAGE_BYTES);
   const deadLetters = new FakeMessageQueue(MAX_MESSAGE_BYTES);
   const log = new CapturingLogger();
-  const deps: IngestDeps = { allowlist: parsed.allowlist, token: new Secret(TEST_WEBHOOK_TOKEN), alerts, deadLetters, log, now: () => NOW, ...overrides };
+  const deps: IngestDeps = { allowlist: anAllowlist(), token: new Secret(TEST_WEBHOOK_TOKEN), alerts, deadLetters, log, now: () => NOW, ...overrides };
   const ingest = (request: Partial<WebhookRequest> & { readonly json?: unknown } = {}): Promise<IngestResult> => {
     const { json, ...rest } = request;
     return ingestWebhook(

@@ -1,12 +1,8 @@
 import { normalizeAddress, parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../../lib/ingest/source-allowlist';
 import type { SourceAllowlist } from '../../../lib/ingest/source-allowlist';
-import { SENTINEL } from '../../helpers/factories';
+import { anAllowlist, SENTINEL } from '../../helpers/factories';
 
-const allowlist = (entries: readonly string[]): SourceAllowlist => {
-  const parsed = parseAllowlist(entries);
-  if (!parsed.ok) throw new Error(`expected a valid allowlist: ${parsed.problem}`);
-  return parsed.allowlist;
-};
+const allowlist = (entries: readonly string[]): SourceAllowlist => anAllowlist(entries);
 
 describe('parseAllowlist: what an allowlist allows', () => {
   const threatStack = allowlist(THREAT_STACK_SOURCE_IPS);
@@ -78,7 +74,7 @@ describe('parseAllowlist: malformed entries are named by position, never by valu
     ['a fractional prefix', ['10.0.0.0/8.5'], 'entry 1 has an invalid CIDR prefix length'],
   ])('%s', (_name, entries, problem) => {
     const parsed = parseAllowlist(entries);
-    expect(parsed).toEqual({ ok: false, problem });
+    expect(parsed).toEqual({ kind: 'invalid', problems: [problem] });
     expect(JSON.stringify(parsed)).not.toContain(SENTINEL);
   });
 });

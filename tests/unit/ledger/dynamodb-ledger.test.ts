@@ -1,9 +1,9 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbActivityReader, createDynamoDbLedger, DELIVERED_AT_INDEX, RETENTION_DAYS } from '../../../lib/ledger/dynamodb-ledger';
+import { createDynamoDbLedgerReader, createDynamoDbLedger, DELIVERED_AT_INDEX, RETENTION_DAYS } from '../../../lib/ledger/dynamodb-ledger';
 import { anAwsError, fakeAwsClient } from '../../helpers/aws';
 
-const TABLE = 'relay-activity';
+const TABLE = 'relay-ledger';
 const NOW = new Date('2023-11-14T22:13:20.123Z');
 const LEASE_MS = 45_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -160,7 +160,7 @@ describe('createDynamoDbLedger: release', () => {
   });
 });
 
-describe('createDynamoDbActivityReader: summarize', () => {
+describe('createDynamoDbLedgerReader: summarize', () => {
   const SINCE = new Date('2023-10-15T22:13:20.123Z');
   const isLatest = (input: Input): boolean => input.Limit === 1;
   const at = (iso: string) => ({ deliveredAt: { S: iso } });
@@ -173,7 +173,7 @@ describe('createDynamoDbActivityReader: summarize', () => {
     ];
     let page = 0;
     const dynamodb = fakeAwsClient<DynamoDBClient>((_name, input) => (isLatest(input) ? { Items: [at('2023-11-14T20:00:00.000Z')] } : pages[page++]));
-    const summary = await createDynamoDbActivityReader(dynamodb.client, TABLE).summarize(SINCE);
+    const summary = await createDynamoDbLedgerReader(dynamodb.client, TABLE).summarize(SINCE);
     expect(summary).toEqual({
       lastDeliveredAt: new Date('2023-11-14T20:00:00.000Z'),
       deliveredSince: 4,
@@ -203,18 +203,18 @@ describe('createDynamoDbActivityReader: summarize', () => {
 
   it('reads an empty table as never delivered', async () => {
     const dynamodb = fakeAwsClient<DynamoDBClient>(() => ({ Items: [], Count: 0 }));
-    expect(await createDynamoDbActivityReader(dynamodb.client, TABLE).summarize(SINCE)).toEqual({ lastDeliveredAt: null, deliveredSince: 0, perDay: {} });
+    expect(await createDynamoDbLedgerReader(dynamodb.client, TABLE).summarize(SINCE)).toEqual({ lastDeliveredAt: null, deliveredSince: 0, perDay: {} });
   });
 
   it('reads a page without Items as empty', async () => {
     const dynamodb = fakeAwsClient<DynamoDBClient>(() => ({}));
-    expect((await createDynamoDbActivityReader(dynamodb.client, TABLE).summarize(SINCE)).deliveredSince).toBe(0);
+    expect((await createDynamoDbLedgerReader(dynamodb.client, TABLE).summarize(SINCE)).deliveredSince).toBe(0);
   });
 
   it('lets a failed query reject', async () => {
     const dynamodb = fakeAwsClient<DynamoDBClient>(() => {
       throw anAwsError('ResourceNotFoundException');
     });
-    await expect(createDynamoDbActivityReader(dynamodb.client, TABLE).summarize(SINCE)).rejects.toThrow('ResourceNotFoundException');
+    await expect(createDynamoDbLedgerReader(dynamodb.client, TABLE).summarize(SINCE)).rejects.toThrow('ResourceNotFoundException');
   });
 });

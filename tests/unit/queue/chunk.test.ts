@@ -1,4 +1,5 @@
-import { chunkMessages, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/chunk';
+import { chunkMessages, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES } from '../../../lib/queue/chunk';
+import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/messages';
 import type { OutboundMessage } from '../../../lib/queue/message-queue';
 
 const messages = (count: number, bytes = 10): OutboundMessage[] => Array.from({ length: count }, (_, i) => ({ key: `k${i}`, body: 'x'.repeat(bytes) }));

@@ -1,5 +1,5 @@
 import { isRight } from 'fp-ts/lib/Either';
-import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/chunk';
+import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/messages';
 import { failedDeliveryMessage, QueuedAlertCodec, queuedAlertMessage, rejectedAlertMessage } from '../../../lib/queue/messages';
 import { anAlert, aRawAlert } from '../../helpers/factories';
 

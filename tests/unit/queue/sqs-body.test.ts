@@ -1,4 +1,4 @@
-import { toSqsBody } from '../../../lib/queue/sqs-body';
+import { toSqsBody } from '../../../lib/queue/messages';
 
 /** SQS's character rule, as documented for SendMessage. */
 const SQS_ALLOWED = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;

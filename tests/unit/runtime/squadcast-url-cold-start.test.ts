@@ -1,6 +1,6 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createDeliverRuntime } from '../../../lib/runtime/deliver-runtime';
-import type { Telemetry } from '../../../lib/runtime/telemetry';
+import type { Telemetry } from '../../../lib/telemetry/telemetry';
 import { noMetrics } from '../../../lib/common/metrics';
 import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
 
@@ -13,12 +13,12 @@ const KEY = 'KEY-5f0c1d2e3a4b-must-not-be-printed';
 const ENV = {
   ALERTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-alerts',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/relay-dead-letter',
-  ACTIVITY_TABLE_NAME: 'relay-activity',
+  LEDGER_TABLE_NAME: 'relay-ledger',
   AWS_REGION: 'us-east-1',
 };
 const telemetry: Telemetry = { log: createJsonLogger('deliver', () => undefined), metrics: noMetrics };
 
-const start = (env: Record<string, string>) => createDeliverRuntime({ ...ENV, ...env }, telemetry)();
+const start = (env: Record<string, string>) => createDeliverRuntime({ ...ENV, ...env }, { telemetry }).deps();
 
 afterEach(() => jest.restoreAllMocks());
 

@@ -1,14 +1,14 @@
 import { ACTIVE_WINDOW_MS, CHART_DAYS, chartDays, readStatus, summarizeStatus } from '../../../lib/status/read-status';
 import type { StatusDeps } from '../../../lib/status/read-status';
-import { FakeActivityReader, FakeQueueDepthReader } from '../../helpers/fakes';
+import { FakeLedgerReader, FakeQueueDepthReader } from '../../helpers/fakes';
 
 const NOW = new Date('2023-11-14T22:13:20.000Z');
 
 const setup = () => {
-  const activity = new FakeActivityReader();
+  const ledger = new FakeLedgerReader();
   const queues = new FakeQueueDepthReader({ pending: 4, deadLetter: 1 });
-  const deps: StatusDeps = { activity, queues, now: () => NOW };
-  return { deps, activity, queues };
+  const deps: StatusDeps = { ledger, queues, now: () => NOW };
+  return { deps, ledger, queues };
 };
 
 describe('readStatus', () => {
@@ -24,16 +24,16 @@ describe('readStatus', () => {
     ['a delivery a year ago (TTL not yet applied)', new Date(NOW.getTime() - 365 * 86_400_000), false],
     ['no delivery ever', null, false],
   ])('active with %s: %p', async (_name, lastDeliveredAt, active) => {
-    const { deps, activity } = setup();
-    activity.summary = { lastDeliveredAt, deliveredSince: 0, perDay: {} };
+    const { deps, ledger } = setup();
+    ledger.summary = { lastDeliveredAt, deliveredSince: 0, perDay: {} };
     const status = await readStatus(deps);
     expect(status.active).toBe(active);
     expect(status.lastIncidentAt).toBe(lastDeliveredAt === null ? null : lastDeliveredAt.toISOString());
   });
 
   it('passes the counts and queue depths through, and stamps checkedAt with now', async () => {
-    const { deps, activity } = setup();
-    activity.summary = { lastDeliveredAt: new Date('2023-11-13T08:00:00.000Z'), deliveredSince: 17, perDay: {} };
+    const { deps, ledger } = setup();
+    ledger.summary = { lastDeliveredAt: new Date('2023-11-13T08:00:00.000Z'), deliveredSince: 17, perDay: {} };
     const status = await readStatus(deps);
     expect(status).toEqual(
       expect.objectContaining({
@@ -48,15 +48,15 @@ describe('readStatus', () => {
   });
 
   it('asks for the deliveries of exactly the last 30 days', async () => {
-    const { deps, activity } = setup();
+    const { deps, ledger } = setup();
     await readStatus(deps);
-    expect(activity.summarizedSince).toEqual([new Date('2023-10-15T22:13:20.000Z')]);
+    expect(ledger.summarizedSince).toEqual([new Date('2023-10-15T22:13:20.000Z')]);
   });
 
   it('counts per UTC day over the chart, oldest first, with empty days as 0', async () => {
-    const { deps, activity } = setup();
+    const { deps, ledger } = setup();
     // 2023-10-15 (after `since`, 22:13) is in the 30-day count but before the chart's first day.
-    activity.summary = { lastDeliveredAt: NOW, deliveredSince: 107, perDay: { '2023-10-16': 2, '2023-11-14': 5, '2023-11-01': 1, '2023-10-15': 99 } };
+    ledger.summary = { lastDeliveredAt: NOW, deliveredSince: 107, perDay: { '2023-10-16': 2, '2023-11-14': 5, '2023-11-01': 1, '2023-10-15': 99 } };
     const status = await readStatus(deps);
     expect(status.incidentsLast30Days).toBe(107);
     expect(status.incidentsPerDay).toHaveLength(CHART_DAYS);
@@ -73,8 +73,8 @@ describe('readStatus', () => {
   });
 
   it('lets a failed read reject', async () => {
-    const { deps, activity } = setup();
-    activity.error = new Error('ResourceNotFoundException');
+    const { deps, ledger } = setup();
+    ledger.error = new Error('ResourceNotFoundException');
     await expect(readStatus(deps)).rejects.toThrow('ResourceNotFoundException');
   });
 });

@@ -1,6 +1,6 @@
 import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
 import { METRIC_NAMES, noMetrics } from '../../../lib/common/metrics';
-import { createRelayMetrics, publishingMetrics } from '../../../lib/telemetry/powertools-metrics';
+import { createRelayMetrics } from '../../../lib/telemetry/powertools-metrics';
 
 /** Powertools Metrics prints EMF with its own console on process.stdout: capture that. */
 const captureStdout = () => {
@@ -75,30 +75,5 @@ describe('createRelayMetrics', () => {
     const names = Object.values(METRIC_NAMES);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[A-Z][A-Za-z]+$/);
-  });
-});
-
-describe('publishingMetrics', () => {
-  it('flushes after the handler resolves, and after it throws', async () => {
-    const flushes: string[] = [];
-    const recorder = { ...noMetrics, flush: () => void flushes.push('flush') };
-    const ok = publishingMetrics(recorder, async (n: number) => n * 2);
-    await expect(ok(21)).resolves.toBe(42);
-    const failing = publishingMetrics(recorder, async () => {
-      throw new Error('boom');
-    });
-    await expect(failing()).rejects.toThrow('boom');
-    expect(flushes).toEqual(['flush', 'flush']);
-  });
-
-  it('publishes what the handler recorded, once it is done', async () => {
-    const m = metrics();
-    const handler = publishingMetrics(m, async () => {
-      m.count('enqueued', 4);
-      expect(out.emf()).toEqual([]);
-      return 'done';
-    });
-    await handler();
-    expect(out.emf()).toEqual([expect.objectContaining({ AlertsEnqueued: 4 })]);
   });
 });

@@ -1,0 +1,46 @@
+import type { Context } from 'aws-lambda';
+import type { RelayMetrics } from '../common/metrics';
+import { createJsonLogger } from './powertools-logger';
+import type { PowertoolsBackedLogger } from './powertools-logger';
+import { createRelayMetrics } from './powertools-metrics';
+
+/** The `service` dimension of every metric: one service, whichever function publishes. */
+export const METRICS_SERVICE = 'threatstack-squadcast-relay';
+
+export interface Telemetry {
+  readonly log: PowertoolsBackedLogger;
+  readonly metrics: RelayMetrics;
+}
+
+export interface TelemetrySettings {
+  /** CloudWatch namespace of the relay's metrics. */
+  readonly namespace: string;
+  /** The `stage` dimension. */
+  readonly stage: string;
+  /** Replaces stdout for log and metric lines (tests). */
+  readonly write?: (line: string) => void;
+}
+
+/** One function's logger and metrics, created once per container. Logs name the function as `service`. */
+export const createTelemetry = (functionName: string, settings: TelemetrySettings): Telemetry => {
+  const log = createJsonLogger(functionName, settings.write);
+  return { log, metrics: createRelayMetrics({ namespace: settings.namespace, service: METRICS_SERVICE, stage: settings.stage, log }) };
+};
+
+/**
+ * Wraps a Lambda handler the same way for every function: the invocation's context goes on every
+ * log line (Powertools' `function_request_id`, `cold_start`, function name, version and memory), and
+ * the metrics recorded are published when the invocation ends, even on a throw. The context is
+ * optional so that the local stack and tests can call the handler with an event alone.
+ * https://docs.powertools.aws.dev/lambda/typescript/latest/core/logger/#capturing-lambda-context-info
+ */
+export const instrumented =
+  <E, R>(telemetry: Telemetry, handler: (event: E) => Promise<R>) =>
+  async (event: E, context?: Context): Promise<R> => {
+    if (context !== undefined) telemetry.log.powertools.addContext(context);
+    try {
+      return await handler(event);
+    } finally {
+      telemetry.metrics.flush();
+    }
+  };
