@@ -47,7 +47,7 @@ describe('instrumented', () => {
       ['request-2', false, 'alert-2'],
       ['request-2', false, null],
     ]);
-    expect(parsed()[0]).toEqual(expect.objectContaining({ function_name: 'threatstack-squadcast-relay-unit-deliver', function_memory_size: 256 }));
+    expect(parsed()[0]).toEqual(expect.objectContaining({ function_name: 'threatstack-squadcast-relay-unit-deliver', function_memory_size: '256' }));
   });
 
   it('publishes the metrics after the handler resolves, and after it throws', async () => {
