@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
+import { build } from 'esbuild';
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
 
@@ -62,15 +62,45 @@ interface LambdaResource {
 }
 
 /** serverless-esbuild's own keys, which esbuild itself does not take. */
-const PLUGIN_ONLY_KEYS = new Set(['concurrency', 'zipConcurrency', 'config', 'disableIncremental', 'exclude', 'installExtraArgs', 'keepOutputDirectory', 'nativeZip', 'nodeExternals', 'outputBuildFolder', 'outputWorkFolder', 'outputFileExtension', 'packagePath', 'packager', 'packagerOptions', 'patterns', 'plugins', 'skipBuild', 'skipRebuild', 'skipBuildExcludeFns', 'stripEntryResolveExtensions', 'watch']);
+const PLUGIN_ONLY_KEYS = new Set([
+  'concurrency',
+  'zipConcurrency',
+  'config',
+  'disableIncremental',
+  'exclude',
+  'installExtraArgs',
+  'keepOutputDirectory',
+  'nativeZip',
+  'nodeExternals',
+  'outputBuildFolder',
+  'outputWorkFolder',
+  'outputFileExtension',
+  'packagePath',
+  'packager',
+  'packagerOptions',
+  'patterns',
+  'plugins',
+  'skipBuild',
+  'skipRebuild',
+  'skipBuildExcludeFns',
+  'stripEntryResolveExtensions',
+  'watch',
+]);
 
 /** `serverless package --stage bench`, as CI does it, then every function's zip unzipped. */
 export const packageService = (dir: string): PackagedService => {
   const started = Date.now();
-  run(join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'bench', '--package', dir], PROJECT_ROOT, offlineEnv());
+  run(
+    join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless'),
+    ['package', '--stage', 'bench', '--package', dir],
+    PROJECT_ROOT,
+    offlineEnv(),
+  );
   const seconds = (Date.now() - started) / 1000;
   // The compiled template is what AWS would get: each function's zip, handler, memory and environment.
-  const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as { Resources: Record<string, LambdaResource> };
+  const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+    Resources: Record<string, LambdaResource>;
+  };
   const functions: Record<string, PackagedFunction> = {};
   for (const resource of Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
     const { Handler, MemorySize, Code, Environment } = resource.Properties;
@@ -90,7 +120,9 @@ export const packageService = (dir: string): PackagedService => {
     };
   }
   const state = JSON.parse(readFileSync(join(dir, 'serverless-state.json'), 'utf8')) as ServerlessState;
-  const esbuildOptions = Object.fromEntries(Object.entries(state.service.custom.esbuild).filter(([key]) => !PLUGIN_ONLY_KEYS.has(key))) as BuildOptions;
+  const esbuildOptions = Object.fromEntries(
+    Object.entries(state.service.custom.esbuild).filter(([key]) => !PLUGIN_ONLY_KEYS.has(key)),
+  ) as BuildOptions;
   return { dir, functions, esbuildOptions, seconds };
 };
 
@@ -99,7 +131,10 @@ export const packageService = (dir: string): PackagedService => {
  * `Fn::Join` of literals is joined, every other intrinsic (a `Ref` to a queue...) must be
  * given in `locals`, and keys in `locals` override.
  */
-export const resolveEnvironment = (environment: Readonly<Record<string, CfnValue>>, locals: Readonly<Record<string, string>>): Record<string, string> => {
+export const resolveEnvironment = (
+  environment: Readonly<Record<string, CfnValue>>,
+  locals: Readonly<Record<string, string>>,
+): Record<string, string> => {
   const resolved: Record<string, string> = {};
   for (const [key, value] of Object.entries(environment)) {
     if (key in locals) continue;
@@ -137,5 +172,13 @@ export const bundleEntry = async (entry: string, outfile: string, options: Build
 
 /** Bundles a benchmark worker (a file under bench/) to run under plain `node`, without tsx's hooks. */
 export const bundleWorker = async (entry: string, outfile: string): Promise<void> => {
-  await build({ entryPoints: [join(PROJECT_ROOT, entry)], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(PROJECT_ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+  });
 };

@@ -33,11 +33,16 @@ export const bareHandlerSource = (atInit: readonly SdkClient[], later: readonly 
     'export const handler = async (): Promise<number> => clients.length + later.length;',
   ].join('\n');
 
-export const buildBareBundle = (outfile: string, options: BuildOptions, atInit: readonly SdkClient[], later: readonly SdkClient[] = []): Promise<number> =>
-  bundleSource(bareHandlerSource(atInit, later), outfile, options);
+export const buildBareBundle = (
+  outfile: string,
+  options: BuildOptions,
+  atInit: readonly SdkClient[],
+  later: readonly SdkClient[] = [],
+): Promise<number> => bundleSource(bareHandlerSource(atInit, later), outfile, options);
 
 /** Loads a bundle in the child and prints how long `require` took: module evaluation plus the function's init code. */
-const LOAD_SCRIPT = 'const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
+const LOAD_SCRIPT =
+  'const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
 
 /** One fresh `node` process: milliseconds to load the bundle and run its init. */
 export const timeLoad = (bundlePath: string, env: NodeJS.ProcessEnv): number => {
@@ -54,7 +59,12 @@ export interface ColdStartSamples {
 }
 
 /** The real bundle and its bare references take turns, in an order that rotates, so a busy moment hits all alike. */
-export const sampleColdStarts = (realPath: string, barePaths: readonly string[], env: NodeJS.ProcessEnv, runs: number): ColdStartSamples => {
+export const sampleColdStarts = (
+  realPath: string,
+  barePaths: readonly string[],
+  env: NodeJS.ProcessEnv,
+  runs: number,
+): ColdStartSamples => {
   const paths = [realPath, ...barePaths];
   const samples = paths.map(() => [] as number[]);
   for (const path of paths) timeLoad(path, env); // page cache

@@ -23,7 +23,8 @@ export const costPerMillionAlerts = (usage: UsagePerAlert, prices: Prices): Cost
   const apiGateway = usage.apiGatewayRequests * prices.apiGatewayRestPerMillion;
   const lambda = usage.lambdaRequests * prices.lambdaPerMillionRequests + usage.lambdaGbSeconds * 1e6 * prices.lambdaArmPerGbSecond;
   const sqs = usage.sqsBilledRequests * prices.sqsStandardPerMillionRequests;
-  const dynamodb = usage.dynamodbWriteUnits * prices.dynamodbPerMillionWriteUnits + usage.dynamodbReadUnits * prices.dynamodbPerMillionReadUnits;
+  const dynamodb =
+    usage.dynamodbWriteUnits * prices.dynamodbPerMillionWriteUnits + usage.dynamodbReadUnits * prices.dynamodbPerMillionReadUnits;
   return { apiGateway, lambda, sqs, dynamodb, total: apiGateway + lambda + sqs + dynamodb };
 };
 
@@ -58,7 +59,8 @@ export const usageOfDesign = (m: MeasuredDesign): UsagePerAlert => ({
   lambdaRequests: 1 / m.alertsPerPost + 1 / m.recordsPerInvocation,
   lambdaGbSeconds:
     billedGbSeconds(m.ingestMs, m.ingestMemoryMb) / m.alertsPerPost +
-    billedGbSeconds(deliverDurationMs(m.recordsPerInvocation, m.deliverOneRecordMs, m.deliverTenRecordsMs), m.deliverMemoryMb) / m.recordsPerInvocation,
+    billedGbSeconds(deliverDurationMs(m.recordsPerInvocation, m.deliverOneRecordMs, m.deliverTenRecordsMs), m.deliverMemoryMb) /
+      m.recordsPerInvocation,
   sqsBilledRequests: m.ingestSqsBilledPerAlert + m.pollSqsBilledPerAlert,
   dynamodbWriteUnits: m.dynamodbWriteUnitsPerAlert,
   dynamodbReadUnits: m.dynamodbReadUnitsPerAlert,
@@ -72,7 +74,8 @@ export const usageOfDesign = (m: MeasuredDesign): UsagePerAlert => ({
 export const usageWithoutBatching = (m: MeasuredDesign): UsagePerAlert => ({
   apiGatewayRequests: 1 / m.alertsPerPost,
   lambdaRequests: 1 / m.alertsPerPost + 1,
-  lambdaGbSeconds: billedGbSeconds(m.ingestMs, m.ingestMemoryMb) / m.alertsPerPost + billedGbSeconds(m.deliverOneRecordMs, m.deliverMemoryMb),
+  lambdaGbSeconds:
+    billedGbSeconds(m.ingestMs, m.ingestMemoryMb) / m.alertsPerPost + billedGbSeconds(m.deliverOneRecordMs, m.deliverMemoryMb),
   sqsBilledRequests: 3,
   dynamodbWriteUnits: m.dynamodbWriteUnitsPerAlert,
   dynamodbReadUnits: m.dynamodbReadUnitsPerAlert,

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { makeAlerts, webhookBody } from './alerts';
 import { PROJECT_ROOT } from './bundles';
-import { fetchCounts } from './counting-proxy';
 import type { WireCounts } from './counting-proxy';
+import { fetchCounts } from './counting-proxy';
 import type { FakeSquadcast } from './fake-squadcast';
 import { diffCounts, percentile } from './stats';
 
@@ -112,7 +112,11 @@ const waitFor = async (what: string, check: () => boolean, timeoutMs: number): P
 
 /** Posts one batch; returns when the webhook answered 202, with the ids it accepted. */
 const post = async (baseUrl: string, alerts: readonly Record<string, unknown>[]): Promise<number> => {
-  const response = await fetch(`${baseUrl}/threatstack/${TOKEN}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: webhookBody(alerts) });
+  const response = await fetch(`${baseUrl}/threatstack/${TOKEN}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: webhookBody(alerts),
+  });
   const accepted = performance.now();
   const text = await response.text();
   if (response.status !== 202) throw new Error(`webhook answered ${response.status}: ${text}`);
@@ -157,7 +161,9 @@ export const runEndToEnd = async (settings: EndToEndSettings): Promise<EndToEndR
     await settle();
 
     // Throughput: `senders` clients post back to back; the queue absorbs what delivery cannot keep up with.
-    const batches = Array.from({ length: Math.ceil(settings.throughputAlerts / settings.alertsPerPost) }, () => makeAlerts(settings.alertsPerPost));
+    const batches = Array.from({ length: Math.ceil(settings.throughputAlerts / settings.alertsPerPost) }, () =>
+      makeAlerts(settings.alertsPerPost),
+    );
     const ids = batches.flat().map((a) => String(a.id));
     const beforeThroughput = await snapshot();
     const started = performance.now();
@@ -192,7 +198,11 @@ export const runEndToEnd = async (settings: EndToEndSettings): Promise<EndToEndR
       const wait = latencyStart + i * intervalMs - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const batch = makeAlerts(settings.alertsPerPost);
-      sent.push(post(relay.baseUrl, batch).then((at) => batch.forEach((a) => acceptedAt.set(String(a.id), at))));
+      sent.push(
+        post(relay.baseUrl, batch).then((at) => {
+          for (const a of batch) acceptedAt.set(String(a.id), at);
+        }),
+      );
     }
     await Promise.all(sent);
     const latencyIds = [...acceptedAt.keys()];

@@ -1,7 +1,8 @@
 /** Plain-text tables for the terminal: columns padded to their widest cell, numbers right-aligned. */
 export const renderTable = (headers: readonly string[], rows: readonly (readonly string[])[]): string => {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const isNumeric = (column: number): boolean => rows.length > 0 && rows.every((row) => /^[-+]?[\d.,]+(\s?[a-zA-Z%×/]*)?$|^[—-]$/.test(row[column] ?? ''));
+  const isNumeric = (column: number): boolean =>
+    rows.length > 0 && rows.every((row) => /^[-+]?[\d.,]+(\s?[a-zA-Z%×/]*)?$|^[—-]$/.test(row[column] ?? ''));
   const line = (cells: readonly string[]): string =>
     cells
       .map((cell, column) => (isNumeric(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
@@ -11,7 +12,8 @@ export const renderTable = (headers: readonly string[], rows: readonly (readonly
 };
 
 /** Fixed decimals; `—` for a value that could not be measured. */
-export const fixed = (value: number | undefined, digits = 2): string => (value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits));
+export const fixed = (value: number | undefined, digits = 2): string =>
+  value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
 
 export const verdict = (ratio: number, target: number): string => (ratio <= target ? 'meets target' : 'MISSES target');
 

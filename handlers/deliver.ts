@@ -7,6 +7,8 @@ import { instrumented } from '../lib/telemetry/telemetry';
 const runtime = createDeliverRuntime(process.env);
 
 /** SQS event source with ReportBatchItemFailures: failed records stay on the queue and come back later. */
-export const handler = instrumented(runtime.telemetry, async (event: SQSEvent): Promise<SQSBatchResponse> =>
-  toBatchResponse(await deliverBatch(event.Records.map(toQueueRecord), await runtime.deps())),
+export const handler = instrumented(
+  runtime.telemetry,
+  async (event: SQSEvent): Promise<SQSBatchResponse> =>
+    toBatchResponse(await deliverBatch(event.Records.map(toQueueRecord), await runtime.deps())),
 );

@@ -6,6 +6,7 @@ import { instrumented } from '../lib/telemetry/telemetry';
 const runtime = createIngestRuntime(process.env);
 
 /** POST /threatstack/{token} (REST API, v1 payload). */
-export const handler = instrumented(runtime.telemetry, (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
-  handleIngestEvent(event, runtime.deps, runtime.telemetry.log),
+export const handler = instrumented(
+  runtime.telemetry,
+  (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => handleIngestEvent(event, runtime.deps, runtime.telemetry.log),
 );

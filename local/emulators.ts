@@ -46,8 +46,11 @@ export const startEmulators = async (): Promise<Emulators> => {
   await sqs.listen({ host: HOST, port: 0 });
   const sqsPort = (sqs.server.address() as AddressInfo).port;
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => import('node:http').Server;
+  const dynalite = require('dynalite') as (options: {
+    createTableMs: number;
+    deleteTableMs: number;
+    updateTableMs: number;
+  }) => import('node:http').Server;
   const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => dynamo.once('error', reject).listen(0, HOST, resolve));
   const dynamoPort = (dynamo.address() as AddressInfo).port;

@@ -14,7 +14,11 @@ export class InjectedFault extends Error {
  * (its answer is lost, as when Lambda times out: the whole batch, delivered records included,
  * comes back). Never read by lib/ or handlers/.
  */
-export const withInjectedFaults = (handler: SqsHandler, rateText: string | undefined, random: () => number = Math.random): { handler: SqsHandler; rate: number } => {
+export const withInjectedFaults = (
+  handler: SqsHandler,
+  rateText: string | undefined,
+  random: () => number = Math.random,
+): { handler: SqsHandler; rate: number } => {
   const rate = Number(rateText ?? '0');
   if (!(rate > 0 && rate <= 1)) return { handler, rate: 0 };
   return {

@@ -1,5 +1,5 @@
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { RelayStatus } from '../lib/status/relay-status';
@@ -44,7 +44,7 @@ export const toApiGatewayEvent = (request: IncomingMessage, path: string, token:
     const name = request.rawHeaders[i] ?? '';
     const value = request.rawHeaders[i + 1] ?? '';
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
-    (multiValueHeaders[name] ??= []).push(value);
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
   return {
     resource: '/threatstack/{token}',
@@ -93,7 +93,12 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
     const status = await routes.status();
     // JSON unless the client prefers HTML (a browser): scripts and tests read the JSON.
     if (!prefersHtml(request.headers.accept)) return sendJson(response, 200, status, { vary: 'accept' });
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': STATUS_PAGE_CSP, 'cache-control': 'no-store', vary: 'accept' });
+    response.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': STATUS_PAGE_CSP,
+      'cache-control': 'no-store',
+      vary: 'accept',
+    });
     response.end(renderStatusPage(status));
     return;
   }
@@ -122,7 +127,11 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
   sendJson(response, 404, { error: 'not found' });
 };
 
-export const startHttpServer = async (routes: LocalRoutes, port: number, onError: (error: unknown) => void): Promise<{ server: Server; port: number }> => {
+export const startHttpServer = async (
+  routes: LocalRoutes,
+  port: number,
+  onError: (error: unknown) => void,
+): Promise<{ server: Server; port: number }> => {
   const server = createServer((request, response) => {
     route(routes, request, response).catch((error: unknown) => {
       onError(error);

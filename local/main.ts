@@ -8,7 +8,9 @@ import { startLocalStack } from './stack';
 const checkNodeVersion = (): void => {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   if (major > 22 || (major === 22 && minor >= 5)) return;
-  throw new Error(`Node ${process.version} is too old (the relay needs 22.5 or newer): run it with \`npm start\`, which uses the project's Node 24`);
+  throw new Error(
+    `Node ${process.version} is too old (the relay needs 22.5 or newer): run it with \`npm start\`, which uses the project's Node 24`,
+  );
 };
 
 /** `npm start`: the relay on 127.0.0.1 with its embedded defaults. */

@@ -1,5 +1,5 @@
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DELIVERED_AT_INDEX } from '../lib/ledger/dynamodb-ledger';
 
 export interface QueueSettings {
@@ -18,8 +18,15 @@ export interface Provisioned {
  * policy to its dead-letter queue, and the ledger table with its `delivered-at` index.
  * Works against the embedded emulators, LocalStack, moto or a sandbox account alike.
  */
-export const provision = async (sqs: SQSClient, dynamodb: DynamoDBClient, prefix: string, settings: QueueSettings): Promise<Provisioned> => {
-  const deadLetter = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-dead-letter`, Attributes: { MessageRetentionPeriod: '1209600' } }));
+export const provision = async (
+  sqs: SQSClient,
+  dynamodb: DynamoDBClient,
+  prefix: string,
+  settings: QueueSettings,
+): Promise<Provisioned> => {
+  const deadLetter = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${prefix}-dead-letter`, Attributes: { MessageRetentionPeriod: '1209600' } }),
+  );
   const deadLetterQueueUrl = deadLetter.QueueUrl ?? '';
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
   const alerts = await sqs.send(

@@ -5,10 +5,10 @@ import { THREAT_STACK_SOURCE_IPS } from '../lib/ingest/source-allowlist';
 import type { RelayStatus } from '../lib/status/relay-status';
 import type { Emulators } from './emulators';
 import { startEmulators } from './emulators';
-import { startHttpServer } from './http-server';
 import { withInjectedFaults } from './fault-injection';
-import { localContext } from './lambda-context';
+import { startHttpServer } from './http-server';
 import type { LambdaHandler } from './lambda-context';
+import { localContext } from './lambda-context';
 import { createLocalInbox } from './local-inbox';
 import { startPoller } from './poller';
 import { provision } from './provision';
@@ -47,7 +47,10 @@ const setDefault = (env: NodeJS.ProcessEnv, key: string, value: string): string 
  * Squadcast inbox when SQUADCAST_WEBHOOK_URL is not set. Handlers read `process.env` at load,
  * as in Lambda, so the environment is completed before they are loaded.
  */
-export const startLocalStack = async (env: NodeJS.ProcessEnv = process.env, print: (line: string) => void = console.log): Promise<LocalStack> => {
+export const startLocalStack = async (
+  env: NodeJS.ProcessEnv = process.env,
+  print: (line: string) => void = console.log,
+): Promise<LocalStack> => {
   const needsEmulators = !env.AWS_ENDPOINT_URL_SQS || !env.AWS_ENDPOINT_URL_DYNAMODB;
   const emulators: Emulators | undefined = needsEmulators ? await startEmulators() : undefined;
   if (emulators) {
@@ -75,7 +78,8 @@ export const startLocalStack = async (env: NodeJS.ProcessEnv = process.env, prin
 
   const inbox = env.SQUADCAST_WEBHOOK_URL ? undefined : createLocalInbox(print);
   const requestedPort = Number(setDefault(env, 'PORT', LOCAL_DEFAULTS.PORT));
-  const onError = (error: unknown): void => print(`[local] ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`);
+  const onError = (error: unknown): void =>
+    print(`[local] ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`);
   // The inbox lives on the relay's own port, which is known only once the server listens: handlers load after.
   const handlers: {
     ingest?: LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
@@ -94,18 +98,19 @@ export const startLocalStack = async (env: NodeJS.ProcessEnv = process.env, prin
   );
   if (inbox) env.SQUADCAST_WEBHOOK_URL = `http://127.0.0.1:${http.port}/local/squadcast/local-key`;
 
-  /* eslint-disable @typescript-eslint/no-require-imports */
+  // Required, not imported: handlers read process.env when they load, as in Lambda, and the environment is complete only now.
   handlers.ingest = (require('../handlers/ingest') as typeof import('../handlers/ingest')).handler;
   handlers.status = (require('../handlers/status') as typeof import('../handlers/status')).handler;
   handlers.testAlert = (require('../handlers/test-alert') as typeof import('../handlers/test-alert')).handler;
   const deliverHandler = (require('../handlers/deliver') as typeof import('../handlers/deliver')).handler;
   const realDeliver = (event: SQSEvent): Promise<SQSBatchResponse> => deliverHandler(event, localContext('deliver'));
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const faults = withInjectedFaults(realDeliver, env.LOCAL_FAULT_DELIVER_FAILURE_RATE);
   if (faults.rate > 0) print(`[local] fault injection: ${faults.rate} of deliver invocations fail (LOCAL_FAULT_DELIVER_FAILURE_RATE)`);
   const deliver = faults.handler;
 
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: resources.alertsQueueUrl, AttributeNames: ['QueueArn'] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: resources.alertsQueueUrl, AttributeNames: ['QueueArn'] }),
+  );
   const poller = startPoller(sqs, deliver, {
     queueUrl: resources.alertsQueueUrl,
     queueArn: Attributes?.QueueArn ?? 'arn:aws:sqs:us-east-1:000000000000:alerts',

@@ -1,5 +1,5 @@
-import { describeAge } from './describe-time';
 import type { DayCount, RelayStatus } from '../lib/status/relay-status';
+import { describeAge } from './describe-time';
 
 /**
  * The status as one self-contained HTML page: inline CSS and an inline SVG chart, no script,
@@ -26,7 +26,8 @@ const parseAccept = (accept: string): MediaRange[] =>
 
 /** The quality of `type/subtype` under `ranges`: the most specific matching range decides (RFC 9110 §12.5.1). */
 const qualityOf = (ranges: readonly MediaRange[], type: string, subtype: string): number => {
-  const specificity = (r: MediaRange): number => (r.type === type && r.subtype === subtype ? 3 : r.type === type && r.subtype === '*' ? 2 : r.type === '*' ? 1 : 0);
+  const specificity = (r: MediaRange): number =>
+    r.type === type && r.subtype === subtype ? 3 : r.type === type && r.subtype === '*' ? 2 : r.type === '*' ? 1 : 0;
   const best = ranges.filter((r) => specificity(r) > 0).sort((a, b) => specificity(b) - specificity(a))[0];
   return best?.q ?? 0;
 };

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { CliError } from './cli';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

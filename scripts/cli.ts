@@ -1,5 +1,5 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
+import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type * as t from 'io-ts';
 import { decodeWith, valueOrThrow } from '../lib/common/checked';
 
@@ -28,7 +28,8 @@ export class CliError extends Error {
 /** Stages are part of AWS resource names: letters, digits and hyphens. */
 export const checkStage = (stage: string | undefined, usage: string): string => {
   if (stage === undefined || stage.trim() === '') throw new CliError(`--stage is required.\n${usage}`);
-  if (!/^[A-Za-z0-9-]{1,32}$/.test(stage)) throw new CliError('--stage must be letters, digits or hyphens, as in `serverless deploy --stage`');
+  if (!/^[A-Za-z0-9-]{1,32}$/.test(stage))
+    throw new CliError('--stage must be letters, digits or hyphens, as in `serverless deploy --stage`');
   return stage;
 };
 
@@ -41,7 +42,10 @@ const decodeJson = <C extends t.Mixed>(codec: C, text: string, what: string): t.
   }
   return valueOrThrow(
     decodeWith(codec, json),
-    (problems) => new CliError(`${what} answered an unexpected shape (${problems.join('; ')}); is the deployed version older than this checkout? Deploy it again.`),
+    (problems) =>
+      new CliError(
+        `${what} answered an unexpected shape (${problems.join('; ')}); is the deployed version older than this checkout? Deploy it again.`,
+      ),
   );
 };
 
@@ -53,13 +57,19 @@ const decodeJson = <C extends t.Mixed>(codec: C, text: string, what: string): t.
 /** A Lambda client for `--region`, else the SDK's usual settings (profile, AWS_REGION). */
 export const lambdaFor = (region: string | undefined): LambdaClient => new LambdaClient(region === undefined ? {} : { region });
 
-export const invokeFunction = async <C extends t.Mixed>(lambda: LambdaClient, name: string, payload: unknown, codec: C): Promise<t.TypeOf<C>> => {
-  let response;
+export const invokeFunction = async <C extends t.Mixed>(
+  lambda: LambdaClient,
+  name: string,
+  payload: unknown,
+  codec: C,
+): Promise<t.TypeOf<C>> => {
+  let response: InvokeCommandOutput;
   try {
     response = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)) }));
   } catch (error) {
     const e = error as Error;
-    if (e?.name === 'ResourceNotFoundException') throw new CliError(`function ${name} not found: is the stage deployed in this account and region?`);
+    if (e?.name === 'ResourceNotFoundException')
+      throw new CliError(`function ${name} not found: is the stage deployed in this account and region?`);
     throw new CliError(`could not invoke ${name}: ${e?.name ?? 'error'}: ${e?.message ?? String(error)}`);
   }
   const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');

@@ -1,12 +1,14 @@
-import { describeAge } from '../local/describe-time';
 import type { DayCount, RelayStatus } from '../lib/status/relay-status';
+import { describeAge } from '../local/describe-time';
 
 const LEVELS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
 
 /** One character a day: `·` for none, then eighths of the busiest day. */
 export const sparkline = (days: readonly DayCount[]): string => {
   const max = Math.max(0, ...days.map((d) => d.count));
-  return days.map((d) => (d.count === 0 ? '·' : LEVELS[Math.min(LEVELS.length - 1, Math.ceil((d.count / max) * LEVELS.length) - 1)])).join('');
+  return days
+    .map((d) => (d.count === 0 ? '·' : LEVELS[Math.min(LEVELS.length - 1, Math.ceil((d.count / max) * LEVELS.length) - 1)]))
+    .join('');
 };
 
 export interface FormatOptions {
@@ -28,10 +30,16 @@ export const formatStatus = (status: RelayStatus, options: FormatOptions = {}): 
     `  ${status.active ? paint('32', '●') : paint('90', '●')} ${status.active ? 'Receiving alerts' : 'Inactive'}${
       status.active ? '' : ' (no incident in the last 30 days: send a test alert to turn it active)'
     }`,
-    row('Last incident', status.lastIncidentAt === null ? 'never' : `${status.lastIncidentAt} (${describeAge(new Date(status.lastIncidentAt), checkedAt)})`),
+    row(
+      'Last incident',
+      status.lastIncidentAt === null ? 'never' : `${status.lastIncidentAt} (${describeAge(new Date(status.lastIncidentAt), checkedAt)})`,
+    ),
     row('Incidents, 30 days', String(status.incidentsLast30Days)),
     row('Waiting for delivery', String(status.queue.pending)),
-    row('Dead-letter queue', status.queue.deadLetter === 0 ? '0' : paint('31', `${status.queue.deadLetter}: inspect, then npm run redrive`)),
+    row(
+      'Dead-letter queue',
+      status.queue.deadLetter === 0 ? '0' : paint('31', `${status.queue.deadLetter}: inspect, then npm run redrive`),
+    ),
     row('Per day (UTC)', `${first} ${sparkline(status.incidentsPerDay)} ${last}`),
     row('', busiest === undefined ? 'no incidents in these days' : `busiest: ${busiest.count} on ${busiest.date}`),
     row('Checked at', status.checkedAt),

@@ -1,10 +1,17 @@
-import { GetQueueAttributesCommand, GetQueueUrlCommand, ListMessageMoveTasksCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
 import { isRight } from 'fp-ts/lib/Either';
 import * as t from 'io-ts';
 import { QueuedAlertCodec } from '../lib/queue/messages';
 import { intOption, parseOptions } from './args';
-import { checkStage, CliError, queueName, runMain } from './cli';
 import type { Io } from './cli';
+import { CliError, checkStage, queueName, runMain } from './cli';
 
 const USAGE = [
   'usage: npm run redrive -- --stage <stage> [--region <region>] [--yes] [--rate <messages per second>]',
@@ -37,14 +44,20 @@ export const describeDeadLetter = (body: string): DeadLetterLine => {
   const queued = QueuedAlertCodec.decode(json);
   if (isRight(queued)) {
     const { alert, failure } = queued.right;
-    const why = failure === undefined ? 'no failure recorded (moved here by SQS after 15 receives: deliver kept failing)' : `${failure.stage}: ${failure.reason} at ${failure.at}`;
+    const why =
+      failure === undefined
+        ? 'no failure recorded (moved here by SQS after 15 receives: deliver kept failing)'
+        : `${failure.stage}: ${failure.reason} at ${failure.at}`;
     return { text: `alert ${alert.id} (severity ${alert.severity}): ${why}`, redeliverable: true };
   }
   const rejected = RejectedCodec.decode(json);
   if (isRight(rejected)) {
     const problems = ProblemsCodec.decode(json);
     const detail = isRight(problems) ? `: ${problems.right.failure.problems.slice(0, 3).join('; ')}` : '';
-    return { text: `${rejected.right.failure.reason} (${rejected.right.failure.stage}${detail}): it will come back to the dead-letter queue`, redeliverable: false };
+    return {
+      text: `${rejected.right.failure.reason} (${rejected.right.failure.stage}${detail}): it will come back to the dead-letter queue`,
+      redeliverable: false,
+    };
   }
   return { text: 'unknown message shape (it will come back to the dead-letter queue)', redeliverable: false };
 };
@@ -68,8 +81,11 @@ const queueUrlOf = async (sqs: SQSClient, name: string): Promise<string> => {
   }
 };
 
-const attributes = async (sqs: SQSClient, url: string, names: Array<'QueueArn' | 'ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible'>) =>
-  (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: names }))).Attributes ?? {};
+const attributes = async (
+  sqs: SQSClient,
+  url: string,
+  names: Array<'QueueArn' | 'ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible'>,
+) => (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: names }))).Attributes ?? {};
 
 const printTasks = async (sqs: SQSClient, sourceArn: string, io: Io): Promise<number> => {
   const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 5 }));
@@ -94,7 +110,14 @@ const printTasks = async (sqs: SQSClient, sourceArn: string, io: Io): Promise<nu
 export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = defaultDeps): Promise<number> => {
   const options = parseOptions(
     argv,
-    { stage: { type: 'string' }, region: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, rate: { type: 'string' }, status: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    {
+      stage: { type: 'string' },
+      region: { type: 'string' },
+      yes: { type: 'boolean', short: 'y' },
+      rate: { type: 'string' },
+      status: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     USAGE,
   );
   if (options.help) {
@@ -107,42 +130,64 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
   const deadLetterName = queueName(stage, 'dead-letter');
   const alertsName = queueName(stage, 'alerts');
   const deadLetterUrl = await queueUrlOf(sqs, deadLetterName);
-  const deadLetter = await attributes(sqs, deadLetterUrl, ['QueueArn', 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible']);
+  const deadLetter = await attributes(sqs, deadLetterUrl, [
+    'QueueArn',
+    'ApproximateNumberOfMessages',
+    'ApproximateNumberOfMessagesNotVisible',
+  ]);
   const sourceArn = deadLetter.QueueArn ?? '';
   if (options.status) return printTasks(sqs, sourceArn, io);
 
   const waiting = Number(deadLetter.ApproximateNumberOfMessages ?? 0);
   const inFlight = Number(deadLetter.ApproximateNumberOfMessagesNotVisible ?? 0);
   if (waiting === 0) {
-    io.out(`${deadLetterName} is empty${inFlight > 0 ? ` (${inFlight} messages are being read or moved right now)` : ''}: nothing to move.`);
+    io.out(
+      `${deadLetterName} is empty${inFlight > 0 ? ` (${inFlight} messages are being read or moved right now)` : ''}: nothing to move.`,
+    );
     return 0;
   }
   const alertsUrl = await queueUrlOf(sqs, alertsName);
   const destinationArn = (await attributes(sqs, alertsUrl, ['QueueArn'])).QueueArn ?? '';
 
   // A peek with VisibilityTimeout 0: the messages stay visible, for the move task to take.
-  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: PREVIEW, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: PREVIEW, VisibilityTimeout: 0, WaitTimeSeconds: 0 }),
+  );
   const lines = Messages.map((message) => describeDeadLetter(message.Body ?? ''));
-  io.out(`${deadLetterName} holds about ${waiting} message${waiting === 1 ? '' : 's'}. ${Messages.length < waiting ? `A sample of ${Messages.length}:` : 'They are:'}`);
+  io.out(
+    `${deadLetterName} holds about ${waiting} message${waiting === 1 ? '' : 's'}. ${Messages.length < waiting ? `A sample of ${Messages.length}:` : 'They are:'}`,
+  );
   for (const line of lines) io.out(`  - ${line.text}`);
   if (lines.some((line) => !line.redeliverable)) {
-    io.out('  Messages marked "will come back" cannot be delivered as they are; moving them is harmless but they return to the dead-letter queue.');
+    io.out(
+      '  Messages marked "will come back" cannot be delivered as they are; moving them is harmless but they return to the dead-letter queue.',
+    );
   }
-  io.out(`The move sends all of them to ${alertsName}${rate === undefined ? '' : ` at ${rate} a second`}; deliver then tries each again (an alert already in Squadcast is not sent twice).`);
+  io.out(
+    `The move sends all of them to ${alertsName}${rate === undefined ? '' : ` at ${rate} a second`}; deliver then tries each again (an alert already in Squadcast is not sent twice).`,
+  );
 
   if (!options.yes) {
     if (io.ask === undefined) {
       io.err('Nothing moved. Run again with --yes to start the move.');
       return 1;
     }
-    const answer = (await io.ask(`Move about ${waiting} message${waiting === 1 ? '' : 's'} from ${deadLetterName} to ${alertsName}? [y/N] `)).trim().toLowerCase();
+    const answer = (
+      await io.ask(`Move about ${waiting} message${waiting === 1 ? '' : 's'} from ${deadLetterName} to ${alertsName}? [y/N] `)
+    )
+      .trim()
+      .toLowerCase();
     if (answer !== 'y' && answer !== 'yes') {
       io.out('Nothing moved.');
       return 0;
     }
   }
   const { TaskHandle } = await sqs.send(
-    new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destinationArn, ...(rate === undefined ? {} : { MaxNumberOfMessagesPerSecond: rate }) }),
+    new StartMessageMoveTaskCommand({
+      SourceArn: sourceArn,
+      DestinationArn: destinationArn,
+      ...(rate === undefined ? {} : { MaxNumberOfMessagesPerSecond: rate }),
+    }),
   );
   io.out(`Move started (task ${TaskHandle ?? 'unknown'}). Follow it with: npm run redrive -- --stage ${stage} --status`);
   return 0;

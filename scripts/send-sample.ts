@@ -6,7 +6,9 @@ import { LOCAL_DEFAULTS } from '../local/stack';
 const main = async (): Promise<void> => {
   const port = process.env.PORT || LOCAL_DEFAULTS.PORT;
   const token = process.env.WEBHOOK_TOKEN || LOCAL_DEFAULTS.WEBHOOK_TOKEN;
-  const sample = JSON.parse(readFileSync(join(__dirname, '..', 'events', 'sample-batch.json'), 'utf8')) as { alerts: Array<Record<string, unknown>> };
+  const sample = JSON.parse(readFileSync(join(__dirname, '..', 'events', 'sample-batch.json'), 'utf8')) as {
+    alerts: Array<Record<string, unknown>>;
+  };
   const stamp = Date.now();
   const alerts = sample.alerts.map((alert, i) => ({ ...alert, id: `sample-${stamp}-${i}`, created_at: stamp }));
   const response = await fetch(`http://127.0.0.1:${port}/threatstack/${encodeURIComponent(token)}`, {

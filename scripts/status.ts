@@ -1,12 +1,12 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { formatStatus } from './format-status';
 import { decodeWith, valueOrThrow } from '../lib/common/checked';
-import { RelayStatusCodec } from '../lib/status/relay-status';
 import type { RelayStatus } from '../lib/status/relay-status';
+import { RelayStatusCodec } from '../lib/status/relay-status';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { parseOptions } from './args';
-import { checkStage, CliError, functionName, invokeFunction, lambdaFor, runMain } from './cli';
 import type { Io } from './cli';
+import { CliError, checkStage, functionName, invokeFunction, lambdaFor, runMain } from './cli';
+import { formatStatus } from './format-status';
 
 const USAGE = [
   'usage: npm run status -- --stage <stage> [--region <region>] [--json]',
@@ -30,22 +30,32 @@ export const readLocalStatus = async (port: string, doFetch: typeof fetch): Prom
     throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
   }
   if (!response.ok) throw new CliError(`the local relay answered ${response.status}`);
-  return valueOrThrow(decodeWith(RelayStatusCodec, await response.json()), () => new CliError('the local relay answered an unexpected status shape'));
+  return valueOrThrow(
+    decodeWith(RelayStatusCodec, await response.json()),
+    () => new CliError('the local relay answered an unexpected status shape'),
+  );
 };
 
 /** `npm run status`: invokes the deployed `status` function (or reads the local stack) and prints the facts. */
 export const run = async (argv: readonly string[], io: Io, deps: StatusDeps = defaultDeps): Promise<number> => {
   const options = parseOptions(
     argv,
-    { stage: { type: 'string' }, region: { type: 'string' }, local: { type: 'boolean' }, port: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    {
+      stage: { type: 'string' },
+      region: { type: 'string' },
+      local: { type: 'boolean' },
+      port: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     USAGE,
   );
   if (options.help) {
     io.out(USAGE);
     return 0;
   }
-  let status;
-  let heading;
+  let status: RelayStatus;
+  let heading: string;
   if (options.local) {
     const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
     status = await readLocalStatus(port, deps.fetch);

@@ -2,14 +2,14 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import * as t from 'io-ts';
 import { SeverityCodec } from '../lib/alert/codec';
 import { sleep as realSleep } from '../lib/common/backoff';
-import { TEST_ALERT_TITLE } from '../lib/test-alert/test-alert';
 import { decodeWith, valueOrThrow } from '../lib/common/checked';
-import { RelayStatusCodec } from '../lib/status/relay-status';
 import type { RelayStatus } from '../lib/status/relay-status';
+import { RelayStatusCodec } from '../lib/status/relay-status';
+import { TEST_ALERT_TITLE } from '../lib/test-alert/test-alert';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { intOption, parseOptions } from './args';
-import { checkStage, CliError, functionName, invokeFunction, lambdaFor, runMain } from './cli';
 import type { Io } from './cli';
+import { CliError, checkStage, functionName, invokeFunction, lambdaFor, runMain } from './cli';
 import { readLocalStatus } from './status';
 
 const USAGE = [
@@ -21,7 +21,14 @@ const USAGE = [
 ].join('\n');
 
 /** The test-alert function's answer (lib/test-alert/test-alert.ts), decoded. */
-const TestAlertResultCodec = t.type({ sent: t.literal(true), alertId: t.string, severity: SeverityCodec, queue: t.string, sentAt: t.string, next: t.string });
+const TestAlertResultCodec = t.type({
+  sent: t.literal(true),
+  alertId: t.string,
+  severity: SeverityCodec,
+  queue: t.string,
+  sentAt: t.string,
+  next: t.string,
+});
 
 export interface TestAlertCliDeps {
   readonly lambda: (region: string | undefined) => LambdaClient;
@@ -33,7 +40,8 @@ const defaultDeps: TestAlertCliDeps = { lambda: lambdaFor, fetch };
 const POLL_MS = 5_000;
 
 /** True once an incident was recorded at or after the test alert was queued. */
-const deliveredSince = (status: RelayStatus, sentAt: string): boolean => status.lastIncidentAt !== null && Date.parse(status.lastIncidentAt) >= Date.parse(sentAt);
+const deliveredSince = (status: RelayStatus, sentAt: string): boolean =>
+  status.lastIncidentAt !== null && Date.parse(status.lastIncidentAt) >= Date.parse(sentAt);
 
 export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDeps = defaultDeps): Promise<number> => {
   const options = parseOptions(
@@ -64,7 +72,11 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     send = async () => {
       let response: Response;
       try {
-        response = await deps.fetch(`http://127.0.0.1:${port}/local/test-alert`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+        response = await deps.fetch(`http://127.0.0.1:${port}/local/test-alert`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(event),
+        });
       } catch {
         throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
       }
@@ -80,7 +92,10 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     readStatus = () => invokeFunction(lambda, functionName(stage, 'status'), {}, RelayStatusCodec);
   }
 
-  const result = valueOrThrow(decodeWith(TestAlertResultCodec, await send()), () => new CliError('the test-alert function answered an unexpected shape'));
+  const result = valueOrThrow(
+    decodeWith(TestAlertResultCodec, await send()),
+    () => new CliError('the test-alert function answered an unexpected shape'),
+  );
   io.out(`Queued test alert ${result.alertId} (severity ${result.severity}) on ${result.queue} at ${result.sentAt}.`);
   if (waitSeconds === 0) {
     io.out(result.next);
@@ -94,7 +109,9 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
   for (;;) {
     const status = await readStatus();
     if (deliveredSince(status, result.sentAt)) {
-      io.out(`Delivered: Squadcast accepted an incident at ${status.lastIncidentAt}. Status: ${status.active ? 'Receiving alerts' : 'Inactive'}.`);
+      io.out(
+        `Delivered: Squadcast accepted an incident at ${status.lastIncidentAt}. Status: ${status.active ? 'Receiving alerts' : 'Inactive'}.`,
+      );
       io.out(`Find it in Squadcast by its title "${TEST_ALERT_TITLE}" and resolve it by hand.`);
       return 0;
     }

@@ -11,7 +11,9 @@ const squadcastUrl = process.env.SQUADCAST_WEBHOOK_URL ?? '';
 
 const deliverOne = async (alert: Record<string, unknown>): Promise<void> => {
   const key = { pk: { S: `minimum#${String(alert.id)}` } };
-  await dynamodb.send(new PutItemCommand({ TableName: table, Item: { ...key, state: { S: 'in-flight' } }, ConditionExpression: 'attribute_not_exists(pk)' }));
+  await dynamodb.send(
+    new PutItemCommand({ TableName: table, Item: { ...key, state: { S: 'in-flight' } }, ConditionExpression: 'attribute_not_exists(pk)' }),
+  );
   const response = await fetch(squadcastUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

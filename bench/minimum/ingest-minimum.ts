@@ -17,7 +17,12 @@ export const handler = async (body: string): Promise<void> => {
   for (let i = 0; i < messages.length; i += 10) chunks.push(messages.slice(i, i + 10));
   await Promise.all(
     chunks.map((chunk) =>
-      sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((message, index) => ({ Id: String(index), MessageBody: message })) })),
+      sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((message, index) => ({ Id: String(index), MessageBody: message })),
+        }),
+      ),
     ),
   );
 };

@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { makeAlerts } from '../alerts';
-import { fetchCounts } from '../counting-proxy';
 import type { WireCounts } from '../counting-proxy';
+import { fetchCounts } from '../counting-proxy';
 import { fetchSquadcastPosts } from '../fake-squadcast';
 import { diffCounts } from '../stats';
 import { elapsedMs, loadHandler, readWorkerSettings, runWorker, settle, sqsEvent } from './worker-io';

@@ -64,7 +64,9 @@ const acceptedCount = (result: APIGatewayProxyResult): number => {
   }
 };
 
-const requestsAndOverhead = async (settings: Extract<IngestWorkerSettings, { mode: 'requests-and-overhead' }>): Promise<IngestWorkerResult> => {
+const requestsAndOverhead = async (
+  settings: Extract<IngestWorkerSettings, { mode: 'requests-and-overhead' }>,
+): Promise<IngestWorkerResult> => {
   const handler = loadHandler<Handler>(settings.bundlePath);
   const post = (body: string): Promise<APIGatewayProxyResult> => handler(webhookEvent(body, settings.token));
   await post(webhookBody(makeAlerts(1))); // first invocation: resolves the token, opens a connection
@@ -161,7 +163,15 @@ const memory = async (settings: Extract<IngestWorkerSettings, { mode: 'memory' }
   const result = await handler(event);
   clearInterval(sampler);
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-  return { mode: 'memory', bodyBytes: Buffer.byteLength(body), status: result.statusCode, rssBeforeBytes, peakRssBeforeBytes, peakRssBytes, sampled };
+  return {
+    mode: 'memory',
+    bodyBytes: Buffer.byteLength(body),
+    status: result.statusCode,
+    rssBeforeBytes,
+    peakRssBeforeBytes,
+    peakRssBytes,
+    sampled,
+  };
 };
 
 runWorker(async () => {

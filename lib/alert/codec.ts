@@ -40,11 +40,7 @@ export const SeverityCodec = new t.Type<Severity, Severity, unknown>(
 export const NonBlankString = t.refinement(t.string, (s) => s.trim().length > 0, 'NonBlankString');
 
 /** Epoch milliseconds, UTC: integer, not negative, within Date's range. */
-export const EpochMillis = t.refinement(
-  IntegerFromNumberOrString,
-  (n) => n >= 0 && n <= 8.64e15,
-  'EpochMillis',
-);
+export const EpochMillis = t.refinement(IntegerFromNumberOrString, (n) => n >= 0 && n <= 8.64e15, 'EpochMillis');
 
 /**
  * One Threat Stack alert. Unknown extra fields are kept (io-ts `type` does not strip them),
@@ -72,5 +68,4 @@ export type Alert = t.TypeOf<typeof AlertCodec>;
 export const AlertBatchCodec = t.type({ alerts: t.array(t.unknown) });
 
 /** The organization name under either documented spelling. */
-export const organizationName = (alert: Alert): string | undefined =>
-  alert.organization_name ?? alert.organization_Name;
+export const organizationName = (alert: Alert): string | undefined => alert.organization_name ?? alert.organization_Name;

@@ -1,8 +1,8 @@
+import type { Checked } from '../common/checked';
+import { decodeWith, invalid, valid } from '../common/checked';
 import type { Alert } from './codec';
 import { AlertBatchCodec, AlertCodec } from './codec';
 import { cutToDepth, isNestedDeeperThan, MAX_ALERT_DEPTH } from './json-depth';
-import type { Checked } from '../common/checked';
-import { decodeWith, invalid, valid } from '../common/checked';
 
 /** An element of a batch that is not a decodable alert. `raw` goes to the dead-letter queue, never to a response or a log. */
 export interface RejectedAlert {
@@ -51,7 +51,11 @@ const decodeElements = (elements: readonly unknown[], path: string): Checked<Dec
   const rejected: RejectedAlert[] = [];
   elements.forEach((raw, index) => {
     if (isNestedDeeperThan(raw, MAX_ALERT_DEPTH)) {
-      rejected.push({ index, problems: [`${path}[${index}]: nested deeper than ${MAX_ALERT_DEPTH} levels`], raw: cutToDepth(raw, MAX_ALERT_DEPTH) });
+      rejected.push({
+        index,
+        problems: [`${path}[${index}]: nested deeper than ${MAX_ALERT_DEPTH} levels`],
+        raw: cutToDepth(raw, MAX_ALERT_DEPTH),
+      });
       return;
     }
     const decoded = decodeWith(AlertCodec, raw, `${path}[${index}]`);

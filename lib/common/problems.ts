@@ -8,7 +8,7 @@ import type * as t from 'io-ts';
 export const describeProblems = (errors: t.Errors, prefix = ''): string[] => {
   const lines = errors.map((error) => {
     const path = error.context
-      .filter((entry, i, all) => i > 0 && !isMemberOf('IntersectionType', all[i - 1]))
+      .filter((_entry, i, all) => i > 0 && !isMemberOf('IntersectionType', all[i - 1]))
       .map((entry) => entry.key)
       .reduce((acc, key) => (/^\d+$/.test(key) ? `${acc}[${key}]` : acc ? `${acc}.${key}` : key), prefix);
     return `${path || '(root)'}: expected ${describeType(error.context[error.context.length - 1]?.type)}`;
@@ -16,8 +16,7 @@ export const describeProblems = (errors: t.Errors, prefix = ''): string[] => {
   return [...new Set(lines)];
 };
 
-const tagOf = (type: t.Decoder<unknown, unknown> | undefined): string | undefined =>
-  (type as { _tag?: string } | undefined)?._tag;
+const tagOf = (type: t.Decoder<unknown, unknown> | undefined): string | undefined => (type as { _tag?: string } | undefined)?._tag;
 
 /** io-ts puts the member index of an intersection into the path; it is not a field. */
 const isMemberOf = (tag: string, parent: t.ContextEntry | undefined): boolean => tagOf(parent?.type) === tag;

@@ -1,12 +1,12 @@
 import * as t from 'io-ts';
+import type { Severity } from '../alert/codec';
 import type { Checked } from '../common/checked';
 import { decodeWith, invalid, valid, valueOrThrow } from '../common/checked';
-import type { Severity } from '../alert/codec';
-import { DEFAULT_PRIORITIES, PRIORITIES } from '../incident/to-incident';
-import type { Priority, SeverityPriorities } from '../incident/to-incident';
-import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../ingest/source-allowlist';
-import type { SourceAllowlist } from '../ingest/source-allowlist';
 import { Secret } from '../common/secret';
+import type { Priority, SeverityPriorities } from '../incident/to-incident';
+import { DEFAULT_PRIORITIES, PRIORITIES } from '../incident/to-incident';
+import type { SourceAllowlist } from '../ingest/source-allowlist';
+import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../ingest/source-allowlist';
 
 /** A configuration error names the key and what was expected, never the value. Thrown at cold start. */
 export class ConfigError extends Error {
@@ -30,7 +30,12 @@ const intInRange = (min: number, max: number) =>
   );
 
 const withDefault = <C extends t.Mixed>(codec: C, fallback: t.TypeOf<C>) =>
-  new t.Type<t.TypeOf<C>, unknown, unknown>(codec.name, codec.is, (u, c) => (u === undefined || u === '' ? t.success(fallback) : codec.validate(u, c)), codec.encode);
+  new t.Type<t.TypeOf<C>, unknown, unknown>(
+    codec.name,
+    codec.is,
+    (u, c) => (u === undefined || u === '' ? t.success(fallback) : codec.validate(u, c)),
+    codec.encode,
+  );
 
 /** Where a secret comes from: the environment (local use) or an SSM SecureString parameter (AWS). */
 export type SecretSource = { readonly kind: 'value'; readonly secret: Secret } | { readonly kind: 'parameter'; readonly name: string };
@@ -39,7 +44,8 @@ const decodeEnv = <C extends t.Mixed>(codec: C, env: NodeJS.ProcessEnv): t.TypeO
   valueOrThrow(decodeWith(codec, env), (problems) => new ConfigError(problems));
 
 /** A parsed setting's value, or a ConfigError that names the key and the problem. */
-const settingOrThrow = <T>(key: string, checked: Checked<T>): T => valueOrThrow(checked, (problems) => new ConfigError(problems.map((problem) => `${key}: ${problem}`)));
+const settingOrThrow = <T>(key: string, checked: Checked<T>): T =>
+  valueOrThrow(checked, (problems) => new ConfigError(problems.map((problem) => `${key}: ${problem}`)));
 
 const secretSource = (env: NodeJS.ProcessEnv, valueKey: string): SecretSource => {
   const value = env[valueKey];
@@ -67,7 +73,10 @@ const SEVERITY_WORDS: Readonly<Record<string, Severity>> = { '1': 1, '2': 2, '3'
  * Filtering every severity out is refused: the relay would then page no one, silently.
  */
 export const parseSeverities = (text: string | undefined): Checked<ReadonlySet<Severity>> => {
-  const entries = (text ?? '').split(',').map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== '');
+  const entries = (text ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
   if (entries.length === 0) return valid(new Set<Severity>([1, 2, 3]));
   const severities = new Set<Severity>();
   for (const [index, entry] of entries.entries()) {
@@ -84,7 +93,10 @@ export const parseSeverities = (text: string | undefined): Checked<ReadonlySet<S
  */
 export const parsePriorities = (text: string | undefined): Checked<SeverityPriorities> => {
   const priorities: Record<Severity, Priority> = { ...DEFAULT_PRIORITIES };
-  const entries = (text ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const entries = (text ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   for (const [index, entry] of entries.entries()) {
     const [severityText = '', priorityText = '', ...rest] = entry.split('=').map((part) => part.trim());
     const severity = SEVERITY_WORDS[severityText.toLowerCase()];
@@ -99,7 +111,9 @@ export const parsePriorities = (text: string | undefined): Checked<SeverityPrior
 
 export const readIngestConfig = (env: NodeJS.ProcessEnv): IngestConfig => {
   const raw = decodeEnv(t.intersection([Queues, t.partial({ ALLOWED_SOURCE_IPS: t.string, DELIVER_SEVERITIES: t.string })]), env);
-  const entries = raw.ALLOWED_SOURCE_IPS?.trim() ? raw.ALLOWED_SOURCE_IPS.split(',').filter((entry) => entry.trim() !== '') : THREAT_STACK_SOURCE_IPS;
+  const entries = raw.ALLOWED_SOURCE_IPS?.trim()
+    ? raw.ALLOWED_SOURCE_IPS.split(',').filter((entry) => entry.trim() !== '')
+    : THREAT_STACK_SOURCE_IPS;
   const allowlist = settingOrThrow('ALLOWED_SOURCE_IPS', parseAllowlist(entries));
   const deliverSeverities = settingOrThrow('DELIVER_SEVERITIES', parseSeverities(raw.DELIVER_SEVERITIES));
   return {
@@ -149,7 +163,9 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
   const raw = decodeEnv(DeliverEnv, env);
   const severityPriorities = settingOrThrow('SEVERITY_PRIORITIES', parsePriorities(env.SEVERITY_PRIORITIES));
   if (raw.SQUADCAST_MAX_PER_MINUTE < raw.DELIVERY_MAX_INVOCATIONS) {
-    throw new ConfigError(['SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS (each invocation needs one send a minute)']);
+    throw new ConfigError([
+      'SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS (each invocation needs one send a minute)',
+    ]);
   }
   // A lease that ends while its POST is still out lets a second delivery send the same incident.
   if (raw.DELIVERY_LEASE_MS <= raw.SQUADCAST_TIMEOUT_MS) {

@@ -1,14 +1,16 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { ConfigError } from './env';
-import type { SecretSource } from './env';
 import { Secret } from '../common/secret';
+import type { SecretSource } from './env';
+import { ConfigError } from './env';
 
 export type ParameterReader = (name: string) => Promise<string | undefined>;
 
 /** Reads an SSM SecureString parameter, decrypted. Called once per cold start. */
-export const ssmParameterReader = (client: SSMClient): ParameterReader => async (name) =>
-  (await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
+export const ssmParameterReader =
+  (client: SSMClient): ParameterReader =>
+  async (name) =>
+    (await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
 
 /**
  * Resolves a secret and checks it with `validate`, which returns a problem or undefined.

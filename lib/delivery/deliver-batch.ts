@@ -1,15 +1,15 @@
-import type { DeliveryLedger } from '../ledger/ledger';
+import { backoffWithJitter } from '../common/backoff';
 import type { Checked } from '../common/checked';
 import { decodeWith, invalid } from '../common/checked';
-import { failedDeliveryMessage, QueuedAlertCodec, undecodableMessage } from '../queue/messages';
-import type { QueuedAlert } from '../queue/messages';
-import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
-import { backoffWithJitter } from '../common/backoff';
 import { mapWithConcurrency } from '../common/concurrency';
 import type { Logger } from '../common/logger';
 import type { CountMetric, RelayMetrics } from '../common/metrics';
-import { toIncident } from '../incident/to-incident';
 import type { SeverityPriorities } from '../incident/to-incident';
+import { toIncident } from '../incident/to-incident';
+import type { DeliveryLedger } from '../ledger/ledger';
+import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
+import type { QueuedAlert } from '../queue/messages';
+import { failedDeliveryMessage, QueuedAlertCodec, undecodableMessage } from '../queue/messages';
 import type { SendRateLimiter } from './rate-limit';
 import type { IncidentSink } from './squadcast-sink';
 
@@ -114,7 +114,13 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
         // The incident exists: retrying would page twice. The status undercounts by one.
         deps.log.error('incident delivered but not recorded', { alertId, error: (error as Error)?.name }),
       );
-      deps.log.info('incident delivered', { alertId, status: outcome.status, latencyMs, recordMs: Date.now() - answered, receiveCount: record.receiveCount });
+      deps.log.info('incident delivered', {
+        alertId,
+        status: outcome.status,
+        latencyMs,
+        recordMs: Date.now() - answered,
+        receiveCount: record.receiveCount,
+      });
       return { kind: 'delivered' };
     }
     case 'transient':

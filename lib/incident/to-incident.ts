@@ -33,7 +33,17 @@ const SEVERITY: Record<Severity, { readonly word: string; readonly tag: string; 
   3: { word: 'Low', tag: 'low', color: '#1976d2' },
 };
 
-const KNOWN_FIELDS = new Set(['id', 'title', 'created_at', 'severity', 'organization_id', 'organization_name', 'organization_Name', 'server_or_region', 'source']);
+const KNOWN_FIELDS = new Set([
+  'id',
+  'title',
+  'created_at',
+  'severity',
+  'organization_id',
+  'organization_name',
+  'organization_Name',
+  'server_or_region',
+  'source',
+]);
 
 /** Cuts to at most `maxChars` code points (never splitting a surrogate pair), reading no further than needed. */
 export const truncate = (text: string, maxChars: number): string => {
@@ -57,12 +67,15 @@ const lastLength = (text: string, end: number): number => {
 /** Markdown is rendered by Squadcast: alert text must show as text, not as links or markup. */
 const escapeMarkdown = (text: string): string => text.replace(/[\\`*_{}[\]()<>#+!|~-]/g, '\\$&').replace(/\r\n?|\n/g, ' ');
 
-const field = (label: string, value: string, maxChars = MAX_FIELD_CHARS): string => `| ${label} | ${escapeMarkdown(truncate(value, maxChars))} |`;
+const field = (label: string, value: string, maxChars = MAX_FIELD_CHARS): string =>
+  `| ${label} | ${escapeMarkdown(truncate(value, maxChars))} |`;
 
 const extraFields = (alert: Alert): string[] =>
   Object.entries(alert)
     .filter(([key]) => !KNOWN_FIELDS.has(key))
-    .map(([key, value]) => field(escapeMarkdown(truncate(key, 100)), typeof value === 'string' ? value : JSON.stringify(value) ?? 'null', 500));
+    .map(([key, value]) =>
+      field(escapeMarkdown(truncate(key, 100)), typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null'), 500),
+    );
 
 const describe = (alert: Alert, withExtras: boolean): string => {
   const severity = SEVERITY[alert.severity];

@@ -21,7 +21,11 @@ export const toHttpResponse = (result: IngestResult): APIGatewayProxyResult => {
     case 'bad-request':
       return json(400, { error: result.error, problems: result.problems });
     case 'unavailable':
-      return json(503, { error: 'could not queue every alert; send the batch again', queued: result.queued, failed: result.failed }, { 'retry-after': '5' });
+      return json(
+        503,
+        { error: 'could not queue every alert; send the batch again', queued: result.queued, failed: result.failed },
+        { 'retry-after': '5' },
+      );
     case 'accepted':
       return json(202, {
         accepted: result.accepted,

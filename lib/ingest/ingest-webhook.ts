@@ -1,12 +1,12 @@
-import { decodeWebhookBody } from '../alert/decode-webhook';
 import type { Alert, Severity } from '../alert/codec';
+import { decodeWebhookBody } from '../alert/decode-webhook';
 import type { Checked } from '../common/checked';
 import { invalid, valid } from '../common/checked';
-import type { Secret } from '../common/secret';
-import { fitsOneMessage, MAX_MESSAGE_BYTES, queuedAlertMessage, rejectedAlertMessage } from '../queue/messages';
-import type { MessageQueue } from '../queue/message-queue';
 import type { Logger } from '../common/logger';
 import type { RelayMetrics } from '../common/metrics';
+import type { Secret } from '../common/secret';
+import type { MessageQueue } from '../queue/message-queue';
+import { fitsOneMessage, MAX_MESSAGE_BYTES, queuedAlertMessage, rejectedAlertMessage } from '../queue/messages';
 import type { SourceAllowlist } from './source-allowlist';
 import { tokenMatches } from './webhook-token';
 
@@ -106,7 +106,8 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   const parsed = parseJson(request.body);
   if (parsed.kind === 'invalid') return { kind: 'bad-request', error: parsed.problems.join('; '), problems: [] };
   const checked = decodeWebhookBody(parsed.value);
-  if (checked.kind === 'invalid') return { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: checked.problems };
+  if (checked.kind === 'invalid')
+    return { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: checked.problems };
   const decoded = checked.value;
 
   const now = deps.now();
@@ -120,7 +121,11 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   const queueable = fitting.map((entry) => entry.message);
   const rejected = [
     ...decoded.rejected,
-    ...oversized.map((entry) => ({ index: decoded.alerts.indexOf(entry.alert), problems: [`alert: larger than ${MAX_MESSAGE_BYTES} bytes`], raw: entry.alert })),
+    ...oversized.map((entry) => ({
+      index: decoded.alerts.indexOf(entry.alert),
+      problems: [`alert: larger than ${MAX_MESSAGE_BYTES} bytes`],
+      raw: entry.alert,
+    })),
   ];
 
   const [queued, deadLettered] = await Promise.all([
@@ -150,7 +155,11 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
     deps.log.error('could not queue every alert', { ...fields, failedAlertIds: queued.failedKeys.slice(0, MAX_LOGGED_IDS) });
     return { kind: 'unavailable', queued: fields.enqueued, failed };
   }
-  if (rejected.length > 0) deps.log.warn('invalid alerts sent to the dead-letter queue', { ...fields, problems: rejected.flatMap((r) => r.problems).slice(0, 50) });
+  if (rejected.length > 0)
+    deps.log.warn('invalid alerts sent to the dead-letter queue', {
+      ...fields,
+      problems: rejected.flatMap((r) => r.problems).slice(0, 50),
+    });
   deps.log.info('webhook accepted', { ...fields, alertIds: wanted.slice(0, MAX_LOGGED_IDS).map((alert) => alert.id) });
   return {
     kind: 'accepted',

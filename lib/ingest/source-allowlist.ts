@@ -43,13 +43,13 @@ export const parseAllowlist = (entries: readonly string[]): Checked<SourceAllowl
   }
   if (entries.length === 0) return invalid('the list is empty');
   return valid({
-      entries: entries.map((entry) => entry.trim()),
-      allows: (address) => {
-        // API Gateway gives the bare address; anything around it (spaces, a list, a port) is refused.
-        if (address === undefined || address !== address.trim()) return false;
-        const ip = normalizeAddress(address);
-        const family = isIP(ip);
-        return family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
-      },
+    entries: entries.map((entry) => entry.trim()),
+    allows: (address) => {
+      // API Gateway gives the bare address; anything around it (spaces, a list, a port) is refused.
+      if (address === undefined || address !== address.trim()) return false;
+      const ip = normalizeAddress(address);
+      const family = isIP(ip);
+      return family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+    },
   });
 };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { LedgerReader, ClaimResult, DailyCounts, DeliveryLedger, Lease } from './ledger';
+import type { ClaimResult, DailyCounts, DeliveryLedger, Lease, LedgerReader } from './ledger';
 
 /**
  * The delivery ledger in DynamoDB. Table layout (serverless.yml `ActivityTable`, a logical id kept
@@ -34,7 +34,8 @@ const isConditionFailure = (error: unknown): boolean =>
 export const createDynamoDbLedger = (client: DynamoDBClient, tableName: string, options: DynamoDbLedgerOptions): DeliveryLedger => {
   /** After a refused claim: delivered already, or someone else holds a live lease. */
   const readState = async (alertId: string, item: Record<string, AttributeValue> | undefined): Promise<ClaimResult> => {
-    const current = item ?? (await client.send(new GetItemCommand({ TableName: tableName, Key: keyOf(alertId), ConsistentRead: true }))).Item;
+    const current =
+      item ?? (await client.send(new GetItemCommand({ TableName: tableName, Key: keyOf(alertId), ConsistentRead: true }))).Item;
     return current?.state?.S === 'delivered' ? { kind: 'already-delivered' } : { kind: 'in-flight' };
   };
 
@@ -71,7 +72,8 @@ export const createDynamoDbLedger = (client: DynamoDBClient, tableName: string, 
         new UpdateItemCommand({
           TableName: tableName,
           Key: keyOf(lease.alertId),
-          UpdateExpression: 'SET #state = :delivered, activity = :activity, deliveredAt = :at, expiresAt = :expires REMOVE leaseUntil, leaseToken',
+          UpdateExpression:
+            'SET #state = :delivered, activity = :activity, deliveredAt = :at, expiresAt = :expires REMOVE leaseUntil, leaseToken',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':delivered': { S: 'delivered' },

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
-import { AlertCodec } from '../alert/codec';
 import type { Alert } from '../alert/codec';
+import { AlertCodec } from '../alert/codec';
 import type { RejectedAlert } from '../alert/decode-webhook';
 import type { OutboundMessage } from './message-queue';
 

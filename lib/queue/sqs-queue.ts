@@ -1,9 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import {
-  ChangeMessageVisibilityCommand,
-  GetQueueAttributesCommand,
-  SendMessageBatchCommand,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { backoffWithJitter, sleep } from '../common/backoff';
 import { mapWithConcurrency } from '../common/concurrency';
 import { chunkMessages } from './chunk';
@@ -103,7 +99,12 @@ export const createSqsDepthReader = (client: SQSClient, alertsQueueUrl: string, 
       client.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })),
     ]);
     return {
-      pending: readCount(alerts.Attributes, 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'),
+      pending: readCount(
+        alerts.Attributes,
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ),
       deadLetter: readCount(deadLetter.Attributes, 'ApproximateNumberOfMessages'),
     };
   },

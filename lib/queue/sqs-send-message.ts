@@ -15,4 +15,8 @@ export const createSqsSingleSender = (client: SQSClient, queueUrl: string): Sing
 });
 
 /** `https://sqs.us-east-1.amazonaws.com/123456789012/name` → `name`: what a person recognises in the console. */
-export const queueNameOf = (queueUrl: string): string => queueUrl.split('/').filter((part) => part !== '').pop() ?? queueUrl;
+export const queueNameOf = (queueUrl: string): string =>
+  queueUrl
+    .split('/')
+    .filter((part) => part !== '')
+    .pop() ?? queueUrl;

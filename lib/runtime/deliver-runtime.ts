@@ -1,16 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { createDynamoDbLedger } from '../ledger/dynamodb-ledger';
+import { lazy } from '../common/lazy';
 import { readDeliverConfig } from '../config/env';
 import { resolveSecret, ssmParameterReader } from '../config/resolve-secret';
 import type { DeliverDeps } from '../delivery/deliver-batch';
 import { createRateLimiter, shareOfCeiling } from '../delivery/rate-limit';
 import { createSquadcastSink } from '../delivery/squadcast-sink';
 import { checkSquadcastUrl } from '../delivery/squadcast-url';
+import { createDynamoDbLedger } from '../ledger/dynamodb-ledger';
 import { createSqsQueue, createSqsRetryScheduler } from '../queue/sqs-queue';
 import { awsClientConfig } from './aws-client-config';
-import { lazy } from '../common/lazy';
 import type { FunctionRuntime, RuntimeOptions } from './function-runtime';
 import { telemetryFor } from './function-runtime';
 
@@ -23,16 +23,28 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
   const dynamodb = new DynamoDBClient(awsClientConfig);
   // One limiter per container, kept across invocations. deliver's timeout is 30 s: a record waits
   // at most 10 s for its turn, leaving the rest for the POST (SQUADCAST_TIMEOUT_MS) and the ledger.
-  const rateLimit = createRateLimiter({ perMinute: shareOfCeiling(config.maxPerMinute, config.maxInvocations), maxWaitMs: RATE_LIMIT_MAX_WAIT_MS });
+  const rateLimit = createRateLimiter({
+    perMinute: shareOfCeiling(config.maxPerMinute, config.maxInvocations),
+    maxWaitMs: RATE_LIMIT_MAX_WAIT_MS,
+  });
   const deps = lazy(async () => ({
     sink: createSquadcastSink({
-      url: await resolveSecret('SQUADCAST_WEBHOOK_URL', config.squadcastUrl, () => ssmParameterReader(new SSMClient(awsClientConfig)), checkSquadcastUrl),
+      url: await resolveSecret(
+        'SQUADCAST_WEBHOOK_URL',
+        config.squadcastUrl,
+        () => ssmParameterReader(new SSMClient(awsClientConfig)),
+        checkSquadcastUrl,
+      ),
       timeoutMs: config.squadcastTimeoutMs,
     }),
     ledger: createDynamoDbLedger(dynamodb, config.ledgerTableName, { leaseMs: config.leaseMs }),
     deadLetters: createSqsQueue(sqs, config.deadLetterQueueUrl),
     retries: createSqsRetryScheduler(sqs, config.alertsQueueUrl),
-    retryPolicy: { baseSeconds: config.retryBaseSeconds, maxSeconds: config.retryMaxSeconds, inFlightSeconds: Math.ceil(config.leaseMs / 1000) },
+    retryPolicy: {
+      baseSeconds: config.retryBaseSeconds,
+      maxSeconds: config.retryMaxSeconds,
+      inFlightSeconds: Math.ceil(config.leaseMs / 1000),
+    },
     concurrency: config.concurrency,
     rateLimit,
     log: telemetry.log,

@@ -1,6 +1,6 @@
 import { readMetricsConfig } from '../config/env';
-import { createTelemetry } from '../telemetry/telemetry';
 import type { Telemetry } from '../telemetry/telemetry';
+import { createTelemetry } from '../telemetry/telemetry';
 
 /** What a handler gets from its composition root: its dependencies and its telemetry. */
 export interface FunctionRuntime<Deps> {

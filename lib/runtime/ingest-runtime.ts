@@ -17,8 +17,11 @@ export const createIngestRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpti
   const sqs = new SQSClient(awsClientConfig);
   const deps = lazy(async () => ({
     allowlist: config.allowlist,
-    token: await resolveSecret('WEBHOOK_TOKEN', config.token, () => ssmParameterReader(new SSMClient(awsClientConfig)), (value) =>
-      WEBHOOK_TOKEN_PATTERN.test(value) ? undefined : 'must be 16 to 256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)',
+    token: await resolveSecret(
+      'WEBHOOK_TOKEN',
+      config.token,
+      () => ssmParameterReader(new SSMClient(awsClientConfig)),
+      (value) => (WEBHOOK_TOKEN_PATTERN.test(value) ? undefined : 'must be 16 to 256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)'),
     ),
     alerts: createSqsQueue(sqs, config.alertsQueueUrl),
     deadLetters: createSqsQueue(sqs, config.deadLetterQueueUrl),

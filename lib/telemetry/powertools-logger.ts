@@ -1,7 +1,6 @@
-import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { LogItem } from '@aws-lambda-powertools/logger';
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { LogFields, Logger } from '../common/logger';
-
 
 /** Powertools Logger with its output redirected, for tests and tools that collect lines. */
 class LineLogger extends PowertoolsLogger {
@@ -13,7 +12,10 @@ class LineLogger extends PowertoolsLogger {
   }
 
   protected override printLog(logLevel: number, log: LogItem): void {
-    if (this.#write === undefined) return super.printLog(logLevel, log);
+    if (this.#write === undefined) {
+      super.printLog(logLevel, log);
+      return;
+    }
     log.prepareForPrint();
     this.#write(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
   }

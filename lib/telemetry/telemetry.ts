@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { RelayMetrics } from '../common/metrics';
-import { createJsonLogger } from './powertools-logger';
 import type { PowertoolsBackedLogger } from './powertools-logger';
+import { createJsonLogger } from './powertools-logger';
 import { createRelayMetrics } from './powertools-metrics';
 
 /** The `service` dimension of every metric: one service, whichever function publishes. */

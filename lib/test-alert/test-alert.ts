@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import * as t from 'io-ts';
-import { SeverityCodec } from '../alert/codec';
 import type { Alert, Severity } from '../alert/codec';
+import { SeverityCodec } from '../alert/codec';
 import { decodeWith, valueOrThrow } from '../common/checked';
+import type { Logger } from '../common/logger';
 import { queuedAlertMessage } from '../queue/messages';
 import type { SingleMessageSender } from '../queue/sqs-send-message';
-import type { Logger } from '../common/logger';
 
 export const TEST_ALERT_TITLE = 'TEST ALERT from threatstack-squadcast-relay';
 export const TEST_ALERT_ID_PREFIX = 'relay-test-';

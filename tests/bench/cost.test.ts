@@ -1,6 +1,6 @@
 import { PRICES } from '../../bench/config';
-import { billedGbSeconds, costPerMillionAlerts, deliverDurationMs, usageOfDesign, usageWithoutBatching } from '../../bench/cost';
 import type { MeasuredDesign } from '../../bench/cost';
+import { billedGbSeconds, costPerMillionAlerts, deliverDurationMs, usageOfDesign, usageWithoutBatching } from '../../bench/cost';
 
 const measured: MeasuredDesign = {
   alertsPerPost: 10,

@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fetchCounts, startCountingProxy } from '../../bench/counting-proxy';
 import type { CountingProxy } from '../../bench/counting-proxy';
+import { fetchCounts, startCountingProxy } from '../../bench/counting-proxy';
 
 /** An upstream that answers ReceiveMessage with two messages and everything else with its own request, echoed. */
 const startUpstream = async (): Promise<{ server: Server; url: string; hosts: string[] }> => {
@@ -14,7 +14,9 @@ const startUpstream = async (): Promise<{ server: Server; url: string; hosts: st
       hosts.push(request.headers.host ?? '');
       const target = String(request.headers['x-amz-target'] ?? '');
       response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      response.end(target.endsWith('ReceiveMessage') ? JSON.stringify({ Messages: [{ MessageId: 'a' }, { MessageId: 'b' }] }) : Buffer.concat(chunks));
+      response.end(
+        target.endsWith('ReceiveMessage') ? JSON.stringify({ Messages: [{ MessageId: 'a' }, { MessageId: 'b' }] }) : Buffer.concat(chunks),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -22,7 +24,11 @@ const startUpstream = async (): Promise<{ server: Server; url: string; hosts: st
 };
 
 const call = async (proxy: CountingProxy, target: string, body: string): Promise<string> => {
-  const response = await fetch(proxy.url, { method: 'POST', headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0' }, body });
+  const response = await fetch(proxy.url, {
+    method: 'POST',
+    headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0' },
+    body,
+  });
   return response.text();
 };
 

@@ -1,15 +1,18 @@
-import { bareHandlerSource } from '../../bench/cold-start';
 import { resolveEnvironment } from '../../bench/bundles';
+import { bareHandlerSource } from '../../bench/cold-start';
 import { dollars, fixed, renderTable, verdict } from '../../bench/report';
 
 describe('renderTable', () => {
   it('pads text left and numbers right, with a rule under the header', () => {
-    expect(renderTable(['name', 'ms'], [['ingest', '9.5'], ['deliver', '105.25']]).split('\n')).toEqual([
-      'name         ms',
-      '-------  ------',
-      'ingest      9.5',
-      'deliver  105.25',
-    ]);
+    expect(
+      renderTable(
+        ['name', 'ms'],
+        [
+          ['ingest', '9.5'],
+          ['deliver', '105.25'],
+        ],
+      ).split('\n'),
+    ).toEqual(['name         ms', '-------  ------', 'ingest      9.5', 'deliver  105.25']);
   });
 
   it('renders a header alone when there are no rows', () => {

@@ -1,4 +1,14 @@
-import { billedSqsRequests, diffCounts, median, medianRatio, minBatchRequestsPerMessage, percentile, slope, sumCounts, writeRequestUnits } from '../../bench/stats';
+import {
+  billedSqsRequests,
+  diffCounts,
+  median,
+  medianRatio,
+  minBatchRequestsPerMessage,
+  percentile,
+  slope,
+  sumCounts,
+  writeRequestUnits,
+} from '../../bench/stats';
 
 describe('percentile', () => {
   it.each<[string, number[], number, number]>([

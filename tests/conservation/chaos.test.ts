@@ -1,10 +1,10 @@
-import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChaosRequest, ChaosSquadcast } from '../helpers/chaos-squadcast';
 import { seededRandom, startChaosSquadcast } from '../helpers/chaos-squadcast';
 import type { EmulatorProcess } from '../helpers/local-processes';
-import { startEmulatorProcess, relayEnv } from '../helpers/local-processes';
+import { relayEnv, startEmulatorProcess } from '../helpers/local-processes';
 import type { RelaySupervisor } from '../helpers/relay-supervisor';
 import { startRelaySupervisor } from '../helpers/relay-supervisor';
 
@@ -80,7 +80,8 @@ let posts = 0;
 let postRetries = 0;
 let rejectedAtIngest = 0;
 
-const queueUrl = async (name: string): Promise<string> => (await sqs.send(new GetQueueUrlCommand({ QueueName: `${PREFIX}-${name}` }))).QueueUrl ?? '';
+const queueUrl = async (name: string): Promise<string> =>
+  (await sqs.send(new GetQueueUrlCommand({ QueueName: `${PREFIX}-${name}` }))).QueueUrl ?? '';
 
 const pendingInAlertsQueue = async (): Promise<number> => {
   const { Attributes } = await sqs.send(
@@ -89,7 +90,11 @@ const pendingInAlertsQueue = async (): Promise<number> => {
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
     }),
   );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0);
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 };
 
 /** Posts like Threat Stack would: again and again until the relay answers 202. */
@@ -98,7 +103,12 @@ const postUntilAccepted = async (batch: Batch, deadline: number): Promise<void> 
     if (Date.now() > deadline) throw new Error('a batch was never accepted');
     posts += 1;
     try {
-      const response = await fetch(`${relay.baseUrl()}/threatstack/${TOKEN}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch.body), signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(`${relay.baseUrl()}/threatstack/${TOKEN}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(batch.body),
+        signal: AbortSignal.timeout(10_000),
+      });
       const text = await response.text();
       responses.push(text);
       if (response.status === 202) {
@@ -124,7 +134,9 @@ const readDeadLetters = async (): Promise<Array<Record<string, unknown>>> => {
   const url = await queueUrl('dead-letter');
   const letters: Array<Record<string, unknown>> = [];
   for (let empty = 0; empty < 2; ) {
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 0 }));
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 0 }),
+    );
     if (!Messages?.length) {
       empty += 1;
       continue;
@@ -206,7 +218,8 @@ test('nothing accepted is lost: every alert answered 202 ends as exactly one inc
     while (squadcast.requests.length < 120 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     await relay.settled();
     await relay.killAndRestart('mid-run, while batches are being posted and delivered');
-    while (!(postingDone && squadcast.requests.filter((r) => r.created).length >= 300) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (!(postingDone && squadcast.requests.filter((r) => r.created).length >= 300) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     await relay.settled();
     await relay.killAndRestart('mid-drain, while failed deliveries are being retried');
   })();
@@ -225,7 +238,8 @@ test('nothing accepted is lost: every alert answered 202 ends as exactly one inc
   await killer;
   await relay.settled();
 
-  const created = (): Set<string> => new Set(squadcast.requests.filter((r) => r.created && r.eventId !== undefined).map((r) => r.eventId as string));
+  const created = (): Set<string> =>
+    new Set(squadcast.requests.filter((r) => r.created && r.eventId !== undefined).map((r) => r.eventId as string));
   const refusedIds = [...accepted].filter(refused);
   const settled = async (): Promise<boolean> => {
     const delivered = created();
@@ -244,7 +258,11 @@ test('nothing accepted is lost: every alert answered 202 ends as exactly one inc
 
   // --- The books --------------------------------------------------------------------------
   const delivered = created();
-  const deadLetteredIds = new Set(deadLetters.flatMap((letter) => ((letter.alert as { id?: unknown } | undefined)?.id !== undefined ? [String((letter.alert as { id: unknown }).id)] : [])));
+  const deadLetteredIds = new Set(
+    deadLetters.flatMap((letter) =>
+      (letter.alert as { id?: unknown } | undefined)?.id !== undefined ? [String((letter.alert as { id: unknown }).id)] : [],
+    ),
+  );
   const redriven = deadLetters.filter((letter) => letter.alert !== undefined && letter.failure === undefined).length;
   const rejectedLetters = deadLetters.filter((letter) => (letter.failure as { stage?: string } | undefined)?.stage === 'ingest').length;
   const lost = [...accepted].filter((id) => !delivered.has(id) && !deadLetteredIds.has(id));
@@ -252,7 +270,8 @@ test('nothing accepted is lost: every alert answered 202 ends as exactly one inc
 
   // Duplicates: each creation of an incident after the first, explained by what happened to the first.
   const byId = new Map<string, ChaosRequest[]>();
-  for (const request of squadcast.requests) if (request.created && request.eventId !== undefined) byId.set(request.eventId, [...(byId.get(request.eventId) ?? []), request]);
+  for (const request of squadcast.requests)
+    if (request.created && request.eventId !== undefined) byId.set(request.eventId, [...(byId.get(request.eventId) ?? []), request]);
   let crashWindow = 0;
   let timeoutWindow = 0;
   const unexplained: string[] = [];
@@ -262,7 +281,10 @@ test('nothing accepted is lost: every alert answered 202 ends as exactly one inc
       // A slow answer is a timeout for the relay: it cannot know that the incident was created.
       if (previous.behaviour === 'slow-accept') timeoutWindow += 1;
       // Killed after Squadcast acted, before the ledger write finished (it takes a few ms; 1 s is generous).
-      else if (relay.kills.some((kill) => kill.at >= previous.receivedAt - 50 && kill.at <= (previous.answeredAt ?? previous.receivedAt) + 1_000)) crashWindow += 1;
+      else if (
+        relay.kills.some((kill) => kill.at >= previous.receivedAt - 50 && kill.at <= (previous.answeredAt ?? previous.receivedAt) + 1_000)
+      )
+        crashWindow += 1;
       else unexplained.push(id);
     });
   }
@@ -276,7 +298,10 @@ test('nothing accepted is lost: every alert answered 202 ends as exactly one inc
     .filter((ms) => Number.isFinite(ms));
   const injectedFaults = (relay.output().match(/InjectedFault/g) ?? []).length;
   const heldByLease = (relay.output().match(/another delivery holds the alert/g) ?? []).length;
-  const behaviours = squadcast.requests.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.behaviour]: (acc[r.behaviour] ?? 0) + 1 }), {});
+  const behaviours = squadcast.requests.reduce<Record<string, number>>((acc, r) => {
+    acc[r.behaviour] = (acc[r.behaviour] ?? 0) + 1;
+    return acc;
+  }, {});
   const strandedClaims = ledger.filter((item) => item.state?.S === 'in-flight').length;
   const ledgerDelivered = ledger.filter((item) => item.state?.S === 'delivered').length;
 
@@ -296,9 +321,17 @@ test('nothing accepted is lost: every alert answered 202 ends as exactly one inc
   expect(injectedFaults).toBeGreaterThan(0);
   // Every refused alert is in the dead-letter queue with Squadcast's reason; nothing deliverable is.
   expect([...deadLetteredIds].sort()).toEqual(refusedIds.sort());
-  expect(deadLetters.filter((letter) => (letter.failure as { stage?: string } | undefined)?.stage === 'deliver').every((letter) => (letter.failure as { reason: string }).reason === 'Squadcast answered 413')).toBe(true);
+  expect(
+    deadLetters
+      .filter((letter) => (letter.failure as { stage?: string } | undefined)?.stage === 'deliver')
+      .every((letter) => (letter.failure as { reason: string }).reason === 'Squadcast answered 413'),
+  ).toBe(true);
   // Every alert refused at ingest is in the dead-letter queue (twice if its batch was sent again).
-  const rejectedIds = new Set(deadLetters.filter((letter) => (letter.failure as { stage?: string } | undefined)?.stage === 'ingest').map((letter) => (letter.raw as { id?: string }).id));
+  const rejectedIds = new Set(
+    deadLetters
+      .filter((letter) => (letter.failure as { stage?: string } | undefined)?.stage === 'ingest')
+      .map((letter) => (letter.raw as { id?: string }).id),
+  );
   expect(rejectedIds.size).toBe(rejectedAtIngest);
   expect(rejectedLetters).toBeGreaterThanOrEqual(rejectedAtIngest);
   // The ledger agrees with Squadcast: every incident recorded once, no claim left stranded by a crash.
@@ -327,14 +360,23 @@ test('a claim left in flight by a crashed delivery blocks the alert until DELIVE
   const leaseUntil = Date.now() + 6_000;
   // What a delivery SIGKILLed between its claim and its POST leaves behind.
   await dynamodb.send(
-    new PutItemCommand({ TableName: `${PREFIX}-ledger`, Item: { pk: { S: `alert#${id}` }, state: { S: 'in-flight' }, leaseToken: { S: 'crashed' }, leaseUntil: { N: String(leaseUntil) } } }),
+    new PutItemCommand({
+      TableName: `${PREFIX}-ledger`,
+      Item: { pk: { S: `alert#${id}` }, state: { S: 'in-flight' }, leaseToken: { S: 'crashed' }, leaseUntil: { N: String(leaseUntil) } },
+    }),
   );
   await postUntilAccepted({ body: { alerts: [alert(id)] }, ids: [id], invalid: 0 }, Date.now() + 20_000);
   const deadline = Date.now() + 30_000;
-  while (!squadcast.requests.some((r) => r.eventId === id && r.created) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  while (!squadcast.requests.some((r) => r.eventId === id && r.created) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   const sends = squadcast.requests.filter((r) => r.eventId === id);
   expect(sends).toHaveLength(1);
   expect(sends[0]?.receivedAt).toBeGreaterThanOrEqual(leaseUntil);
   // It was seen, and held back, while the stranded lease was live.
-  expect(relay.output().split('\n').some((line) => line.includes('another delivery holds the alert') && line.includes(`"alertId":"${id}"`))).toBe(true);
+  expect(
+    relay
+      .output()
+      .split('\n')
+      .some((line) => line.includes('another delivery holds the alert') && line.includes(`"alertId":"${id}"`)),
+  ).toBe(true);
 }, 60_000);

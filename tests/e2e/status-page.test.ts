@@ -5,7 +5,7 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess, relayEnv } from '../helpers/local-processes';
+import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * The status page as a person sees it: the local stack (`npm start`'s entry point) with the SQS
@@ -18,7 +18,8 @@ declare const document: { readonly scripts: { readonly length: number }; querySe
 
 const BROWSER = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasBrowser = existsSync(BROWSER);
-if (!hasBrowser) console.warn(`status page browser test SKIPPED: no Chromium at ${BROWSER} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+if (!hasBrowser)
+  console.warn(`status page browser test SKIPPED: no Chromium at ${BROWSER} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
 const browserTest = hasBrowser ? test : test.skip;
 
 const SCREENSHOTS = resolve(__dirname, '..', '..', 'tmp', 'screenshots');
@@ -53,14 +54,24 @@ const alert = (id: string): Record<string, unknown> => ({
 
 /** Past deliveries, written as deliver records them, so that the chart has history to show. */
 const seedPastIncidents = async (daysAgo: readonly number[]): Promise<void> => {
-  const dynamodb = new DynamoDBClient({ region: 'us-east-1', endpoint: emulators.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const dynamodb = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: emulators.dynamodbEndpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     for (const [i, days] of daysAgo.entries()) {
       const at = new Date(Date.now() - days * DAY_MS).toISOString();
       await dynamodb.send(
         new PutItemCommand({
           TableName: `${PREFIX}-ledger`,
-          Item: { pk: { S: `alert#seeded-${i}` }, state: { S: 'delivered' }, activity: { S: 'delivered' }, deliveredAt: { S: at }, expiresAt: { N: String(Math.floor(Date.now() / 1000) + 86_400) } },
+          Item: {
+            pk: { S: `alert#seeded-${i}` },
+            state: { S: 'delivered' },
+            activity: { S: 'delivered' },
+            deliveredAt: { S: at },
+            expiresAt: { N: String(Math.floor(Date.now() / 1000) + 86_400) },
+          },
         }),
       );
     }
@@ -85,7 +96,11 @@ const openStatusPage = async (): Promise<void> => {
 
 const dotColor = (): Promise<string> => page.locator('#state .dot').evaluate((dot) => getComputedStyle(dot).backgroundColor);
 const barCounts = (): Promise<Record<string, number>> =>
-  page.locator('svg.chart rect.bar').evaluateAll((bars) => Object.fromEntries(bars.map((bar) => [bar.getAttribute('data-date') ?? '', Number(bar.getAttribute('data-count'))])));
+  page
+    .locator('svg.chart rect.bar')
+    .evaluateAll((bars) =>
+      Object.fromEntries(bars.map((bar) => [bar.getAttribute('data-date') ?? '', Number(bar.getAttribute('data-count'))])),
+    );
 
 beforeAll(async () => {
   if (!hasBrowser) return;
@@ -99,7 +114,16 @@ beforeAll(async () => {
     executablePath: BROWSER,
     headless: true,
     viewport: { width: 900, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on('request', (request) => requested.push(request.url()));
@@ -126,46 +150,60 @@ browserTest('a new relay shows a grey dot, "Inactive", an empty 30-day chart and
   await screenshot('status-page-inactive.png');
 });
 
-browserTest('after deliveries: a green dot, "Receiving alerts", the last incident, incidents per day and the dead-letter count', async () => {
-  await seedPastIncidents([3, 3, 10, 25, 25, 25]);
-  squadcast.respondWith((request) => (request.body.includes('"event_id":"page-refused"') ? { status: 400 } : { status: 202 }));
-  const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ alerts: [alert('page-1'), alert('page-2'), alert('page-refused')] }),
-  });
-  expect(response.status).toBe(202);
-  await eventually('two delivered, one dead-lettered', async () => {
-    const now = await status();
-    return now.queue.pending === 0 && now.queue.deadLetter === 1 && now.incidentsLast30Days === 8;
-  });
+browserTest(
+  'after deliveries: a green dot, "Receiving alerts", the last incident, incidents per day and the dead-letter count',
+  async () => {
+    await seedPastIncidents([3, 3, 10, 25, 25, 25]);
+    squadcast.respondWith((request) => (request.body.includes('"event_id":"page-refused"') ? { status: 400 } : { status: 202 }));
+    const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ alerts: [alert('page-1'), alert('page-2'), alert('page-refused')] }),
+    });
+    expect(response.status).toBe(202);
+    await eventually('two delivered, one dead-lettered', async () => {
+      const now = await status();
+      return now.queue.pending === 0 && now.queue.deadLetter === 1 && now.incidentsLast30Days === 8;
+    });
 
-  await openStatusPage();
-  await expect(page.locator('#state .state-text').textContent()).resolves.toBe('Receiving alerts');
-  expect(await dotColor()).toBe(GREEN);
-  await expect(page.title()).resolves.toContain('Receiving alerts');
-  await expect(page.locator('#last-incident time').getAttribute('datetime')).resolves.toMatch(new RegExp(`^${utcDate(0)}T`));
-  await expect(page.locator('#incidents-30-days').textContent()).resolves.toBe('8');
-  await expect(page.locator('#queue-depth').textContent()).resolves.toBe('0 alerts');
-  await expect(page.locator('#dead-letter').textContent()).resolves.toMatch(/^1 message/);
-  expect(await page.locator('#dead-letter').evaluate((dd) => getComputedStyle(dd).color)).not.toBe(await page.locator('#queue-depth').evaluate((dd) => getComputedStyle(dd).color));
+    await openStatusPage();
+    await expect(page.locator('#state .state-text').textContent()).resolves.toBe('Receiving alerts');
+    expect(await dotColor()).toBe(GREEN);
+    await expect(page.title()).resolves.toContain('Receiving alerts');
+    await expect(page.locator('#last-incident time').getAttribute('datetime')).resolves.toMatch(new RegExp(`^${utcDate(0)}T`));
+    await expect(page.locator('#incidents-30-days').textContent()).resolves.toBe('8');
+    await expect(page.locator('#queue-depth').textContent()).resolves.toBe('0 alerts');
+    await expect(page.locator('#dead-letter').textContent()).resolves.toMatch(/^1 message/);
+    expect(await page.locator('#dead-letter').evaluate((dd) => getComputedStyle(dd).color)).not.toBe(
+      await page.locator('#queue-depth').evaluate((dd) => getComputedStyle(dd).color),
+    );
 
-  const bars = await barCounts();
-  expect(bars).toMatchObject({ [utcDate(0)]: 2, [utcDate(3)]: 2, [utcDate(10)]: 1, [utcDate(25)]: 3, [utcDate(1)]: 0 });
-  expect(Object.values(bars).reduce((sum, count) => sum + count, 0)).toBe(8);
-  // The busiest day's bar reaches the top of the plot; an empty day stays a 1-pixel tick.
-  const heights = await page
-    .locator('svg.chart rect.bar')
-    .evaluateAll((rects) => Object.fromEntries(rects.map((rect) => [rect.getAttribute('data-date') ?? '', (rect as unknown as { getBBox(): { height: number } }).getBBox().height])));
-  expect(heights[utcDate(25)]).toBeGreaterThan(heights[utcDate(0)] ?? Infinity);
-  expect(heights[utcDate(1)]).toBe(1);
-  await screenshot('status-page.png');
-});
+    const bars = await barCounts();
+    expect(bars).toMatchObject({ [utcDate(0)]: 2, [utcDate(3)]: 2, [utcDate(10)]: 1, [utcDate(25)]: 3, [utcDate(1)]: 0 });
+    expect(Object.values(bars).reduce((sum, count) => sum + count, 0)).toBe(8);
+    // The busiest day's bar reaches the top of the plot; an empty day stays a 1-pixel tick.
+    const heights = await page
+      .locator('svg.chart rect.bar')
+      .evaluateAll((rects) =>
+        Object.fromEntries(
+          rects.map((rect) => [
+            rect.getAttribute('data-date') ?? '',
+            (rect as unknown as { getBBox(): { height: number } }).getBBox().height,
+          ]),
+        ),
+      );
+    expect(heights[utcDate(25)]).toBeGreaterThan(heights[utcDate(0)] ?? Infinity);
+    expect(heights[utcDate(1)]).toBe(1);
+    await screenshot('status-page.png');
+  },
+);
 
 browserTest('the page is self-contained: no script, and no request but the page itself', () => {
   expect(requested.length).toBeGreaterThan(0);
   expect(requested.every((url) => url === `${relay.baseUrl}/status`)).toBe(true);
-  return expect(page.evaluate(() => document.scripts.length + document.querySelectorAll('link[rel=stylesheet], img, iframe').length)).resolves.toBe(0);
+  return expect(
+    page.evaluate(() => document.scripts.length + document.querySelectorAll('link[rel=stylesheet], img, iframe').length),
+  ).resolves.toBe(0);
 });
 
 browserTest('GET /status stays JSON for scripts: fetch, curl and an explicit JSON Accept', async () => {

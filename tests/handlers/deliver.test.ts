@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { anAlert, anSqsEvent, anSqsRecord, aQueuedAlertBody, SENTINEL } from '../helpers/factories';
-import { BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
 import type { LoadedHandler } from '../helpers/load-handler';
+import { BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
 
 type DeliverModule = typeof import('../../handlers/deliver');
 
@@ -20,10 +20,14 @@ const load = (env: Record<string, string | undefined> = ENV) => loadHandler(env,
 /** DynamoDB and SQS that accept everything; a claim on an id in `delivered` is refused as delivered. */
 const awsAccepts = (loaded: LoadedHandler<DeliverModule>, delivered: ReadonlySet<string> = new Set()): void => {
   loaded.dynamodbSend.mockImplementation(async (command) => {
-    const { constructor, input } = command as { constructor: { name: string }; input: { Item?: { pk?: { S?: string } } } };
+    const { constructor: type, input } = command as { constructor: { name: string }; input: { Item?: { pk?: { S?: string } } } };
     const alertId = input.Item?.pk?.S?.replace(/^alert#/, '');
-    if (constructor.name === 'PutItemCommand' && alertId !== undefined && delivered.has(alertId)) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: { state: { S: 'delivered' } } });
+    if (type.name === 'PutItemCommand' && alertId !== undefined && delivered.has(alertId)) {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: { state: { S: 'delivered' } },
+      });
     }
     return {};
   });
@@ -68,7 +72,9 @@ describe('deliver handler', () => {
     const [url, init] = fetchMock.mock.calls[0] ?? [];
     expect(url).toBe(SQUADCAST_URL);
     expect(init).toEqual(expect.objectContaining({ method: 'POST', headers: { 'content-type': 'application/json' }, redirect: 'manual' }));
-    expect(JSON.parse(String(init?.body))).toEqual(expect.objectContaining({ event_id: alert.id, message: 'Host:  sudo to root', priority: 'P1', status: 'trigger' }));
+    expect(JSON.parse(String(init?.body))).toEqual(
+      expect.objectContaining({ event_id: alert.id, message: 'Host:  sudo to root', priority: 'P1', status: 'trigger' }),
+    );
     expect(commandsOf(loaded.dynamodbSend).map((c) => [c.name, c.input.TableName])).toEqual([
       ['PutItemCommand', ENV.LEDGER_TABLE_NAME],
       ['UpdateItemCommand', ENV.LEDGER_TABLE_NAME],
@@ -86,7 +92,11 @@ describe('deliver handler', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'retry-me' }] });
     const visibility = commandsOf(loaded.sqsSend).filter((c) => c.name === 'ChangeMessageVisibilityCommand');
     expect(visibility).toHaveLength(1);
-    expect(visibility[0]?.input).toEqual({ QueueUrl: ENV.ALERTS_QUEUE_URL, ReceiptHandle: 'rh-retry', VisibilityTimeout: expect.any(Number) });
+    expect(visibility[0]?.input).toEqual({
+      QueueUrl: ENV.ALERTS_QUEUE_URL,
+      ReceiptHandle: 'rh-retry',
+      VisibilityTimeout: expect.any(Number),
+    });
     const seconds = Number(visibility[0]?.input.VisibilityTimeout);
     expect(seconds).toBeGreaterThanOrEqual(10);
     expect(seconds).toBeLessThanOrEqual(20);
@@ -100,7 +110,9 @@ describe('deliver handler', () => {
     const dlq = commandsOf(loaded.sqsSend).filter((c) => c.name === 'SendMessageBatchCommand');
     expect(dlq.map((c) => c.input.QueueUrl)).toEqual([ENV.DEAD_LETTER_QUEUE_URL]);
     const entries = (dlq[0]?.input as SendMessageBatchCommandInput | undefined)?.Entries ?? [];
-    expect(JSON.parse(entries[0]?.MessageBody ?? '')).toEqual(expect.objectContaining({ alert, failure: expect.objectContaining({ stage: 'deliver', reason: 'Squadcast answered 400' }) }));
+    expect(JSON.parse(entries[0]?.MessageBody ?? '')).toEqual(
+      expect.objectContaining({ alert, failure: expect.objectContaining({ stage: 'deliver', reason: 'Squadcast answered 400' }) }),
+    );
   });
 
   it('does not POST an alert already delivered', async () => {
@@ -130,7 +142,13 @@ describe('deliver handler', () => {
   });
 
   it('never writes the Squadcast URL to the logs', async () => {
-    fetchMock.mockImplementation(async () => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ECONNREFUSED ${SQUADCAST_URL}`), { code: 'ECONNREFUSED' }) })));
+    fetchMock.mockImplementation(async () =>
+      Promise.reject(
+        new TypeError('fetch failed', {
+          cause: Object.assign(new Error(`connect ECONNREFUSED ${SQUADCAST_URL}`), { code: 'ECONNREFUSED' }),
+        }),
+      ),
+    );
     await handler(anSqsEvent([anSqsRecord()]));
     expect(output.text()).toContain('ECONNREFUSED');
     expect(output.text()).not.toContain('127.0.0.1:9');
@@ -158,7 +176,10 @@ describe('deliver handler configuration', () => {
     const loaded = load({ ...ENV, SQUADCAST_WEBHOOK_URL: url });
     awsAccepts(loaded);
     const failure = loaded.module.handler(anSqsEvent([anSqsRecord()]));
-    await expect(failure).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('SQUADCAST_WEBHOOK_URL: must be an https URL') });
+    await expect(failure).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringContaining('SQUADCAST_WEBHOOK_URL: must be an https URL'),
+    });
     await expect(failure).rejects.not.toMatchObject({ message: expect.stringContaining(SENTINEL) });
     expect(fetchMock).not.toHaveBeenCalled();
   });

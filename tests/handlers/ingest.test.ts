@@ -1,8 +1,8 @@
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { aBatchBody, anAlert, anIngestEvent, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN } from '../helpers/factories';
-import { BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
 import type { SendSpy } from '../helpers/load-handler';
+import { BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
 
 type IngestModule = typeof import('../../handlers/ingest');
 
@@ -45,9 +45,12 @@ describe('ingest handler', () => {
     expect(bodyOf(response)).toEqual({ accepted: 2, rejected: 1, duplicates: 1 });
     const sent = commandsOf(loaded.sqsSend);
     expect(sent.map((c) => c.name)).toEqual(['SendMessageBatchCommand', 'SendMessageBatchCommand']);
-    const byQueue = (url: string) => sent.map((c) => c.input as unknown as SendMessageBatchCommandInput).find((input) => input.QueueUrl === url)?.Entries ?? [];
+    const byQueue = (url: string) =>
+      sent.map((c) => c.input as unknown as SendMessageBatchCommandInput).find((input) => input.QueueUrl === url)?.Entries ?? [];
     expect(byQueue(ENV.ALERTS_QUEUE_URL).map((e) => JSON.parse(e.MessageBody ?? '').alert.id)).toEqual(alerts.map((a) => a.id));
-    expect(byQueue(ENV.DEAD_LETTER_QUEUE_URL).map((e) => JSON.parse(e.MessageBody ?? '').failure.problems)).toEqual([['alerts[3].severity: expected Severity(1|2|3)']]);
+    expect(byQueue(ENV.DEAD_LETTER_QUEUE_URL).map((e) => JSON.parse(e.MessageBody ?? '').failure.problems)).toEqual([
+      ['alerts[3].severity: expected Severity(1|2|3)'],
+    ]);
   });
 
   it('answers 202 with zero for {"alerts": []}, sending nothing', async () => {
@@ -74,7 +77,10 @@ describe('ingest handler', () => {
   it('answers 400 with problems, without echoing the body', async () => {
     const response = await handler(anIngestEvent({ body: { alerts: SENTINEL } }));
     expect(response).toEqual({ statusCode: 400, headers: JSON_HEADERS, body: expect.any(String) });
-    expect(bodyOf(response)).toEqual({ error: 'body is not a Threat Stack alert batch or alert', problems: ['alerts: expected Array<unknown>'] });
+    expect(bodyOf(response)).toEqual({
+      error: 'body is not a Threat Stack alert batch or alert',
+      problems: ['alerts: expected Array<unknown>'],
+    });
     expect(response.body).not.toContain(SENTINEL);
   });
 
@@ -134,7 +140,12 @@ describe('ingest handler configuration', () => {
     expect(response.statusCode).toBe(503);
     expect(sqsSend).not.toHaveBeenCalled();
     const logged = output.lines().find((line) => line.message === 'ingest failed unexpectedly');
-    expect(logged).toEqual(expect.objectContaining({ error: 'ConfigError', detail: expect.stringContaining('WEBHOOK_TOKEN: must be 16 to 256 URL-safe characters') }));
+    expect(logged).toEqual(
+      expect.objectContaining({
+        error: 'ConfigError',
+        detail: expect.stringContaining('WEBHOOK_TOKEN: must be 16 to 256 URL-safe characters'),
+      }),
+    );
     expect(output.text()).not.toContain(`short${SENTINEL.slice(0, 3)}`);
   });
 
@@ -145,7 +156,9 @@ describe('ingest handler configuration', () => {
     const accepted = await module.handler(anIngestEvent({ token: 'token-from-ssm-0123456789' }));
     const refused = await module.handler(anIngestEvent({ token: TEST_WEBHOOK_TOKEN }));
     expect([accepted.statusCode, refused.statusCode]).toEqual([202, 403]);
-    expect(commandsOf(ssmSend)).toEqual([{ name: 'GetParameterCommand', input: { Name: '/relay/unit/webhook-token', WithDecryption: true } }]);
+    expect(commandsOf(ssmSend)).toEqual([
+      { name: 'GetParameterCommand', input: { Name: '/relay/unit/webhook-token', WithDecryption: true } },
+    ]);
   });
 
   it('answers 503 while SSM is failing, and recovers once it answers', async () => {

@@ -29,7 +29,13 @@ describe('status handler', () => {
     loaded.sqsSend.mockImplementation(async (command) => {
       const input = (command as { input: GetQueueAttributesCommandInput }).input;
       return input.QueueUrl === ENV.ALERTS_QUEUE_URL
-        ? { Attributes: { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '1', ApproximateNumberOfMessagesDelayed: '3' } }
+        ? {
+            Attributes: {
+              ApproximateNumberOfMessages: '2',
+              ApproximateNumberOfMessagesNotVisible: '1',
+              ApproximateNumberOfMessagesDelayed: '3',
+            },
+          }
         : { Attributes: { ApproximateNumberOfMessages: '4' } };
     });
   };
@@ -45,7 +51,16 @@ describe('status handler', () => {
     answer(last, [Array.from({ length: 120 }, () => earlier), [last, earlier, earlier]]);
     const before = Date.now();
     const status = await handler({});
-    expect(Object.keys(status).sort()).toEqual(['active', 'checkedAt', 'incidentsLast30Days', 'incidentsPerDay', 'lastIncidentAt', 'queue', 'source', 'summary']);
+    expect(Object.keys(status).sort()).toEqual([
+      'active',
+      'checkedAt',
+      'incidentsLast30Days',
+      'incidentsPerDay',
+      'lastIncidentAt',
+      'queue',
+      'source',
+      'summary',
+    ]);
     expect(status).toEqual({
       source: 'threatstack',
       active: true,
@@ -65,9 +80,9 @@ describe('status handler', () => {
   it('reads the table and both queues named in the environment', async () => {
     answer(undefined);
     await handler({});
-    expect(new Set(commandsOf(loaded.dynamodbSend).map((c) => `${c.name} ${String(c.input.TableName)} ${String(c.input.IndexName)}`))).toEqual(
-      new Set([`QueryCommand ${ENV.LEDGER_TABLE_NAME} delivered-at`]),
-    );
+    expect(
+      new Set(commandsOf(loaded.dynamodbSend).map((c) => `${c.name} ${String(c.input.TableName)} ${String(c.input.IndexName)}`)),
+    ).toEqual(new Set([`QueryCommand ${ENV.LEDGER_TABLE_NAME} delivered-at`]));
     expect(commandsOf(loaded.sqsSend).map((c) => [c.name, c.input.QueueUrl])).toEqual([
       ['GetQueueAttributesCommand', ENV.ALERTS_QUEUE_URL],
       ['GetQueueAttributesCommand', ENV.DEAD_LETTER_QUEUE_URL],
@@ -85,7 +100,9 @@ describe('status handler', () => {
   });
 
   it('lets a failed read reject', async () => {
-    loaded.dynamodbSend.mockImplementation(async () => Promise.reject(Object.assign(new Error('no table'), { name: 'ResourceNotFoundException' })));
+    loaded.dynamodbSend.mockImplementation(async () =>
+      Promise.reject(Object.assign(new Error('no table'), { name: 'ResourceNotFoundException' })),
+    );
     loaded.sqsSend.mockImplementation(async () => ({}));
     await expect(handler({})).rejects.toThrow('no table');
   });
@@ -93,7 +110,9 @@ describe('status handler', () => {
 
 describe('status handler configuration', () => {
   it('fails the cold start without LEDGER_TABLE_NAME, naming it', () => {
-    expect(() => load({ ...ENV, LEDGER_TABLE_NAME: undefined })).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('LEDGER_TABLE_NAME') }));
+    expect(() => load({ ...ENV, LEDGER_TABLE_NAME: undefined })).toThrow(
+      expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('LEDGER_TABLE_NAME') }),
+    );
   });
 
   it('needs neither the token nor the Squadcast URL', () => {

@@ -21,13 +21,19 @@ let savedEnv: NodeJS.ProcessEnv;
 let stdout: jest.SpyInstance;
 
 const receiveAll = async (): Promise<string[]> => {
-  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }));
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }),
+  );
   return Messages.map((message) => message.Body ?? '');
 };
 
 beforeAll(async () => {
   emulators = await startEmulatorProcess();
-  sqs = new SQSClient({ region: 'us-east-1', endpoint: emulators.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  sqs = new SQSClient({
+    region: 'us-east-1',
+    endpoint: emulators.sqsEndpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'test-alert-handler-alerts' }))).QueueUrl ?? '';
   savedEnv = process.env;
   process.env = {
@@ -57,7 +63,12 @@ afterAll(async () => {
 
 test('events/test-alert.json: one message on the alerts queue, a labelled severity-3 alert that deliver can decode', async () => {
   const result = await handler(testAlertEvent);
-  expect(result).toMatchObject({ sent: true, title: 'TEST ALERT from threatstack-squadcast-relay', severity: 3, queue: 'test-alert-handler-alerts' });
+  expect(result).toMatchObject({
+    sent: true,
+    title: 'TEST ALERT from threatstack-squadcast-relay',
+    severity: 3,
+    queue: 'test-alert-handler-alerts',
+  });
   expect(result.alertId).toMatch(/^relay-test-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   expect(result.next).toContain(result.alertId);
 
@@ -66,7 +77,13 @@ test('events/test-alert.json: one message on the alerts queue, a labelled severi
   const decoded = QueuedAlertCodec.decode(JSON.parse(bodies[0] ?? ''));
   expect(isRight(decoded)).toBe(true);
   if (!isRight(decoded)) return;
-  expect(decoded.right.alert).toMatchObject({ id: result.alertId, title: 'TEST ALERT from threatstack-squadcast-relay', severity: 3, server_or_region: 'relay stage handler-test', source: 'RelayTest' });
+  expect(decoded.right.alert).toMatchObject({
+    id: result.alertId,
+    title: 'TEST ALERT from threatstack-squadcast-relay',
+    severity: 3,
+    server_or_region: 'relay stage handler-test',
+    source: 'RelayTest',
+  });
   expect(decoded.right.receivedAt).toBe(result.sentAt);
 
   // The log line names the alert as its correlation key.

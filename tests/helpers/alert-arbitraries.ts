@@ -39,13 +39,14 @@ export const brokenAlert = fc
     fc.oneof(
       fc.constant(undefined),
       fc.constant(null),
-      fc.constantFrom(0, 4, -1, 1.5, 'urgent', '', '   ', true, [], {}, 9.007199254740993e15, 1e400),
+      fc.constantFrom(0, 4, -1, 1.5, 'urgent', '', '   ', true, [], {}, 2 ** 53 + 2, Number.POSITIVE_INFINITY),
       fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 2 }),
     ),
   )
   .filter(([, field, value]) => {
     // Keep only values the codec must refuse for that field.
-    if (field === 'title' || field === 'organization_id' || field === 'server_or_region' || field === 'source') return typeof value !== 'string';
+    if (field === 'title' || field === 'organization_id' || field === 'server_or_region' || field === 'source')
+      return typeof value !== 'string';
     if (field === 'created_at') return !(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
     if (field === 'severity') return ![1, 2, 3].includes(value as number);
     return !(typeof value === 'string' && value.trim() !== '');
@@ -57,7 +58,9 @@ export const brokenAlert = fc
     return broken;
   });
 
-export type Element = { readonly kind: 'valid'; readonly value: Record<string, unknown> } | { readonly kind: 'invalid'; readonly value: unknown };
+export type Element =
+  | { readonly kind: 'valid'; readonly value: Record<string, unknown> }
+  | { readonly kind: 'invalid'; readonly value: unknown };
 
 /** A batch mixing valid alerts, broken ones, arbitrary JSON, and repeats of earlier valid ids. */
 export const mixedBatch = fc
@@ -65,7 +68,13 @@ export const mixedBatch = fc
     fc.oneof(
       { weight: 5, arbitrary: validAlert.map((value): Element => ({ kind: 'valid', value })) },
       { weight: 3, arbitrary: brokenAlert.map((value): Element => ({ kind: 'invalid', value })) },
-      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)).map((value): Element => ({ kind: 'invalid', value })) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .jsonValue({ maxDepth: 2 })
+          .filter((v) => typeof v !== 'object' || v === null || Array.isArray(v))
+          .map((value): Element => ({ kind: 'invalid', value })),
+      },
     ),
     { minLength: 1, maxLength: 25 },
   )
@@ -73,8 +82,15 @@ export const mixedBatch = fc
     fc.array(fc.nat(), { maxLength: 3 }).map((repeats) => {
       const valid = elements.filter((e) => e.kind === 'valid');
       // A repeat names an earlier alert's id with other content: the first one wins.
-      const copies = valid.length === 0 ? [] : repeats.map((n): Element => ({ kind: 'valid', value: { ...(valid[n % valid.length] as Element & { kind: 'valid' }).value, title: `repeat ${MARK}` } }));
+      const copies =
+        valid.length === 0
+          ? []
+          : repeats.map(
+              (n): Element => ({
+                kind: 'valid',
+                value: { ...(valid[n % valid.length] as Element & { kind: 'valid' }).value, title: `repeat ${MARK}` },
+              }),
+            );
       return [...elements, ...copies];
     }),
   );
-

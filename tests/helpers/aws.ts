@@ -34,7 +34,10 @@ export const fakeAwsClient = <Client>(respond: Respond = () => ({})): FakeAwsCli
     client: { send } as unknown as Client,
     send,
     commands,
-    inputsOf: <T>(name: string) => commands().filter((c) => c.name === name).map((c) => c.input as T),
+    inputsOf: <T>(name: string) =>
+      commands()
+        .filter((c) => c.name === name)
+        .map((c) => c.input as T),
   };
 };
 

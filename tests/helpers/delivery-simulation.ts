@@ -5,11 +5,12 @@
  * Time is simulated, so minutes of rate limiting run in milliseconds and nothing depends on the
  * machine's speed.
  */
-import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
+
+import type { Logger } from '../../lib/common/logger';
 import type { DeliverDeps, QueueRecord } from '../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
+import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
 import type { MessageQueue, OutboundMessage, RetryScheduler } from '../../lib/queue/message-queue';
-import type { Logger } from '../../lib/common/logger';
 
 interface Timer {
   readonly at: number;
@@ -153,7 +154,13 @@ export const silentLogger: Logger = { info: () => undefined, warn: () => undefin
  * One Lambda container: receive up to `batchSize`, invoke `deliverBatch`, delete what did not fail.
  * Like the event source mapping, an empty receive waits (here: until the next message is due).
  */
-export const runContainer = async (queue: SimulatedQueue, clock: VirtualClock, deps: DeliverDeps, stop: () => boolean, batchSize = 10): Promise<void> => {
+export const runContainer = async (
+  queue: SimulatedQueue,
+  clock: VirtualClock,
+  deps: DeliverDeps,
+  stop: () => boolean,
+  batchSize = 10,
+): Promise<void> => {
   while (!stop()) {
     const records = queue.receive(batchSize);
     if (records.length === 0) {

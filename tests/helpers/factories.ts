@@ -5,8 +5,8 @@
 import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Alert } from '../../lib/alert/codec';
 import type { QueueRecord } from '../../lib/delivery/deliver-batch';
-import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import type { SourceAllowlist } from '../../lib/ingest/source-allowlist';
+import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import restEventFixture from '../fixtures/api-gateway-rest-event.json';
 import sqsEventFixture from '../fixtures/sqs-event.json';
 
@@ -89,7 +89,8 @@ export const anIngestEvent = (options: IngestEventOptions = {}): APIGatewayProxy
 };
 
 /** The body of a message on the alerts queue, as ingest writes it. */
-export const aQueuedAlertBody = (alert: Alert = anAlert(), receivedAt = '2023-11-14T22:13:21.000Z'): string => JSON.stringify({ alert, receivedAt });
+export const aQueuedAlertBody = (alert: Alert = anAlert(), receivedAt = '2023-11-14T22:13:21.000Z'): string =>
+  JSON.stringify({ alert, receivedAt });
 
 let messageSequence = 0;
 
@@ -107,7 +108,9 @@ export const aQueueRecord = (overrides: Partial<QueueRecord> & { readonly alert?
 };
 
 /** A Lambda SQS event record (tests/fixtures/sqs-event.json). */
-export const anSqsRecord = (overrides: { readonly messageId?: string; readonly body?: string; readonly receiptHandle?: string; readonly receiveCount?: string } = {}): SQSRecord => {
+export const anSqsRecord = (
+  overrides: { readonly messageId?: string; readonly body?: string; readonly receiptHandle?: string; readonly receiveCount?: string } = {},
+): SQSRecord => {
   if (SQS_RECORD === undefined) throw new Error('tests/fixtures/sqs-event.json has no record');
   const record = structuredClone(SQS_RECORD);
   const n = ++messageSequence;

@@ -2,12 +2,20 @@
  * In-memory fakes of the relay's ports (MessageQueue, RetryScheduler, DeliveryLedger,
  * IncidentSink, Logger). Each records what it was asked and can be told to fail.
  */
-import type { LedgerReader, DeliverySummary, ClaimResult, DailyCounts, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
-import type { SquadcastIncident } from '../../lib/incident/to-incident';
+
+import type { LogFields, Logger } from '../../lib/common/logger';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { IncidentSink } from '../../lib/delivery/squadcast-sink';
-import type { MessageQueue, OutboundMessage, QueueDepthReader, QueueDepths, RetryScheduler, SendReport } from '../../lib/queue/message-queue';
-import type { LogFields, Logger } from '../../lib/common/logger';
+import type { SquadcastIncident } from '../../lib/incident/to-incident';
+import type { ClaimResult, DeliveryLedger, DeliverySummary, Lease, LedgerReader } from '../../lib/ledger/ledger';
+import type {
+  MessageQueue,
+  OutboundMessage,
+  QueueDepthReader,
+  QueueDepths,
+  RetryScheduler,
+  SendReport,
+} from '../../lib/queue/message-queue';
 
 export interface Deferred<T> {
   readonly promise: Promise<T>;

@@ -27,7 +27,8 @@ export const BASE_LAMBDA_ENV = {
   RELAY_STAGE: 'unit',
 } as const satisfies Readonly<Record<string, string>>;
 
-const unexpected = (client: string) =>
+const unexpected =
+  (client: string) =>
   async (command: unknown): Promise<unknown> => {
     throw new Error(`unexpected ${client} command in a unit test: ${(command as { constructor: { name: string } }).constructor.name}`);
   };

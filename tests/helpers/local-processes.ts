@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
 import type { IncomingHttpHeaders, Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
@@ -31,7 +31,12 @@ const spawnTsx = (script: string, env: NodeJS.ProcessEnv): RunningProcess => {
   };
 };
 
-const waitFor = async (what: string, check: () => string | undefined | Promise<string | undefined>, process: RunningProcess, timeoutMs = 30_000): Promise<string> => {
+const waitFor = async (
+  what: string,
+  check: () => string | undefined | Promise<string | undefined>,
+  process: RunningProcess,
+  timeoutMs = 30_000,
+): Promise<string> => {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const found = await check();
@@ -50,13 +55,24 @@ export interface EmulatorProcess extends RunningProcess {
 /** The SQS and DynamoDB emulators in their own process (fauxqs is ESM-only; jest runs CommonJS). */
 export const startEmulatorProcess = async (): Promise<EmulatorProcess> => {
   const process = spawnTsx('local/emulators.ts', {});
-  const line = await waitFor('emulators', () => process.output().split('\n').find((l) => l.startsWith('{"sqsEndpoint"')), process);
+  const line = await waitFor(
+    'emulators',
+    () =>
+      process
+        .output()
+        .split('\n')
+        .find((l) => l.startsWith('{"sqsEndpoint"')),
+    process,
+  );
   const endpoints = JSON.parse(line) as { sqsEndpoint: string; dynamodbEndpoint: string };
   return { ...process, ...endpoints };
 };
 
 /** The environment that points a relay process at an emulator process and a (fake) Squadcast. */
-export const relayEnv = (emulators: { sqsEndpoint: string; dynamodbEndpoint: string }, relay: { token: string; squadcastUrl: string; prefix: string }): NodeJS.ProcessEnv => ({
+export const relayEnv = (
+  emulators: { sqsEndpoint: string; dynamodbEndpoint: string },
+  relay: { token: string; squadcastUrl: string; prefix: string },
+): NodeJS.ProcessEnv => ({
   AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
   AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
   AWS_ACCESS_KEY_ID: 'local',

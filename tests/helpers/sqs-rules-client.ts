@@ -36,13 +36,18 @@ export const sqsRulesClient = (): SqsRulesClient => {
     if (command.constructor.name !== 'SendMessageBatchCommand') throw new Error(`unexpected ${command.constructor.name}`);
     const { QueueUrl, Entries } = command.input;
     if (Entries.length === 0 || Entries.length > 10) throw Object.assign(new Error('batch size'), { name: 'TooManyEntriesInBatchRequest' });
-    if (new Set(Entries.map((e) => e.Id)).size !== Entries.length) throw Object.assign(new Error('ids'), { name: 'BatchEntryIdsNotDistinct' });
+    if (new Set(Entries.map((e) => e.Id)).size !== Entries.length)
+      throw Object.assign(new Error('ids'), { name: 'BatchEntryIdsNotDistinct' });
     const total = Entries.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody, 'utf8'), 0);
     if (total > MAX_MESSAGE_BYTES) throw Object.assign(new Error('too long'), { name: 'BatchRequestTooLong' });
     const Successful: Array<{ Id: string }> = [];
     const Failed: Array<{ Id: string; SenderFault: boolean; Code: string }> = [];
     for (const entry of Entries) {
-      const code = INVALID_CHARACTER.test(entry.MessageBody) ? 'InvalidMessageContents' : Buffer.byteLength(entry.MessageBody, 'utf8') > MAX_MESSAGE_BYTES ? 'InvalidParameterValue' : undefined;
+      const code = INVALID_CHARACTER.test(entry.MessageBody)
+        ? 'InvalidMessageContents'
+        : Buffer.byteLength(entry.MessageBody, 'utf8') > MAX_MESSAGE_BYTES
+          ? 'InvalidParameterValue'
+          : undefined;
       if (code !== undefined) {
         Failed.push({ Id: entry.Id, SenderFault: true, Code: code });
         refused.push({ queueUrl: QueueUrl, code });

@@ -10,8 +10,8 @@ import { toBatchResponse, toQueueRecord } from '../../lib/delivery/sqs-event';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import { sendTestAlert } from '../../lib/test-alert/test-alert';
-import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler } from '../helpers/fakes';
 import { anAllowlist } from '../helpers/factories';
+import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler } from '../helpers/fakes';
 
 const root = resolve(__dirname, '../..');
 const eventsDir = join(root, 'events');
@@ -20,7 +20,9 @@ const readme = readFileSync(join(eventsDir, 'README.md'), 'utf8');
 const TOKEN = 'the-real-webhook-token-0123';
 
 /** serverless.yml's function keys and handler files. */
-const functions = [...readFileSync(join(root, 'serverless.yml'), 'utf8').matchAll(/^ {2}(\w+):\n(?: {4}#.*\n)* {4}handler: handlers\/([\w-]+)\.handler$/gm)].map((m) => ({
+const functions = [
+  ...readFileSync(join(root, 'serverless.yml'), 'utf8').matchAll(/^ {2}(\w+):\n(?: {4}#.*\n)* {4}handler: handlers\/([\w-]+)\.handler$/gm),
+].map((m) => ({
   key: m[1] ?? '',
   file: m[2] ?? '',
 }));
@@ -55,7 +57,9 @@ describe('events/', () => {
     const accepted = await handleIngestEvent(withToken, async () => ingestDeps(alerts), new CapturingLogger());
     expect(accepted.statusCode).toBe(202);
     expect(JSON.parse(accepted.body)).toEqual({ accepted: 1, rejected: 0, duplicates: 0 });
-    expect(alerts.bodies<{ alert: { title: string } }>().map((b) => b.alert.title)).toEqual(['TEST ALERT (Lambda console, ingest) from threatstack-squadcast-relay']);
+    expect(alerts.bodies<{ alert: { title: string } }>().map((b) => b.alert.title)).toEqual([
+      'TEST ALERT (Lambda console, ingest) from threatstack-squadcast-relay',
+    ]);
   });
 
   it('deliver.json: its record is delivered as a labelled test incident and nothing is left to retry', async () => {
@@ -72,7 +76,13 @@ describe('events/', () => {
       now: () => new Date(),
     });
     expect(toBatchResponse(result)).toEqual({ batchItemFailures: [] });
-    expect(sink.sent).toEqual([expect.objectContaining({ message: 'TEST ALERT (Lambda console, deliver) from threatstack-squadcast-relay', priority: 'P3', event_id: 'console-test-deliver-0001' })]);
+    expect(sink.sent).toEqual([
+      expect.objectContaining({
+        message: 'TEST ALERT (Lambda console, deliver) from threatstack-squadcast-relay',
+        priority: 'P3',
+        event_id: 'console-test-deliver-0001',
+      }),
+    ]);
   });
 
   it.each([
@@ -81,7 +91,12 @@ describe('events/', () => {
   ])('%s: one test alert of severity %p', async (file, severity) => {
     const sent: string[] = [];
     const result = await sendTestAlert(readEvent(file), {
-      alerts: { send: async (message) => (sent.push(message.body), { messageId: 'm-1' }) },
+      alerts: {
+        send: async (message) => {
+          sent.push(message.body);
+          return { messageId: 'm-1' };
+        },
+      },
       queueName: 'alerts',
       stage: 'dev',
       log: new CapturingLogger(),

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parsePriorities, parseSeverities } from '../../lib/config/env';
 import { METRIC_NAMES } from '../../lib/common/metrics';
+import { parsePriorities, parseSeverities } from '../../lib/config/env';
 import { METRICS_SERVICE } from '../../lib/telemetry/telemetry';
 
 interface Resource {
@@ -72,7 +72,7 @@ describe('serverless package (CloudFormation template)', () => {
   };
   const props = (logicalId: string): Record<string, unknown> => resource(logicalId).Properties ?? {};
   const ofType = (type: string): Resource[] => Object.values(resources).filter((r) => r.Type === type);
-  const functionId = (name: (typeof FUNCTIONS)[number]): string => `${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`;
+  const functionId = (name: (typeof FUNCTIONS)[number]): string => `${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`;
   const roleStatements = (roleId: string): Statement[] => {
     const policies = (props(roleId).Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
     return policies.flatMap((p) => p.PolicyDocument.Statement);
@@ -134,7 +134,7 @@ describe('serverless package (CloudFormation template)', () => {
       (m) => JSON.stringify(m.Properties?.FunctionName) === JSON.stringify({ 'Fn::GetAtt': ['DeliverLambdaFunction', 'Arn'] }),
     );
     expect(mappings).toHaveLength(1);
-    expect(mappings[0]!.Properties).toMatchObject({
+    expect(mappings[0]?.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['AlertsQueue', 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
@@ -169,7 +169,7 @@ describe('serverless package (CloudFormation template)', () => {
   it('gives each function its own role, with no wildcard action', () => {
     expect(resources.IamRoleLambdaExecution).toBeUndefined();
     for (const name of FUNCTIONS) {
-      const roleId = `${name[0]!.toUpperCase()}${name.slice(1)}Role`;
+      const roleId = `${name[0]?.toUpperCase()}${name.slice(1)}Role`;
       expect(props(functionId(name)).Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
       expect(props(roleId).ManagedPolicyArns).toBeUndefined();
       const actions = roleStatements(roleId).flatMap((s) => asArray(s.Action));
@@ -184,10 +184,11 @@ describe('serverless package (CloudFormation template)', () => {
   });
 
   const environment = (name: (typeof FUNCTIONS)[number]): Record<string, unknown> =>
-    ((props(functionId(name)).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+    (props(functionId(name)).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
 
   it('gives every function its stage and the metrics namespace', () => {
-    for (const name of FUNCTIONS) expect(environment(name)).toMatchObject({ RELAY_STAGE: 'ci', METRICS_NAMESPACE: 'ThreatstackSquadcastRelay' });
+    for (const name of FUNCTIONS)
+      expect(environment(name)).toMatchObject({ RELAY_STAGE: 'ci', METRICS_NAMESPACE: 'ThreatstackSquadcastRelay' });
   });
 
   it('configures the severity filter and the priority mapping with defaults the functions accept', () => {
@@ -210,7 +211,9 @@ describe('serverless package (CloudFormation template)', () => {
     // testAlert has no event source: nothing but an operator invokes it.
     const mappings = ofType('AWS::Lambda::EventSourceMapping').map((m) => JSON.stringify(m.Properties?.FunctionName));
     expect(mappings.filter((m) => m.includes('TestAlert'))).toEqual([]);
-    expect(Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties).includes('TestAlert'))).toEqual([]);
+    expect(
+      Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties).includes('TestAlert')),
+    ).toEqual([]);
   });
 
   it('alarms when the oldest alert has waited 15 minutes', () => {
@@ -298,7 +301,9 @@ describe('serverless package (CloudFormation template)', () => {
       expect(body).toContain('"AWS/ApiGateway", "Count", "ApiName", "ci-threatstack-squadcast-relay", "Stage", "ci"');
       for (const name of ['Ingest', 'Deliver', 'Status', 'TestAlert']) expect(body).toContain(`\${${name}LambdaFunction}`);
       const alarmWidget = widgets.find((w) => w.type === 'alarm');
-      const alarmIds = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').map(([id]) => id);
+      const alarmIds = Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+        .map(([id]) => id);
       expect(body).toContain(`"alarms": [${alarmIds.map((id) => `"\${${id}.Arn}"`).join(', ')}]`);
       expect(alarmWidget?.properties.alarms).toHaveLength(alarmIds.length);
     });

@@ -38,7 +38,10 @@ describe('.github/workflows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'workflow-lint-'));
     try {
       const broken = join(dir, 'broken.yml');
-      writeFileSync(broken, ci.replace('cancel-in-progress: false', 'cancel-in-progress: sometimes').replace('runs-on: ubuntu-24.04', 'runs_on: ubuntu-24.04'));
+      writeFileSync(
+        broken,
+        ci.replace('cancel-in-progress: false', 'cancel-in-progress: sometimes').replace('runs-on: ubuntu-24.04', 'runs_on: ubuntu-24.04'),
+      );
       const result = validate(broken);
       expect(result.status).not.toBe(0);
       expect(result.output).toContain('cancel-in-progress');
@@ -49,8 +52,8 @@ describe('.github/workflows', () => {
   });
 
   it('tests on every push, on any branch', () => {
-    expect(ci).toMatch(/\non:\n  push:\n/);
-    expect(ci).not.toMatch(/\n  push:\n    branches/);
+    expect(ci).toMatch(/\non:\n {2}push:\n/);
+    expect(ci).not.toMatch(/\n {2}push:\n {4}branches/);
     expect(job('test')).toContain('- run: npm test');
   });
 
@@ -64,16 +67,20 @@ describe('.github/workflows', () => {
   it('takes AWS credentials from OIDC: id-token write, a role to assume, no stored keys', () => {
     const deploy = job('deploy');
     expect(deploy).toMatch(/permissions:\n\s+contents: read\n\s+id-token: write/);
-    expect(deploy).toMatch(/uses: aws-actions\/configure-aws-credentials@v\d+\n\s+with:\n\s+role-to-assume: \$\{\{ vars\.AWS_DEPLOY_ROLE_ARN \}\}/);
+    expect(deploy).toMatch(
+      /uses: aws-actions\/configure-aws-credentials@v\d+\n\s+with:\n\s+role-to-assume: \$\{\{ vars\.AWS_DEPLOY_ROLE_ARN \}\}/,
+    );
     expect(ci).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|secrets\./);
     // Only the deploy job may ask for an OIDC token.
     expect(job('test')).not.toContain('id-token');
-    expect(ci).toMatch(/^permissions:\n  contents: read\n/m);
+    expect(ci).toMatch(/^permissions:\n {2}contents: read\n/m);
   });
 
   it('runs one deploy at a time per stage, never cancelling one halfway', () => {
     const deploy = job('deploy');
-    expect(deploy).toMatch(/concurrency:\n\s+group: deploy-\$\{\{ inputs\.stage \|\| vars\.DEPLOY_STAGE \|\| 'prod' \}\}\n\s+cancel-in-progress: false/);
+    expect(deploy).toMatch(
+      /concurrency:\n\s+group: deploy-\$\{\{ inputs\.stage \|\| vars\.DEPLOY_STAGE \|\| 'prod' \}\}\n\s+cancel-in-progress: false/,
+    );
     expect(deploy).toContain("STAGE: ${{ inputs.stage || vars.DEPLOY_STAGE || 'prod' }}");
   });
 });

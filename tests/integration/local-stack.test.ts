@@ -30,7 +30,8 @@ test('the sample batch becomes incidents in the local inbox and the status turns
   const response = await fetch(`${relay.baseUrl}/threatstack/local-dev-token-change-me`, { method: 'POST', body: sample });
   expect(response.status).toBe(202);
   expect(await response.json()).toEqual({ accepted: 3, rejected: 0, duplicates: 0 });
-  const listed = async (): Promise<Array<{ event_id: string; priority: string }>> => (await (await fetch(`${relay.baseUrl}/local/incidents`)).json()) as Array<{ event_id: string; priority: string }>;
+  const listed = async (): Promise<Array<{ event_id: string; priority: string }>> =>
+    (await (await fetch(`${relay.baseUrl}/local/incidents`)).json()) as Array<{ event_id: string; priority: string }>;
   await eventually('three incidents in the inbox', async () => (await listed()).length === 3);
   expect((await listed()).map((incident) => `${incident.event_id} ${incident.priority}`).sort()).toEqual([
     '5a1b2c3d4e5f60718293a4b5 P2',

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess, relayEnv } from '../helpers/local-processes';
+import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * The operator's side of the relay, as a user tries it against the local stack: the severity
@@ -36,7 +36,11 @@ const port = (): string => new URL(relay.baseUrl).port;
 /** Runs `npm run <script> -- ...` the way npm does: tsx on the script file. */
 const runScript = (script: string, args: string[]): Promise<{ code: number | null; output: string }> =>
   new Promise((resolve) => {
-    const child = spawn(TSX, [join('scripts', `${script}.ts`), ...args], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(TSX, [join('scripts', `${script}.ts`), ...args], {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -44,7 +48,9 @@ const runScript = (script: string, args: string[]): Promise<{ code: number | nul
   });
 
 /** The EMF documents the relay printed (one JSON line each, `_aws` at the top). */
-const emfLines = (): Array<Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } }> =>
+const emfLines = (): Array<
+  Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } }
+> =>
   relay
     .output()
     .split('\n')
@@ -70,26 +76,46 @@ test('filtered severities are answered 202 and counted, never paged; the others 
   const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ alerts: [alert('ops-high', 1), alert('ops-medium', 2), alert('ops-low', 3), alert('ops-low-2', '3' as unknown as number)] }),
+    body: JSON.stringify({
+      alerts: [alert('ops-high', 1), alert('ops-medium', 2), alert('ops-low', 3), alert('ops-low-2', '3' as unknown as number)],
+    }),
   });
   expect(response.status).toBe(202);
   expect(await response.json()).toEqual({ accepted: 2, rejected: 0, duplicates: 0, filtered: 2 });
 
   await eventually('two incidents', () => incidents().length >= 2);
-  await eventually('queue drained', async () => ((await (await fetch(`${relay.baseUrl}/status`)).json()) as { queue: { pending: number } }).queue.pending === 0);
-  expect(incidents().map((i) => `${i.event_id} ${i.priority}`).sort()).toEqual(['ops-high P2', 'ops-medium P4']);
+  await eventually(
+    'queue drained',
+    async () => ((await (await fetch(`${relay.baseUrl}/status`)).json()) as { queue: { pending: number } }).queue.pending === 0,
+  );
+  expect(
+    incidents()
+      .map((i) => `${i.event_id} ${i.priority}`)
+      .sort(),
+  ).toEqual(['ops-high P2', 'ops-medium P4']);
 
   const filteredLog = relay
     .output()
     .split('\n')
     .find((line) => line.includes('alerts filtered out by severity'));
-  expect(JSON.parse(filteredLog ?? '{}')).toMatchObject({ level: 'INFO', service: 'ingest', filtered: 2, severities: [3], alertIds: ['ops-low', 'ops-low-2'] });
+  expect(JSON.parse(filteredLog ?? '{}')).toMatchObject({
+    level: 'INFO',
+    service: 'ingest',
+    filtered: 2,
+    severities: [3],
+    alertIds: ['ops-low', 'ops-low-2'],
+  });
 });
 
 test('metrics are EMF lines under service + stage only, counting what happened', async () => {
-  await eventually('ingest and deliver metrics printed', () => emfLines().some((l) => 'AlertsFiltered' in l) && emfLines().some((l) => 'IncidentsDelivered' in l));
+  await eventually(
+    'ingest and deliver metrics printed',
+    () => emfLines().some((l) => 'AlertsFiltered' in l) && emfLines().some((l) => 'IncidentsDelivered' in l),
+  );
   for (const line of emfLines()) {
-    expect(line._aws.CloudWatchMetrics).toEqual([expect.objectContaining({ Namespace: 'ThreatstackSquadcastRelay', Dimensions: [['service', 'stage']] })]);
+    expect(line._aws.CloudWatchMetrics).toEqual([
+      expect.objectContaining({ Namespace: 'ThreatstackSquadcastRelay', Dimensions: [['service', 'stage']] }),
+    ]);
     expect(line).toMatchObject({ service: 'threatstack-squadcast-relay', stage: 'ops-test' });
     expect(JSON.stringify(line)).not.toContain('ops-high');
   }
@@ -108,7 +134,10 @@ test('a delivery log line carries the alert id as correlation_id', () => {
     .split('\n')
     .filter((line) => line.startsWith('{"level"'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-  expect(lines.find((l) => l.message === 'incident delivered' && l.alertId === 'ops-high')).toMatchObject({ service: 'deliver', correlation_id: 'ops-high' });
+  expect(lines.find((l) => l.message === 'incident delivered' && l.alertId === 'ops-high')).toMatchObject({
+    service: 'deliver',
+    correlation_id: 'ops-high',
+  });
 });
 
 test('npm run test-alert -- --local: one labelled incident through the real queue and deliver, past the filter, confirmed by the status', async () => {
@@ -143,6 +172,8 @@ test('a bad DELIVER_SEVERITIES fails the start, naming the key and not the value
     LOCAL_RESOURCE_PREFIX: `${PREFIX}-bad`,
     DELIVER_SEVERITIES: '1,SENTINEL-urgent',
   });
-  await expect(failed).rejects.toThrow(/relay failed to start: invalid configuration: DELIVER_SEVERITIES: entry 2 is not a severity \(1, 2, 3, high, medium or low\)/);
+  await expect(failed).rejects.toThrow(
+    /relay failed to start: invalid configuration: DELIVER_SEVERITIES: entry 2 is not a severity \(1, 2, 3, high, medium or low\)/,
+  );
   await expect(failed).rejects.not.toThrow('SENTINEL');
 });

@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, startEmulatorProcess, startFakeSquadcast, startRelayProcess, relayEnv } from '../helpers/local-processes';
+import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * The relay end to end, as `npm start` runs it: real handlers in their own process, the SQS and
@@ -33,11 +33,20 @@ const alert = (id: string, overrides: Record<string, unknown> = {}): Record<stri
 });
 
 const post = async (body: unknown, token = TOKEN): Promise<{ status: number; json: Record<string, unknown> }> => {
-  const response = await fetch(`${relay.baseUrl}/threatstack/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${relay.baseUrl}/threatstack/${token}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 };
 
-type Status = { active: boolean; lastIncidentAt: string | null; incidentsLast30Days: number; queue: { pending: number; deadLetter: number } };
+type Status = {
+  active: boolean;
+  lastIncidentAt: string | null;
+  incidentsLast30Days: number;
+  queue: { pending: number; deadLetter: number };
+};
 const status = async (): Promise<Status> => (await (await fetch(`${relay.baseUrl}/status`)).json()) as Status;
 
 const drained = async (): Promise<boolean> => (await status()).queue.pending === 0;
@@ -46,7 +55,9 @@ const deadLetters = async (): Promise<Array<Record<string, unknown>>> => {
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${PREFIX}-dead-letter` }));
   const seen: Array<Record<string, unknown>> = [];
   for (let i = 0; i < 5; i++) {
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }));
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }),
+    );
     if (!Messages?.length) break;
     seen.push(...Messages.map((message) => JSON.parse(message.Body ?? '{}') as Record<string, unknown>));
   }
@@ -76,7 +87,12 @@ afterAll(async () => {
 });
 
 test('the source is inactive before any incident', async () => {
-  expect(await status()).toMatchObject({ active: false, lastIncidentAt: null, incidentsLast30Days: 0, queue: { pending: 0, deadLetter: 0 } });
+  expect(await status()).toMatchObject({
+    active: false,
+    lastIncidentAt: null,
+    incidentsLast30Days: 0,
+    queue: { pending: 0, deadLetter: 0 },
+  });
 });
 
 test('a batch in: one incident per alert out, mapped as documented, and the status turns active', async () => {
@@ -98,7 +114,13 @@ test('a batch in: one incident per alert out, mapped as documented, and the stat
     priority: 'P1',
     status: 'trigger',
     event_id: 'batch-a',
-    tags: { severity: { value: 'high', color: '#d32f2f' }, source: 'CloudTrail', server_or_region: 'us-east-1', organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b', organization_name: 'Example Corp' },
+    tags: {
+      severity: { value: 'high', color: '#d32f2f' },
+      source: 'CloudTrail',
+      server_or_region: 'us-east-1',
+      organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b',
+      organization_name: 'Example Corp',
+    },
   });
   expect(a?.description).toContain('2023\\-11\\-14T22:13:20.123Z');
   expect(incidentsFor('batch-b')[0]).toMatchObject({ priority: 'P2', tags: { severity: { value: 'medium' } } });
@@ -129,7 +151,10 @@ test('the same batch again opens no second incident', async () => {
   expect(incidentsFor('again-a')).toHaveLength(1);
   expect(incidentsFor('again-b')).toHaveLength(1);
   // The second batch really reached deliver: deliver logged it as a duplicate.
-  await eventually('duplicate logged', () => relay.output().includes('"alertId":"again-a"') && /already delivered[^\n]*"again-a"/.test(relay.output()));
+  await eventually(
+    'duplicate logged',
+    () => relay.output().includes('"alertId":"again-a"') && /already delivered[^\n]*"again-a"/.test(relay.output()),
+  );
 });
 
 test('Squadcast answering 500 then 200: delivered exactly once', async () => {
@@ -151,7 +176,12 @@ test('Squadcast answering 413: the alert goes to the dead-letter queue with the 
   await eventually('dead-lettered', async () => (await status()).queue.deadLetter === 1 && (await drained()));
   expect(incidentsFor('too-big-1')).toHaveLength(1);
   const letters = await deadLetters();
-  expect(letters).toEqual([expect.objectContaining({ alert: expect.objectContaining({ id: 'too-big-1' }), failure: expect.objectContaining({ stage: 'deliver', reason: 'Squadcast answered 413' }) })]);
+  expect(letters).toEqual([
+    expect.objectContaining({
+      alert: expect.objectContaining({ id: 'too-big-1' }),
+      failure: expect.objectContaining({ stage: 'deliver', reason: 'Squadcast answered 413' }),
+    }),
+  ]);
   squadcast.respondWith(() => ({ status: 202 }));
 });
 
@@ -162,7 +192,7 @@ test('a mixed batch: the valid alert is delivered, the invalid one is dead-lette
   const letters = await deadLetters();
   const rejected = letters.find((letter) => (letter.raw as { id?: string } | undefined)?.id === 'mixed-bad');
   expect(rejected).toMatchObject({ failure: { stage: 'ingest', reason: 'invalid alert' } });
-  expect((rejected?.failure as { problems: string[] }).problems).toContain('alerts[1].severity: expected Severity(1|2|3)');
+  expect((rejected?.failure as { problems?: string[] } | undefined)?.problems).toContain('alerts[1].severity: expected Severity(1|2|3)');
 });
 
 test('refusals: a wrong token is 403 with the generic body; a body that is not JSON is 400 with no echo', async () => {

@@ -2,7 +2,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-s
 import type { ChaosSquadcast } from '../helpers/chaos-squadcast';
 import { startChaosSquadcast } from '../helpers/chaos-squadcast';
 import type { EmulatorProcess, RelayProcess } from '../helpers/local-processes';
-import { startEmulatorProcess, startRelayProcess, relayEnv } from '../helpers/local-processes';
+import { relayEnv, startEmulatorProcess, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * A sustained stream through the local stack: BATCHES batches of BATCH_SIZE alerts, posted by four
@@ -23,7 +23,10 @@ let relay: RelayProcess;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startChaosSquadcast({ key: 'LOAD-KEY-0f9e8d7c', seed: 1, odds: {}, refuses: () => false, slowMs: 0 })]);
+  [emulators, squadcast] = await Promise.all([
+    startEmulatorProcess(),
+    startChaosSquadcast({ key: 'LOAD-KEY-0f9e8d7c', seed: 1, odds: {}, refuses: () => false, slowMs: 0 }),
+  ]);
   relay = await startRelayProcess({
     ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
     // The ceiling is not under test here: far above what the local stack can send.
@@ -32,7 +35,11 @@ beforeAll(async () => {
     // Delivery logs one line an alert; INFO lines of 5000 deliveries are not what is measured.
     POWERTOOLS_LOG_LEVEL: 'WARN',
   });
-  sqs = new SQSClient({ region: 'us-east-1', endpoint: emulators.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  sqs = new SQSClient({
+    region: 'us-east-1',
+    endpoint: emulators.sqsEndpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -49,7 +56,15 @@ const percentile = (values: readonly number[], p: number): number => {
 test(`${BATCHES} batches of ${BATCH_SIZE} alerts as fast as the webhook takes them: every alert becomes one incident`, async () => {
   const postedAt = new Map<string, number>();
   const batches = Array.from({ length: BATCHES }, (_, b) =>
-    Array.from({ length: BATCH_SIZE }, (_, i) => ({ id: `load-${b}-${i}`, title: `Host:  load ${b}/${i}`, created_at: 1_700_000_000_000, severity: 1 + (i % 3), organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b', server_or_region: `web-${i}`, source: 'Host' })),
+    Array.from({ length: BATCH_SIZE }, (_, i) => ({
+      id: `load-${b}-${i}`,
+      title: `Host:  load ${b}/${i}`,
+      created_at: 1_700_000_000_000,
+      severity: 1 + (i % 3),
+      organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b',
+      server_or_region: `web-${i}`,
+      source: 'Host',
+    })),
   );
   const started = Date.now();
   let accepted = 0;
@@ -74,7 +89,9 @@ test(`${BATCHES} batches of ${BATCH_SIZE} alerts as fast as the webhook takes th
   const drainedMs = Date.now() - started;
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${PREFIX}-alerts` }));
   const pending = async (): Promise<number> => {
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
     return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
   };
   // The last batch is deleted just after its incidents are sent.
@@ -82,7 +99,8 @@ test(`${BATCHES} batches of ${BATCH_SIZE} alerts as fast as the webhook takes th
 
   const latencies = squadcast.requests.map((r) => r.receivedAt - (postedAt.get(r.eventId ?? '') ?? NaN));
   const perSecond = new Map<number, number>();
-  for (const r of squadcast.requests) perSecond.set(Math.floor(r.receivedAt / 1000), (perSecond.get(Math.floor(r.receivedAt / 1000)) ?? 0) + 1);
+  for (const r of squadcast.requests)
+    perSecond.set(Math.floor(r.receivedAt / 1000), (perSecond.get(Math.floor(r.receivedAt / 1000)) ?? 0) + 1);
   const lost = [...postedAt.keys()].filter((id) => !delivered().has(id)).length;
   const duplicates = squadcast.requests.length - delivered().size;
   console.log(

@@ -20,10 +20,15 @@ const aStatus = (overrides: Partial<Omit<RelayStatus, 'summary'>> = {}): RelaySt
 
 /** The text of the element with `id`, tags stripped. */
 const textOf = (html: string, id: string): string | undefined =>
-  new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</(?:dd|p)>`).exec(html)?.[1]?.replace(/<[^>]+>/g, '').trim();
+  new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</(?:dd|p)>`)
+    .exec(html)?.[1]
+    ?.replace(/<[^>]+>/g, '')
+    .trim();
 
 const bars = (html: string): Array<{ date: string; count: number; height: number }> =>
-  [...html.matchAll(/<rect class="bar[^"]*" data-date="([^"]+)" data-count="(\d+)" x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)"/g)].map((m) => ({
+  [
+    ...html.matchAll(/<rect class="bar[^"]*" data-date="([^"]+)" data-count="(\d+)" x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)"/g),
+  ].map((m) => ({
     date: m[1] ?? '',
     count: Number(m[2]),
     height: Number(m[3]),

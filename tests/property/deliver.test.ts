@@ -1,11 +1,11 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
-import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
 import { Secret } from '../../lib/common/secret';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
-import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
+import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
+import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
 
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
 import { validAlert } from '../helpers/alert-arbitraries';
@@ -29,7 +29,8 @@ class KeyLimitedLedger implements DeliveryLedger {
   readonly states = new Map<string, 'in-flight' | 'delivered' | 'failed'>();
 
   async claim(alertId: string): Promise<ClaimResult> {
-    if (Buffer.byteLength(`alert#${alertId}`, 'utf8') > 2048) throw Object.assign(new Error('Size of hashkey has exceeded the maximum size limit of 2048 bytes'), { name: 'ValidationException' });
+    if (Buffer.byteLength(`alert#${alertId}`, 'utf8') > 2048)
+      throw Object.assign(new Error('Size of hashkey has exceeded the maximum size limit of 2048 bytes'), { name: 'ValidationException' });
     if (this.states.get(alertId) === 'delivered') return { kind: 'already-delivered' };
     this.states.set(alertId, 'in-flight');
     return { kind: 'claimed', lease: { alertId, token: 't' } };
@@ -62,7 +63,14 @@ test('every alert ingest queues becomes one incident under 30 KB, keyed on its i
       const alerts = rows.map(([alert, id]) => ({ ...alert, id }));
       const response: APIGatewayProxyResult = await handleIngestEvent(
         anIngestEvent({ token: TOKEN, body: JSON.stringify({ alerts }) }),
-        async () => ({ allowlist, token: new Secret(TOKEN), alerts: createSqsQueue(sqs.client, ALERTS_URL, noWait), deadLetters: createSqsQueue(sqs.client, DLQ_URL, noWait), log: silentLogger, now: () => new Date(0) }),
+        async () => ({
+          allowlist,
+          token: new Secret(TOKEN),
+          alerts: createSqsQueue(sqs.client, ALERTS_URL, noWait),
+          deadLetters: createSqsQueue(sqs.client, DLQ_URL, noWait),
+          log: silentLogger,
+          now: () => new Date(0),
+        }),
         silentLogger,
       );
       expect(response.statusCode).toBe(202);
@@ -78,7 +86,9 @@ test('every alert ingest queues becomes one incident under 30 KB, keyed on its i
           sink: {
             send: async (incident): Promise<SendOutcome> => {
               incidents.push(incident);
-              return refusedIds.has(incident.event_id) ? { kind: 'permanent', reason: 'Squadcast answered 413' } : { kind: 'delivered', status: 202 };
+              return refusedIds.has(incident.event_id)
+                ? { kind: 'permanent', reason: 'Squadcast answered 413' }
+                : { kind: 'delivered', status: 202 };
             },
           },
           ledger,
@@ -92,7 +102,8 @@ test('every alert ingest queues becomes one incident under 30 KB, keyed on its i
       );
       expect(result.outcomes.map((o) => o.kind).filter((kind) => kind !== 'delivered' && kind !== 'dead-lettered')).toEqual([]);
       expect(sqs.refused).toEqual([]);
-      for (const incident of incidents) expect(Buffer.byteLength(JSON.stringify(incident), 'utf8')).toBeLessThanOrEqual(SQUADCAST_MAX_BYTES);
+      for (const incident of incidents)
+        expect(Buffer.byteLength(JSON.stringify(incident), 'utf8')).toBeLessThanOrEqual(SQUADCAST_MAX_BYTES);
       // Each queued alert was sent once, under its own id.
       const queuedIds = bodies.map((body) => (JSON.parse(body) as { alert: { id: string } }).alert.id);
       expect(incidents.map((incident) => incident.event_id).sort()).toEqual([...queuedIds].sort());

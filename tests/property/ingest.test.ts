@@ -1,11 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
+import type { Logger } from '../../lib/common/logger';
 import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
-
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
-import type { Logger } from '../../lib/common/logger';
 import { MARK, mixedBatch, validAlert } from '../helpers/alert-arbitraries';
 import { anAllowlist, anIngestEvent } from '../helpers/factories';
 import { sqsRulesClient } from '../helpers/sqs-rules-client';
@@ -34,7 +33,8 @@ interface Harness {
 const harness = (): Harness => {
   const sqs = sqsRulesClient();
   const lines: string[] = [];
-  const write = (level: string) => (message: string, fields?: Readonly<Record<string, unknown>>) => lines.push(JSON.stringify({ level, message, ...fields }));
+  const write = (level: string) => (message: string, fields?: Readonly<Record<string, unknown>>) =>
+    lines.push(JSON.stringify({ level, message, ...fields }));
   const log: Logger = { info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
   const noWait = { sleep: async () => undefined };
   const deps: IngestDeps = {
@@ -63,7 +63,18 @@ const post = (body: string | Buffer | null, options: { contentType?: string; bas
     ...(options.contentType === undefined ? {} : { headers: { 'Content-Type': options.contentType } }),
   });
 
-const CONTENT_TYPES = [undefined, 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', 'application/xml', '', 'garbage/☃'];
+const CONTENT_TYPES = [
+  undefined,
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/octet-stream',
+  'application/xml',
+  '',
+  'garbage/☃',
+];
 
 const answerOf = (response: APIGatewayProxyResult): Record<string, unknown> => JSON.parse(response.body) as Record<string, unknown>;
 
@@ -106,7 +117,11 @@ test('a mixed batch: every valid alert queued exactly once, every invalid elemen
       expect(response.statusCode).toBe(202);
       const distinctValid = [...new Set(elements.filter((e) => e.kind === 'valid').map((e) => (e.value as { id: string }).id))];
       const invalid = elements.filter((e) => e.kind === 'invalid').length;
-      expect(answerOf(response)).toMatchObject({ accepted: distinctValid.length, rejected: invalid, duplicates: elements.length - invalid - distinctValid.length });
+      expect(answerOf(response)).toMatchObject({
+        accepted: distinctValid.length,
+        rejected: invalid,
+        duplicates: elements.length - invalid - distinctValid.length,
+      });
       // Queued: each valid id once, with the content of its first occurrence.
       const queued = h.queued();
       expect(queued.map((q) => q.alert.id).sort()).toEqual([...distinctValid].sort());
@@ -134,32 +149,66 @@ test('any character in any field: the alert is queued or dead-lettered, never re
   // SQS refuses U+FFFE, U+FFFF and other characters outside its set; JSON.stringify leaves them as they are.
   const nasty = fc.constantFrom('\uFFFE', '\uFFFF', '\u0000', '\u001F', '\uD800', '\uDFFF', '\u{1F525}', '\u2028', '\\', '"', '\u{10FFFF}');
   await fc.assert(
-    fc.asyncProperty(validAlert, fc.array(nasty, { minLength: 1, maxLength: 5 }), fc.constantFrom('title', 'server_or_region', 'id', 'extra'), async (alert, chars, field) => {
-      const h = harness();
-      const text = chars.join('');
-      const value = field === 'extra' ? { ...alert, [`k${text}`]: text } : { ...alert, [field]: `${String(alert[field as keyof typeof alert])}${text}` };
-      const response = await h.call(post(JSON.stringify({ alerts: [value] })));
-      expect(h.sqs.refused).toEqual([]);
-      expect(response.statusCode).toBe(202);
-      expect(h.queued().length + h.deadLetters().length).toBe(1);
-      // What is queued decodes back to exactly what was sent (numbers aside: the codec makes them numbers).
-      const [queued] = h.queued();
-      const withoutNumbers = ({ severity, created_at, ...rest }: Record<string, unknown>) => rest;
-      if (queued !== undefined) expect(withoutNumbers(queued.alert)).toEqual(withoutNumbers(JSON.parse(JSON.stringify(value)) as Record<string, unknown>));
-    }),
+    fc.asyncProperty(
+      validAlert,
+      fc.array(nasty, { minLength: 1, maxLength: 5 }),
+      fc.constantFrom('title', 'server_or_region', 'id', 'extra'),
+      async (alert, chars, field) => {
+        const h = harness();
+        const text = chars.join('');
+        const value =
+          field === 'extra'
+            ? { ...alert, [`k${text}`]: text }
+            : { ...alert, [field]: `${String(alert[field as keyof typeof alert])}${text}` };
+        const response = await h.call(post(JSON.stringify({ alerts: [value] })));
+        expect(h.sqs.refused).toEqual([]);
+        expect(response.statusCode).toBe(202);
+        expect(h.queued().length + h.deadLetters().length).toBe(1);
+        // What is queued decodes back to exactly what was sent (numbers aside: the codec makes them numbers).
+        const [queued] = h.queued();
+        const withoutNumbers = ({ severity, created_at, ...rest }: Record<string, unknown>) => rest;
+        if (queued !== undefined)
+          expect(withoutNumbers(queued.alert)).toEqual(withoutNumbers(JSON.parse(JSON.stringify(value)) as Record<string, unknown>));
+      },
+    ),
     { numRuns: 200 },
   );
 });
 
 test('huge strings and deep nesting: no 5xx; a valid alert too large for one message is dead-lettered, not lost', async () => {
   const cases: Array<{ what: string; body: string; status: number }> = [];
-  const alert = (extra: Record<string, unknown>) => ({ id: `huge-${MARK}`, title: 't', created_at: 1, severity: 1, organization_id: 'o', server_or_region: 's', source: 'Host', ...extra });
+  const alert = (extra: Record<string, unknown>) => ({
+    id: `huge-${MARK}`,
+    title: 't',
+    created_at: 1,
+    severity: 1,
+    organization_id: 'o',
+    server_or_region: 's',
+    source: 'Host',
+    ...extra,
+  });
   cases.push({ what: 'a 300 KB title', body: JSON.stringify({ alerts: [alert({ title: 'x'.repeat(300_000) + MARK })] }), status: 202 });
-  cases.push({ what: '100 000 three-byte characters', body: JSON.stringify({ alerts: [alert({ title: '€'.repeat(100_000) + MARK })] }), status: 202 });
-  cases.push({ what: 'a title of quotes and backslashes', body: JSON.stringify({ alerts: [alert({ title: '"\\'.repeat(150_000) + MARK })] }), status: 202 });
-  cases.push({ what: 'an invalid alert with a 500 KB field', body: JSON.stringify({ alerts: [{ id: 'bad', severity: 'x', note: '"'.repeat(500_000) + MARK }] }), status: 202 });
+  cases.push({
+    what: '100 000 three-byte characters',
+    body: JSON.stringify({ alerts: [alert({ title: '€'.repeat(100_000) + MARK })] }),
+    status: 202,
+  });
+  cases.push({
+    what: 'a title of quotes and backslashes',
+    body: JSON.stringify({ alerts: [alert({ title: '"\\'.repeat(150_000) + MARK })] }),
+    status: 202,
+  });
+  cases.push({
+    what: 'an invalid alert with a 500 KB field',
+    body: JSON.stringify({ alerts: [{ id: 'bad', severity: 'x', note: '"'.repeat(500_000) + MARK }] }),
+    status: 202,
+  });
   const deep = (depth: number) => `${'['.repeat(depth)}"${MARK}"${']'.repeat(depth)}`;
-  cases.push({ what: 'a valid alert with a field nested 20 000 deep', body: `{"alerts":[{"id":"deep-${MARK}","title":"t","created_at":1,"severity":1,"organization_id":"o","server_or_region":"s","source":"Host","x":${deep(20_000)}}]}`, status: 202 });
+  cases.push({
+    what: 'a valid alert with a field nested 20 000 deep',
+    body: `{"alerts":[{"id":"deep-${MARK}","title":"t","created_at":1,"severity":1,"organization_id":"o","server_or_region":"s","source":"Host","x":${deep(20_000)}}]}`,
+    status: 202,
+  });
   cases.push({ what: 'an invalid element nested 20 000 deep', body: `{"alerts":[${deep(20_000)}]}`, status: 202 });
   cases.push({ what: 'a body nested 100 000 deep', body: deep(100_000), status: 202 });
   cases.push({ what: 'a bare alert nested 100 000 deep', body: `{"id":"deep-${MARK}","x":${deep(100_000)}}`, status: 400 });
@@ -176,7 +225,15 @@ test('huge strings and deep nesting: no 5xx; a valid alert too large for one mes
 
 test('10 000 alerts in one batch: all queued, none lost', async () => {
   const h = harness();
-  const alerts = Array.from({ length: 10_000 }, (_, i) => ({ id: `bulk-${i}`, title: `Host:  alert ${i}`, created_at: 1_700_000_000_000 + i, severity: 1 + (i % 3), organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b', server_or_region: `web-${i % 50}`, source: 'Host' }));
+  const alerts = Array.from({ length: 10_000 }, (_, i) => ({
+    id: `bulk-${i}`,
+    title: `Host:  alert ${i}`,
+    created_at: 1_700_000_000_000 + i,
+    severity: 1 + (i % 3),
+    organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b',
+    server_or_region: `web-${i % 50}`,
+    source: 'Host',
+  }));
   const body = JSON.stringify({ alerts });
   const rssBefore = process.memoryUsage().rss;
   const started = Date.now();
@@ -185,7 +242,9 @@ test('10 000 alerts in one batch: all queued, none lost', async () => {
   expect(response.statusCode).toBe(202);
   expect(answerOf(response)).toEqual({ accepted: 10_000, rejected: 0, duplicates: 0 });
   expect(new Set(h.queued().map((q) => q.alert.id)).size).toBe(10_000);
-  console.log(`property: a 10000-alert batch of ${(Buffer.byteLength(body) / 1_048_576).toFixed(2)} MiB accepted whole in ${elapsedMs} ms (in-memory SQS), rss +${((process.memoryUsage().rss - rssBefore) / 1_048_576).toFixed(0)} MiB`);
+  console.log(
+    `property: a 10000-alert batch of ${(Buffer.byteLength(body) / 1_048_576).toFixed(2)} MiB accepted whole in ${elapsedMs} ms (in-memory SQS), rss +${((process.memoryUsage().rss - rssBefore) / 1_048_576).toFixed(0)} MiB`,
+  );
 });
 
 test('a queue outage is 503 (send again), never 4xx, and says nothing of the input', async () => {

@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describeDeadLetter, run } from '../../scripts/redrive';
-import { anAlert } from '../helpers/factories';
 import { anAwsError, fakeAwsClient } from '../helpers/aws';
+import { anAlert } from '../helpers/factories';
 import { captureIo } from './io';
 
 const DLQ = 'threatstack-squadcast-relay-prod-dead-letter';
@@ -15,7 +15,12 @@ const deliverFailure = JSON.stringify({
   failure: { stage: 'deliver', reason: 'Squadcast answered 401', at: '2023-11-14T22:13:25.000Z' },
 });
 const ingestReject = JSON.stringify({
-  failure: { stage: 'ingest', reason: 'invalid alert', problems: ['alerts[1].severity: expected Severity(1|2|3)'], at: '2023-11-14T22:13:20.000Z' },
+  failure: {
+    stage: 'ingest',
+    reason: 'invalid alert',
+    problems: ['alerts[1].severity: expected Severity(1|2|3)'],
+    at: '2023-11-14T22:13:20.000Z',
+  },
   raw: { id: 'bad', severity: 'SENTINEL-raw-value' },
 });
 
@@ -27,7 +32,13 @@ const fakeSqs = (waiting: number, bodies: string[] = []) =>
         return { QueueUrl: url(String(input.QueueName)) };
       case 'GetQueueAttributesCommand': {
         const queue = String(input.QueueUrl).split('/').pop() ?? '';
-        return { Attributes: { QueueArn: arn(queue), ApproximateNumberOfMessages: String(queue === DLQ ? waiting : 0), ApproximateNumberOfMessagesNotVisible: '0' } };
+        return {
+          Attributes: {
+            QueueArn: arn(queue),
+            ApproximateNumberOfMessages: String(queue === DLQ ? waiting : 0),
+            ApproximateNumberOfMessagesNotVisible: '0',
+          },
+        };
       }
       case 'ReceiveMessageCommand':
         return { Messages: bodies.map((Body, i) => ({ MessageId: `m-${i}`, ReceiptHandle: `r-${i}`, Body })) };
@@ -36,8 +47,18 @@ const fakeSqs = (waiting: number, bodies: string[] = []) =>
       case 'ListMessageMoveTasksCommand':
         return {
           Results: [
-            { Status: 'RUNNING', StartedTimestamp: Date.parse('2023-11-14T22:20:00.000Z'), ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 7 },
-            { Status: 'FAILED', StartedTimestamp: Date.parse('2023-11-13T10:00:00.000Z'), ApproximateNumberOfMessagesMoved: 0, FailureReason: 'AccessDenied' },
+            {
+              Status: 'RUNNING',
+              StartedTimestamp: Date.parse('2023-11-14T22:20:00.000Z'),
+              ApproximateNumberOfMessagesMoved: 3,
+              ApproximateNumberOfMessagesToMove: 7,
+            },
+            {
+              Status: 'FAILED',
+              StartedTimestamp: Date.parse('2023-11-13T10:00:00.000Z'),
+              ApproximateNumberOfMessagesMoved: 0,
+              FailureReason: 'AccessDenied',
+            },
           ],
         };
       default:
@@ -52,12 +73,16 @@ describe('npm run redrive', () => {
     expect(await run(['--stage', 'prod', '--yes'], io, { sqs: () => sqs.client })).toBe(0);
     expect(sqs.inputsOf('GetQueueUrlCommand')).toEqual([{ QueueName: DLQ }, { QueueName: ALERTS }]);
     // The peek leaves the messages visible, for the move task to take.
-    expect(sqs.inputsOf('ReceiveMessageCommand')).toEqual([expect.objectContaining({ QueueUrl: url(DLQ), MaxNumberOfMessages: 10, VisibilityTimeout: 0 })]);
+    expect(sqs.inputsOf('ReceiveMessageCommand')).toEqual([
+      expect.objectContaining({ QueueUrl: url(DLQ), MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+    ]);
     expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toEqual([{ SourceArn: arn(DLQ), DestinationArn: arn(ALERTS) }]);
     const printed = text();
     expect(printed).toContain(`${DLQ} holds about 2 messages. They are:`);
     expect(printed).toContain('  - alert alert-refused (severity 1): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z');
-    expect(printed).toContain('  - invalid alert (ingest: alerts[1].severity: expected Severity(1|2|3)): it will come back to the dead-letter queue');
+    expect(printed).toContain(
+      '  - invalid alert (ingest: alerts[1].severity: expected Severity(1|2|3)): it will come back to the dead-letter queue',
+    );
     expect(printed).toContain('Move started (task task-handle-1). Follow it with: npm run redrive -- --stage prod --status');
     expect(printed).not.toContain('SENTINEL');
   });
@@ -82,7 +107,9 @@ describe('npm run redrive', () => {
     expect(await run(['--stage', 'prod', '--rate', '5'], io, { sqs: () => sqs.client })).toBe(0);
     expect(text()).toContain('A sample of 1:');
     expect(text()).toContain('at 5 a second');
-    expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toEqual([{ SourceArn: arn(DLQ), DestinationArn: arn(ALERTS), MaxNumberOfMessagesPerSecond: 5 }]);
+    expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toEqual([
+      { SourceArn: arn(DLQ), DestinationArn: arn(ALERTS), MaxNumberOfMessagesPerSecond: 5 },
+    ]);
   });
 
   it('an empty dead-letter queue: nothing to move, nothing asked', async () => {
@@ -99,7 +126,10 @@ describe('npm run redrive', () => {
     const { io, out } = captureIo();
     expect(await run(['--stage', 'prod', '--status'], io, { sqs: () => sqs.client })).toBe(0);
     expect(sqs.inputsOf('ListMessageMoveTasksCommand')).toEqual([{ SourceArn: arn(DLQ), MaxResults: 5 }]);
-    expect(out).toEqual(['RUNNING started 2023-11-14T22:20:00.000Z: 3 of 7 moved', 'FAILED started 2023-11-13T10:00:00.000Z: 0 of ? moved (failure: AccessDenied)']);
+    expect(out).toEqual([
+      'RUNNING started 2023-11-14T22:20:00.000Z: 3 of 7 moved',
+      'FAILED started 2023-11-13T10:00:00.000Z: 0 of ? moved (failure: AccessDenied)',
+    ]);
   });
 
   it('names a stage that is not deployed', async () => {
@@ -114,9 +144,24 @@ describe('npm run redrive', () => {
 
 describe('describeDeadLetter', () => {
   it.each<[string, string, string, boolean]>([
-    ['a delivery failure', deliverFailure, 'alert alert-refused (severity 1): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z', true],
-    ['an alert SQS moved after 15 receives', JSON.stringify({ alert: anAlert({ id: 'tired', severity: 2 }) }), 'alert tired (severity 2): no failure recorded (moved here by SQS after 15 receives: deliver kept failing)', true],
-    ['an invalid alert', ingestReject, 'invalid alert (ingest: alerts[1].severity: expected Severity(1|2|3)): it will come back to the dead-letter queue', false],
+    [
+      'a delivery failure',
+      deliverFailure,
+      'alert alert-refused (severity 1): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z',
+      true,
+    ],
+    [
+      'an alert SQS moved after 15 receives',
+      JSON.stringify({ alert: anAlert({ id: 'tired', severity: 2 }) }),
+      'alert tired (severity 2): no failure recorded (moved here by SQS after 15 receives: deliver kept failing)',
+      true,
+    ],
+    [
+      'an invalid alert',
+      ingestReject,
+      'invalid alert (ingest: alerts[1].severity: expected Severity(1|2|3)): it will come back to the dead-letter queue',
+      false,
+    ],
     ['a body that is not JSON', '{nope', 'not JSON (it will come back to the dead-letter queue)', false],
     ['some other JSON', '{"hello": "world"}', 'unknown message shape (it will come back to the dead-letter queue)', false],
   ])('%s', (_name, body, text, redeliverable) => {

@@ -1,7 +1,7 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { run } from '../../scripts/status';
 import { chartDays, summarizeStatus } from '../../lib/status/read-status';
 import type { RelayStatus } from '../../lib/status/relay-status';
+import { run } from '../../scripts/status';
 import { anAwsError, fakeAwsClient } from '../helpers/aws';
 import { captureIo } from './io';
 
@@ -22,7 +22,11 @@ const aStatus = (overrides: Partial<RelayStatus> = {}): RelayStatus => {
 
 /** A Lambda client whose Invoke answers `payload` (or a function error). */
 const lambdaAnswering = (payload: unknown, functionError?: string) =>
-  fakeAwsClient<LambdaClient>(() => ({ StatusCode: 200, ...(functionError ? { FunctionError: functionError } : {}), Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
+  fakeAwsClient<LambdaClient>(() => ({
+    StatusCode: 200,
+    ...(functionError ? { FunctionError: functionError } : {}),
+    Payload: new TextEncoder().encode(JSON.stringify(payload)),
+  }));
 
 const unusedFetch = (() => Promise.reject(new Error('no fetch expected'))) as unknown as typeof fetch;
 
@@ -31,7 +35,13 @@ describe('npm run status', () => {
     const lambda = lambdaAnswering(aStatus());
     const regions: Array<string | undefined> = [];
     const { io, text } = captureIo();
-    const code = await run(['--stage', 'prod', '--region', 'eu-west-1'], io, { lambda: (region) => (regions.push(region), lambda.client), fetch: unusedFetch });
+    const code = await run(['--stage', 'prod', '--region', 'eu-west-1'], io, {
+      lambda: (region) => {
+        regions.push(region);
+        return lambda.client;
+      },
+      fetch: unusedFetch,
+    });
     expect(code).toBe(0);
     expect(regions).toEqual(['eu-west-1']);
     expect(lambda.commands()).toHaveLength(1);
@@ -52,7 +62,14 @@ describe('npm run status', () => {
   });
 
   it('prints an inactive relay with a hint, and colours the dot on a terminal', async () => {
-    const lambda = lambdaAnswering(aStatus({ active: false, lastIncidentAt: null, incidentsLast30Days: 0, incidentsPerDay: aStatus().incidentsPerDay.map((d) => ({ ...d, count: 0 })) }));
+    const lambda = lambdaAnswering(
+      aStatus({
+        active: false,
+        lastIncidentAt: null,
+        incidentsLast30Days: 0,
+        incidentsPerDay: aStatus().incidentsPerDay.map((d) => ({ ...d, count: 0 })),
+      }),
+    );
     const { io, text } = captureIo();
     await run(['--stage', 'dev'], { ...io, color: true }, { lambda: () => lambda.client, fetch: unusedFetch });
     expect(text()).toContain('\u001b[90m●\u001b[0m Inactive (no incident in the last 30 days: send a test alert to turn it active)');
@@ -77,7 +94,10 @@ describe('npm run status', () => {
 
   it("reports the function's own error, a missing function, and an answer of the wrong shape", async () => {
     const { io } = captureIo();
-    const failing = lambdaAnswering({ errorType: 'ConfigError', errorMessage: 'invalid configuration: LEDGER_TABLE_NAME: expected non-empty string' }, 'Unhandled');
+    const failing = lambdaAnswering(
+      { errorType: 'ConfigError', errorMessage: 'invalid configuration: LEDGER_TABLE_NAME: expected non-empty string' },
+      'Unhandled',
+    );
     await expect(run(['--stage', 'prod'], io, { lambda: () => failing.client, fetch: unusedFetch })).rejects.toThrow(
       'threatstack-squadcast-relay-prod-status failed: ConfigError: invalid configuration: LEDGER_TABLE_NAME: expected non-empty string',
     );
@@ -88,7 +108,9 @@ describe('npm run status', () => {
       'function threatstack-squadcast-relay-nope-status not found: is the stage deployed in this account and region?',
     );
     const old = lambdaAnswering({ source: 'threatstack', active: true });
-    await expect(run(['--stage', 'prod'], io, { lambda: () => old.client, fetch: unusedFetch })).rejects.toThrow(/unexpected shape \(.*incidentsPerDay.*\); is the deployed version older/);
+    await expect(run(['--stage', 'prod'], io, { lambda: () => old.client, fetch: unusedFetch })).rejects.toThrow(
+      /unexpected shape \(.*incidentsPerDay.*\); is the deployed version older/,
+    );
   });
 
   it('--local reads GET /status from the local stack, asking for JSON', async () => {
@@ -102,6 +124,8 @@ describe('npm run status', () => {
     expect(requests).toEqual([{ url: 'http://127.0.0.1:4123/status', accept: 'application/json' }]);
     expect(text()).toContain('local stack on 127.0.0.1:4123');
     const refused = (() => Promise.reject(new TypeError('fetch failed'))) as unknown as typeof fetch;
-    await expect(run(['--local', '--port', '4123'], io, { lambda: () => lambdaAnswering({}).client, fetch: refused })).rejects.toThrow('is npm start running?');
+    await expect(run(['--local', '--port', '4123'], io, { lambda: () => lambdaAnswering({}).client, fetch: refused })).rejects.toThrow(
+      'is npm start running?',
+    );
   });
 });

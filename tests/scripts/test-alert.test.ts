@@ -1,7 +1,7 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { run } from '../../scripts/test-alert';
 import { chartDays, summarizeStatus } from '../../lib/status/read-status';
 import type { RelayStatus } from '../../lib/status/relay-status';
+import { run } from '../../scripts/test-alert';
 import { fakeAwsClient } from '../helpers/aws';
 import { captureIo } from './io';
 
@@ -44,11 +44,17 @@ const fakeLambda = (statuses: RelayStatus[]) => {
 
 const unusedFetch = (() => Promise.reject(new Error('no fetch expected'))) as unknown as typeof fetch;
 const invoked = (lambda: ReturnType<typeof fakeLambda>) =>
-  lambda.inputsOf<{ FunctionName: string; Payload: Uint8Array }>('InvokeCommand').map((i) => `${i.FunctionName} ${Buffer.from(i.Payload).toString()}`);
+  lambda
+    .inputsOf<{ FunctionName: string; Payload: Uint8Array }>('InvokeCommand')
+    .map((i) => `${i.FunctionName} ${Buffer.from(i.Payload).toString()}`);
 
 describe('npm run test-alert', () => {
   it('invokes testAlert once (severity 3 by default), then polls status until an incident is recorded after the send', async () => {
-    const lambda = fakeLambda([aStatus(null), aStatus('2023-11-14T22:13:19.000Z'), aStatus('2023-11-14T22:13:21.500Z', { pending: 0, deadLetter: 0 })]);
+    const lambda = fakeLambda([
+      aStatus(null),
+      aStatus('2023-11-14T22:13:19.000Z'),
+      aStatus('2023-11-14T22:13:21.500Z', { pending: 0, deadLetter: 0 }),
+    ]);
     const { io, text, sleeps } = captureIo();
     expect(await run(['--stage', 'prod'], io, { lambda: () => lambda.client, fetch: unusedFetch })).toBe(0);
     expect(invoked(lambda)).toEqual([
@@ -58,14 +64,18 @@ describe('npm run test-alert', () => {
       'threatstack-squadcast-relay-prod-status {}',
     ]);
     expect(sleeps).toEqual([5000, 5000]);
-    expect(text()).toContain('Queued test alert relay-test-0b6f7d2c-3c1e-4a53-9f0e-2d3c4b5a6978 (severity 3) on threatstack-squadcast-relay-prod-alerts');
+    expect(text()).toContain(
+      'Queued test alert relay-test-0b6f7d2c-3c1e-4a53-9f0e-2d3c4b5a6978 (severity 3) on threatstack-squadcast-relay-prod-alerts',
+    );
     expect(text()).toContain('Delivered: Squadcast accepted an incident at 2023-11-14T22:13:21.500Z. Status: Receiving alerts.');
   });
 
   it('--severity 1 is passed on; --wait 0 sends and returns without polling', async () => {
     const lambda = fakeLambda([aStatus(null)]);
     const { io, text } = captureIo();
-    expect(await run(['--stage', 'prod', '--severity', '1', '--wait', '0'], io, { lambda: () => lambda.client, fetch: unusedFetch })).toBe(0);
+    expect(await run(['--stage', 'prod', '--severity', '1', '--wait', '0'], io, { lambda: () => lambda.client, fetch: unusedFetch })).toBe(
+      0,
+    );
     expect(invoked(lambda)).toEqual(['threatstack-squadcast-relay-prod-testAlert {"severity":1}']);
     expect(text()).toContain('(severity 1)');
     expect(text()).toContain('deliver sends it to Squadcast within seconds');
@@ -101,8 +111,17 @@ describe('npm run test-alert', () => {
       return new Response(JSON.stringify(polls++ === 0 ? aStatus(null) : aStatus('2023-11-14T22:13:22.000Z')), { status: 200 });
     }) as unknown as typeof fetch;
     const { io, text } = captureIo();
-    expect(await run(['--local', '--port', '4321', '--severity', '2', '--wait', '30'], io, { lambda: () => fakeLambda([]).client, fetch: fakeFetch })).toBe(0);
-    expect(calls).toEqual(['POST http://127.0.0.1:4321/local/test-alert {"severity":2}', 'GET http://127.0.0.1:4321/status', 'GET http://127.0.0.1:4321/status']);
+    expect(
+      await run(['--local', '--port', '4321', '--severity', '2', '--wait', '30'], io, {
+        lambda: () => fakeLambda([]).client,
+        fetch: fakeFetch,
+      }),
+    ).toBe(0);
+    expect(calls).toEqual([
+      'POST http://127.0.0.1:4321/local/test-alert {"severity":2}',
+      'GET http://127.0.0.1:4321/status',
+      'GET http://127.0.0.1:4321/status',
+    ]);
     expect(text()).toContain('Delivered');
   });
 });

@@ -1,5 +1,5 @@
-import { request } from 'node:http';
 import type { OutgoingHttpHeaders } from 'node:http';
+import { request } from 'node:http';
 import type { RelayProcess } from '../helpers/local-processes';
 import { eventually, startRelayProcess } from '../helpers/local-processes';
 
@@ -16,11 +16,21 @@ interface Answer {
   readonly body: string;
 }
 
-const send = (path: string, options: { from?: string; headers?: OutgoingHttpHeaders; body?: string | Buffer; method?: string } = {}): Promise<Answer> =>
+const send = (
+  path: string,
+  options: { from?: string; headers?: OutgoingHttpHeaders; body?: string | Buffer; method?: string } = {},
+): Promise<Answer> =>
   new Promise((resolve, reject) => {
     const url = new URL(relay.baseUrl);
     const req = request(
-      { host: url.hostname, port: url.port, path, method: options.method ?? 'POST', localAddress: options.from ?? '127.0.0.1', headers: { 'content-type': 'application/json', ...options.headers } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: options.method ?? 'POST',
+        localAddress: options.from ?? '127.0.0.1',
+        headers: { 'content-type': 'application/json', ...options.headers },
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -64,7 +74,8 @@ test('from an unlisted address, forged forwarding headers naming the listed one 
     { 'X-Real-IP': '127.0.0.2' },
     { 'True-Client-IP': '127.0.0.2', 'X-Client-IP': '127.0.0.2', 'CF-Connecting-IP': '127.0.0.2' },
   ];
-  for (const headers of forged) expect(await send(`/threatstack/${TOKEN}`, { headers })).toEqual({ status: 403, body: '{"error":"forbidden"}' });
+  for (const headers of forged)
+    expect(await send(`/threatstack/${TOKEN}`, { headers })).toEqual({ status: 403, body: '{"error":"forbidden"}' });
   // The same request from the listed address gets in.
   expect((await send(`/threatstack/${TOKEN}`, { from: '127.0.0.2' })).status).toBe(202);
 });
@@ -97,7 +108,11 @@ test('hostile bodies over HTTP: no 5xx, no echo, and valid alerts with odd chara
     ['not JSON', 'alerts=ZZMARKZZ', 400],
     ['JSON of the wrong shape', JSON.stringify({ alerts: 'ZZMARKZZ' }), 400],
     ['a batch nested 50 000 deep', `{"alerts":[${'['.repeat(50_000)}"ZZMARKZZ"${']'.repeat(50_000)}]}`, 202],
-    ['an emoji, U+FFFE and U+FFFF in a valid alert', JSON.stringify({ alerts: [alert('odd-chars', { title: 'fire \u{1F525} \uFFFE\uFFFF ZZMARKZZ' })] }), 202],
+    [
+      'an emoji, U+FFFE and U+FFFF in a valid alert',
+      JSON.stringify({ alerts: [alert('odd-chars', { title: 'fire \u{1F525} \uFFFE\uFFFF ZZMARKZZ' })] }),
+      202,
+    ],
     ['an id of 3000 characters', JSON.stringify({ alerts: [alert(`${'x'.repeat(3000)}ZZMARKZZ`)] }), 202],
   ];
   for (const [what, body, status] of bodies) {
@@ -106,8 +121,18 @@ test('hostile bodies over HTTP: no 5xx, no echo, and valid alerts with odd chara
     expect(answer.body).not.toContain('ZZMARKZZ');
   }
   // Every content type is the same to the relay.
-  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', '']) {
-    const answer = await send(`/threatstack/${TOKEN}`, { from: '127.0.0.2', headers: { 'content-type': contentType }, body: JSON.stringify({ alerts: [alert(`ct-${contentType || 'none'}`)] }) });
+  for (const contentType of [
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/octet-stream',
+    '',
+  ]) {
+    const answer = await send(`/threatstack/${TOKEN}`, {
+      from: '127.0.0.2',
+      headers: { 'content-type': contentType },
+      body: JSON.stringify({ alerts: [alert(`ct-${contentType || 'none'}`)] }),
+    });
     expect({ contentType, status: answer.status }).toEqual({ contentType, status: 202 });
   }
   // The alert with odd characters reached the (local) Squadcast, its title intact.

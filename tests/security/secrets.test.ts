@@ -1,5 +1,5 @@
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { anAlert, anIngestEvent, anSqsEvent, anSqsRecord, aQueuedAlertBody } from '../helpers/factories';
@@ -44,7 +44,8 @@ beforeAll(async () => {
   // A guard, not a stub: should a bad URL ever get past the configuration check, no request leaves the machine.
   globalThis.fetch = (input, init) => {
     const { hostname } = new URL(input instanceof Request ? input.url : String(input));
-    if (hostname !== '127.0.0.1') return Promise.reject(Object.assign(new TypeError('test guard: non-loopback fetch'), { cause: { code: 'TEST_GUARD' } }));
+    if (hostname !== '127.0.0.1')
+      return Promise.reject(Object.assign(new TypeError('test guard: non-loopback fetch'), { cause: { code: 'TEST_GUARD' } }));
     return realFetch(input, init);
   };
   squadcast = createServer((request, response) => {
@@ -99,7 +100,11 @@ describe('ingest', () => {
 });
 
 describe('deliver', () => {
-  const deliverEnv = (url: string): Record<string, string> => ({ ...BASE_LAMBDA_ENV, SQUADCAST_WEBHOOK_URL: url, SQUADCAST_TIMEOUT_MS: '2000' });
+  const deliverEnv = (url: string): Record<string, string> => ({
+    ...BASE_LAMBDA_ENV,
+    SQUADCAST_WEBHOOK_URL: url,
+    SQUADCAST_TIMEOUT_MS: '2000',
+  });
   const invoke = async (url: string, status = 202): Promise<string> =>
     observe(async () => {
       squadcastStatus = status;

@@ -17,24 +17,54 @@ const ALLOWED = [...THREAT_STACK_SOURCE_IPS, '10.1.0.0/16', '2001:db8:abcd::/48'
 
 const deps = (): IngestDeps => {
   const queue: MessageQueue = { sendAll: async () => ({ failedKeys: [] }) };
-  return { allowlist: anAllowlist(ALLOWED), token: new Secret(TOKEN), alerts: queue, deadLetters: queue, log: silentLogger, now: () => new Date(0) };
+  return {
+    allowlist: anAllowlist(ALLOWED),
+    token: new Secret(TOKEN),
+    alerts: queue,
+    deadLetters: queue,
+    log: silentLogger,
+    now: () => new Date(0),
+  };
 };
 
-const statusFor = async (event: APIGatewayProxyEvent): Promise<number> => (await handleIngestEvent(event, async () => deps(), silentLogger)).statusCode;
+const statusFor = async (event: APIGatewayProxyEvent): Promise<number> =>
+  (await handleIngestEvent(event, async () => deps(), silentLogger)).statusCode;
 
-const withSource = (sourceIp: string | undefined, headers: Record<string, string> = {}, multi: Record<string, string[]> = {}): APIGatewayProxyEvent => {
+const withSource = (
+  sourceIp: string | undefined,
+  headers: Record<string, string> = {},
+  multi: Record<string, string[]> = {},
+): APIGatewayProxyEvent => {
   const event = anIngestEvent({ token: TOKEN, headers });
   const identity = { ...event.requestContext.identity } as Record<string, unknown>;
   if (sourceIp === undefined) delete identity.sourceIp;
   else identity.sourceIp = sourceIp;
-  return { ...event, multiValueHeaders: { ...event.multiValueHeaders, ...multi }, requestContext: { ...event.requestContext, identity: identity as unknown as APIGatewayProxyEvent['requestContext']['identity'] } };
+  return {
+    ...event,
+    multiValueHeaders: { ...event.multiValueHeaders, ...multi },
+    requestContext: { ...event.requestContext, identity: identity as unknown as APIGatewayProxyEvent['requestContext']['identity'] },
+  };
 };
 
-const FORWARDING_HEADERS = ['X-Forwarded-For', 'x-forwarded-for', 'Forwarded', 'X-Real-IP', 'X-Client-IP', 'True-Client-IP', 'CF-Connecting-IP', 'X-Originating-IP', 'X-Cluster-Client-IP', 'Client-IP'];
+const FORWARDING_HEADERS = [
+  'X-Forwarded-For',
+  'x-forwarded-for',
+  'Forwarded',
+  'X-Real-IP',
+  'X-Client-IP',
+  'True-Client-IP',
+  'CF-Connecting-IP',
+  'X-Originating-IP',
+  'X-Cluster-Client-IP',
+  'Client-IP',
+];
 const claimed = fc.constantFrom(...THREAT_STACK_SOURCE_IPS, '::ffff:52.20.173.142', '10.1.2.3', '2001:db8:abcd::1');
 /** A header value naming allowed addresses in any position and any syntax. */
 const forgedValue = fc
-  .tuple(fc.array(fc.oneof(claimed, fc.constantFrom('203.0.113.9', 'unknown', '_hidden', '')), { minLength: 1, maxLength: 4 }), fc.constantFrom('plain', 'for=', 'for="[]"', 'port'))
+  .tuple(
+    fc.array(fc.oneof(claimed, fc.constantFrom('203.0.113.9', 'unknown', '_hidden', '')), { minLength: 1, maxLength: 4 }),
+    fc.constantFrom('plain', 'for=', 'for="[]"', 'port'),
+  )
   .map(([addresses, syntax]) =>
     addresses
       .map((a) => (syntax === 'for=' ? `for=${a}` : syntax === 'for="[]"' ? `for="[${a}]"` : syntax === 'port' ? `${a}:443` : a))
@@ -44,10 +74,14 @@ const forgedHeaders = fc.dictionary(fc.constantFrom(...FORWARDING_HEADERS), forg
 
 test('forged forwarding headers, in any position and syntax, never let an unlisted caller in', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom('203.0.113.9', '127.0.0.1', '::1', '10.2.0.1', '2001:db8:abce::1', '::ffff:203.0.113.9'), forgedHeaders, async (sourceIp, headers) => {
-      const multi = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value, ...THREAT_STACK_SOURCE_IPS]]));
-      expect(await statusFor(withSource(sourceIp, headers, multi))).toBe(403);
-    }),
+    fc.asyncProperty(
+      fc.constantFrom('203.0.113.9', '127.0.0.1', '::1', '10.2.0.1', '2001:db8:abce::1', '::ffff:203.0.113.9'),
+      forgedHeaders,
+      async (sourceIp, headers) => {
+        const multi = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value, ...THREAT_STACK_SOURCE_IPS]]));
+        expect(await statusFor(withSource(sourceIp, headers, multi))).toBe(403);
+      },
+    ),
     { numRuns: 300 },
   );
 });
@@ -97,7 +131,11 @@ test.each<[string, string | undefined, number]>([
 
 test('a refusal never says why: the source and the token get the same answer', async () => {
   const bySource = await handleIngestEvent(withSource('203.0.113.9'), async () => deps(), silentLogger);
-  const byToken = await handleIngestEvent({ ...withSource('52.20.173.142'), pathParameters: { token: 'wrong-token-0123456789012' } }, async () => deps(), silentLogger);
+  const byToken = await handleIngestEvent(
+    { ...withSource('52.20.173.142'), pathParameters: { token: 'wrong-token-0123456789012' } },
+    async () => deps(),
+    silentLogger,
+  );
   expect(bySource).toEqual(byToken);
   expect(JSON.parse(bySource.body)).toEqual({ error: 'forbidden' });
 });

@@ -14,19 +14,40 @@ const TOKEN = 'Tok3n_with-every.kind~of-char0123';
 
 const deps = (): IngestDeps => {
   const queue: MessageQueue = { sendAll: async () => ({ failedKeys: [] }) };
-  return { allowlist: anAllowlist(), token: new Secret(TOKEN), alerts: queue, deadLetters: queue, log: silentLogger, now: () => new Date(0) };
+  return {
+    allowlist: anAllowlist(),
+    token: new Secret(TOKEN),
+    alerts: queue,
+    deadLetters: queue,
+    log: silentLogger,
+    now: () => new Date(0),
+  };
 };
 
-const statusFor = async (event: APIGatewayProxyEvent): Promise<number> => (await handleIngestEvent(event, async () => deps(), silentLogger)).statusCode;
+const statusFor = async (event: APIGatewayProxyEvent): Promise<number> =>
+  (await handleIngestEvent(event, async () => deps(), silentLogger)).statusCode;
 const withToken = (token: string): APIGatewayProxyEvent => anIngestEvent({ token });
 
 /** The token changed in one way an attacker or a broken client might try. */
 const nearMiss = fc.oneof(
   fc.nat({ max: TOKEN.length - 1 }).map((i) => TOKEN.slice(0, i)),
-  fc.tuple(fc.nat({ max: TOKEN.length - 1 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })).map(([i, c]) => `${TOKEN.slice(0, i)}${c}${TOKEN.slice(i + 1)}`).filter((t) => t !== TOKEN),
-  fc.tuple(fc.nat({ max: TOKEN.length }), fc.string({ unit: 'binary', minLength: 1, maxLength: 3 })).map(([i, s]) => `${TOKEN.slice(0, i)}${s}${TOKEN.slice(i)}`),
-  fc.nat({ max: TOKEN.length - 1 }).filter((i) => /[a-z]/i.test(TOKEN[i] ?? '')).map((i) => `${TOKEN.slice(0, i)}${(TOKEN[i] ?? '') === (TOKEN[i] ?? '').toUpperCase() ? (TOKEN[i] ?? '').toLowerCase() : (TOKEN[i] ?? '').toUpperCase()}${TOKEN.slice(i + 1)}`),
-  fc.nat({ max: TOKEN.length - 1 }).map((i) => `${TOKEN.slice(0, i)}%${(TOKEN.charCodeAt(i) || 0).toString(16).toUpperCase()}${TOKEN.slice(i + 1)}`),
+  fc
+    .tuple(fc.nat({ max: TOKEN.length - 1 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }))
+    .map(([i, c]) => `${TOKEN.slice(0, i)}${c}${TOKEN.slice(i + 1)}`)
+    .filter((t) => t !== TOKEN),
+  fc
+    .tuple(fc.nat({ max: TOKEN.length }), fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }))
+    .map(([i, s]) => `${TOKEN.slice(0, i)}${s}${TOKEN.slice(i)}`),
+  fc
+    .nat({ max: TOKEN.length - 1 })
+    .filter((i) => /[a-z]/i.test(TOKEN[i] ?? ''))
+    .map(
+      (i) =>
+        `${TOKEN.slice(0, i)}${(TOKEN[i] ?? '') === (TOKEN[i] ?? '').toUpperCase() ? (TOKEN[i] ?? '').toLowerCase() : (TOKEN[i] ?? '').toUpperCase()}${TOKEN.slice(i + 1)}`,
+    ),
+  fc
+    .nat({ max: TOKEN.length - 1 })
+    .map((i) => `${TOKEN.slice(0, i)}%${(TOKEN.charCodeAt(i) || 0).toString(16).toUpperCase()}${TOKEN.slice(i + 1)}`),
   fc.constantFrom(
     '',
     TOKEN.toUpperCase(),
@@ -68,13 +89,18 @@ test.each<[string, APIGatewayProxyEvent['pathParameters']]>([
 });
 
 test('the token is never taken from anywhere but the path: headers, query and body do not count', async () => {
-  const event = anIngestEvent({ token: 'wrong-token-0000000000000', headers: { Authorization: `Bearer ${TOKEN}`, 'X-Token': TOKEN }, body: JSON.stringify({ token: TOKEN, alerts: [] }) });
-  expect(await statusFor({ ...event, queryStringParameters: { token: TOKEN }, multiValueQueryStringParameters: { token: [TOKEN] } })).toBe(403);
+  const event = anIngestEvent({
+    token: 'wrong-token-0000000000000',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'X-Token': TOKEN },
+    body: JSON.stringify({ token: TOKEN, alerts: [] }),
+  });
+  expect(await statusFor({ ...event, queryStringParameters: { token: TOKEN }, multiValueQueryStringParameters: { token: [TOKEN] } })).toBe(
+    403,
+  );
 });
 
 test('the comparison does the same work for every presented token: two SHA-256 digests and one timingSafeEqual of 32 bytes', () => {
   // The module object itself (an `import *` namespace would be a copy the code under test never calls).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const nodeCrypto = require('node:crypto') as typeof import('node:crypto');
   const compare = jest.spyOn(nodeCrypto, 'timingSafeEqual');
   const hash = jest.spyOn(nodeCrypto, 'createHash');

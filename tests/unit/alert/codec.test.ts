@@ -1,6 +1,14 @@
 import { isRight } from 'fp-ts/lib/Either';
 import type * as t from 'io-ts';
-import { AlertBatchCodec, AlertCodec, EpochMillis, IntegerFromNumberOrString, NonBlankString, organizationName, SeverityCodec } from '../../../lib/alert/codec';
+import {
+  AlertBatchCodec,
+  AlertCodec,
+  EpochMillis,
+  IntegerFromNumberOrString,
+  NonBlankString,
+  organizationName,
+  SeverityCodec,
+} from '../../../lib/alert/codec';
 import { anAlert, aRawAlert } from '../../helpers/factories';
 
 const decoded = <A>(codec: t.Decoder<unknown, A>, input: unknown): A | 'invalid' => {
@@ -112,7 +120,9 @@ describe('AlertCodec', () => {
   });
 
   it('keeps the title as sent, double spaces included, and accepts an empty title', () => {
-    expect(decoded(AlertCodec, aRawAlert({ title: 'Host:  two  spaces ' }))).toEqual(expect.objectContaining({ title: 'Host:  two  spaces ' }));
+    expect(decoded(AlertCodec, aRawAlert({ title: 'Host:  two  spaces ' }))).toEqual(
+      expect.objectContaining({ title: 'Host:  two  spaces ' }),
+    );
     expect(decoded(AlertCodec, aRawAlert({ title: '' }))).not.toBe('invalid');
   });
 

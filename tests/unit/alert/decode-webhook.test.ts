@@ -1,5 +1,5 @@
-import { decodeWebhookBody } from '../../../lib/alert/decode-webhook';
 import type { DecodedWebhook } from '../../../lib/alert/decode-webhook';
+import { decodeWebhookBody } from '../../../lib/alert/decode-webhook';
 import type { Checked } from '../../../lib/common/checked';
 import bareAlert from '../../fixtures/webhook-bare-alert.json';
 import batch from '../../fixtures/webhook-batch.json';
@@ -44,7 +44,9 @@ describe('decodeWebhookBody: accepted shapes', () => {
   it('decodes a top-level array of alerts, unknown fields kept', () => {
     const result = accepted(decodeWebhookBody(structuredClone(topLevelArray)));
     expect(result.alerts).toHaveLength(1);
-    expect(result.alerts[0]).toEqual(expect.objectContaining({ id: '9e3f4b50-1a2b-11ee-8c90-0242ac120002', rule_hint: 'not documented, must be kept' }));
+    expect(result.alerts[0]).toEqual(
+      expect.objectContaining({ id: '9e3f4b50-1a2b-11ee-8c90-0242ac120002', rule_hint: 'not documented, must be kept' }),
+    );
   });
 
   it.each([

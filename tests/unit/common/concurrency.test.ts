@@ -1,6 +1,6 @@
 import { mapWithConcurrency } from '../../../lib/common/concurrency';
-import { deferred, flushPromises } from '../../helpers/fakes';
 import type { Deferred } from '../../helpers/fakes';
+import { deferred, flushPromises } from '../../helpers/fakes';
 
 describe('mapWithConcurrency', () => {
   it('keeps the input order, whatever order the calls finish in', async () => {
@@ -35,15 +35,19 @@ describe('mapWithConcurrency', () => {
     const held: Array<Deferred<void>> = [];
     let inFlight = 0;
     let maxInFlight = 0;
-    const running = mapWithConcurrency(Array.from({ length: count }, (_, i) => i), limit, async (i) => {
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      const gate = deferred<void>();
-      held.push(gate);
-      await gate.promise;
-      inFlight--;
-      return i;
-    });
+    const running = mapWithConcurrency(
+      Array.from({ length: count }, (_, i) => i),
+      limit,
+      async (i) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        const gate = deferred<void>();
+        held.push(gate);
+        await gate.promise;
+        inFlight--;
+        return i;
+      },
+    );
     for (let released = 0; released < count; released++) {
       await flushPromises();
       expect(inFlight).toBe(Math.min(expected, count - released));

@@ -1,5 +1,5 @@
-import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either';
+import * as t from 'io-ts';
 import { describeProblems } from '../../../lib/common/problems';
 import { SENTINEL } from '../../helpers/factories';
 
@@ -10,14 +10,22 @@ const problemsOf = (codec: t.Decoder<unknown, unknown>, input: unknown, prefix?:
 };
 
 const Nested = t.type({ outer: t.type({ list: t.array(t.type({ n: t.number })) }) });
-const Merged = t.intersection([t.type({ a: t.string }), t.partial({ b: t.intersection([t.type({ c: t.number }), t.partial({ d: t.string })]) })]);
+const Merged = t.intersection([
+  t.type({ a: t.string }),
+  t.partial({ b: t.intersection([t.type({ c: t.number }), t.partial({ d: t.string })]) }),
+]);
 
 describe('describeProblems', () => {
   it.each<[string, t.Decoder<unknown, unknown>, unknown, string[]]>([
     ['a field', t.type({ a: t.string }), { a: SENTINEL.length }, ['a: expected string']],
     ['the root of a non-object', t.type({ a: t.string }), SENTINEL, ['(root): expected object']],
     ['nested objects and array indices', Nested, { outer: { list: [{ n: 1 }, { n: SENTINEL }] } }, ['outer.list[1].n: expected number']],
-    ['intersection member indices are not fields', Merged, { a: 1, b: { c: SENTINEL, d: 2 } }, ['a: expected string', 'b.c: expected number', 'b.d: expected string']],
+    [
+      'intersection member indices are not fields',
+      Merged,
+      { a: 1, b: { c: SENTINEL, d: 2 } },
+      ['a: expected string', 'b.c: expected number', 'b.d: expected string'],
+    ],
     ['an intersection at the root of a non-object', Merged, null, ['(root): expected object']],
   ])('%s', (_name, codec, input, expected) => {
     const problems = problemsOf(codec, input);

@@ -1,5 +1,14 @@
-import { ConfigError, parsePriorities, parseSeverities, readDeliverConfig, readIngestConfig, readMetricsConfig, readStatusConfig, readTestAlertConfig } from '../../../lib/config/env';
 import { Secret } from '../../../lib/common/secret';
+import {
+  ConfigError,
+  parsePriorities,
+  parseSeverities,
+  readDeliverConfig,
+  readIngestConfig,
+  readMetricsConfig,
+  readStatusConfig,
+  readTestAlertConfig,
+} from '../../../lib/config/env';
 import { SENTINEL } from '../../helpers/factories';
 
 const QUEUES = {
@@ -48,17 +57,25 @@ describe('readIngestConfig', () => {
 
   it('names every missing key', () => {
     const error = configErrorOf(() => readIngestConfig({ WEBHOOK_TOKEN: 'token-0123456789abcdef' }));
-    expect(error.message).toBe('invalid configuration: ALERTS_QUEUE_URL: expected non-empty string; DEAD_LETTER_QUEUE_URL: expected non-empty string');
+    expect(error.message).toBe(
+      'invalid configuration: ALERTS_QUEUE_URL: expected non-empty string; DEAD_LETTER_QUEUE_URL: expected non-empty string',
+    );
   });
 
   it('treats a blank value as missing', () => {
-    expect(configErrorOf(() => readIngestConfig({ ...INGEST_ENV, ALERTS_QUEUE_URL: '   ' })).message).toBe('invalid configuration: ALERTS_QUEUE_URL: expected non-empty string');
+    expect(configErrorOf(() => readIngestConfig({ ...INGEST_ENV, ALERTS_QUEUE_URL: '   ' })).message).toBe(
+      'invalid configuration: ALERTS_QUEUE_URL: expected non-empty string',
+    );
   });
 
   it.each<[string, Record<string, string>, unknown]>([
     ['WEBHOOK_TOKEN', { WEBHOOK_TOKEN: 'from-env-0123456789' }, { kind: 'value', secret: expect.any(Secret) }],
     ['WEBHOOK_TOKEN_PARAMETER', { WEBHOOK_TOKEN_PARAMETER: ' /relay/webhook-token ' }, { kind: 'parameter', name: '/relay/webhook-token' }],
-    ['both (the value wins)', { WEBHOOK_TOKEN: 'from-env-0123456789', WEBHOOK_TOKEN_PARAMETER: '/relay/webhook-token' }, { kind: 'value', secret: expect.any(Secret) }],
+    [
+      'both (the value wins)',
+      { WEBHOOK_TOKEN: 'from-env-0123456789', WEBHOOK_TOKEN_PARAMETER: '/relay/webhook-token' },
+      { kind: 'value', secret: expect.any(Secret) },
+    ],
     ['an empty WEBHOOK_TOKEN and a parameter', { WEBHOOK_TOKEN: '', WEBHOOK_TOKEN_PARAMETER: '/p' }, { kind: 'parameter', name: '/p' }],
   ])('takes the token from %s', (_name, token, source) => {
     expect(readIngestConfig({ ...QUEUES, ...token }).token).toEqual(source);
@@ -172,15 +189,25 @@ describe('readDeliverConfig', () => {
   });
 
   it('names every bad key at once', () => {
-    const error = configErrorOf(() => readDeliverConfig({ ...QUEUES, SQUADCAST_WEBHOOK_URL: 'x', DELIVERY_CONCURRENCY: 'abc', DELIVERY_LEASE_MS: 'abc' }));
+    const error = configErrorOf(() =>
+      readDeliverConfig({ ...QUEUES, SQUADCAST_WEBHOOK_URL: 'x', DELIVERY_CONCURRENCY: 'abc', DELIVERY_LEASE_MS: 'abc' }),
+    );
     expect(error.message).toBe(
       'invalid configuration: LEDGER_TABLE_NAME: expected non-empty string; DELIVERY_CONCURRENCY: expected integer 1..100; DELIVERY_LEASE_MS: expected integer 1000..900000',
     );
   });
 
   it.each<[string, Record<string, string>, unknown]>([
-    ['SQUADCAST_WEBHOOK_URL', { SQUADCAST_WEBHOOK_URL: 'https://api.squadcast.com/v2/incidents/api/k' }, { kind: 'value', secret: expect.any(Secret) }],
-    ['SQUADCAST_WEBHOOK_URL_PARAMETER', { SQUADCAST_WEBHOOK_URL_PARAMETER: '/relay/squadcast-url' }, { kind: 'parameter', name: '/relay/squadcast-url' }],
+    [
+      'SQUADCAST_WEBHOOK_URL',
+      { SQUADCAST_WEBHOOK_URL: 'https://api.squadcast.com/v2/incidents/api/k' },
+      { kind: 'value', secret: expect.any(Secret) },
+    ],
+    [
+      'SQUADCAST_WEBHOOK_URL_PARAMETER',
+      { SQUADCAST_WEBHOOK_URL_PARAMETER: '/relay/squadcast-url' },
+      { kind: 'parameter', name: '/relay/squadcast-url' },
+    ],
   ])('takes the Squadcast URL from %s', (_name, url, source) => {
     expect(readDeliverConfig({ ...QUEUES, LEDGER_TABLE_NAME: 'ledger', ...url }).squadcastUrl).toEqual(source);
   });
@@ -198,7 +225,9 @@ describe('readDeliverConfig', () => {
 
   it('refuses a bad SEVERITY_PRIORITIES by position, never by value', () => {
     const error = configErrorOf(() => readDeliverConfig({ ...DELIVER_ENV, SEVERITY_PRIORITIES: `1=P1,2=${SENTINEL}` }));
-    expect(error.message).toBe('invalid configuration: SEVERITY_PRIORITIES: entry 2 must look like 1=P1 (severity 1, 2 or 3; priority P1 to P5)');
+    expect(error.message).toBe(
+      'invalid configuration: SEVERITY_PRIORITIES: entry 2 must look like 1=P1 (severity 1, 2 or 3; priority P1 to P5)',
+    );
   });
 
   it('refuses a ceiling below the number of invocations sharing it', () => {
@@ -218,7 +247,9 @@ describe('readStatusConfig', () => {
   });
 
   it('names a missing table', () => {
-    expect(configErrorOf(() => readStatusConfig(QUEUES)).message).toBe('invalid configuration: LEDGER_TABLE_NAME: expected non-empty string');
+    expect(configErrorOf(() => readStatusConfig(QUEUES)).message).toBe(
+      'invalid configuration: LEDGER_TABLE_NAME: expected non-empty string',
+    );
   });
 
   it('does not need the Squadcast URL or the token', () => {

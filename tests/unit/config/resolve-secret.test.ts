@@ -1,8 +1,8 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError } from '../../../lib/config/env';
-import { resolveSecret, ssmParameterReader } from '../../../lib/config/resolve-secret';
-import type { ParameterReader } from '../../../lib/config/resolve-secret';
 import { Secret } from '../../../lib/common/secret';
+import { ConfigError } from '../../../lib/config/env';
+import type { ParameterReader } from '../../../lib/config/resolve-secret';
+import { resolveSecret, ssmParameterReader } from '../../../lib/config/resolve-secret';
 import { anAwsError, fakeAwsClient } from '../../helpers/aws';
 import { SENTINEL } from '../../helpers/factories';
 
@@ -43,8 +43,18 @@ describe('resolveSecret', () => {
   });
 
   it.each<[string, Parameters<typeof resolveSecret>[1], Record<string, string | undefined>, string]>([
-    ['a value that fails validation', { kind: 'value', secret: new Secret(SENTINEL) }, {}, 'invalid configuration: WEBHOOK_TOKEN: is too short'],
-    ['a parameter that fails validation', { kind: 'parameter', name: '/relay/token' }, { '/relay/token': SENTINEL }, 'invalid configuration: WEBHOOK_TOKEN_PARAMETER (/relay/token): is too short'],
+    [
+      'a value that fails validation',
+      { kind: 'value', secret: new Secret(SENTINEL) },
+      {},
+      'invalid configuration: WEBHOOK_TOKEN: is too short',
+    ],
+    [
+      'a parameter that fails validation',
+      { kind: 'parameter', name: '/relay/token' },
+      { '/relay/token': SENTINEL },
+      'invalid configuration: WEBHOOK_TOKEN_PARAMETER (/relay/token): is too short',
+    ],
   ])('refuses %s, naming the key or parameter, never the value', async (_name, source, parameters, message) => {
     const rejection = resolveSecret('WEBHOOK_TOKEN', source, fakeReader(parameters).readParameter, () => 'is too short');
     await expect(rejection).rejects.toThrow(ConfigError);
@@ -58,9 +68,9 @@ describe('resolveSecret', () => {
     ['an empty parameter', { '/relay/url': '' }],
   ])('refuses %s as empty, without validating it', async (_name, parameters) => {
     const validate = jest.fn(accept);
-    await expect(resolveSecret('SQUADCAST_WEBHOOK_URL', { kind: 'parameter', name: '/relay/url' }, fakeReader(parameters).readParameter, validate)).rejects.toThrow(
-      'invalid configuration: SQUADCAST_WEBHOOK_URL_PARAMETER (/relay/url): is empty',
-    );
+    await expect(
+      resolveSecret('SQUADCAST_WEBHOOK_URL', { kind: 'parameter', name: '/relay/url' }, fakeReader(parameters).readParameter, validate),
+    ).rejects.toThrow('invalid configuration: SQUADCAST_WEBHOOK_URL_PARAMETER (/relay/url): is empty');
     expect(validate).not.toHaveBeenCalled();
   });
 

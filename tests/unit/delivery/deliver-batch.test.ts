@@ -1,6 +1,6 @@
 import type { Alert } from '../../../lib/alert/codec';
-import { deliverBatch } from '../../../lib/delivery/deliver-batch';
 import type { DeliverDeps, QueueRecord, RetryPolicy } from '../../../lib/delivery/deliver-batch';
+import { deliverBatch } from '../../../lib/delivery/deliver-batch';
 import type { SquadcastIncident } from '../../../lib/incident/to-incident';
 import { anAlert, aQueuedAlertBody, aQueueRecord, SENTINEL } from '../../helpers/factories';
 import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler, flushPromises } from '../../helpers/fakes';
@@ -29,7 +29,12 @@ const setup = (overrides: Partial<DeliverDeps> = {}) => {
   return { deps, sink, ledger, deadLetters, retries, log, deliver: (records: readonly QueueRecord[]) => deliverBatch(records, deps) };
 };
 
-type DeadLetter = { alert?: Alert; receivedAt?: string; failure: { stage: string; reason: string; at: string; problems?: string[] }; raw?: unknown };
+type DeadLetter = {
+  alert?: Alert;
+  receivedAt?: string;
+  failure: { stage: string; reason: string; at: string; problems?: string[] };
+  raw?: unknown;
+};
 
 describe('deliverBatch: delivered', () => {
   it('POSTs the incident, completes the claim and reports no failure', async () => {
@@ -133,7 +138,11 @@ describe('deliverBatch: transient failures come back later', () => {
     ]);
     expect(ledger.released).toHaveLength(3);
     for (const record of records) expect(ledger.stateOf(JSON.parse(record.body).alert.id)).toBe('failed');
-    expect(log.at('warn').map((e) => e.message)).toEqual(['delivery failed; will retry', 'delivery failed; will retry', 'delivery failed; will retry']);
+    expect(log.at('warn').map((e) => e.message)).toEqual([
+      'delivery failed; will retry',
+      'delivery failed; will retry',
+      'delivery failed; will retry',
+    ]);
   });
 
   it.each<[number, number]>([
@@ -190,7 +199,10 @@ describe('deliverBatch: transient failures come back later', () => {
     ledger.claimError = Object.assign(new Error('network'), { name: 'TimeoutError' });
     const record = aQueueRecord({ receiveCount: 2 });
     const result = await deliver([record]);
-    expect(result).toEqual({ failedMessageIds: [record.messageId], outcomes: [{ kind: 'retry', reason: 'dependency error', delaySeconds: 30 }] });
+    expect(result).toEqual({
+      failedMessageIds: [record.messageId],
+      outcomes: [{ kind: 'retry', reason: 'dependency error', delaySeconds: 30 }],
+    });
     expect(sink.sent).toEqual([]);
     expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 30 }]);
     expect(log.find('delivery step failed; will retry')?.fields).toEqual({ messageId: record.messageId, error: 'TimeoutError' });
@@ -215,7 +227,11 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
     expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'dead-lettered' }] });
     expect(deadLetters.accepted.map((m) => m.key)).toEqual([alert.id]);
     expect(deadLetters.bodies<DeadLetter>()).toEqual([
-      { alert, receivedAt: '2023-11-14T22:13:19.000Z', failure: { stage: 'deliver', reason: 'Squadcast answered 400', at: NOW.toISOString() } },
+      {
+        alert,
+        receivedAt: '2023-11-14T22:13:19.000Z',
+        failure: { stage: 'deliver', reason: 'Squadcast answered 400', at: NOW.toISOString() },
+      },
     ]);
     expect(ledger.released).toEqual([{ alertId: alert.id, token: 'lease-1' }]);
     expect(retries.calls).toEqual([]);
@@ -249,14 +265,24 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
   it.each<[string, string, string[]]>([
     ['not JSON', `not json ${SENTINEL}`, ['(root): expected JSON']],
     ['JSON without an alert', JSON.stringify({ note: SENTINEL }), ['alert: expected object']],
-    ['an invalid alert', JSON.stringify({ alert: { ...anAlert(), severity: 9, title: SENTINEL } }), ['alert.severity: expected Severity(1|2|3)']],
-    ['a dead letter from ingest, redriven', JSON.stringify({ failure: { stage: 'ingest', reason: 'invalid alert', at: 'x' }, raw: SENTINEL }), ['alert: expected object']],
+    [
+      'an invalid alert',
+      JSON.stringify({ alert: { ...anAlert(), severity: 9, title: SENTINEL } }),
+      ['alert.severity: expected Severity(1|2|3)'],
+    ],
+    [
+      'a dead letter from ingest, redriven',
+      JSON.stringify({ failure: { stage: 'ingest', reason: 'invalid alert', at: 'x' }, raw: SENTINEL }),
+      ['alert: expected object'],
+    ],
   ])('dead-letters an undecodable message (%s) with its problems, without claiming or POSTing', async (_name, body, problems) => {
     const { deliver, sink, ledger, deadLetters, log } = setup();
     const record = aQueueRecord({ body });
     expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'dead-lettered' }] });
     expect(deadLetters.accepted.map((m) => m.key)).toEqual([record.messageId]);
-    expect(deadLetters.bodies<DeadLetter>()).toEqual([{ failure: { stage: 'deliver', reason: 'undecodable message', problems, at: NOW.toISOString() }, raw: body }]);
+    expect(deadLetters.bodies<DeadLetter>()).toEqual([
+      { failure: { stage: 'deliver', reason: 'undecodable message', problems, at: NOW.toISOString() }, raw: body },
+    ]);
     expect(ledger.claims).toEqual([]);
     expect(sink.sent).toEqual([]);
     expect(log.find('undecodable message dead-lettered')?.fields).toEqual({ messageId: record.messageId, problems });
@@ -316,7 +342,9 @@ describe('deliverBatch: a batch', () => {
 
 describe('deliverBatch: optional collaborators', () => {
   it('puts a record back when the rate limiter says later, before claiming', async () => {
-    const { deliver, sink, ledger, retries } = setup({ rateLimit: { admit: async () => ({ kind: 'later', delayMs: 12_500 }), pauseFor: () => undefined } });
+    const { deliver, sink, ledger, retries } = setup({
+      rateLimit: { admit: async () => ({ kind: 'later', delayMs: 12_500 }), pauseFor: () => undefined },
+    });
     const record = aQueueRecord();
     expect(await deliver([record])).toEqual({
       failedMessageIds: [record.messageId],
@@ -337,19 +365,28 @@ describe('deliverBatch: optional collaborators', () => {
         : incident.message === 'near'
           ? { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 30_000 }
           : { kind: 'transient', reason: 'Squadcast answered 500' };
-    await deliver([aQueueRecord({ alert: anAlert({ title: 'near' }) }), aQueueRecord({ alert: anAlert({ title: 'far' }) }), aQueueRecord({ alert: anAlert({ title: 'none' }) })]);
+    await deliver([
+      aQueueRecord({ alert: anAlert({ title: 'near' }) }),
+      aQueueRecord({ alert: anAlert({ title: 'far' }) }),
+      aQueueRecord({ alert: anAlert({ title: 'none' }) }),
+    ]);
     expect(pauses.sort((a, b) => a - b)).toEqual([30_000, 900_000]);
   });
 
   it('counts each outcome and the Squadcast latency', async () => {
     const counted: string[] = [];
     const latencies: number[] = [];
-    const metrics = { count: (metric: string) => void counted.push(metric), squadcastLatency: (ms: number) => void latencies.push(ms), flush: () => undefined };
+    const metrics = {
+      count: (metric: string) => void counted.push(metric),
+      squadcastLatency: (ms: number) => void latencies.push(ms),
+      flush: () => undefined,
+    };
     const { deliver, ledger, sink } = setup({ metrics });
     const duplicate = anAlert();
     ledger.seed(duplicate.id, 'delivered');
     const failing = anAlert();
-    sink.respond = (incident) => (incident.event_id === failing.id ? { kind: 'transient', reason: 'x' } : { kind: 'delivered', status: 202 });
+    sink.respond = (incident) =>
+      incident.event_id === failing.id ? { kind: 'transient', reason: 'x' } : { kind: 'delivered', status: 202 };
     await deliver([aQueueRecord(), aQueueRecord({ alert: duplicate }), aQueueRecord({ alert: failing }), aQueueRecord({ body: 'x' })]);
     expect(counted.sort()).toEqual(['deadLettered', 'delivered', 'duplicate', 'retried']);
     expect(latencies).toHaveLength(2);

@@ -2,15 +2,24 @@ import fc from 'fast-check';
 import type { Alert } from '../../../lib/alert/codec';
 import { readDeliverConfig } from '../../../lib/config/env';
 import type { DeliverDeps } from '../../../lib/delivery/deliver-batch';
-import type { SquadcastIncident } from '../../../lib/incident/to-incident';
-import { burstFor, createRateLimiter, shareOfCeiling } from '../../../lib/delivery/rate-limit';
 import type { Admission } from '../../../lib/delivery/rate-limit';
+import { burstFor, createRateLimiter, shareOfCeiling } from '../../../lib/delivery/rate-limit';
 import type { SendOutcome } from '../../../lib/delivery/send-outcome';
-import { collectingQueue, maxInWindow, runContainer, silentLogger, SimulatedLedger, SimulatedQueue, VirtualClock } from '../../helpers/delivery-simulation';
+import type { SquadcastIncident } from '../../../lib/incident/to-incident';
+import {
+  collectingQueue,
+  maxInWindow,
+  runContainer,
+  SimulatedLedger,
+  SimulatedQueue,
+  silentLogger,
+  VirtualClock,
+} from '../../helpers/delivery-simulation';
 
 const MINUTE = 60_000;
 
-const limiterOn = (clock: VirtualClock, perMinute: number, maxWaitMs = 10_000) => createRateLimiter({ perMinute, maxWaitMs, now: () => clock.now, sleep: clock.sleep });
+const limiterOn = (clock: VirtualClock, perMinute: number, maxWaitMs = 10_000) =>
+  createRateLimiter({ perMinute, maxWaitMs, now: () => clock.now, sleep: clock.sleep });
 
 /** Calls `admit` at the given virtual times; returns when each call was sent, or its delay. */
 const admitAt = async (clock: VirtualClock, limiter: ReturnType<typeof limiterOn>, arrivals: readonly number[]) => {
@@ -30,7 +39,11 @@ describe('createRateLimiter', () => {
     const clock = new VirtualClock();
     const limiter = limiterOn(clock, 60);
     expect(burstFor(60)).toBe(6);
-    const results = await admitAt(clock, limiter, Array.from({ length: 8 }, () => 0));
+    const results = await admitAt(
+      clock,
+      limiter,
+      Array.from({ length: 8 }, () => 0),
+    );
     expect(results.map((r) => r.admission?.kind)).toEqual(Array.from({ length: 8 }, () => 'send'));
     const interval = Math.ceil(MINUTE / (60 - 6 + 1));
     expect(results.map((r) => r.at)).toEqual([0, 0, 0, 0, 0, 0, interval, 2 * interval]);
@@ -46,7 +59,12 @@ describe('createRateLimiter', () => {
           const clock = new VirtualClock();
           const results = await admitAt(clock, limiterOn(clock, perMinute, maxWaitMs), arrivals);
           const sent = results.filter((r) => r.admission?.kind === 'send');
-          expect(maxInWindow(sent.map((r) => r.at ?? NaN), MINUTE)).toBeLessThanOrEqual(perMinute);
+          expect(
+            maxInWindow(
+              sent.map((r) => r.at ?? NaN),
+              MINUTE,
+            ),
+          ).toBeLessThanOrEqual(perMinute);
           for (const r of sent) expect((r.at ?? NaN) - r.arrived).toBeLessThanOrEqual(maxWaitMs);
           for (const r of results) if (r.admission?.kind === 'later') expect(r.admission.delayMs).toBeGreaterThan(maxWaitMs);
         },
@@ -58,7 +76,11 @@ describe('createRateLimiter', () => {
   test('uses its budget: under steady demand it sends perMinute - burst + 1 a minute, plus the first burst', async () => {
     const clock = new VirtualClock();
     // One record arriving every 100 ms for 10 minutes, far more than 150 a minute; each may wait 1 s.
-    const results = await admitAt(clock, limiterOn(clock, 150, 1_000), Array.from({ length: 6_000 }, (_, i) => i * 100));
+    const results = await admitAt(
+      clock,
+      limiterOn(clock, 150, 1_000),
+      Array.from({ length: 6_000 }, (_, i) => i * 100),
+    );
     const sent = results.filter((r) => r.admission?.kind === 'send').length;
     const sustained = 150 - burstFor(150) + 1;
     expect(sent).toBeGreaterThanOrEqual(sustained * 10);
@@ -67,7 +89,11 @@ describe('createRateLimiter', () => {
 
   test('records beyond the wait are put back one interval apart, not all for the same moment', async () => {
     const clock = new VirtualClock();
-    const results = await admitAt(clock, limiterOn(clock, 12, 0), Array.from({ length: 5 }, () => 0));
+    const results = await admitAt(
+      clock,
+      limiterOn(clock, 12, 0),
+      Array.from({ length: 5 }, () => 0),
+    );
     // Burst 1, interval 60 s / 12: the first goes, the others come back 5, 10, 15, 20 s later.
     expect(results.map((r) => r.admission)).toEqual([
       { kind: 'send' },
@@ -82,7 +108,11 @@ describe('createRateLimiter', () => {
     const clock = new VirtualClock();
     const limiter = limiterOn(clock, 600, 10_000);
     // A burst of 10 goes at once; the eleventh waits for its turn.
-    const first = await admitAt(clock, limiter, Array.from({ length: 11 }, () => 0));
+    const first = await admitAt(
+      clock,
+      limiter,
+      Array.from({ length: 11 }, () => 0),
+    );
     expect(first.map((r) => r.admission?.kind)).toEqual(Array.from({ length: 11 }, () => 'send'));
     const interval = Math.ceil(MINUTE / (600 - 10 + 1));
     expect(clock.now).toBe(interval);
@@ -96,7 +126,11 @@ describe('createRateLimiter', () => {
     expect(twelfth).toEqual({ kind: 'later', delayMs: pauseStart + 30_000 - clock.now });
 
     // Three more arrive 25 s into the pause: they go when it ends, one interval apart.
-    const later = await admitAt(clock, limiter, Array.from({ length: 3 }, () => pauseStart + 25_000 - clock.now));
+    const later = await admitAt(
+      clock,
+      limiter,
+      Array.from({ length: 3 }, () => pauseStart + 25_000 - clock.now),
+    );
     expect(later.map((r) => r.admission?.kind)).toEqual(['send', 'send', 'send']);
     expect(later.map((r) => (r.at ?? NaN) - pauseStart)).toEqual([30_000, 30_000 + interval, 30_000 + 2 * interval]);
   });
@@ -112,7 +146,15 @@ describe('createRateLimiter', () => {
 // The ceiling across concurrent deliveries: Lambda containers, each with its own limiter, driven
 // by a simulated event source mapping over a simulated SQS queue, with the real deliverBatch.
 
-const alert = (id: string): Alert => ({ id, title: `t ${id}`, created_at: 1_700_000_000_000, severity: 2, organization_id: 'o', server_or_region: 'h', source: 'Host' });
+const alert = (id: string): Alert => ({
+  id,
+  title: `t ${id}`,
+  created_at: 1_700_000_000_000,
+  severity: 2,
+  organization_id: 'o',
+  server_or_region: 'h',
+  source: 'Host',
+});
 
 interface Simulation {
   readonly sends: Array<{ readonly at: number; readonly container: number; readonly eventId: string }>;
@@ -160,7 +202,12 @@ const simulate = async (options: {
     log: silentLogger,
     now: () => new Date(clock.now),
     random: () => 0.5,
-    rateLimit: createRateLimiter({ perMinute: shareOfCeiling(options.ceiling, options.containers), maxWaitMs: 10_000, now: () => clock.now, sleep: clock.sleep }),
+    rateLimit: createRateLimiter({
+      perMinute: shareOfCeiling(options.ceiling, options.containers),
+      maxWaitMs: 10_000,
+      now: () => clock.now,
+      sleep: clock.sleep,
+    }),
   });
   const containers = Array.from({ length: options.containers }, (_, i) => runContainer(queue, clock, depsFor(i), delivered));
   await clock.run(delivered, options.maxVirtualMs);
@@ -173,26 +220,37 @@ describe('the ceiling across concurrent deliveries (simulated Lambda, SQS and Dy
     { plan: 'Free', ceiling: 15, alerts: 200 },
     { plan: 'Pro, default share', ceiling: 150, alerts: 1_000 },
     { plan: 'Enterprise', ceiling: 1_000, alerts: 3_000 },
-  ])('$plan: a backlog of $alerts alerts at $ceiling a minute over 2 containers stays under the ceiling, each alert once, none redriven', async ({ ceiling, alerts }) => {
-    const run = await simulate({ alerts, ceiling, containers: 2, maxVirtualMs: 48 * 3_600_000 });
-    expect(maxInWindow(run.sends.map((s) => s.at), MINUTE)).toBeLessThanOrEqual(ceiling);
-    expect(new Set(run.sends.map((s) => s.eventId)).size).toBe(alerts);
-    expect(run.sends).toHaveLength(alerts);
-    expect(run.queue.redriven).toHaveLength(0);
-    expect(run.deadLetters.bodies).toHaveLength(0);
-    // The budget is used: the backlog drains within a fifth of the ideal time plus two minutes.
-    const idealMs = (alerts / shareOfCeiling(ceiling, 2) / 2) * MINUTE;
-    expect(run.clock.now).toBeLessThanOrEqual(idealMs * 1.2 + 2 * MINUTE);
-  });
+  ])(
+    '$plan: a backlog of $alerts alerts at $ceiling a minute over 2 containers stays under the ceiling, each alert once, none redriven',
+    async ({ ceiling, alerts }) => {
+      const run = await simulate({ alerts, ceiling, containers: 2, maxVirtualMs: 48 * 3_600_000 });
+      expect(
+        maxInWindow(
+          run.sends.map((s) => s.at),
+          MINUTE,
+        ),
+      ).toBeLessThanOrEqual(ceiling);
+      expect(new Set(run.sends.map((s) => s.eventId)).size).toBe(alerts);
+      expect(run.sends).toHaveLength(alerts);
+      expect(run.queue.redriven).toHaveLength(0);
+      expect(run.deadLetters.bodies).toHaveLength(0);
+      // The budget is used: the backlog drains within a fifth of the ideal time plus two minutes.
+      const idealMs = (alerts / shareOfCeiling(ceiling, 2) / 2) * MINUTE;
+      expect(run.clock.now).toBeLessThanOrEqual(idealMs * 1.2 + 2 * MINUTE);
+    },
+  );
 
   test('429 with Retry-After: the container that got it sends nothing more until the pause ends, and nothing is lost', async () => {
     // Squadcast throttles everything for the first 10 s, asking for 30 s.
-    const answer = (at: number): SendOutcome => (at < 10_000 ? { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 30_000 } : { kind: 'delivered', status: 202 });
+    const answer = (at: number): SendOutcome =>
+      at < 10_000 ? { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 30_000 } : { kind: 'delivered', status: 202 };
     const run = await simulate({ alerts: 100, ceiling: 1_000, containers: 2, answer, maxVirtualMs: 3_600_000 });
     for (const container of [0, 1]) {
       const first429 = run.answers.find((a) => a.container === container && a.outcome.kind === 'transient');
       expect(first429).toBeDefined();
-      const during = run.sends.filter((s) => s.container === container && s.at > (first429?.at ?? 0) && s.at < (first429?.at ?? 0) + 30_000);
+      const during = run.sends.filter(
+        (s) => s.container === container && s.at > (first429?.at ?? 0) && s.at < (first429?.at ?? 0) + 30_000,
+      );
       expect(during).toHaveLength(0);
     }
     expect(run.ledger.items.size).toBe(100);
@@ -204,7 +262,9 @@ describe('the ceiling across concurrent deliveries (simulated Lambda, SQS and Dy
     // Squadcast answers 503 for the first 70 minutes; every other answer of the outage carries Retry-After: 60.
     let calls = 0;
     const answer = (at: number): SendOutcome =>
-      at < 70 * MINUTE ? { kind: 'transient', reason: 'Squadcast answered 503', ...(++calls % 2 === 0 ? { retryAfterMs: 60_000 } : {}) } : { kind: 'delivered', status: 202 };
+      at < 70 * MINUTE
+        ? { kind: 'transient', reason: 'Squadcast answered 503', ...(++calls % 2 === 0 ? { retryAfterMs: 60_000 } : {}) }
+        : { kind: 'delivered', status: 202 };
     const run = await simulate({ alerts: 5, ceiling: 150, containers: 2, answer, maxVirtualMs: 24 * 3_600_000 });
     const attempts = run.sends.filter((s) => s.eventId === 'a-0').map((s) => s.at);
     // serverless.yml defaults: base 20 s, cap 900 s; equal jitter at random = 0.5 gives 3/4 of each step.
@@ -224,26 +284,33 @@ describe('the ceiling across concurrent deliveries (simulated Lambda, SQS and Dy
 
   test.each([
     { what: '503', answer: (): SendOutcome => ({ kind: 'transient', reason: 'Squadcast answered 503' }), alerts: 1 },
-    { what: '429 with Retry-After: 60, 20 alerts', answer: (): SendOutcome => ({ kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 60_000 }), alerts: 20 },
-  ])('with the serverless.yml defaults, an endless outage ($what) reaches the dead-letter queue (by redrive) after over an hour, not minutes', async ({ answer, alerts }) => {
-    const seen = { redrivenAt: NaN };
-    const run = await simulate({
-      alerts,
-      ceiling: 150,
-      containers: 2,
-      answer,
-      maxVirtualMs: 24 * 3_600_000,
-      stopWhen: (queue, now) => {
-        if (queue.redriven.length > 0 && Number.isNaN(seen.redrivenAt)) seen.redrivenAt = now;
-        return queue.redriven.length === alerts;
-      },
-    });
-    // 15 receives at 3/4 of 20, 40, ... 640 s, then of 900 s (the cap): the redrive comes after about 1 h 57 min.
-    // (Jitter at its extremes: 1 h 18 min to 2 h 36 min.) Records put back during a pause count as receives too.
-    expect(seen.redrivenAt).toBeGreaterThan(110 * MINUTE);
-    expect(seen.redrivenAt).toBeLessThan(120 * MINUTE);
-    expect(run.sends.length).toBeLessThanOrEqual(15 * alerts);
-  });
+    {
+      what: '429 with Retry-After: 60, 20 alerts',
+      answer: (): SendOutcome => ({ kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 60_000 }),
+      alerts: 20,
+    },
+  ])(
+    'with the serverless.yml defaults, an endless outage ($what) reaches the dead-letter queue (by redrive) after over an hour, not minutes',
+    async ({ answer, alerts }) => {
+      const seen = { redrivenAt: NaN };
+      const run = await simulate({
+        alerts,
+        ceiling: 150,
+        containers: 2,
+        answer,
+        maxVirtualMs: 24 * 3_600_000,
+        stopWhen: (queue, now) => {
+          if (queue.redriven.length > 0 && Number.isNaN(seen.redrivenAt)) seen.redrivenAt = now;
+          return queue.redriven.length === alerts;
+        },
+      });
+      // 15 receives at 3/4 of 20, 40, ... 640 s, then of 900 s (the cap): the redrive comes after about 1 h 57 min.
+      // (Jitter at its extremes: 1 h 18 min to 2 h 36 min.) Records put back during a pause count as receives too.
+      expect(seen.redrivenAt).toBeGreaterThan(110 * MINUTE);
+      expect(seen.redrivenAt).toBeLessThan(120 * MINUTE);
+      expect(run.sends.length).toBeLessThanOrEqual(15 * alerts);
+    },
+  );
 });
 
 describe('configuration (SQUADCAST_MAX_PER_MINUTE, DELIVERY_MAX_INVOCATIONS)', () => {
@@ -265,7 +332,10 @@ describe('configuration (SQUADCAST_MAX_PER_MINUTE, DELIVERY_MAX_INVOCATIONS)', (
     [{ SQUADCAST_MAX_PER_MINUTE: '0' }, 'SQUADCAST_MAX_PER_MINUTE'],
     [{ SQUADCAST_MAX_PER_MINUTE: '15/min' }, 'SQUADCAST_MAX_PER_MINUTE'],
     [{ DELIVERY_MAX_INVOCATIONS: '0' }, 'DELIVERY_MAX_INVOCATIONS'],
-    [{ SQUADCAST_MAX_PER_MINUTE: '3', DELIVERY_MAX_INVOCATIONS: '5' }, 'SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS'],
+    [
+      { SQUADCAST_MAX_PER_MINUTE: '3', DELIVERY_MAX_INVOCATIONS: '5' },
+      'SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS',
+    ],
     [{ DELIVERY_LEASE_MS: '8000', SQUADCAST_TIMEOUT_MS: '8000' }, 'DELIVERY_LEASE_MS: must be longer than SQUADCAST_TIMEOUT_MS'],
   ])('%p is refused at cold start, naming the key and never the value', (extra, message) => {
     expect(() => readDeliverConfig(env(extra))).toThrow(message);

@@ -1,5 +1,5 @@
-import { classifyError, classifyStatus, parseRetryAfter } from '../../../lib/delivery/send-outcome';
 import type { SendOutcome } from '../../../lib/delivery/send-outcome';
+import { classifyError, classifyStatus, parseRetryAfter } from '../../../lib/delivery/send-outcome';
 
 const NOW = new Date('2023-11-14T22:13:20.000Z');
 const SECRET_URL = 'https://api.squadcast.com/v2/incidents/api/0123456789abcdef-secret-key';
@@ -52,8 +52,16 @@ describe('classifyError', () => {
   it.each<[string, unknown, string]>([
     ['a timeout (AbortSignal.timeout)', domException('TimeoutError'), 'Squadcast request timed out'],
     ['an abort', domException('AbortError'), 'Squadcast request timed out'],
-    ['a refused connection', new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ECONNREFUSED ${SECRET_URL}`), { code: 'ECONNREFUSED' }) }), 'network error (ECONNREFUSED)'],
-    ['a DNS failure', new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ENOTFOUND ${SECRET_URL}`), { code: 'ENOTFOUND' }) }), 'network error (ENOTFOUND)'],
+    [
+      'a refused connection',
+      new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ECONNREFUSED ${SECRET_URL}`), { code: 'ECONNREFUSED' }) }),
+      'network error (ECONNREFUSED)',
+    ],
+    [
+      'a DNS failure',
+      new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ENOTFOUND ${SECRET_URL}`), { code: 'ENOTFOUND' }) }),
+      'network error (ENOTFOUND)',
+    ],
     ['a reset socket', new TypeError('fetch failed', { cause: { code: 'UND_ERR_SOCKET' } }), 'network error (UND_ERR_SOCKET)'],
     ['an error without a code', new TypeError(`fetch failed for ${SECRET_URL}`), 'network error (TypeError)'],
     ['something that is not an error', SECRET_URL, 'network error (unknown)'],

@@ -24,7 +24,9 @@ describe('toQueueRecord', () => {
 
 describe('toBatchResponse', () => {
   it('lists each failed message id as an itemIdentifier', () => {
-    expect(toBatchResponse({ failedMessageIds: ['a', 'b'], outcomes: [] })).toEqual({ batchItemFailures: [{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }] });
+    expect(toBatchResponse({ failedMessageIds: ['a', 'b'], outcomes: [] })).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }],
+    });
   });
 
   it('answers an empty list when nothing failed (the whole batch is deleted)', () => {

@@ -1,6 +1,6 @@
 import { Secret } from '../../../lib/common/secret';
-import { toIncident } from '../../../lib/incident/to-incident';
 import { createSquadcastSink } from '../../../lib/delivery/squadcast-sink';
+import { toIncident } from '../../../lib/incident/to-incident';
 import { anAlert } from '../../helpers/factories';
 
 const URL_VALUE = 'https://api.squadcast.com/v2/incidents/api/0123456789abcdef-secret-key';
@@ -11,7 +11,8 @@ type FetchArgs = Parameters<typeof fetch>;
 const fakeFetch = (answer: (url: FetchArgs[0], init: RequestInit) => Promise<Response> | Response) =>
   jest.fn(async (url: FetchArgs[0], init?: FetchArgs[1]): Promise<Response> => answer(url, init ?? {}));
 
-const sinkWith = (doFetch: typeof fetch, timeoutMs = 8_000) => createSquadcastSink({ url: new Secret(URL_VALUE), timeoutMs, fetch: doFetch, now: () => NOW });
+const sinkWith = (doFetch: typeof fetch, timeoutMs = 8_000) =>
+  createSquadcastSink({ url: new Secret(URL_VALUE), timeoutMs, fetch: doFetch, now: () => NOW });
 
 describe('createSquadcastSink', () => {
   it('POSTs the incident as JSON to the secret URL, without following redirects, with a timeout signal', async () => {
@@ -45,7 +46,11 @@ describe('createSquadcastSink', () => {
   });
 
   it('reads a network error as transient, without the URL', async () => {
-    const doFetch = fakeFetch(() => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ECONNREFUSED ${URL_VALUE}`), { code: 'ECONNREFUSED' }) })));
+    const doFetch = fakeFetch(() =>
+      Promise.reject(
+        new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ECONNREFUSED ${URL_VALUE}`), { code: 'ECONNREFUSED' }) }),
+      ),
+    );
     const outcome = await sinkWith(doFetch).send(toIncident(anAlert()));
     expect(outcome).toEqual({ kind: 'transient', reason: 'network error (ECONNREFUSED)' });
     expect(JSON.stringify(outcome)).not.toContain('secret-key');
@@ -55,7 +60,11 @@ describe('createSquadcastSink', () => {
     [200, {}, { kind: 'delivered', status: 200 }],
     [204, {}, { kind: 'delivered', status: 204 }],
     [429, { 'retry-after': '7' }, { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 7_000 }],
-    [503, { 'Retry-After': 'Tue, 14 Nov 2023 22:14:20 GMT' }, { kind: 'transient', reason: 'Squadcast answered 503', retryAfterMs: 60_000 }],
+    [
+      503,
+      { 'Retry-After': 'Tue, 14 Nov 2023 22:14:20 GMT' },
+      { kind: 'transient', reason: 'Squadcast answered 503', retryAfterMs: 60_000 },
+    ],
     [500, {}, { kind: 'transient', reason: 'Squadcast answered 500' }],
     [413, {}, { kind: 'permanent', reason: 'Squadcast answered 413' }],
     [301, { location: 'https://elsewhere.example/' }, { kind: 'permanent', reason: 'Squadcast answered 301' }],

@@ -16,10 +16,26 @@ describe('checkSquadcastUrl', () => {
   });
 
   it.each<[string, string, string]>([
-    ['plain http to Squadcast', `http://api.squadcast.com/v2/incidents/api/${KEY}`, 'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)'],
-    ['plain http to a private address', `http://10.0.0.5/${KEY}`, 'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)'],
-    ['plain http to a look-alike of localhost', `http://localhost.evil.example/${KEY}`, 'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)'],
-    ['plain http to 127.0.0.1 as a subdomain', `http://127.0.0.1.nip.io/${KEY}`, 'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)'],
+    [
+      'plain http to Squadcast',
+      `http://api.squadcast.com/v2/incidents/api/${KEY}`,
+      'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)',
+    ],
+    [
+      'plain http to a private address',
+      `http://10.0.0.5/${KEY}`,
+      'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)',
+    ],
+    [
+      'plain http to a look-alike of localhost',
+      `http://localhost.evil.example/${KEY}`,
+      'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)',
+    ],
+    [
+      'plain http to 127.0.0.1 as a subdomain',
+      `http://127.0.0.1.nip.io/${KEY}`,
+      'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)',
+    ],
     ['another scheme', `ftp://api.squadcast.com/${KEY}`, 'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)'],
     ['a file URL', `file:///etc/${KEY}`, 'must be an https URL (plain http is allowed only to 127.0.0.1 or localhost)'],
     ['no scheme', `api.squadcast.com/v2/incidents/api/${KEY}`, 'is not a valid URL'],

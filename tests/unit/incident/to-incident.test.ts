@@ -1,5 +1,12 @@
 import type { Alert } from '../../../lib/alert/codec';
-import { DEFAULT_PRIORITIES, incidentBytes, MAX_INCIDENT_BYTES, MAX_MESSAGE_CHARS, toIncident, truncate } from '../../../lib/incident/to-incident';
+import {
+  DEFAULT_PRIORITIES,
+  incidentBytes,
+  MAX_INCIDENT_BYTES,
+  MAX_MESSAGE_CHARS,
+  toIncident,
+  truncate,
+} from '../../../lib/incident/to-incident';
 import { anAlert } from '../../helpers/factories';
 
 describe('toIncident: mapping', () => {
@@ -16,7 +23,11 @@ describe('toIncident: mapping', () => {
 
   it('maps severities to the configured priorities; the tag and color stay with the severity', () => {
     const priorities = { 1: 'P2', 2: 'P4', 3: 'P5' } as const;
-    expect([1, 2, 3].map((severity) => toIncident(anAlert({ severity: severity as 1 | 2 | 3 }), priorities).priority)).toEqual(['P2', 'P4', 'P5']);
+    expect([1, 2, 3].map((severity) => toIncident(anAlert({ severity: severity as 1 | 2 | 3 }), priorities).priority)).toEqual([
+      'P2',
+      'P4',
+      'P5',
+    ]);
     expect(toIncident(anAlert({ severity: 3 }), priorities).tags.severity).toEqual({ value: 'low', color: '#1976d2' });
     expect(DEFAULT_PRIORITIES).toEqual({ 1: 'P1', 2: 'P2', 3: 'P3' });
   });
@@ -90,7 +101,9 @@ describe('toIncident: mapping', () => {
     const incident = toIncident(anAlert({ organization_id: 'org-1', ...overrides }));
     expect(incident.tags.organization_name).toBe(expected);
     expect(incident.tags.organization_id).toBe('org-1');
-    expect(incident.description).toContain(expected === undefined ? '| Organization | org\\-1 |' : `| Organization | ${expected} \\(org\\-1\\) |`);
+    expect(incident.description).toContain(
+      expected === undefined ? '| Organization | org\\-1 |' : `| Organization | ${expected} \\(org\\-1\\) |`,
+    );
     if (expected === undefined) expect(Object.keys(incident.tags)).not.toContain('organization_name');
   });
 
@@ -215,7 +228,10 @@ describe('toIncident: the body always fits Squadcast (MAX_INCIDENT_BYTES)', () =
     ['many long extra fields', (c) => Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${c.repeat(200)}${i}`, c.repeat(1_000)]))],
     ['a long id', (c) => ({ id: c.repeat(KB20) })],
     ['a long source and server_or_region', (c) => ({ source: c.repeat(KB20), server_or_region: c.repeat(KB20) })],
-    ['a long organization id and name', (c) => ({ organization_id: c.repeat(KB20), organization_name: c.repeat(KB20), organization_Name: c.repeat(KB20) })],
+    [
+      'a long organization id and name',
+      (c) => ({ organization_id: c.repeat(KB20), organization_name: c.repeat(KB20), organization_Name: c.repeat(KB20) }),
+    ],
     [
       'every field long',
       (c) => ({

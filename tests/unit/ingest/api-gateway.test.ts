@@ -35,7 +35,10 @@ describe('toWebhookRequest', () => {
   });
 
   it('never takes a token from a header or the query string', () => {
-    const event = { ...anIngestEvent({ token: null, headers: { 'X-Webhook-Token': SENTINEL, Authorization: `Bearer ${SENTINEL}` } }), queryStringParameters: { token: SENTINEL } };
+    const event = {
+      ...anIngestEvent({ token: null, headers: { 'X-Webhook-Token': SENTINEL, Authorization: `Bearer ${SENTINEL}` } }),
+      queryStringParameters: { token: SENTINEL },
+    };
     expect(toWebhookRequest(event).token).toBeUndefined();
   });
 

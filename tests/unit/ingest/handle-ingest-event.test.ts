@@ -1,5 +1,5 @@
-import { ConfigError } from '../../../lib/config/env';
 import { Secret } from '../../../lib/common/secret';
+import { ConfigError } from '../../../lib/config/env';
 import { handleIngestEvent } from '../../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../../lib/ingest/ingest-webhook';
 
@@ -10,7 +10,14 @@ const setup = () => {
   const alerts = new FakeMessageQueue();
   const deadLetters = new FakeMessageQueue();
   const log = new CapturingLogger();
-  const deps: IngestDeps = { allowlist: anAllowlist(), token: new Secret(TEST_WEBHOOK_TOKEN), alerts, deadLetters, log, now: () => new Date('2023-11-14T22:13:21Z') };
+  const deps: IngestDeps = {
+    allowlist: anAllowlist(),
+    token: new Secret(TEST_WEBHOOK_TOKEN),
+    alerts,
+    deadLetters,
+    log,
+    now: () => new Date('2023-11-14T22:13:21Z'),
+  };
   return { deps, alerts, deadLetters, log, depsFn: async () => deps };
 };
 
@@ -19,14 +26,22 @@ const bodyOf = (response: { body: string }): unknown => JSON.parse(response.body
 describe('handleIngestEvent', () => {
   it('answers 202 with the counts', async () => {
     const { depsFn, log } = setup();
-    const response = await handleIngestEvent(anIngestEvent({ body: aBatchBody([anAlert(), anAlert(), aRawAlert({ severity: 7 })]) }), depsFn, log);
+    const response = await handleIngestEvent(
+      anIngestEvent({ body: aBatchBody([anAlert(), anAlert(), aRawAlert({ severity: 7 })]) }),
+      depsFn,
+      log,
+    );
     expect(response.statusCode).toBe(202);
     expect(bodyOf(response)).toEqual({ accepted: 2, rejected: 1, duplicates: 0 });
   });
 
   it('answers both refusals with identical 403 responses', async () => {
     const { depsFn, log } = setup();
-    const byIp = await handleIngestEvent(anIngestEvent({ sourceIp: '203.0.113.9', headers: { 'X-Forwarded-For': '52.20.173.142' } }), depsFn, log);
+    const byIp = await handleIngestEvent(
+      anIngestEvent({ sourceIp: '203.0.113.9', headers: { 'X-Forwarded-For': '52.20.173.142' } }),
+      depsFn,
+      log,
+    );
     const byToken = await handleIngestEvent(anIngestEvent({ token: 'wrong-token-0123456789' }), depsFn, log);
     expect(byIp.statusCode).toBe(403);
     expect(byIp).toEqual(byToken);
@@ -43,7 +58,10 @@ describe('handleIngestEvent', () => {
     const { depsFn, log } = setup();
     const response = await handleIngestEvent(anIngestEvent({ body: { alerts: SENTINEL } }), depsFn, log);
     expect(response.statusCode).toBe(400);
-    expect(bodyOf(response)).toEqual({ error: 'body is not a Threat Stack alert batch or alert', problems: ['alerts: expected Array<unknown>'] });
+    expect(bodyOf(response)).toEqual({
+      error: 'body is not a Threat Stack alert batch or alert',
+      problems: ['alerts: expected Array<unknown>'],
+    });
     expect(response.body).not.toContain(SENTINEL);
   });
 
@@ -63,7 +81,9 @@ describe('handleIngestEvent', () => {
       headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': '5' },
       body: JSON.stringify({ error: 'temporarily unavailable; send the batch again' }),
     });
-    expect(log.entries).toEqual([{ level: 'error', message: 'ingest failed unexpectedly', fields: { error: 'TypeError', detail: undefined } }]);
+    expect(log.entries).toEqual([
+      { level: 'error', message: 'ingest failed unexpectedly', fields: { error: 'TypeError', detail: undefined } },
+    ]);
     expect(log.text()).not.toContain(SENTINEL);
   });
 

@@ -5,7 +5,13 @@ const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-
 
 describe('toHttpResponse', () => {
   it.each<[string, IngestResult, number, unknown, Record<string, string>]>([
-    ['accepted', { kind: 'accepted', accepted: 3, rejected: 1, duplicates: 2 }, 202, { accepted: 3, rejected: 1, duplicates: 2 }, JSON_HEADERS],
+    [
+      'accepted',
+      { kind: 'accepted', accepted: 3, rejected: 1, duplicates: 2 },
+      202,
+      { accepted: 3, rejected: 1, duplicates: 2 },
+      JSON_HEADERS,
+    ],
     [
       'accepted, some filtered by severity',
       { kind: 'accepted', accepted: 1, rejected: 0, duplicates: 0, filtered: 2 },
@@ -13,7 +19,13 @@ describe('toHttpResponse', () => {
       { accepted: 1, rejected: 0, duplicates: 0, filtered: 2 },
       JSON_HEADERS,
     ],
-    ['accepted, empty batch', { kind: 'accepted', accepted: 0, rejected: 0, duplicates: 0 }, 202, { accepted: 0, rejected: 0, duplicates: 0 }, JSON_HEADERS],
+    [
+      'accepted, empty batch',
+      { kind: 'accepted', accepted: 0, rejected: 0, duplicates: 0 },
+      202,
+      { accepted: 0, rejected: 0, duplicates: 0 },
+      JSON_HEADERS,
+    ],
     ['forbidden', { kind: 'forbidden' }, 403, { error: 'forbidden' }, JSON_HEADERS],
     [
       'payload too large',
@@ -29,7 +41,13 @@ describe('toHttpResponse', () => {
       { error: 'body is not a Threat Stack alert batch or alert', problems: ['alerts: expected Array<unknown>'] },
       JSON_HEADERS,
     ],
-    ['bad request without problems', { kind: 'bad-request', error: 'body is not valid JSON', problems: [] }, 400, { error: 'body is not valid JSON', problems: [] }, JSON_HEADERS],
+    [
+      'bad request without problems',
+      { kind: 'bad-request', error: 'body is not valid JSON', problems: [] },
+      400,
+      { error: 'body is not valid JSON', problems: [] },
+      JSON_HEADERS,
+    ],
     [
       'unavailable',
       { kind: 'unavailable', queued: 2, failed: 1 },

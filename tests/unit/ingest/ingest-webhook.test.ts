@@ -1,7 +1,7 @@
 import type { Alert } from '../../../lib/alert/codec';
 import { Secret } from '../../../lib/common/secret';
-import { ingestWebhook, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
 import type { IngestDeps, IngestResult, WebhookRequest } from '../../../lib/ingest/ingest-webhook';
+import { ingestWebhook, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
 
 import { MAX_MESSAGE_BYTES } from '../../../lib/queue/messages';
 import { aBatchBody, anAlert, anAllowlist, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
@@ -14,11 +14,24 @@ const setup = (overrides: Partial<IngestDeps> = {}) => {
   const alerts = new FakeMessageQueue(MAX_MESSAGE_BYTES);
   const deadLetters = new FakeMessageQueue(MAX_MESSAGE_BYTES);
   const log = new CapturingLogger();
-  const deps: IngestDeps = { allowlist: anAllowlist(), token: new Secret(TEST_WEBHOOK_TOKEN), alerts, deadLetters, log, now: () => NOW, ...overrides };
+  const deps: IngestDeps = {
+    allowlist: anAllowlist(),
+    token: new Secret(TEST_WEBHOOK_TOKEN),
+    alerts,
+    deadLetters,
+    log,
+    now: () => NOW,
+    ...overrides,
+  };
   const ingest = (request: Partial<WebhookRequest> & { readonly json?: unknown } = {}): Promise<IngestResult> => {
     const { json, ...rest } = request;
     return ingestWebhook(
-      { sourceIp: THREAT_STACK_IP, token: TEST_WEBHOOK_TOKEN, body: Buffer.from(json === undefined ? aBatchBody([anAlert()]) : JSON.stringify(json)), ...rest },
+      {
+        sourceIp: THREAT_STACK_IP,
+        token: TEST_WEBHOOK_TOKEN,
+        body: Buffer.from(json === undefined ? aBatchBody([anAlert()]) : JSON.stringify(json)),
+        ...rest,
+      },
       deps,
     );
   };
@@ -38,7 +51,9 @@ describe('ingestWebhook: authentication', () => {
     expect(await ingest({ sourceIp, body: Buffer.from('not json') })).toEqual({ kind: 'forbidden' });
     expect(alerts.calls).toEqual([]);
     expect(deadLetters.calls).toEqual([]);
-    expect(log.entries).toEqual([{ level: 'warn', message: 'webhook refused', fields: { check: 'source-ip', sourceIp: sourceIp ?? null } }]);
+    expect(log.entries).toEqual([
+      { level: 'warn', message: 'webhook refused', fields: { check: 'source-ip', sourceIp: sourceIp ?? null } },
+    ]);
   });
 
   it.each<[string, string | undefined]>([
@@ -94,7 +109,11 @@ describe('ingestWebhook: bodies refused as a whole', () => {
   it.each<[string, Buffer, string]>([
     ['not JSON', Buffer.from(`{"alerts": [${SENTINEL}`), 'body is not valid JSON'],
     ['empty', Buffer.alloc(0), 'body is not valid JSON'],
-    ['not UTF-8', Buffer.concat([Buffer.from(`{"alerts": [], "x": "${SENTINEL}`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), 'body is not valid UTF-8'],
+    [
+      'not UTF-8',
+      Buffer.concat([Buffer.from(`{"alerts": [], "x": "${SENTINEL}`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+      'body is not valid UTF-8',
+    ],
     ['a truncated UTF-8 sequence', Buffer.from([0x7b, 0x22, 0xe2, 0x82]), 'body is not valid UTF-8'],
   ])('refuses a body that is %s with 400, no problems and no echo', async (_name, body, error) => {
     const { ingest, alerts, deadLetters } = setup();
@@ -152,11 +171,27 @@ describe('ingestWebhook: queueing', () => {
     expect(alerts.bodies<QueuedBody>().map((b) => b.alert.id)).toEqual(good.map((a) => a?.id));
     expect(deadLetters.accepted.map((m) => m.key)).toEqual(['rejected-1', 'rejected-2']);
     expect(deadLetters.bodies<DeadLetterBody>()).toEqual([
-      { failure: { stage: 'ingest', reason: 'invalid alert', problems: ['alerts[1].severity: expected Severity(1|2|3)'], at: NOW.toISOString() }, raw: bad },
-      { failure: { stage: 'ingest', reason: 'invalid alert', problems: ['alerts[2]: expected object'], at: NOW.toISOString() }, raw: 'junk' },
+      {
+        failure: {
+          stage: 'ingest',
+          reason: 'invalid alert',
+          problems: ['alerts[1].severity: expected Severity(1|2|3)'],
+          at: NOW.toISOString(),
+        },
+        raw: bad,
+      },
+      {
+        failure: { stage: 'ingest', reason: 'invalid alert', problems: ['alerts[2]: expected object'], at: NOW.toISOString() },
+        raw: 'junk',
+      },
     ]);
     expect(log.find('invalid alerts sent to the dead-letter queue')?.fields).toEqual(
-      expect.objectContaining({ received: 4, enqueued: 2, rejected: 2, problems: ['alerts[1].severity: expected Severity(1|2|3)', 'alerts[2]: expected object'] }),
+      expect.objectContaining({
+        received: 4,
+        enqueued: 2,
+        rejected: 2,
+        problems: ['alerts[1].severity: expected Severity(1|2|3)', 'alerts[2]: expected object'],
+      }),
     );
     // The raw alert goes to the dead-letter queue only: never to the result or a log line.
     expect(JSON.stringify(result)).not.toContain(SENTINEL);
@@ -167,7 +202,9 @@ describe('ingestWebhook: queueing', () => {
     const { ingest, alerts, log } = setup();
     const first = anAlert({ id: 'dup-1', title: 'first copy' });
     const other = anAlert();
-    const result = await ingest({ json: { alerts: [first, other, { ...first, title: 'second copy' }, { ...first, title: 'third copy' }] } });
+    const result = await ingest({
+      json: { alerts: [first, other, { ...first, title: 'second copy' }, { ...first, title: 'third copy' }] },
+    });
     expect(result).toEqual({ kind: 'accepted', accepted: 2, rejected: 0, duplicates: 2 });
     const queued = alerts.bodies<QueuedBody>();
     expect(queued.map((b) => b.alert.id).sort()).toEqual(['dup-1', other.id].sort());
@@ -230,7 +267,11 @@ describe('ingestWebhook: an outage is unavailable (503), never a 4xx', () => {
   it('answers unavailable when only the dead-letter queue fails, although every valid alert was queued', async () => {
     const { ingest, alerts, deadLetters } = setup();
     deadLetters.failAll();
-    expect(await ingest({ json: { alerts: [anAlert(), aRawAlert({ severity: 0 })] } })).toEqual({ kind: 'unavailable', queued: 1, failed: 1 });
+    expect(await ingest({ json: { alerts: [anAlert(), aRawAlert({ severity: 0 })] } })).toEqual({
+      kind: 'unavailable',
+      queued: 1,
+      failed: 1,
+    });
     expect(alerts.accepted).toHaveLength(1);
   });
 
@@ -246,14 +287,30 @@ describe('ingestWebhook: severity filter (DELIVER_SEVERITIES)', () => {
     const { ingest, alerts, log } = setup({ deliverSeverities: new Set([1, 2] as const) });
     const high = anAlert({ severity: 1 });
     const low = anAlert({ severity: 3 });
-    expect(await ingest({ json: { alerts: [high, low] } })).toEqual({ kind: 'accepted', accepted: 1, rejected: 0, duplicates: 0, filtered: 1 });
+    expect(await ingest({ json: { alerts: [high, low] } })).toEqual({
+      kind: 'accepted',
+      accepted: 1,
+      rejected: 0,
+      duplicates: 0,
+      filtered: 1,
+    });
     expect(alerts.accepted.map((m) => m.key)).toEqual([high.id]);
-    expect(log.find('alerts filtered out by severity; not delivered')?.fields).toEqual({ filtered: 1, severities: [3], alertIds: [low.id] });
+    expect(log.find('alerts filtered out by severity; not delivered')?.fields).toEqual({
+      filtered: 1,
+      severities: [3],
+      alertIds: [low.id],
+    });
   });
 
   it('filters a bare alert with a numeric-string severity', async () => {
     const { ingest, alerts } = setup({ deliverSeverities: new Set([1] as const) });
-    expect(await ingest({ json: aRawAlert({ severity: '3' }) })).toEqual({ kind: 'accepted', accepted: 0, rejected: 0, duplicates: 0, filtered: 1 });
+    expect(await ingest({ json: aRawAlert({ severity: '3' }) })).toEqual({
+      kind: 'accepted',
+      accepted: 0,
+      rejected: 0,
+      duplicates: 0,
+      filtered: 1,
+    });
     expect(alerts.attempted).toEqual([]);
   });
 
@@ -264,13 +321,22 @@ describe('ingestWebhook: severity filter (DELIVER_SEVERITIES)', () => {
 
   it('still dead-letters invalid alerts whatever the filter', async () => {
     const { ingest, deadLetters } = setup({ deliverSeverities: new Set([1] as const) });
-    expect(await ingest({ json: { alerts: [aRawAlert({ severity: 7 })] } })).toEqual({ kind: 'accepted', accepted: 0, rejected: 1, duplicates: 0 });
+    expect(await ingest({ json: { alerts: [aRawAlert({ severity: 7 })] } })).toEqual({
+      kind: 'accepted',
+      accepted: 0,
+      rejected: 1,
+      duplicates: 0,
+    });
     expect(deadLetters.accepted).toHaveLength(1);
   });
 
   it('counts received, enqueued, rejected, filtered and refused calls', async () => {
     const counted: Array<[string, number]> = [];
-    const metrics = { count: (metric: string, value = 1) => void counted.push([metric, value]), squadcastLatency: () => undefined, flush: () => undefined };
+    const metrics = {
+      count: (metric: string, value = 1) => void counted.push([metric, value]),
+      squadcastLatency: () => undefined,
+      flush: () => undefined,
+    };
     const { ingest } = setup({ deliverSeverities: new Set([1] as const), metrics });
     await ingest({ json: { alerts: [anAlert({ severity: 1 }), anAlert({ severity: 2 }), aRawAlert({ severity: 0 })] } });
     await ingest({ token: 'wrong-token-0123456789' });

@@ -1,5 +1,5 @@
-import { normalizeAddress, parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../../lib/ingest/source-allowlist';
 import type { SourceAllowlist } from '../../../lib/ingest/source-allowlist';
+import { normalizeAddress, parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../../lib/ingest/source-allowlist';
 import { anAllowlist, SENTINEL } from '../../helpers/factories';
 
 const allowlist = (entries: readonly string[]): SourceAllowlist => anAllowlist(entries);

@@ -1,8 +1,9 @@
 import { chunkMessages, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES } from '../../../lib/queue/chunk';
-import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/messages';
 import type { OutboundMessage } from '../../../lib/queue/message-queue';
+import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/messages';
 
-const messages = (count: number, bytes = 10): OutboundMessage[] => Array.from({ length: count }, (_, i) => ({ key: `k${i}`, body: 'x'.repeat(bytes) }));
+const messages = (count: number, bytes = 10): OutboundMessage[] =>
+  Array.from({ length: count }, (_, i) => ({ key: `k${i}`, body: 'x'.repeat(bytes) }));
 const shape = (chunks: OutboundMessage[][]): number[] => chunks.map((chunk) => chunk.length);
 
 describe('chunk limits', () => {

@@ -1,6 +1,12 @@
 import { isRight } from 'fp-ts/lib/Either';
-import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/messages';
-import { failedDeliveryMessage, QueuedAlertCodec, queuedAlertMessage, rejectedAlertMessage } from '../../../lib/queue/messages';
+import {
+  failedDeliveryMessage,
+  MAX_MESSAGE_BYTES,
+  messageBytes,
+  QueuedAlertCodec,
+  queuedAlertMessage,
+  rejectedAlertMessage,
+} from '../../../lib/queue/messages';
 import { anAlert, aRawAlert } from '../../helpers/factories';
 
 const AT = new Date('2023-11-14T22:13:21.000Z');
@@ -26,7 +32,12 @@ describe('rejectedAlertMessage', () => {
     const message = rejectedAlertMessage({ index: 4, problems: ['alerts[4].severity: expected Severity(1|2|3)'], raw }, AT);
     expect(message.key).toBe('rejected-4');
     expect(JSON.parse(message.body)).toEqual({
-      failure: { stage: 'ingest', reason: 'invalid alert', problems: ['alerts[4].severity: expected Severity(1|2|3)'], at: AT.toISOString() },
+      failure: {
+        stage: 'ingest',
+        reason: 'invalid alert',
+        problems: ['alerts[4].severity: expected Severity(1|2|3)'],
+        at: AT.toISOString(),
+      },
       raw,
     });
   });
@@ -54,7 +65,10 @@ describe('rejectedAlertMessage', () => {
     ['4-byte characters', '😀'],
   ])('always fits one queue message, whatever the raw element holds: %s', (_name, char) => {
     for (const length of [90_000, 150_000, 300_000]) {
-      const message = rejectedAlertMessage({ index: 0, problems: ['alert: larger than 262144 bytes'], raw: { title: char.repeat(length) } }, AT);
+      const message = rejectedAlertMessage(
+        { index: 0, problems: ['alert: larger than 262144 bytes'], raw: { title: char.repeat(length) } },
+        AT,
+      );
       expect(messageBytes(message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
       expect(() => JSON.parse(message.body)).not.toThrow();
     }
@@ -74,14 +88,22 @@ describe('failedDeliveryMessage', () => {
 
   it('replaces an earlier failure', () => {
     const queued = { alert: anAlert(), failure: { stage: 'deliver' as const, reason: 'old', at: 'then' } };
-    expect(JSON.parse(failedDeliveryMessage(queued, 'new', AT).body).failure).toEqual({ stage: 'deliver', reason: 'new', at: AT.toISOString() });
+    expect(JSON.parse(failedDeliveryMessage(queued, 'new', AT).body).failure).toEqual({
+      stage: 'deliver',
+      reason: 'new',
+      at: AT.toISOString(),
+    });
   });
 });
 
 describe('QueuedAlertCodec', () => {
   it.each<[string, unknown, boolean]>([
     ['a queued alert', { alert: aRawAlert() }, true],
-    ['with receivedAt and a failure', { alert: aRawAlert(), receivedAt: 'x', failure: { stage: 'ingest', reason: 'r', at: 'a', problems: ['p'] } }, true],
+    [
+      'with receivedAt and a failure',
+      { alert: aRawAlert(), receivedAt: 'x', failure: { stage: 'ingest', reason: 'r', at: 'a', problems: ['p'] } },
+      true,
+    ],
     ['no alert', { receivedAt: 'x' }, false],
     ['an invalid alert', { alert: aRawAlert({ severity: 5 }) }, false],
     ['a failure with an unknown stage', { alert: aRawAlert(), failure: { stage: 'other', reason: 'r', at: 'a' } }, false],

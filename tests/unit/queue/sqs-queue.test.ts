@@ -8,7 +8,8 @@ import { flushPromises } from '../../helpers/fakes';
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/alerts';
 const noSleep = jest.fn(async (_ms: number) => undefined);
 
-const messages = (count: number, bytes = 10): OutboundMessage[] => Array.from({ length: count }, (_, i) => ({ key: `alert-${i}`, body: `${i}:`.padEnd(bytes, 'x') }));
+const messages = (count: number, bytes = 10): OutboundMessage[] =>
+  Array.from({ length: count }, (_, i) => ({ key: `alert-${i}`, body: `${i}:`.padEnd(bytes, 'x') }));
 
 /** The fake client hands inputs over untyped. */
 const asBatch = (input: Record<string, unknown>): SendMessageBatchCommandInput => input as unknown as SendMessageBatchCommandInput;
@@ -86,7 +87,10 @@ describe('createSqsQueue', () => {
   it('does not retry a sender fault, and reports it', async () => {
     const sqs = fakeAwsClient<SQSClient>((_name, raw) => {
       const entries = asBatch(raw).Entries ?? [];
-      return { Successful: [], Failed: entries.filter((e) => e.Id === '0').map((e) => ({ Id: e.Id, SenderFault: true, Code: 'InvalidMessageContents' })) };
+      return {
+        Successful: [],
+        Failed: entries.filter((e) => e.Id === '0').map((e) => ({ Id: e.Id, SenderFault: true, Code: 'InvalidMessageContents' })),
+      };
     });
     const report = await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep }).sendAll(messages(3));
     expect(report).toEqual({ failedKeys: ['alert-0'] });
@@ -114,7 +118,11 @@ describe('createSqsQueue', () => {
       throw anAwsError('AccessDenied');
     });
     const report = await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep }).sendAll(messages(12));
-    expect([...report.failedKeys].sort()).toEqual(messages(12).map((m) => m.key).sort());
+    expect([...report.failedKeys].sort()).toEqual(
+      messages(12)
+        .map((m) => m.key)
+        .sort(),
+    );
     expect(sqs.send).toHaveBeenCalledTimes(2 * 4);
     expect(noSleep).toHaveBeenCalledTimes(2 * 3);
   });
@@ -178,7 +186,9 @@ describe('createSqsRetryScheduler', () => {
   ])('changes the visibility for %p seconds to %p', async (seconds, visibility) => {
     const sqs = fakeAwsClient<SQSClient>();
     await createSqsRetryScheduler(sqs.client, QUEUE_URL).retryAfter('receipt-1', seconds);
-    expect(sqs.commands()).toEqual([{ name: 'ChangeMessageVisibilityCommand', input: { QueueUrl: QUEUE_URL, ReceiptHandle: 'receipt-1', VisibilityTimeout: visibility } }]);
+    expect(sqs.commands()).toEqual([
+      { name: 'ChangeMessageVisibilityCommand', input: { QueueUrl: QUEUE_URL, ReceiptHandle: 'receipt-1', VisibilityTimeout: visibility } },
+    ]);
   });
 
   it('lets a failed call reject (the caller decides)', async () => {
@@ -195,14 +205,23 @@ describe('createSqsDepthReader', () => {
   it('sums waiting, in-flight and delayed messages of the alerts queue, and counts the dead letters', async () => {
     const sqs = fakeAwsClient<SQSClient>((_name, input) =>
       input.QueueUrl === QUEUE_URL
-        ? { Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '4', ApproximateNumberOfMessagesDelayed: '5' } }
+        ? {
+            Attributes: {
+              ApproximateNumberOfMessages: '3',
+              ApproximateNumberOfMessagesNotVisible: '4',
+              ApproximateNumberOfMessagesDelayed: '5',
+            },
+          }
         : { Attributes: { ApproximateNumberOfMessages: '7' } },
     );
     expect(await createSqsDepthReader(sqs.client, QUEUE_URL, DLQ_URL).depths()).toEqual({ pending: 12, deadLetter: 7 });
     expect(sqs.commands()).toEqual([
       {
         name: 'GetQueueAttributesCommand',
-        input: { QueueUrl: QUEUE_URL, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] },
+        input: {
+          QueueUrl: QUEUE_URL,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        },
       },
       { name: 'GetQueueAttributesCommand', input: { QueueUrl: DLQ_URL, AttributeNames: ['ApproximateNumberOfMessages'] } },
     ]);

@@ -1,8 +1,8 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { createDeliverRuntime } from '../../../lib/runtime/deliver-runtime';
-import type { Telemetry } from '../../../lib/telemetry/telemetry';
 import { noMetrics } from '../../../lib/common/metrics';
+import { createDeliverRuntime } from '../../../lib/runtime/deliver-runtime';
 import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
+import type { Telemetry } from '../../../lib/telemetry/telemetry';
 
 /**
  * The Squadcast URL is checked when deliver starts (its first invocation, once the secret is
@@ -49,13 +49,19 @@ describe('deliver cold start: the Squadcast URL', () => {
   });
 
   it('checks the URL read from SSM the same way, naming the parameter', async () => {
-    const ssm = jest.spyOn(SSMClient.prototype, 'send').mockImplementation(async () => ({ Parameter: { Value: `http://api.eu.squadcast.com/v2/incidents/api/${KEY}` } }));
+    const ssm = jest
+      .spyOn(SSMClient.prototype, 'send')
+      .mockImplementation(async () => ({ Parameter: { Value: `http://api.eu.squadcast.com/v2/incidents/api/${KEY}` } }));
     const failure = start({ SQUADCAST_WEBHOOK_URL_PARAMETER: '/threatstack-squadcast-relay/prod/squadcast-webhook-url' });
-    await expect(failure).rejects.toThrow('SQUADCAST_WEBHOOK_URL_PARAMETER (/threatstack-squadcast-relay/prod/squadcast-webhook-url): must be an https URL');
+    await expect(failure).rejects.toThrow(
+      'SQUADCAST_WEBHOOK_URL_PARAMETER (/threatstack-squadcast-relay/prod/squadcast-webhook-url): must be an https URL',
+    );
     await expect(failure).rejects.not.toThrow(KEY);
     expect(ssm).toHaveBeenCalledTimes(1);
 
     ssm.mockImplementation(async () => ({ Parameter: { Value: `https://api.eu.squadcast.com/v2/incidents/api/${KEY}` } }));
-    await expect(start({ SQUADCAST_WEBHOOK_URL_PARAMETER: '/threatstack-squadcast-relay/prod/squadcast-webhook-url' })).resolves.toMatchObject({ sink: expect.any(Object) });
+    await expect(
+      start({ SQUADCAST_WEBHOOK_URL_PARAMETER: '/threatstack-squadcast-relay/prod/squadcast-webhook-url' }),
+    ).resolves.toMatchObject({ sink: expect.any(Object) });
   });
 });

@@ -1,5 +1,5 @@
-import { ACTIVE_WINDOW_MS, CHART_DAYS, chartDays, readStatus, summarizeStatus } from '../../../lib/status/read-status';
 import type { StatusDeps } from '../../../lib/status/read-status';
+import { ACTIVE_WINDOW_MS, CHART_DAYS, chartDays, readStatus, summarizeStatus } from '../../../lib/status/read-status';
 import { FakeLedgerReader, FakeQueueDepthReader } from '../../helpers/fakes';
 
 const NOW = new Date('2023-11-14T22:13:20.000Z');
@@ -56,7 +56,11 @@ describe('readStatus', () => {
   it('counts per UTC day over the chart, oldest first, with empty days as 0', async () => {
     const { deps, ledger } = setup();
     // 2023-10-15 (after `since`, 22:13) is in the 30-day count but before the chart's first day.
-    ledger.summary = { lastDeliveredAt: NOW, deliveredSince: 107, perDay: { '2023-10-16': 2, '2023-11-14': 5, '2023-11-01': 1, '2023-10-15': 99 } };
+    ledger.summary = {
+      lastDeliveredAt: NOW,
+      deliveredSince: 107,
+      perDay: { '2023-10-16': 2, '2023-11-14': 5, '2023-11-01': 1, '2023-10-15': 99 },
+    };
     const status = await readStatus(deps);
     expect(status.incidentsLast30Days).toBe(107);
     expect(status.incidentsPerDay).toHaveLength(CHART_DAYS);
@@ -68,7 +72,16 @@ describe('readStatus', () => {
 
   it('has exactly the documented keys', async () => {
     const status = await readStatus(setup().deps);
-    expect(Object.keys(status).sort()).toEqual(['active', 'checkedAt', 'incidentsLast30Days', 'incidentsPerDay', 'lastIncidentAt', 'queue', 'source', 'summary']);
+    expect(Object.keys(status).sort()).toEqual([
+      'active',
+      'checkedAt',
+      'incidentsLast30Days',
+      'incidentsPerDay',
+      'lastIncidentAt',
+      'queue',
+      'source',
+      'summary',
+    ]);
     expect(Object.keys(status.queue).sort()).toEqual(['deadLetter', 'pending']);
   });
 
@@ -97,12 +110,28 @@ describe('summarizeStatus', () => {
   it.each<[string, Parameters<typeof summarizeStatus>[0], string]>([
     [
       'active, one of each',
-      { source: 'threatstack', active: true, lastIncidentAt: '2023-11-13T08:00:00.000Z', incidentsLast30Days: 1, incidentsPerDay: [], checkedAt: 'x', queue: { pending: 1, deadLetter: 1 } },
+      {
+        source: 'threatstack',
+        active: true,
+        lastIncidentAt: '2023-11-13T08:00:00.000Z',
+        incidentsLast30Days: 1,
+        incidentsPerDay: [],
+        checkedAt: 'x',
+        queue: { pending: 1, deadLetter: 1 },
+      },
       'Receiving alerts (active in Squadcast); 1 incident in the last 30 days; last incident 2023-11-13T08:00:00.000Z; 1 alert waiting for delivery; 1 message in the dead-letter queue (see docs/operator-guide.md, "Dead-letter queue")',
     ],
     [
       'inactive, nothing',
-      { source: 'threatstack', active: false, lastIncidentAt: null, incidentsLast30Days: 0, incidentsPerDay: [], checkedAt: 'x', queue: { pending: 0, deadLetter: 0 } },
+      {
+        source: 'threatstack',
+        active: false,
+        lastIncidentAt: null,
+        incidentsLast30Days: 0,
+        incidentsPerDay: [],
+        checkedAt: 'x',
+        queue: { pending: 0, deadLetter: 0 },
+      },
       'Inactive (no incident in the last 30 days); 0 incidents in the last 30 days; last incident never; 0 alerts waiting for delivery; 0 messages in the dead-letter queue',
     ],
   ])('%s', (_name, status, summary) => {

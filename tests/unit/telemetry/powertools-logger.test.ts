@@ -15,7 +15,9 @@ describe('createJsonLogger', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain('\n');
     const [line] = parsed();
-    expect(line).toEqual(expect.objectContaining({ level: 'INFO', message: 'incident delivered', service: 'deliver', status: 202, latencyMs: 12 }));
+    expect(line).toEqual(
+      expect.objectContaining({ level: 'INFO', message: 'incident delivered', service: 'deliver', status: 202, latencyMs: 12 }),
+    );
     expect(new Date(String(line?.timestamp)).toISOString()).toBe(line?.timestamp);
   });
 

@@ -1,19 +1,33 @@
+import { METRIC_NAMES } from '../../../lib/common/metrics';
 import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
-import { METRIC_NAMES, noMetrics } from '../../../lib/common/metrics';
 import { createRelayMetrics } from '../../../lib/telemetry/powertools-metrics';
 
 /** Powertools Metrics prints EMF with its own console on process.stdout: capture that. */
 const captureStdout = () => {
   const lines: string[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-    lines.push(...String(chunk).split('\n').filter((line) => line !== ''));
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((line) => line !== ''),
+    );
     return true;
   });
-  return { emf: () => lines.filter((l) => l.startsWith('{"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>), lines, restore: () => spy.mockRestore() };
+  return {
+    emf: () => lines.filter((l) => l.startsWith('{"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines,
+    restore: () => spy.mockRestore(),
+  };
 };
 
 const logLines: string[] = [];
-const metrics = () => createRelayMetrics({ namespace: 'TestNamespace', service: 'threatstack-squadcast-relay', stage: 'unit', log: createJsonLogger('test', (line) => logLines.push(line)) });
+const metrics = () =>
+  createRelayMetrics({
+    namespace: 'TestNamespace',
+    service: 'threatstack-squadcast-relay',
+    stage: 'unit',
+    log: createJsonLogger('test', (line) => logLines.push(line)),
+  });
 
 let out: ReturnType<typeof captureStdout>;
 beforeEach(() => {
@@ -34,8 +48,17 @@ describe('createRelayMetrics', () => {
     m.flush();
     const [doc, ...rest] = out.emf();
     expect(rest).toEqual([]);
-    expect(doc).toMatchObject({ service: 'threatstack-squadcast-relay', stage: 'unit', AlertsReceived: 5, AlertsFiltered: 1, SquadcastLatency: [120, 80] });
-    const aws = doc?._aws as { Timestamp: number; CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+    expect(doc).toMatchObject({
+      service: 'threatstack-squadcast-relay',
+      stage: 'unit',
+      AlertsReceived: 5,
+      AlertsFiltered: 1,
+      SquadcastLatency: [120, 80],
+    });
+    const aws = doc?._aws as {
+      Timestamp: number;
+      CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }>;
+    };
     expect(aws.CloudWatchMetrics).toEqual([
       {
         Namespace: 'TestNamespace',

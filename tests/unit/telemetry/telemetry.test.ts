@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { noMetrics } from '../../../lib/common/metrics';
 import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
-import { createTelemetry, instrumented } from '../../../lib/telemetry/telemetry';
 import type { Telemetry } from '../../../lib/telemetry/telemetry';
+import { createTelemetry, instrumented } from '../../../lib/telemetry/telemetry';
 
 const aContext = (awsRequestId: string): Context => ({
   callbackWaitsForEmptyEventLoop: true,
@@ -24,7 +24,10 @@ const setup = () => {
   process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
   const lines: string[] = [];
   const flushes: string[] = [];
-  const telemetry: Telemetry = { log: createJsonLogger('deliver', (line) => lines.push(line)), metrics: { ...noMetrics, flush: () => void flushes.push('flush') } };
+  const telemetry: Telemetry = {
+    log: createJsonLogger('deliver', (line) => lines.push(line)),
+    metrics: { ...noMetrics, flush: () => void flushes.push('flush') },
+  };
   return { telemetry, flushes, parsed: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
 };
 
@@ -47,7 +50,9 @@ describe('instrumented', () => {
       ['request-2', false, 'alert-2'],
       ['request-2', false, null],
     ]);
-    expect(parsed()[0]).toEqual(expect.objectContaining({ function_name: 'threatstack-squadcast-relay-unit-deliver', function_memory_size: '256' }));
+    expect(parsed()[0]).toEqual(
+      expect.objectContaining({ function_name: 'threatstack-squadcast-relay-unit-deliver', function_memory_size: '256' }),
+    );
   });
 
   it('publishes the metrics after the handler resolves, and after it throws', async () => {
@@ -73,7 +78,11 @@ describe('createTelemetry', () => {
   it('names the function as the log service, and publishes metrics under the relay service and the stage', async () => {
     const lines: string[] = [];
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-      lines.push(...String(chunk).split('\n').filter((line) => line !== ''));
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((line) => line !== ''),
+      );
       return true;
     });
     try {
@@ -86,6 +95,8 @@ describe('createTelemetry', () => {
     }
     const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(parsed.find((line) => line.message === 'hello')).toEqual(expect.objectContaining({ service: 'ingest' }));
-    expect(parsed.find((line) => '_aws' in line)).toEqual(expect.objectContaining({ AlertsReceived: 2, service: 'threatstack-squadcast-relay', stage: 'unit' }));
+    expect(parsed.find((line) => '_aws' in line)).toEqual(
+      expect.objectContaining({ AlertsReceived: 2, service: 'threatstack-squadcast-relay', stage: 'unit' }),
+    );
   });
 });
