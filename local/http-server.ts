@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { RelayStatus } from '../lib/status/relay-status';
+import { InvalidTestAlertEvent } from '../lib/test-alert/test-alert';
 import { prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from './status-page';
 
 export interface LocalRoutes {
@@ -114,7 +115,7 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
       return sendJson(response, 200, await routes.testAlert(event));
     } catch (error) {
       // Lambda reports a thrown error as a failed invocation; locally, a bad event is a 400.
-      if ((error as Error)?.name === 'InvalidTestAlertEvent') return sendJson(response, 400, { error: (error as Error).message });
+      if (error instanceof InvalidTestAlertEvent) return sendJson(response, 400, { error: error.message });
       throw error;
     }
   }

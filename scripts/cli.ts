@@ -1,5 +1,5 @@
 import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import type * as t from 'io-ts';
 import { decodeWith, valueOrThrow } from '../lib/common/checked';
 
@@ -67,9 +67,9 @@ export const invokeFunction = async <C extends t.Mixed>(
   try {
     response = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)) }));
   } catch (error) {
-    const e = error as Error;
-    if (e?.name === 'ResourceNotFoundException')
+    if (error instanceof ResourceNotFoundException)
       throw new CliError(`function ${name} not found: is the stage deployed in this account and region?`);
+    const e = error as Error | undefined;
     throw new CliError(`could not invoke ${name}: ${e?.name ?? 'error'}: ${e?.message ?? String(error)}`);
   }
   const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');

@@ -2,13 +2,13 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ListMessageMoveTasksCommand,
+  QueueDoesNotExist,
   ReceiveMessageCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { isRight } from 'fp-ts/lib/Either';
-import * as t from 'io-ts';
-import { QueuedAlertCodec } from '../lib/queue/messages';
+import { decodeWith } from '../lib/common/checked';
+import { QueuedAlertCodec, RawDeadLetterCodec } from '../lib/queue/messages';
 import { intOption, parseOptions } from './args';
 import type { Io } from './cli';
 import { CliError, checkStage, queueName, runMain } from './cli';
@@ -22,10 +22,6 @@ const USAGE = [
 
 /** How many dead letters are shown before the move. */
 const PREVIEW = 10;
-
-/** A dead letter written by ingest: an alert that failed validation, kept raw. */
-const RejectedCodec = t.type({ failure: t.type({ stage: t.string, reason: t.string, at: t.string }), raw: t.unknown });
-const ProblemsCodec = t.type({ failure: t.type({ problems: t.array(t.string) }) });
 
 export interface DeadLetterLine {
   readonly text: string;
@@ -41,21 +37,21 @@ export const describeDeadLetter = (body: string): DeadLetterLine => {
   } catch {
     return { text: 'not JSON (it will come back to the dead-letter queue)', redeliverable: false };
   }
-  const queued = QueuedAlertCodec.decode(json);
-  if (isRight(queued)) {
-    const { alert, failure } = queued.right;
+  const queued = decodeWith(QueuedAlertCodec, json);
+  if (queued.kind === 'valid') {
+    const { alert, failure } = queued.value;
     const why =
       failure === undefined
         ? 'no failure recorded (moved here by SQS after 15 receives: deliver kept failing)'
         : `${failure.stage}: ${failure.reason} at ${failure.at}`;
     return { text: `alert ${alert.id} (severity ${alert.severity}): ${why}`, redeliverable: true };
   }
-  const rejected = RejectedCodec.decode(json);
-  if (isRight(rejected)) {
-    const problems = ProblemsCodec.decode(json);
-    const detail = isRight(problems) ? `: ${problems.right.failure.problems.slice(0, 3).join('; ')}` : '';
+  const raw = decodeWith(RawDeadLetterCodec, json);
+  if (raw.kind === 'valid') {
+    const { failure } = raw.value;
+    const detail = failure.problems === undefined ? '' : `: ${failure.problems.slice(0, 3).join('; ')}`;
     return {
-      text: `${rejected.right.failure.reason} (${rejected.right.failure.stage}${detail}): it will come back to the dead-letter queue`,
+      text: `${failure.reason} (${failure.stage}${detail}): it will come back to the dead-letter queue`,
       redeliverable: false,
     };
   }
@@ -74,7 +70,7 @@ const queueUrlOf = async (sqs: SQSClient, name: string): Promise<string> => {
     if (QueueUrl === undefined) throw new Error('no QueueUrl');
     return QueueUrl;
   } catch (error) {
-    if ((error as Error)?.name === 'QueueDoesNotExist' || (error as Error)?.name === 'AWS.SimpleQueueService.NonExistentQueue') {
+    if (error instanceof QueueDoesNotExist) {
       throw new CliError(`queue ${name} not found: is the stage deployed in this account and region?`);
     }
     throw error;

@@ -2,19 +2,12 @@ import * as t from 'io-ts';
 import type { Severity } from '../alert/codec';
 import type { Checked } from '../common/checked';
 import { decodeWith, invalid, valid, valueOrThrow } from '../common/checked';
+import { ConfigError } from '../common/config-error';
 import { Secret } from '../common/secret';
 import type { Priority, SeverityPriorities } from '../incident/to-incident';
 import { DEFAULT_PRIORITIES, PRIORITIES } from '../incident/to-incident';
 import type { SourceAllowlist } from '../ingest/source-allowlist';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../ingest/source-allowlist';
-
-/** A configuration error names the key and what was expected, never the value. Thrown at cold start. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(problems: readonly string[]) {
-    super(`invalid configuration: ${problems.join('; ')}`);
-  }
-}
 
 const NonEmpty = t.refinement(t.string, (s) => s.trim() !== '', 'non-empty string');
 

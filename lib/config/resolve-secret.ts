@@ -1,8 +1,8 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { ConfigError } from '../common/config-error';
 import { Secret } from '../common/secret';
 import type { SecretSource } from './env';
-import { ConfigError } from './env';
 
 export type ParameterReader = (name: string) => Promise<string | undefined>;
 

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ConfigError } from '../common/config-error';
 import type { Logger } from '../common/logger';
 import { toWebhookRequest } from './api-gateway';
 import { serviceUnavailable, toHttpResponse } from './http-response';
@@ -16,7 +17,7 @@ export const handleIngestEvent = async (
   } catch (error) {
     log.error('ingest failed unexpectedly', {
       error: (error as Error)?.name ?? 'unknown',
-      detail: error instanceof Error && error.name === 'ConfigError' ? error.message : undefined,
+      detail: error instanceof ConfigError ? error.message : undefined,
     });
     return serviceUnavailable();
   }

@@ -28,8 +28,7 @@ export interface DynamoDbLedgerOptions {
 const keyOf = (alertId: string): Record<string, AttributeValue> => ({ pk: { S: `alert#${alertId}` } });
 const expiresAt = (from: Date): AttributeValue => ({ N: String(Math.floor((from.getTime() + RETENTION_DAYS * DAY_MS) / 1000)) });
 
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException => error instanceof ConditionalCheckFailedException;
 
 export const createDynamoDbLedger = (client: DynamoDBClient, tableName: string, options: DynamoDbLedgerOptions): DeliveryLedger => {
   /** After a refused claim: delivered already, or someone else holds a live lease. */

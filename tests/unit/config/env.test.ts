@@ -1,6 +1,6 @@
+import { ConfigError } from '../../../lib/common/config-error';
 import { Secret } from '../../../lib/common/secret';
 import {
-  ConfigError,
   parsePriorities,
   parseSeverities,
   readDeliverConfig,

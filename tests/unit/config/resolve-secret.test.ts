@@ -1,6 +1,6 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { ConfigError } from '../../../lib/common/config-error';
 import { Secret } from '../../../lib/common/secret';
-import { ConfigError } from '../../../lib/config/env';
 import type { ParameterReader } from '../../../lib/config/resolve-secret';
 import { resolveSecret, ssmParameterReader } from '../../../lib/config/resolve-secret';
 import { anAwsError, fakeAwsClient } from '../../helpers/aws';

@@ -1,5 +1,5 @@
+import { ConfigError } from '../../../lib/common/config-error';
 import { Secret } from '../../../lib/common/secret';
-import { ConfigError } from '../../../lib/config/env';
 import { handleIngestEvent } from '../../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../../lib/ingest/ingest-webhook';
 
