@@ -9,6 +9,8 @@ export const METRIC_NAMES = {
   enqueued: 'AlertsEnqueued',
   /** Invalid alerts, sent to the dead-letter queue by ingest. */
   rejected: 'AlertsRejected',
+  /** Alerts queued with fields the relay could not read: they page as degraded incidents. */
+  degraded: 'AlertsDegraded',
   /** Valid alerts whose severity is not in DELIVER_SEVERITIES: answered 2xx, never queued. */
   filtered: 'AlertsFiltered',
   /** Webhook calls refused for a wrong source address or token. */
