@@ -48,12 +48,25 @@ const secretSource = (env: NodeJS.ProcessEnv, valueKey: string): SecretSource =>
   throw new ConfigError([`${valueKey}: set it, or ${valueKey}_PARAMETER (an SSM SecureString parameter name)`]);
 };
 
+/** A secret that may be left out: neither the value nor the parameter set means none. */
+const optionalSecretSource = (env: NodeJS.ProcessEnv, valueKey: string): SecretSource | undefined =>
+  env[valueKey] || env[`${valueKey}_PARAMETER`]?.trim() ? secretSource(env, valueKey) : undefined;
+
+/**
+ * SECRETS_MAX_AGE_SECONDS: how long a secret read from SSM is reused before it is read again, so a
+ * rotated value takes effect within that time, with no redeploy. 0 reads it on every invocation.
+ */
+const SecretsEnv = t.type({ SECRETS_MAX_AGE_SECONDS: withDefault(intInRange(0, 3_600), 300) });
+
 const Queues = t.type({ ALERTS_QUEUE_URL: NonEmpty, DEAD_LETTER_QUEUE_URL: NonEmpty });
 
 export interface IngestConfig {
   readonly alertsQueueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly token: SecretSource;
+  /** The token being rotated out (WEBHOOK_TOKEN_PREVIOUS[_PARAMETER]): accepted too while it is set. */
+  readonly previousToken: SecretSource | undefined;
+  readonly secretsMaxAgeSeconds: number;
   readonly allowlist: SourceAllowlist;
   /** Severities that page (DELIVER_SEVERITIES); the others are answered 2xx, counted and dropped. */
   readonly deliverSeverities: ReadonlySet<Severity>;
@@ -103,7 +116,10 @@ export const parsePriorities = (text: string | undefined): Checked<SeverityPrior
 };
 
 export const readIngestConfig = (env: NodeJS.ProcessEnv): IngestConfig => {
-  const raw = decodeEnv(t.intersection([Queues, t.partial({ ALLOWED_SOURCE_IPS: t.string, DELIVER_SEVERITIES: t.string })]), env);
+  const raw = decodeEnv(
+    t.intersection([Queues, SecretsEnv, t.partial({ ALLOWED_SOURCE_IPS: t.string, DELIVER_SEVERITIES: t.string })]),
+    env,
+  );
   const entries = raw.ALLOWED_SOURCE_IPS?.trim()
     ? raw.ALLOWED_SOURCE_IPS.split(',').filter((entry) => entry.trim() !== '')
     : THREAT_STACK_SOURCE_IPS;
@@ -113,6 +129,8 @@ export const readIngestConfig = (env: NodeJS.ProcessEnv): IngestConfig => {
     alertsQueueUrl: raw.ALERTS_QUEUE_URL,
     deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL,
     token: secretSource(env, 'WEBHOOK_TOKEN'),
+    previousToken: optionalSecretSource(env, 'WEBHOOK_TOKEN_PREVIOUS'),
+    secretsMaxAgeSeconds: raw.SECRETS_MAX_AGE_SECONDS,
     allowlist,
     deliverSeverities,
   };
@@ -120,6 +138,7 @@ export const readIngestConfig = (env: NodeJS.ProcessEnv): IngestConfig => {
 
 const DeliverEnv = t.intersection([
   Queues,
+  SecretsEnv,
   t.type({
     LEDGER_TABLE_NAME: NonEmpty,
     SQUADCAST_TIMEOUT_MS: withDefault(intInRange(100, 60_000), 8_000),
@@ -139,6 +158,7 @@ export interface DeliverConfig {
   readonly deadLetterQueueUrl: string;
   readonly ledgerTableName: string;
   readonly squadcastUrl: SecretSource;
+  readonly secretsMaxAgeSeconds: number;
   readonly squadcastTimeoutMs: number;
   readonly concurrency: number;
   readonly leaseMs: number;
@@ -169,6 +189,7 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
     deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL,
     ledgerTableName: raw.LEDGER_TABLE_NAME,
     squadcastUrl: secretSource(env, 'SQUADCAST_WEBHOOK_URL'),
+    secretsMaxAgeSeconds: raw.SECRETS_MAX_AGE_SECONDS,
     squadcastTimeoutMs: raw.SQUADCAST_TIMEOUT_MS,
     concurrency: raw.DELIVERY_CONCURRENCY,
     leaseMs: raw.DELIVERY_LEASE_MS,

@@ -8,7 +8,7 @@ import type { Secret } from '../common/secret';
 import type { MessageQueue } from '../queue/message-queue';
 import { fitsOneMessage, MAX_MESSAGE_BYTES, queuedAlertMessage, rejectedAlertMessage } from '../queue/messages';
 import type { SourceAllowlist } from './source-allowlist';
-import { tokenMatches } from './webhook-token';
+import { matchToken } from './webhook-token';
 
 /** What the webhook receives, independent of API Gateway's event shape. */
 export interface WebhookRequest {
@@ -35,6 +35,8 @@ export type IngestResult =
 export interface IngestDeps {
   readonly allowlist: SourceAllowlist;
   readonly token: Secret;
+  /** During a rotation, the token being rotated out: accepted too, and logged as `token: previous`. */
+  readonly previousToken?: Secret;
   readonly alerts: MessageQueue;
   readonly deadLetters: MessageQueue;
   readonly log: Logger;
@@ -96,7 +98,8 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
     deps.log.warn('webhook refused', { check: 'source-ip', sourceIp: request.sourceIp ?? null });
     return { kind: 'forbidden' };
   }
-  if (!tokenMatches(request.token, deps.token)) {
+  const token = matchToken(request.token, deps.token, deps.previousToken);
+  if (token === undefined) {
     deps.metrics?.count('refused');
     deps.log.warn('webhook refused', { check: 'token', sourceIp: request.sourceIp });
     return { kind: 'forbidden' };
@@ -134,6 +137,8 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   ]);
   const failed = queued.failedKeys.length + deadLettered.failedKeys.length;
   const fields = {
+    // Which token the call presented: once only `current` shows, the previous token can be deleted.
+    token,
     received: decoded.alerts.length + decoded.rejected.length,
     enqueued: queueable.length - queued.failedKeys.length,
     rejected: rejected.length,

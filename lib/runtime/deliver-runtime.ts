@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { lazy } from '../common/lazy';
+import { once } from '../common/lazy';
 import { readDeliverConfig } from '../config/env';
-import { resolveSecret, ssmParameterReader } from '../config/resolve-secret';
+import { secretReader } from '../config/secret-reader';
+import { createSsmParameterStore } from '../config/ssm-parameter-store';
 import type { DeliverDeps } from '../delivery/deliver-batch';
 import { createRateLimiter, shareOfCeiling } from '../delivery/rate-limit';
 import { createSquadcastSink } from '../delivery/squadcast-sink';
@@ -16,27 +17,24 @@ import { telemetryFor } from './function-runtime';
 
 const RATE_LIMIT_MAX_WAIT_MS = 10_000;
 
+/**
+ * Clients, ledger, queues and the rate limiter are built once per container; the Squadcast URL is
+ * read on every invocation through a cache of SECRETS_MAX_AGE_SECONDS, so a new URL put in SSM is
+ * used without a redeploy.
+ */
 export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOptions = {}): FunctionRuntime<DeliverDeps> => {
   const telemetry = telemetryFor('deliver', env, options);
   const config = readDeliverConfig(env);
   const sqs = new SQSClient(awsClientConfig);
   const dynamodb = new DynamoDBClient(awsClientConfig);
-  // One limiter per container, kept across invocations. deliver's timeout is 30 s: a record waits
-  // at most 10 s for its turn, leaving the rest for the POST (SQUADCAST_TIMEOUT_MS) and the ledger.
-  const rateLimit = createRateLimiter({
-    perMinute: shareOfCeiling(config.maxPerMinute, config.maxInvocations),
-    maxWaitMs: RATE_LIMIT_MAX_WAIT_MS,
+  const squadcastUrl = secretReader({
+    key: 'SQUADCAST_WEBHOOK_URL',
+    source: config.squadcastUrl,
+    store: once(() => createSsmParameterStore(new SSMClient(awsClientConfig), { maxAgeSeconds: config.secretsMaxAgeSeconds })),
+    validate: checkSquadcastUrl,
+    log: telemetry.log,
   });
-  const deps = lazy(async () => ({
-    sink: createSquadcastSink({
-      url: await resolveSecret(
-        'SQUADCAST_WEBHOOK_URL',
-        config.squadcastUrl,
-        () => ssmParameterReader(new SSMClient(awsClientConfig)),
-        checkSquadcastUrl,
-      ),
-      timeoutMs: config.squadcastTimeoutMs,
-    }),
+  const base = {
     ledger: createDynamoDbLedger(dynamodb, config.ledgerTableName, { leaseMs: config.leaseMs }),
     deadLetters: createSqsQueue(sqs, config.deadLetterQueueUrl),
     retries: createSqsRetryScheduler(sqs, config.alertsQueueUrl),
@@ -46,11 +44,20 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
       inFlightSeconds: Math.ceil(config.leaseMs / 1000),
     },
     concurrency: config.concurrency,
-    rateLimit,
+    // One limiter per container, kept across invocations. deliver's timeout is 30 s: a record waits
+    // at most 10 s for its turn, leaving the rest for the POST (SQUADCAST_TIMEOUT_MS) and the ledger.
+    rateLimit: createRateLimiter({
+      perMinute: shareOfCeiling(config.maxPerMinute, config.maxInvocations),
+      maxWaitMs: RATE_LIMIT_MAX_WAIT_MS,
+    }),
     log: telemetry.log,
     metrics: telemetry.metrics,
     priorities: config.severityPriorities,
     now: () => new Date(),
-  }));
+  };
+  const deps = async (): Promise<DeliverDeps> => ({
+    ...base,
+    sink: createSquadcastSink({ url: await squadcastUrl(), timeoutMs: config.squadcastTimeoutMs }),
+  });
   return { deps, telemetry };
 };

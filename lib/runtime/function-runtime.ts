@@ -5,8 +5,9 @@ import { createTelemetry } from '../telemetry/telemetry';
 /** What a handler gets from its composition root: its dependencies and its telemetry. */
 export interface FunctionRuntime<Deps> {
   /**
-   * Built on first use and kept for the container's life (a secret is fetched then); a failure is
-   * not kept, so the next invocation tries again.
+   * Asked once per invocation. Clients and config are built once per container; secrets are read
+   * each time through a cache (SECRETS_MAX_AGE_SECONDS), so a rotated one is used without a redeploy.
+   * A failure is not kept: the next invocation tries again.
    */
   readonly deps: () => Promise<Deps>;
   readonly telemetry: Telemetry;

@@ -4,7 +4,7 @@ import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 
-import { tokenMatches } from '../../lib/ingest/webhook-token';
+import { matchToken, tokenMatches } from '../../lib/ingest/webhook-token';
 import type { MessageQueue } from '../../lib/queue/message-queue';
 import { silentLogger } from '../helpers/delivery-simulation';
 import { anAllowlist, anIngestEvent } from '../helpers/factories';
@@ -99,21 +99,30 @@ test('the token is never taken from anywhere but the path: headers, query and bo
   );
 });
 
-test('the comparison does the same work for every presented token: two SHA-256 digests and one timingSafeEqual of 32 bytes', () => {
+test('the comparison does the same work for every presented token, with or without a previous token, whichever matches: three SHA-256 digests and two timingSafeEqual of 32 bytes', () => {
   // The module object itself (an `import *` namespace would be a copy the code under test never calls).
   const nodeCrypto = require('node:crypto') as typeof import('node:crypto');
   const compare = jest.spyOn(nodeCrypto, 'timingSafeEqual');
   const hash = jest.spyOn(nodeCrypto, 'createHash');
+  const PREVIOUS = 'Previous-token_0123456789';
   try {
-    for (const presented of [undefined, '', 'x', TOKEN.slice(0, -1), `${TOKEN.slice(0, -1)}X`, TOKEN, 'y'.repeat(100_000)]) {
-      compare.mockClear();
-      hash.mockClear();
-      const matches = tokenMatches(presented, new Secret(TOKEN));
-      expect(matches).toBe(presented === TOKEN);
-      expect(hash.mock.calls).toEqual([['sha256'], ['sha256']]);
-      expect(compare).toHaveBeenCalledTimes(1);
-      const [a, b] = compare.mock.calls[0] as unknown as [Buffer, Buffer];
-      expect([a.length, b.length]).toEqual([32, 32]);
+    for (const previous of [undefined, new Secret(PREVIOUS)]) {
+      for (const presented of [undefined, '', 'x', TOKEN.slice(0, -1), `${TOKEN.slice(0, -1)}X`, TOKEN, PREVIOUS, 'y'.repeat(100_000)]) {
+        compare.mockClear();
+        hash.mockClear();
+        const matched = matchToken(presented, new Secret(TOKEN), previous);
+        const expected = presented === TOKEN ? 'current' : previous !== undefined && presented === PREVIOUS ? 'previous' : undefined;
+        expect(matched).toBe(expected);
+        expect(tokenMatches(presented, new Secret(TOKEN))).toBe(presented === TOKEN);
+        expect(hash.mock.calls.slice(0, 3)).toEqual([['sha256'], ['sha256'], ['sha256']]);
+        expect(compare.mock.calls.slice(0, 2).map((call) => call.map((buffer) => (buffer as Buffer).length))).toEqual([
+          [32, 32],
+          [32, 32],
+        ]);
+        // tokenMatches is matchToken without a previous token: the same work again.
+        expect(hash).toHaveBeenCalledTimes(6);
+        expect(compare).toHaveBeenCalledTimes(4);
+      }
     }
   } finally {
     compare.mockRestore();

@@ -90,6 +90,37 @@ describe('readIngestConfig', () => {
     );
   });
 
+  it.each<[string, Record<string, string>, unknown]>([
+    ['neither set: no previous token', {}, undefined],
+    ['both empty: no previous token', { WEBHOOK_TOKEN_PREVIOUS: '', WEBHOOK_TOKEN_PREVIOUS_PARAMETER: ' ' }, undefined],
+    ['WEBHOOK_TOKEN_PREVIOUS', { WEBHOOK_TOKEN_PREVIOUS: 'previous-0123456789' }, { kind: 'value', secret: expect.any(Secret) }],
+    [
+      'WEBHOOK_TOKEN_PREVIOUS_PARAMETER',
+      { WEBHOOK_TOKEN_PREVIOUS_PARAMETER: ' /relay/webhook-token-previous ' },
+      { kind: 'parameter', name: '/relay/webhook-token-previous' },
+    ],
+  ])('reads the previous token (optional): %s', (_name, previous, source) => {
+    expect(readIngestConfig({ ...INGEST_ENV, ...previous }).previousToken).toEqual(source);
+  });
+
+  it.each<[string, string | undefined, number]>([
+    ['unset: 5 minutes', undefined, 300],
+    ['empty: 5 minutes', '', 300],
+    ['60', '60', 60],
+    ['0 (read on every invocation)', '0', 0],
+    ['3600', '3600', 3_600],
+  ])('reads SECRETS_MAX_AGE_SECONDS, for ingest and deliver: %s', (_name, value, seconds) => {
+    const env = value === undefined ? {} : { SECRETS_MAX_AGE_SECONDS: value };
+    expect(readIngestConfig({ ...INGEST_ENV, ...env }).secretsMaxAgeSeconds).toBe(seconds);
+    expect(readDeliverConfig({ ...DELIVER_ENV, ...env }).secretsMaxAgeSeconds).toBe(seconds);
+  });
+
+  it.each(['3601', '-1', '5m', '1.5'])('refuses SECRETS_MAX_AGE_SECONDS=%p, naming the key', (value) => {
+    expect(configErrorOf(() => readIngestConfig({ ...INGEST_ENV, SECRETS_MAX_AGE_SECONDS: value })).message).toBe(
+      'invalid configuration: SECRETS_MAX_AGE_SECONDS: expected integer 0..3600',
+    );
+  });
+
   it.each<[string, string, string, boolean]>([
     ['an address', '198.51.100.7', '198.51.100.7', true],
     ['a list with a CIDR block', '198.51.100.7, 10.0.0.0/8', '10.1.2.3', true],
@@ -127,6 +158,7 @@ describe('readDeliverConfig', () => {
       deadLetterQueueUrl: QUEUES.DEAD_LETTER_QUEUE_URL,
       ledgerTableName: 'ledger',
       squadcastUrl: { kind: 'value', secret: expect.any(Secret) },
+      secretsMaxAgeSeconds: 300,
       squadcastTimeoutMs: 8_000,
       concurrency: 10,
       leaseMs: 45_000,

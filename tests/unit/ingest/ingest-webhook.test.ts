@@ -239,7 +239,7 @@ describe('ingestWebhook: queueing', () => {
     expect(log.find('webhook accepted')).toEqual({
       level: 'info',
       message: 'webhook accepted',
-      fields: { received: 1, enqueued: 1, rejected: 0, duplicates: 0, failed: 0, alertIds: [alert.id] },
+      fields: { token: 'current', received: 1, enqueued: 1, rejected: 0, duplicates: 0, failed: 0, alertIds: [alert.id] },
     });
     expect(log.text()).not.toContain(SENTINEL);
   });
