@@ -83,6 +83,19 @@ describe('ingestWebhook: authentication', () => {
     expect(await setup().ingest({ sourceIp: '::ffff:54.174.225.119' })).toEqual(expect.objectContaining({ kind: 'accepted', accepted: 1 }));
   });
 
+  it.each<[string, string, string | undefined]>([
+    ['the current token', TEST_WEBHOOK_TOKEN, 'current'],
+    ['the previous token', 'previous-token-0123456789', 'previous'],
+    ['neither', 'another-token-0123456789', undefined],
+  ])('during a rotation accepts %s, and logs which one matched, never its value', async (_name, token, matched) => {
+    const { ingest, alerts, log } = setup({ previousToken: new Secret('previous-token-0123456789') });
+    const result = await ingest({ token });
+    expect(result.kind).toBe(matched === undefined ? 'forbidden' : 'accepted');
+    expect(alerts.calls).toHaveLength(matched === undefined ? 0 : 1);
+    if (matched !== undefined) expect(log.find('webhook accepted')?.fields).toEqual(expect.objectContaining({ token: matched }));
+    expect(log.text()).not.toContain(token);
+  });
+
   it('never logs the token of an accepted call', async () => {
     const { ingest, log } = setup();
     await ingest();

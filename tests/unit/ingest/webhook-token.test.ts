@@ -1,5 +1,5 @@
 import { Secret } from '../../../lib/common/secret';
-import { tokenMatches, WEBHOOK_TOKEN_PATTERN } from '../../../lib/ingest/webhook-token';
+import { checkWebhookToken, matchToken, tokenMatches, WEBHOOK_TOKEN_PATTERN } from '../../../lib/ingest/webhook-token';
 
 const TOKEN = 'Abc-123_xyz.tok~en0';
 const expected = new Secret(TOKEN);
@@ -27,6 +27,35 @@ describe('tokenMatches', () => {
   it('refuses undefined even when the configured token is empty', () => {
     expect(tokenMatches(undefined, new Secret(''))).toBe(false);
     expect(tokenMatches('', new Secret(''))).toBe(true);
+  });
+});
+
+describe('matchToken (current and previous token, during a rotation)', () => {
+  const PREVIOUS = 'Old-token_0123456789';
+  const previous = new Secret(PREVIOUS);
+
+  it.each<[string, string | undefined, Secret | undefined, string | undefined]>([
+    ['the current token, no previous one', TOKEN, undefined, 'current'],
+    ['the current token, a previous one set', TOKEN, previous, 'current'],
+    ['the previous token', PREVIOUS, previous, 'previous'],
+    ['the previous token once it is deleted', PREVIOUS, undefined, undefined],
+    ['neither', 'Some-other-token-0123', previous, undefined],
+    ['the previous token one character short', PREVIOUS.slice(0, -1), previous, undefined],
+    ['undefined, with a previous token', undefined, previous, undefined],
+    ['both tokens equal (rotation step 1): current', TOKEN, new Secret(TOKEN), 'current'],
+  ])('%s: %p', (_name, presented, previousToken, matched) => {
+    expect(matchToken(presented, expected, previousToken)).toBe(matched);
+  });
+
+  it('refuses undefined even when both configured tokens are empty', () => {
+    expect(matchToken(undefined, new Secret(''), new Secret(''))).toBeUndefined();
+  });
+});
+
+describe('checkWebhookToken', () => {
+  it('names the rule, never the value', () => {
+    expect(checkWebhookToken(TOKEN)).toBeUndefined();
+    expect(checkWebhookToken('short-Secret')).toBe('must be 16 to 256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)');
   });
 });
 
