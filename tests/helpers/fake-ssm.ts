@@ -1,49 +1,68 @@
-import type { SendSpy } from './load-handler';
-
 type SsmModule = typeof import('@aws-sdk/client-ssm');
+
+type Send = (command: unknown) => Promise<unknown>;
 
 /**
  * SSM Parameter Store at the command level, for code that reads through Powertools Parameters:
- * GetParameter answers from a map the test changes as an operator would (put, overwrite, delete),
- * or fails while `failWith` is set. `ssm` must be the module the code under test loaded (a handler
- * loaded in its own registry has its own `ParameterNotFound` class, which Powertools matches).
+ * GetParameter answers from parameters the test changes as an operator would (put, overwrite,
+ * delete), or fails while `failWith` is set. One service can answer several containers (handlers
+ * loaded in their own registries), as one SSM answers every Lambda container.
  */
-export const fakeSsm = (spy: SendSpy, ssm: SsmModule) => {
-  const parameters = new Map<string, string>();
-  const reads: Array<{ readonly name: string; readonly decrypted: boolean }> = [];
-  let failure: (() => Error) | undefined;
-  spy.mockImplementation(async (command) => {
-    const { constructor: type, input } = command as { constructor: { name: string }; input: { Name?: string; WithDecryption?: boolean } };
-    if (type.name !== 'GetParameterCommand') throw new Error(`unexpected SSM command ${type.name}`);
-    const name = input.Name ?? '';
-    reads.push({ name, decrypted: input.WithDecryption === true });
-    if (failure !== undefined) throw failure();
-    const value = parameters.get(name);
-    if (value === undefined) throw new ssm.ParameterNotFound({ message: `parameter not found (fake)`, $metadata: { httpStatusCode: 400 } });
-    return { Parameter: { Name: name, Type: 'SecureString', Value: value, Version: 1 }, $metadata: {} };
-  });
-  return {
-    put: (name: string, value: string): void => void parameters.set(name, value),
-    delete: (name: string): void => void parameters.delete(name),
-    /** Every GetParameter from now on fails with this error, until `recover()`. */
-    failWith: (error: () => Error): void => {
-      failure = error;
-    },
-    recover: (): void => {
-      failure = undefined;
-    },
-    /** The names read so far, in order. */
-    reads: (): string[] => reads.map((read) => read.name),
-    /** True when every read asked for decryption (SecureString). */
-    allDecrypted: (): boolean => reads.every((read) => read.decrypted),
-  };
-};
+export class FakeSsmService {
+  readonly #parameters = new Map<string, string>();
+  readonly #reads: Array<{ readonly client: string; readonly name: string; readonly decrypted: boolean }> = [];
+  #failure: (() => Error) | undefined;
 
-export type FakeSsm = ReturnType<typeof fakeSsm>;
+  /**
+   * Answers every GetParameter sent through `spy`. `ssm` must be the module the code under test
+   * loaded: a handler loaded in its own registry has its own `ParameterNotFound`, which Powertools matches.
+   */
+  serve(spy: { mockImplementation(send: Send): unknown }, ssm: SsmModule, client = 'default'): this {
+    spy.mockImplementation(async (command) => {
+      const { constructor: type, input } = command as { constructor: { name: string }; input: { Name?: string; WithDecryption?: boolean } };
+      if (type.name !== 'GetParameterCommand') throw new Error(`unexpected SSM command ${type.name}`);
+      const name = input.Name ?? '';
+      this.#reads.push({ client, name, decrypted: input.WithDecryption === true });
+      if (this.#failure !== undefined) throw this.#failure();
+      const value = this.#parameters.get(name);
+      if (value === undefined)
+        throw new ssm.ParameterNotFound({ message: 'parameter not found (fake)', $metadata: { httpStatusCode: 400 } });
+      return { Parameter: { Name: name, Type: 'SecureString', Value: value, Version: 1 }, $metadata: {} };
+    });
+    return this;
+  }
 
-/** `fakeSsm` on every SSMClient of the module given (restore with jest.restoreAllMocks). */
-export const fakeSsmClients = (ssm: SsmModule): FakeSsm =>
-  fakeSsm(jest.spyOn(ssm.SSMClient.prototype as unknown as { send: (command: unknown) => Promise<unknown> }, 'send'), ssm);
+  put(name: string, value: string): void {
+    this.#parameters.set(name, value);
+  }
+
+  delete(name: string): void {
+    this.#parameters.delete(name);
+  }
+
+  /** Every GetParameter from now on fails with this error, until `recover()`. */
+  failWith(error: () => Error): void {
+    this.#failure = error;
+  }
+
+  recover(): void {
+    this.#failure = undefined;
+  }
+
+  /** The names read so far, in order; only those of one client when named. */
+  reads(client?: string): string[] {
+    return this.#reads.filter((read) => client === undefined || read.client === client).map((read) => read.name);
+  }
+
+  /** True when every read asked for decryption (SecureString). */
+  allDecrypted(): boolean {
+    return this.#reads.every((read) => read.decrypted);
+  }
+}
+
+/** A FakeSsmService answering every SSMClient of the module given (restore with jest.restoreAllMocks). */
+export const fakeSsmClients = (ssm: SsmModule): FakeSsmService =>
+  new FakeSsmService().serve(jest.spyOn(ssm.SSMClient.prototype as unknown as { send: Send }, 'send'), ssm);
 
 /** An SDK-shaped error (as the SSM client throws it), e.g. ThrottlingException. */
 export const anSsmError = (name: string): Error =>

@@ -4,8 +4,8 @@ import type { SecretSource } from '../../../lib/config/env';
 import type { RefreshPolicy, SecretReaderOptions } from '../../../lib/config/secret-reader';
 import { DEFAULT_REFRESH_POLICY, optionalSecretReader, SecretReadTimeout, secretReader } from '../../../lib/config/secret-reader';
 import type { ParameterRead, ParameterStore } from '../../../lib/config/ssm-parameter-store';
-import { anSsmError } from '../../helpers/fake-ssm';
 import { SENTINEL } from '../../helpers/factories';
+import { anSsmError } from '../../helpers/fake-ssm';
 import { CapturingLogger } from '../../helpers/fakes';
 
 const NAME = '/relay/unit/webhook-token';
@@ -28,7 +28,8 @@ class ScriptedStore implements ParameterStore {
     this.next = async () => ({ kind: 'absent' });
   }
   fail(name = 'ThrottlingException'): void {
-    this.next = async () => Promise.reject(Object.assign(new Error('wrapped (fake)'), { name: 'GetParameterError', cause: anSsmError(name) }));
+    this.next = async () =>
+      Promise.reject(Object.assign(new Error('wrapped (fake)'), { name: 'GetParameterError', cause: anSsmError(name) }));
   }
   hang(): void {
     this.next = () => new Promise<never>(() => undefined);

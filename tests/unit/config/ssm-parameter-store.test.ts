@@ -4,15 +4,15 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { Secret } from '../../../lib/common/secret';
 import type { ParameterRead } from '../../../lib/config/ssm-parameter-store';
 import { createSsmParameterStore } from '../../../lib/config/ssm-parameter-store';
-import type { FakeSsm } from '../../helpers/fake-ssm';
-import { anSsmError, fakeSsmClients, fakeWallClock } from '../../helpers/fake-ssm';
 import { SENTINEL } from '../../helpers/factories';
+import type { FakeSsmService } from '../../helpers/fake-ssm';
+import { anSsmError, fakeSsmClients, fakeWallClock } from '../../helpers/fake-ssm';
 
 /** Powertools Parameters' SSMProvider over a real SSMClient whose `send` is faked at the command level. */
 const NAME = '/threatstack-squadcast-relay/unit/webhook-token';
 const client = new SSMClient({ region: 'us-east-1', credentials: { accessKeyId: 'unit', secretAccessKey: 'unit' } });
 
-let ssm: FakeSsm;
+let ssm: FakeSsmService;
 let clock: ReturnType<typeof fakeWallClock>;
 beforeEach(() => {
   ssm = fakeSsmClients(ssmModule);
