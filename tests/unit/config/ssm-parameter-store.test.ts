@@ -23,14 +23,14 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-const valueOf = (read: ParameterRead): string | undefined => (read.kind === 'found' ? read.value.reveal() : undefined);
+const revealedValue = (read: ParameterRead): string | undefined => (read.kind === 'found' ? read.value.reveal() : undefined);
 
 describe('createSsmParameterStore', () => {
   it('reads a SecureString with decryption, as a Secret', async () => {
     ssm.put(NAME, 'token-one-0123456789');
     const read = await createSsmParameterStore(client, { maxAgeSeconds: 300 }).read(NAME);
     expect(read).toEqual({ kind: 'found', value: expect.any(Secret) });
-    expect(valueOf(read)).toBe('token-one-0123456789');
+    expect(revealedValue(read)).toBe('token-one-0123456789');
     expect(ssm.reads()).toEqual([NAME]);
     expect(ssm.allDecrypted()).toBe(true);
   });
@@ -38,12 +38,12 @@ describe('createSsmParameterStore', () => {
   it('keeps a value for maxAge, then reads the new one: rotation without a new container', async () => {
     const store = createSsmParameterStore(client, { maxAgeSeconds: 300 });
     ssm.put(NAME, 'token-one-0123456789');
-    expect(valueOf(await store.read(NAME))).toBe('token-one-0123456789');
+    expect(revealedValue(await store.read(NAME))).toBe('token-one-0123456789');
     ssm.put(NAME, 'token-two-0123456789');
     clock.advance(299);
-    expect(valueOf(await store.read(NAME))).toBe('token-one-0123456789');
+    expect(revealedValue(await store.read(NAME))).toBe('token-one-0123456789');
     clock.advance(2);
-    expect(valueOf(await store.read(NAME))).toBe('token-two-0123456789');
+    expect(revealedValue(await store.read(NAME))).toBe('token-two-0123456789');
     expect(ssm.reads()).toEqual([NAME, NAME]);
   });
 
@@ -63,7 +63,7 @@ describe('createSsmParameterStore', () => {
     expect(await store.read(NAME)).toEqual({ kind: 'absent' });
     expect(ssm.reads()).toEqual([NAME]);
     clock.advance(2);
-    expect(valueOf(await store.read(NAME))).toBe('token-one-0123456789');
+    expect(revealedValue(await store.read(NAME))).toBe('token-one-0123456789');
   });
 
   it('notices a deleted parameter after maxAge', async () => {
@@ -85,13 +85,13 @@ describe('createSsmParameterStore', () => {
     expect(String((failure as Error).message)).not.toContain(SENTINEL);
     // A failure is not cached: the next read asks again.
     ssm.recover();
-    expect(valueOf(await store.read(NAME))).toBe(SENTINEL);
+    expect(revealedValue(await store.read(NAME))).toBe(SENTINEL);
   });
 
   it('caches each parameter on its own', async () => {
     const store = createSsmParameterStore(client, { maxAgeSeconds: 300 });
     ssm.put('/a', 'value-a-0123456789');
-    expect(valueOf(await store.read('/a'))).toBe('value-a-0123456789');
+    expect(revealedValue(await store.read('/a'))).toBe('value-a-0123456789');
     expect(await store.read('/b')).toEqual({ kind: 'absent' });
     await store.read('/a');
     await store.read('/b');
