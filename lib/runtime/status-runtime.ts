@@ -9,11 +9,13 @@ import type { FunctionRuntime, RuntimeOptions } from './function-runtime';
 import { telemetryFor } from './function-runtime';
 
 export const createStatusRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOptions = {}): FunctionRuntime<StatusDeps> => {
+  const telemetry = telemetryFor('status', env, options);
   const config = readStatusConfig(env);
   const deps: StatusDeps = {
     ledger: createDynamoDbLedgerReader(new DynamoDBClient(awsClientConfig), config.ledgerTableName),
     queues: createSqsDepthReader(new SQSClient(awsClientConfig), config.alertsQueueUrl, config.deadLetterQueueUrl),
     now: () => new Date(),
+    log: telemetry.log,
   };
-  return { deps: async () => deps, telemetry: telemetryFor('status', env, options) };
+  return { deps: async () => deps, telemetry };
 };

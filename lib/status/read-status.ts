@@ -1,3 +1,4 @@
+import type { Logger } from '../common/logger';
 import type { LedgerReader } from '../ledger/ledger';
 import type { QueueDepthReader } from '../queue/message-queue';
 import type { RelayStatus } from './relay-status';
@@ -12,6 +13,8 @@ export interface StatusDeps {
   readonly ledger: LedgerReader;
   readonly queues: QueueDepthReader;
   readonly now: () => Date;
+  /** One line per status read: who looked, when, and what they saw (the log is the audit trail). */
+  readonly log?: Logger;
 }
 
 const startOfUtcDay = (at: Date): Date => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
@@ -53,5 +56,11 @@ export const readStatus = async (deps: StatusDeps): Promise<RelayStatus> => {
     checkedAt: now.toISOString(),
     queue,
   };
+  deps.log?.info('status read', {
+    active: status.active,
+    incidentsLast30Days: status.incidentsLast30Days,
+    pending: queue.pending,
+    deadLetter: queue.deadLetter,
+  });
   return { ...status, summary: summarizeStatus(status) };
 };

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { ConfigError } from '../common/config-error';
 import type { RelayMetrics } from '../common/metrics';
 import type { PowertoolsBackedLogger } from './powertools-logger';
 import { createJsonLogger } from './powertools-logger';
@@ -30,7 +31,9 @@ export const createTelemetry = (functionName: string, settings: TelemetrySetting
 /**
  * Wraps a Lambda handler the same way for every function: the invocation's context goes on every
  * log line (Powertools' `function_request_id`, `cold_start`, function name, version and memory), and
- * the metrics recorded are published when the invocation ends, even on a throw. The context is
+ * the metrics recorded are published when the invocation ends, even on a throw. A throw is logged
+ * as one line with its name (and a ConfigError's message, which names keys, never values), so it
+ * carries the request id too; Lambda still reports it as the invocation's error. The context is
  * optional so that the local stack and tests can call the handler with an event alone.
  * https://docs.powertools.aws.dev/lambda/typescript/latest/core/logger/#capturing-lambda-context-info
  */
@@ -40,6 +43,12 @@ export const instrumented =
     if (context !== undefined) telemetry.log.powertools.addContext(context);
     try {
       return await handler(event);
+    } catch (error) {
+      telemetry.log.error('invocation failed', {
+        error: (error as Error)?.name ?? 'unknown',
+        detail: error instanceof ConfigError ? error.message : undefined,
+      });
+      throw error;
     } finally {
       telemetry.metrics.flush();
     }

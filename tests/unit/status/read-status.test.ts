@@ -1,6 +1,6 @@
 import type { StatusDeps } from '../../../lib/status/read-status';
 import { ACTIVE_WINDOW_MS, CHART_DAYS, chartDays, readStatus, summarizeStatus } from '../../../lib/status/read-status';
-import { FakeLedgerReader, FakeQueueDepthReader } from '../../helpers/fakes';
+import { CapturingLogger, FakeLedgerReader, FakeQueueDepthReader } from '../../helpers/fakes';
 
 const NOW = new Date('2023-11-14T22:13:20.000Z');
 
@@ -29,6 +29,16 @@ describe('readStatus', () => {
     const status = await readStatus(deps);
     expect(status.active).toBe(active);
     expect(status.lastIncidentAt).toBe(lastDeliveredAt === null ? null : lastDeliveredAt.toISOString());
+  });
+
+  it('logs one line with what it answered', async () => {
+    const { deps, ledger } = setup();
+    const log = new CapturingLogger();
+    ledger.summary = { lastDeliveredAt: NOW, deliveredSince: 3, perDay: {} };
+    await readStatus({ ...deps, log });
+    expect(log.entries).toEqual([
+      { level: 'info', message: 'status read', fields: { active: true, incidentsLast30Days: 3, pending: 4, deadLetter: 1 } },
+    ]);
   });
 
   it('passes the counts and queue depths through, and stamps checkedAt with now', async () => {

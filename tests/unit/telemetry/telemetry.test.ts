@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { ConfigError } from '../../../lib/common/config-error';
 import { noMetrics } from '../../../lib/common/metrics';
 import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
 import type { Telemetry } from '../../../lib/telemetry/telemetry';
@@ -64,6 +65,26 @@ describe('instrumented', () => {
       })(undefined, aContext('r2')),
     ).rejects.toThrow('boom');
     expect(flushes).toEqual(['flush', 'flush']);
+  });
+
+  it('logs a throw as one line with the request id, its name and a ConfigError message only, then rethrows it', async () => {
+    const { telemetry, parsed } = setup();
+    const secretish = 'https://api.squadcast.com/v2/incidents/api/KEY-must-not-be-printed';
+    await expect(
+      instrumented(telemetry, async () => {
+        throw new TypeError(`fetch failed for ${secretish}`);
+      })(undefined, aContext('r1')),
+    ).rejects.toThrow(TypeError);
+    await expect(
+      instrumented(telemetry, async () => {
+        throw new ConfigError(['SQUADCAST_WEBHOOK_URL_PARAMETER (/p): must be an https URL']);
+      })(undefined, aContext('r2')),
+    ).rejects.toThrow(ConfigError);
+    expect(parsed().map((line) => [line.message, line.function_request_id, line.error, line.detail])).toEqual([
+      ['invocation failed', 'r1', 'TypeError', undefined],
+      ['invocation failed', 'r2', 'ConfigError', 'invalid configuration: SQUADCAST_WEBHOOK_URL_PARAMETER (/p): must be an https URL'],
+    ]);
+    expect(JSON.stringify(parsed())).not.toContain('KEY-must-not-be-printed');
   });
 
   it('runs without a context (the local stack and tests call handlers with an event alone)', async () => {
