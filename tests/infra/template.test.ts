@@ -5,8 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { METRIC_NAMES } from '../../lib/common/metrics';
-import { parsePriorities, parseSeverities } from '../../lib/config/env';
+import { parsePriorities, parseSeverities, readIngestConfig } from '../../lib/config/env';
 import { METRICS_SERVICE } from '../../lib/telemetry/telemetry';
+import { readZip } from '../helpers/zip';
 
 interface Resource {
   readonly Type: string;
@@ -58,6 +59,15 @@ const packageService = (outDir: string): Template => {
   return JSON.parse(readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
 };
 
+/** SECRETS_MAX_AGE_SECONDS as the functions parse it. */
+const readIngestConfigMaxAge = (value: string): number =>
+  readIngestConfig({
+    ALERTS_QUEUE_URL: 'q',
+    DEAD_LETTER_QUEUE_URL: 'd',
+    WEBHOOK_TOKEN: 'token-0123456789abcdef',
+    SECRETS_MAX_AGE_SECONDS: value,
+  }).secretsMaxAgeSeconds;
+
 const asArray = <T>(value: T | readonly T[]): readonly T[] => (Array.isArray(value) ? value : [value as T]);
 
 describe('serverless package (CloudFormation template)', () => {
@@ -95,6 +105,17 @@ describe('serverless package (CloudFormation template)', () => {
       expect(existsSync(zip)).toBe(true);
       expect(statSync(zip).size).toBeGreaterThan(0);
       expect(props(functionId(name)).Code).toMatchObject({ S3Key: expect.stringMatching(new RegExp(`/${name}\\.zip$`)) });
+    }
+  });
+
+  it('bundles one copy of Powertools commons in each function', () => {
+    // Two copies (two versions, or its ESM and CJS builds) would each bring the version constant
+    // and the Utility base class every Powertools utility extends ('service_undefined').
+    const { version } = JSON.parse(readFileSync(join(projectRoot, 'node_modules/@aws-lambda-powertools/commons/package.json'), 'utf8'));
+    const occurrences = (text: string, marker: string): number => text.split(marker).length - 1;
+    for (const name of FUNCTIONS) {
+      const bundle = [...readZip(join(outDir, `${name}.zip`)).values()].map((file) => file.toString('utf8')).join('\n');
+      expect([name, occurrences(bundle, `"${version}"`), occurrences(bundle, 'service_undefined')]).toEqual([name, 1, 1]);
     }
   });
 
@@ -198,6 +219,35 @@ describe('serverless package (CloudFormation template)', () => {
     expect(priorities).toBe('1=P1,2=P2,3=P3');
     expect(parseSeverities(String(severities))).toEqual({ kind: 'valid', value: new Set([1, 2, 3]) });
     expect(parsePriorities(String(priorities))).toEqual({ kind: 'valid', value: { 1: 'P1', 2: 'P2', 3: 'P3' } });
+  });
+
+  it('reads secrets from SSM with a max age the functions accept; each role reads only its own parameters', () => {
+    const prefix = '/threatstack-squadcast-relay/ci';
+    expect(environment('ingest')).toMatchObject({
+      WEBHOOK_TOKEN_PARAMETER: `${prefix}/webhook-token`,
+      WEBHOOK_TOKEN_PREVIOUS_PARAMETER: `${prefix}/webhook-token-previous`,
+      SECRETS_MAX_AGE_SECONDS: '300',
+    });
+    expect(environment('deliver')).toMatchObject({
+      SQUADCAST_WEBHOOK_URL_PARAMETER: `${prefix}/squadcast-webhook-url`,
+      SECRETS_MAX_AGE_SECONDS: '300',
+    });
+    for (const name of ['ingest', 'deliver'] as const) {
+      expect(readIngestConfigMaxAge(String(environment(name).SECRETS_MAX_AGE_SECONDS))).toBe(300);
+    }
+    const ssmResources = (roleId: string): string[] =>
+      roleStatements(roleId)
+        .filter((statement) => asArray(statement.Action).some((action) => action.startsWith('ssm:')))
+        .flatMap((statement) => {
+          expect(statement.Action).toBe('ssm:GetParameter');
+          return asArray(statement.Resource).map((resource) =>
+            String((resource as { 'Fn::Sub': string })['Fn::Sub']).replace(/^.*:parameter/, ''),
+          );
+        });
+    expect(ssmResources('IngestRole')).toEqual([`${prefix}/webhook-token`, `${prefix}/webhook-token-previous`]);
+    expect(ssmResources('DeliverRole')).toEqual([`${prefix}/squadcast-webhook-url`]);
+    expect(ssmResources('StatusRole')).toEqual([]);
+    expect(ssmResources('TestAlertRole')).toEqual([]);
   });
 
   it('lets testAlert send to the alerts queue and nothing else', () => {
