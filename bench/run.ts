@@ -148,7 +148,11 @@ const main = async (): Promise<void> => {
 
     // Figures 1 and 2.
     say('figures 1-2: ingest requests per alert, ingest overhead');
-    const ingestEnv = lambdaLikeEnv(resolveEnvironment(fn('ingest').environment, { ...queues, WEBHOOK_TOKEN: TOKEN }), endpoints);
+    // The token as a value; no previous token (its SSM parameter would be read from AWS itself).
+    const ingestEnv = lambdaLikeEnv(
+      resolveEnvironment(fn('ingest').environment, { ...queues, WEBHOOK_TOKEN: TOKEN, WEBHOOK_TOKEN_PREVIOUS_PARAMETER: '' }),
+      endpoints,
+    );
     const ingest = await runWorker<Extract<IngestWorkerResult, { mode: 'requests-and-overhead' }>>(ingestWorker, ingestEnv, {
       mode: 'requests-and-overhead',
       bundlePath: fn('ingest').bundlePath,

@@ -149,7 +149,7 @@ describe('ingest handler configuration', () => {
     expect(output.text()).not.toContain(`short${SENTINEL.slice(0, 3)}`);
   });
 
-  it('reads the token from WEBHOOK_TOKEN_PARAMETER through SSM, once per container', async () => {
+  it('reads the token from WEBHOOK_TOKEN_PARAMETER through SSM, decrypted, once per max age (tests/handlers/secret-rotation.test.ts: after it)', async () => {
     const { module, ssmSend, sqsSend } = load({ ...ENV, WEBHOOK_TOKEN: undefined, WEBHOOK_TOKEN_PARAMETER: '/relay/unit/webhook-token' });
     ssmSend.mockImplementation(async () => ({ Parameter: { Value: 'token-from-ssm-0123456789' } }));
     sqsAnswers(sqsSend);
