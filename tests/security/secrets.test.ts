@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { anAlert, anIngestEvent, anSqsEvent, anSqsRecord, aQueuedAlertBody } from '../helpers/factories';
+import { FakeSsmService, fakeWallClock } from '../helpers/fake-ssm';
 import { BASE_LAMBDA_ENV, captureOutput, loadHandler } from '../helpers/load-handler';
 
 /**
@@ -96,6 +97,54 @@ describe('ingest', () => {
       return answers;
     });
     expectNoSecret(text, `${TOKEN.slice(0, -1)}X`);
+  });
+});
+
+describe('ingest, tokens from SSM', () => {
+  test('a rotation, a bad value put in SSM and an SSM outage whose errors quote the tokens', async () => {
+    const PREVIOUS = 'SeCrEt-previous-token-3c9d0e1f';
+    const BAD = 'SeCrEt bad value';
+    const clock = fakeWallClock(Date.parse('2026-12-01T10:00:00Z'));
+    try {
+      const text = await observe(async () => {
+        let ssmModule: typeof import('@aws-sdk/client-ssm') | undefined;
+        const loaded = loadHandler<IngestModule>(
+          {
+            ...BASE_LAMBDA_ENV,
+            WEBHOOK_TOKEN: undefined,
+            WEBHOOK_TOKEN_PARAMETER: '/relay/unit/webhook-token',
+            WEBHOOK_TOKEN_PREVIOUS_PARAMETER: '/relay/unit/webhook-token-previous',
+          },
+          () => {
+            ssmModule = require('@aws-sdk/client-ssm');
+            return require('../../handlers/ingest');
+          },
+        );
+        if (ssmModule === undefined) throw new Error('no SSM module');
+        loaded.sqsSend.mockImplementation(async () => ({ Successful: [{ Id: '0' }], Failed: [] }));
+        const ssm = new FakeSsmService().serve(loaded.ssmSend, ssmModule);
+        ssm.put('/relay/unit/webhook-token', TOKEN);
+        ssm.put('/relay/unit/webhook-token-previous', PREVIOUS);
+        const statuses: number[] = [];
+        const call = async (token: string) => statuses.push((await loaded.module.handler(anIngestEvent({ token }))).statusCode);
+        await call(TOKEN);
+        await call(PREVIOUS);
+        await call(`${PREVIOUS.slice(0, -1)}X`);
+        ssm.put('/relay/unit/webhook-token', BAD);
+        clock.advance(301);
+        await call(TOKEN);
+        ssm.failWith(() => Object.assign(new Error(`ThrottlingException reading ${TOKEN} ${PREVIOUS}`), { name: 'ThrottlingException' }));
+        clock.advance(301);
+        await call(PREVIOUS);
+        expect(statuses).toEqual([202, 202, 403, 202, 202]);
+        return statuses;
+      });
+      expect(text).toContain('secret parameter refused; not used');
+      expect(text).toContain('secret parameter could not be read');
+      expectNoSecret(text, PREVIOUS, BAD, `${PREVIOUS.slice(0, -1)}X`);
+    } finally {
+      clock.restore();
+    }
   });
 });
 
