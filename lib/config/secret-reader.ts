@@ -59,6 +59,13 @@ const reasonOf = (error: unknown): string => {
   return cause instanceof Error ? `${name}: ${cause.name}` : name;
 };
 
+/** The value, or a ConfigError naming `where` (the key or the parameter) and the problem, never the value. */
+const checkedValue = (where: string, secret: Secret, validate: (value: string) => string | undefined): Secret => {
+  const problem = secret.reveal() === '' ? 'is empty' : validate(secret.reveal());
+  if (problem !== undefined) throw new ConfigError([`${where}: ${problem}`]);
+  return secret;
+};
+
 const parameterReader = (options: SecretReaderOptions, name: string, optional: boolean): (() => Promise<Secret | undefined>) => {
   const policy = options.policy ?? DEFAULT_REFRESH_POLICY;
   const now = options.now ?? Date.now;
@@ -68,9 +75,7 @@ const parameterReader = (options: SecretReaderOptions, name: string, optional: b
       if (optional) return undefined;
       throw new ConfigError([`${where}: not found in SSM`]);
     }
-    const problem = read.value.reveal() === '' ? 'is empty' : options.validate(read.value.reveal());
-    if (problem !== undefined) throw new ConfigError([`${where}: ${problem}`]);
-    return read.value;
+    return checkedValue(where, read.value, options.validate);
   };
 
   let last: { readonly value: Secret | undefined } | undefined;
@@ -112,12 +117,6 @@ const parameterReader = (options: SecretReaderOptions, name: string, optional: b
   };
 };
 
-const checkedValue = (key: string, secret: Secret, validate: (value: string) => string | undefined): Secret => {
-  const problem = secret.reveal() === '' ? 'is empty' : validate(secret.reveal());
-  if (problem !== undefined) throw new ConfigError([`${key}: ${problem}`]);
-  return secret;
-};
-
 /**
  * A secret read per invocation: from the environment as given (local use), or from SSM through the
  * store's cache. A value that fails `validate` is a ConfigError naming the key or the parameter,
@@ -140,12 +139,14 @@ export const secretReader = (options: SecretReaderOptions): SecretReader => {
  * away: a parameter that does not exist is none, and one that cannot be read or holds a bad value
  * is logged and counts as none, so the current token keeps working whatever happens to this one.
  */
-export const optionalSecretReader = (options: Omit<SecretReaderOptions, 'source'> & { readonly source: SecretSource | undefined }) => {
+export const optionalSecretReader = (
+  options: Omit<SecretReaderOptions, 'source'> & { readonly source: SecretSource | undefined },
+): OptionalSecretReader => {
   const { source } = options;
-  if (source === undefined) return async (): Promise<Secret | undefined> => undefined;
+  if (source === undefined) return async () => undefined;
   if (source.kind === 'value') {
     const checked = checkedValue(options.key, source.secret, options.validate);
-    return async (): Promise<Secret | undefined> => checked;
+    return async () => checked;
   }
   return parameterReader({ ...options, source }, source.name, true);
 };
