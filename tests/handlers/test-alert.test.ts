@@ -19,6 +19,7 @@ let queueUrl = '';
 let handler: Handler;
 let savedEnv: NodeJS.ProcessEnv;
 let stdout: jest.SpyInstance;
+let stderr: jest.SpyInstance;
 
 const receiveAll = async (): Promise<string[]> => {
   const { Messages = [] } = await sqs.send(
@@ -52,8 +53,13 @@ beforeAll(async () => {
 
 beforeEach(() => {
   stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  // A refused event is logged as an error line (on stderr).
+  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
 });
-afterEach(() => stdout.mockRestore());
+afterEach(() => {
+  stdout.mockRestore();
+  stderr.mockRestore();
+});
 
 afterAll(async () => {
   process.env = savedEnv;
