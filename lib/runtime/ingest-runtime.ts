@@ -1,6 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { once } from '../common/lazy';
+import { once } from '../common/once';
 import { readIngestConfig } from '../config/env';
 import { optionalSecretReader, secretReader } from '../config/secret-reader';
 import { createSsmParameterStore } from '../config/ssm-parameter-store';
