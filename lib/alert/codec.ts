@@ -3,7 +3,7 @@ import * as t from 'io-ts';
 
 /**
  * Threat Stack's webhook has no published schema; public sources disagree on whether
- * numbers arrive as JSON numbers or numeric strings (../shared/reference/threatstack-webhook.md),
+ * numbers arrive as JSON numbers or numeric strings (docs/reference/threatstack-webhook.md),
  * so every numeric field accepts both and decodes to a number.
  */
 const NumericStringPattern = /^\s*-?\d+\s*$/;

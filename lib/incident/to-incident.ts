@@ -11,7 +11,7 @@ export type SeverityPriorities = Readonly<Record<Severity, Priority>>;
 /** Threat Stack's 1 (most severe), 2, 3 as Squadcast P1, P2, P3 unless SEVERITY_PRIORITIES says otherwise. */
 export const DEFAULT_PRIORITIES: SeverityPriorities = { 1: 'P1', 2: 'P2', 3: 'P3' };
 
-/** Squadcast Incident Webhook body (../shared/reference/squadcast-incident-webhook.md). */
+/** Squadcast Incident Webhook body (docs/reference/squadcast-incident-webhook.md). */
 export interface SquadcastIncident {
   readonly message: string;
   readonly description: string;

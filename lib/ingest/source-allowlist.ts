@@ -7,7 +7,7 @@ export interface SourceAllowlist {
   allows(address: string | undefined): boolean;
 }
 
-/** Threat Stack's webhook source addresses (../shared/reference/threatstack-webhook.md). */
+/** Threat Stack's webhook source addresses (docs/reference/threatstack-webhook.md). */
 export const THREAT_STACK_SOURCE_IPS: readonly string[] = ['52.20.173.142', '54.173.79.87', '54.174.225.119'];
 
 const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;

@@ -39,7 +39,7 @@ export const summarizeStatus = (status: Omit<RelayStatus, 'summary'>): string =>
 /**
  * The 30-day "active alert source" status, computed from the recorded delivery times:
  * DynamoDB deletes expired items days late (and emulators never do), so the TTL is not the window.
- * Active means recent traffic, not health (../shared/reference/squadcast-incident-webhook.md).
+ * Active means recent traffic, not health (docs/reference/squadcast-incident-webhook.md).
  */
 export const readStatus = async (deps: StatusDeps): Promise<RelayStatus> => {
   const now = deps.now();
