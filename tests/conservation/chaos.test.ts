@@ -1,8 +1,10 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ChaosRequest, ChaosSquadcast } from '../helpers/chaos-squadcast';
 import { seededRandom, startChaosSquadcast } from '../helpers/chaos-squadcast';
+import type { EmulatorClients } from '../helpers/emulators';
+import { emulatorClients, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess } from '../helpers/local-processes';
 import { relayEnv, startEmulatorProcess } from '../helpers/local-processes';
 import type { RelaySupervisor } from '../helpers/relay-supervisor';
@@ -20,7 +22,6 @@ const TOKEN = 'conservation-token-0123456789abcdef';
 const KEY = 'CHAOS-SQUADCAST-KEY-6b1f0e9a2c';
 const PREFIX = 'conservation';
 const ALERTS = 400;
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 const random = seededRandom(SEED);
 const refused = (id: string): boolean => id.endsWith('-x413');
@@ -73,6 +74,7 @@ let squadcast: ChaosSquadcast;
 let relay: RelaySupervisor;
 let sqs: SQSClient;
 let dynamodb: DynamoDBClient;
+let clients: EmulatorClients;
 
 const responses: string[] = [];
 const accepted = new Set<string>();
@@ -173,9 +175,8 @@ beforeAll(async () => {
       odds: { 'error-500': 0.08, 'throttle-retry-after': 0.05, throttle: 0.05, 'slow-accept': 0.03, 'slow-fail': 0.03, reset: 0.05 },
     }),
   ]);
-  const clientConfig = { region: 'us-east-1', credentials };
-  sqs = new SQSClient({ ...clientConfig, endpoint: emulators.sqsEndpoint });
-  dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: emulators.dynamodbEndpoint });
+  clients = emulatorClients(emulators);
+  ({ sqs, dynamodb } = clients);
   relay = await startRelaySupervisor({
     ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
     LOCAL_VISIBILITY_TIMEOUT_SECONDS: '3',
@@ -192,12 +193,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 
-afterAll(async () => {
-  sqs?.destroy();
-  dynamodb?.destroy();
-  await relay?.stop();
-  await Promise.all([emulators?.stop(), squadcast?.stop()]);
-});
+afterAll(() => stopLocalStack({ clients, relay, emulators, squadcast }));
 
 let deadLetters: Array<Record<string, unknown>> = [];
 

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { emulatorClients, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
 import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
@@ -54,11 +55,8 @@ const alert = (id: string): Record<string, unknown> => ({
 
 /** Past deliveries, written as deliver records them, so that the chart has history to show. */
 const seedPastIncidents = async (daysAgo: readonly number[]): Promise<void> => {
-  const dynamodb = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: emulators.dynamodbEndpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const clients = emulatorClients(emulators);
+  const { dynamodb } = clients;
   try {
     for (const [i, days] of daysAgo.entries()) {
       const at = new Date(Date.now() - days * DAY_MS).toISOString();
@@ -76,7 +74,7 @@ const seedPastIncidents = async (daysAgo: readonly number[]): Promise<void> => {
       );
     }
   } finally {
-    dynamodb.destroy();
+    clients.destroy();
   }
 };
 
@@ -132,8 +130,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  await relay?.stop();
-  await Promise.all([emulators?.stop(), squadcast?.stop()]);
+  await stopLocalStack({ relay, emulators, squadcast });
 });
 
 browserTest('a new relay shows a grey dot, "Inactive", an empty 30-day chart and empty queues', async () => {

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { anAlert, anSqsEvent, anSqsRecord, aQueuedAlertBody, SENTINEL } from '../helpers/factories';
 import type { LoadedHandler } from '../helpers/load-handler';
-import { BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
+import { answerSendMessageBatch, BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
 
 type DeliverModule = typeof import('../../handlers/deliver');
 
@@ -31,10 +31,7 @@ const awsAccepts = (loaded: LoadedHandler<DeliverModule>, delivered: ReadonlySet
     }
     return {};
   });
-  loaded.sqsSend.mockImplementation(async (command) => {
-    const input = (command as { input: SendMessageBatchCommandInput }).input;
-    return { Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: 'x' })), Failed: [] };
-  });
+  answerSendMessageBatch(loaded.sqsSend);
 };
 
 const fetchMock = jest.fn<Promise<Response>, [string, RequestInit]>();

@@ -1,24 +1,12 @@
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { aBatchBody, anAlert, anIngestEvent, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN } from '../helpers/factories';
-import type { SendSpy } from '../helpers/load-handler';
-import { BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
+import { answerSendMessageBatch, BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
 
 type IngestModule = typeof import('../../handlers/ingest');
 
 const ENV = { ...BASE_LAMBDA_ENV, WEBHOOK_TOKEN: TEST_WEBHOOK_TOKEN };
 const load = (env: Record<string, string | undefined> = ENV) => loadHandler(env, () => require('../../handlers/ingest') as IngestModule);
-
-/** SQS answers every entry as sent, or refuses the entries `fails` picks as sender faults (not retried). */
-const sqsAnswers = (spy: SendSpy, fails: (queueUrl: string) => boolean = () => false): void => {
-  spy.mockImplementation(async (command) => {
-    const input = (command as { input: SendMessageBatchCommandInput }).input;
-    const entries = input.Entries ?? [];
-    return fails(input.QueueUrl ?? '')
-      ? { Successful: [], Failed: entries.map((e) => ({ Id: e.Id, SenderFault: true, Code: 'AccessDenied' })) }
-      : { Successful: entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}`, MD5OfMessageBody: 'x' })), Failed: [] };
-  });
-};
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 const bodyOf = (response: APIGatewayProxyResult): unknown => JSON.parse(response.body);
@@ -35,7 +23,7 @@ describe('ingest handler', () => {
   const { handler } = loaded.module;
   beforeEach(() => {
     loaded.sqsSend.mockClear();
-    sqsAnswers(loaded.sqsSend);
+    answerSendMessageBatch(loaded.sqsSend);
   });
 
   it('answers 202 {accepted, rejected, duplicates} and queues each alert with SendMessageBatch', async () => {
@@ -97,14 +85,14 @@ describe('ingest handler', () => {
   });
 
   it('answers 503 with Retry-After when SQS refuses the alerts', async () => {
-    sqsAnswers(loaded.sqsSend, (url) => url === ENV.ALERTS_QUEUE_URL);
+    answerSendMessageBatch(loaded.sqsSend, (url) => url === ENV.ALERTS_QUEUE_URL);
     const response = await handler(anIngestEvent({ body: aBatchBody([anAlert(), anAlert()]) }));
     expect(response).toEqual({ statusCode: 503, headers: { ...JSON_HEADERS, 'retry-after': '5' }, body: expect.any(String) });
     expect(bodyOf(response)).toEqual({ error: 'could not queue every alert; send the batch again', queued: 0, failed: 2 });
   });
 
   it('answers 503 when only the dead-letter queue refuses', async () => {
-    sqsAnswers(loaded.sqsSend, (url) => url === ENV.DEAD_LETTER_QUEUE_URL);
+    answerSendMessageBatch(loaded.sqsSend, (url) => url === ENV.DEAD_LETTER_QUEUE_URL);
     const response = await handler(anIngestEvent({ body: aBatchBody([anAlert(), aRawAlert({ severity: 0 })]) }));
     expect(response.statusCode).toBe(503);
   });
@@ -152,7 +140,7 @@ describe('ingest handler configuration', () => {
   it('reads the token from WEBHOOK_TOKEN_PARAMETER through SSM, decrypted, once per max age (tests/handlers/secret-rotation.test.ts: after it)', async () => {
     const { module, ssmSend, sqsSend } = load({ ...ENV, WEBHOOK_TOKEN: undefined, WEBHOOK_TOKEN_PARAMETER: '/relay/unit/webhook-token' });
     ssmSend.mockImplementation(async () => ({ Parameter: { Value: 'token-from-ssm-0123456789' } }));
-    sqsAnswers(sqsSend);
+    answerSendMessageBatch(sqsSend);
     const accepted = await module.handler(anIngestEvent({ token: 'token-from-ssm-0123456789' }));
     const refused = await module.handler(anIngestEvent({ token: TEST_WEBHOOK_TOKEN }));
     expect([accepted.statusCode, refused.statusCode]).toEqual([202, 403]);
@@ -163,7 +151,7 @@ describe('ingest handler configuration', () => {
 
   it('answers 503 while SSM is failing, and recovers once it answers', async () => {
     const { module, ssmSend, sqsSend } = load({ ...ENV, WEBHOOK_TOKEN: undefined, WEBHOOK_TOKEN_PARAMETER: '/relay/unit/webhook-token' });
-    sqsAnswers(sqsSend);
+    answerSendMessageBatch(sqsSend);
     ssmSend.mockImplementationOnce(async () => Promise.reject(Object.assign(new Error('throttled'), { name: 'ThrottlingException' })));
     ssmSend.mockImplementation(async () => ({ Parameter: { Value: TEST_WEBHOOK_TOKEN } }));
     expect((await module.handler(anIngestEvent())).statusCode).toBe(503);

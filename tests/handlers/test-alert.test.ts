@@ -1,9 +1,11 @@
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { isRight } from 'fp-ts/lib/Either';
 import testAlertEvent from '../../events/test-alert.json';
 import testAlertHighEvent from '../../events/test-alert-high.json';
 import { QueuedAlertCodec } from '../../lib/queue/messages';
 import type { TestAlertResult } from '../../lib/test-alert/test-alert';
+import type { EmulatorClients } from '../helpers/emulators';
+import { emulatorClients, emulatorEnv, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess } from '../helpers/local-processes';
 import { startEmulatorProcess } from '../helpers/local-processes';
 
@@ -15,6 +17,7 @@ type Handler = (event: unknown) => Promise<TestAlertResult>;
 
 let emulators: EmulatorProcess;
 let sqs: SQSClient;
+let clients: EmulatorClients;
 let queueUrl = '';
 let handler: Handler;
 let savedEnv: NodeJS.ProcessEnv;
@@ -30,19 +33,13 @@ const receiveAll = async (): Promise<string[]> => {
 
 beforeAll(async () => {
   emulators = await startEmulatorProcess();
-  sqs = new SQSClient({
-    region: 'us-east-1',
-    endpoint: emulators.sqsEndpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  clients = emulatorClients(emulators);
+  ({ sqs } = clients);
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'test-alert-handler-alerts' }))).QueueUrl ?? '';
   savedEnv = process.env;
   process.env = {
     ...savedEnv,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+    ...emulatorEnv(emulators),
     ALERTS_QUEUE_URL: queueUrl,
     RELAY_STAGE: 'handler-test',
   };
@@ -63,8 +60,7 @@ afterEach(() => {
 
 afterAll(async () => {
   process.env = savedEnv;
-  sqs?.destroy();
-  await emulators?.stop();
+  await stopLocalStack({ clients, emulators });
 });
 
 test('events/test-alert.json: one message on the alerts queue, a labelled severity-3 alert that deliver can decode', async () => {

@@ -1,12 +1,14 @@
 /**
  * Typed builders for the relay's inputs: Threat Stack alerts and webhook bodies, API Gateway
- * REST (v1) events, SQS records. Each returns a fresh object; pass overrides for what a test is about.
+ * REST (v1) events, SQS records; and for the status object the `status` function answers. Each returns a fresh object; pass overrides for what a test is about.
  */
 import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Alert } from '../../lib/alert/codec';
 import type { QueueRecord } from '../../lib/delivery/deliver-batch';
 import type { SourceAllowlist } from '../../lib/ingest/source-allowlist';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
+import { chartDays, summarizeStatus } from '../../lib/status/read-status';
+import type { RelayStatus } from '../../lib/status/relay-status';
 import restEventFixture from '../fixtures/api-gateway-rest-event.json';
 import sqsEventFixture from '../fixtures/sqs-event.json';
 
@@ -124,3 +126,31 @@ export const anSqsRecord = (
 };
 
 export const anSqsEvent = (records: readonly SQSRecord[]): SQSEvent => ({ Records: [...records] });
+
+/** When the factory's statuses are checked, and the last day of their chart: a fixed clock. */
+export const STATUS_CHECKED_AT = '2023-11-14T22:13:20.000Z';
+
+export type StatusFields = Partial<Omit<RelayStatus, 'summary' | 'incidentsPerDay'>> & {
+  /** Incidents on some UTC days of the chart (`YYYY-MM-DD`); the other days have none. */
+  readonly perDay?: Readonly<Record<string, number>>;
+};
+
+/**
+ * A status object as the `status` function answers it: active, 5 incidents in 30 days (4 on
+ * the day it is checked, 1 on 2023-11-01), 2 dead letters, unless `fields` says otherwise. The
+ * chart covers the 30 UTC days up to STATUS_CHECKED_AT; the summary is computed from the rest.
+ */
+export const aRelayStatus = (fields: StatusFields = {}): RelayStatus => {
+  const { perDay = { '2023-11-14': 4, '2023-11-01': 1 }, ...overrides } = fields;
+  const base = {
+    source: 'threatstack' as const,
+    active: true,
+    lastIncidentAt: '2023-11-14T20:00:00.000Z',
+    incidentsLast30Days: 5,
+    checkedAt: STATUS_CHECKED_AT,
+    queue: { pending: 0, deadLetter: 2 },
+    ...overrides,
+    incidentsPerDay: chartDays(new Date(STATUS_CHECKED_AT)).map((date) => ({ date, count: perDay[date] ?? 0 })),
+  };
+  return { ...base, summary: summarizeStatus(base) };
+};

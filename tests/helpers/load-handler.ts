@@ -1,3 +1,5 @@
+import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+
 /**
  * Loads a Lambda entry (handlers/*.ts) the way Lambda does: environment first, then the module,
  * whose top level reads the configuration. Each load gets a fresh module registry, and the AWS SDK
@@ -61,6 +63,17 @@ export const loadHandler = <M>(env: Readonly<Record<string, string | undefined>>
   } finally {
     process.env = saved;
   }
+};
+
+/** SQS answers every SendMessageBatch entry as sent, or refuses the entries `fails` picks as sender faults (not retried). */
+export const answerSendMessageBatch = (spy: SendSpy, fails: (queueUrl: string) => boolean = () => false): void => {
+  spy.mockImplementation(async (command) => {
+    const input = (command as { input: SendMessageBatchCommandInput }).input;
+    const entries = input.Entries ?? [];
+    return fails(input.QueueUrl ?? '')
+      ? { Successful: [], Failed: entries.map((e) => ({ Id: e.Id, SenderFault: true, Code: 'AccessDenied' })) }
+      : { Successful: entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}`, MD5OfMessageBody: 'x' })), Failed: [] };
+  });
 };
 
 /** The command name and input of every call a send spy saw. */

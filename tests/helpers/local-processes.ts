@@ -4,6 +4,8 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { EmulatorEndpoints } from './emulators';
+import { emulatorEnv } from './emulators';
 
 const ROOT = join(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -47,10 +49,7 @@ const waitFor = async (
   throw new Error(`${what}: timed out:\n${process.output()}`);
 };
 
-export interface EmulatorProcess extends RunningProcess {
-  readonly sqsEndpoint: string;
-  readonly dynamodbEndpoint: string;
-}
+export interface EmulatorProcess extends RunningProcess, EmulatorEndpoints {}
 
 /** The SQS and DynamoDB emulators in their own process (fauxqs is ESM-only; jest runs CommonJS). */
 export const startEmulatorProcess = async (): Promise<EmulatorProcess> => {
@@ -70,14 +69,10 @@ export const startEmulatorProcess = async (): Promise<EmulatorProcess> => {
 
 /** The environment that points a relay process at an emulator process and a (fake) Squadcast. */
 export const relayEnv = (
-  emulators: { sqsEndpoint: string; dynamodbEndpoint: string },
+  emulators: EmulatorEndpoints,
   relay: { token: string; squadcastUrl: string; prefix: string },
 ): NodeJS.ProcessEnv => ({
-  AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-  AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_REGION: 'us-east-1',
+  ...emulatorEnv(emulators),
   WEBHOOK_TOKEN: relay.token,
   SQUADCAST_WEBHOOK_URL: relay.squadcastUrl,
   LOCAL_RESOURCE_PREFIX: relay.prefix,

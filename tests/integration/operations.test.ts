@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
 import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
@@ -67,10 +68,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 
-afterAll(async () => {
-  await relay?.stop();
-  await Promise.all([emulators?.stop(), squadcast?.stop()]);
-});
+afterAll(() => stopLocalStack({ relay, emulators, squadcast }));
 
 test('filtered severities are answered 202 and counted, never paged; the others get the configured priorities', async () => {
   const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, {

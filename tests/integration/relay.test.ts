@@ -1,5 +1,7 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { EmulatorClients } from '../helpers/emulators';
+import { emulatorClients, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
 import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
@@ -9,13 +11,13 @@ import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRe
  */
 const TOKEN = 'integration-token-0123456789';
 const PREFIX = 'relay-it';
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 let emulators: EmulatorProcess;
 let squadcast: FakeSquadcast;
 let relay: RelayProcess;
 let sqs: SQSClient;
 let dynamodb: DynamoDBClient;
+let clients: EmulatorClients;
 
 type Incident = { message: string; description: string; tags: Record<string, unknown>; priority: string; status: string; event_id: string };
 const incidents = (): Incident[] => squadcast.requests.map((request) => JSON.parse(request.body) as Incident);
@@ -74,17 +76,11 @@ beforeAll(async () => {
     DELIVERY_RETRY_MAX_SECONDS: '1',
     SQUADCAST_TIMEOUT_MS: '2000',
   });
-  const clientConfig = { region: 'us-east-1', credentials };
-  sqs = new SQSClient({ ...clientConfig, endpoint: emulators.sqsEndpoint });
-  dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: emulators.dynamodbEndpoint });
+  clients = emulatorClients(emulators);
+  ({ sqs, dynamodb } = clients);
 }, 60_000);
 
-afterAll(async () => {
-  sqs?.destroy();
-  dynamodb?.destroy();
-  await relay?.stop();
-  await Promise.all([emulators?.stop(), squadcast?.stop()]);
-});
+afterAll(() => stopLocalStack({ clients, relay, emulators, squadcast }));
 
 test('the source is inactive before any incident', async () => {
   expect(await status()).toMatchObject({

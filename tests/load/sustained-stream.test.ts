@@ -1,6 +1,8 @@
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ChaosSquadcast } from '../helpers/chaos-squadcast';
 import { startChaosSquadcast } from '../helpers/chaos-squadcast';
+import type { EmulatorClients } from '../helpers/emulators';
+import { emulatorClients, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, RelayProcess } from '../helpers/local-processes';
 import { relayEnv, startEmulatorProcess, startRelayProcess } from '../helpers/local-processes';
 
@@ -21,6 +23,7 @@ let emulators: EmulatorProcess;
 let squadcast: ChaosSquadcast;
 let relay: RelayProcess;
 let sqs: SQSClient;
+let clients: EmulatorClients;
 
 beforeAll(async () => {
   [emulators, squadcast] = await Promise.all([
@@ -35,18 +38,11 @@ beforeAll(async () => {
     // Delivery logs one line an alert; INFO lines of 5000 deliveries are not what is measured.
     POWERTOOLS_LOG_LEVEL: 'WARN',
   });
-  sqs = new SQSClient({
-    region: 'us-east-1',
-    endpoint: emulators.sqsEndpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  clients = emulatorClients(emulators);
+  ({ sqs } = clients);
 }, 60_000);
 
-afterAll(async () => {
-  sqs?.destroy();
-  await relay?.stop();
-  await Promise.all([emulators?.stop(), squadcast?.stop()]);
-});
+afterAll(() => stopLocalStack({ clients, relay, emulators, squadcast }));
 
 const percentile = (values: readonly number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,22 +1,17 @@
-import { chartDays, summarizeStatus } from '../../lib/status/read-status';
 import type { RelayStatus } from '../../lib/status/relay-status';
 import { escapeHtml, prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from '../../local/status-page';
+import type { StatusFields } from '../helpers/factories';
+import { aRelayStatus } from '../helpers/factories';
 
-const NOW = new Date('2023-11-14T22:13:20.000Z');
-
-const aStatus = (overrides: Partial<Omit<RelayStatus, 'summary'>> = {}): RelayStatus => {
-  const base = {
-    source: 'threatstack' as const,
-    active: true,
+/** Active, 6 incidents (4 today, 2 on 2023-10-20), 3 waiting, no dead letter. */
+const aStatus = (fields: StatusFields = {}): RelayStatus =>
+  aRelayStatus({
     lastIncidentAt: '2023-11-14T19:00:00.000Z',
     incidentsLast30Days: 6,
-    incidentsPerDay: chartDays(NOW).map((date) => ({ date, count: date === '2023-11-14' ? 4 : date === '2023-10-20' ? 2 : 0 })),
-    checkedAt: NOW.toISOString(),
+    perDay: { '2023-11-14': 4, '2023-10-20': 2 },
     queue: { pending: 3, deadLetter: 0 },
-    ...overrides,
-  };
-  return { ...base, summary: summarizeStatus(base) };
-};
+    ...fields,
+  });
 
 /** The text of the element with `id`, tags stripped. */
 const textOf = (html: string, id: string): string | undefined =>

@@ -1,24 +1,8 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { chartDays, summarizeStatus } from '../../lib/status/read-status';
-import type { RelayStatus } from '../../lib/status/relay-status';
 import { run } from '../../scripts/status';
 import { anAwsError, fakeAwsClient } from '../helpers/aws';
+import { aRelayStatus } from '../helpers/factories';
 import { captureIo } from './io';
-
-const NOW = new Date('2023-11-14T22:13:20.000Z');
-
-const aStatus = (overrides: Partial<RelayStatus> = {}): RelayStatus => {
-  const base = {
-    source: 'threatstack' as const,
-    active: true,
-    lastIncidentAt: '2023-11-14T20:00:00.000Z',
-    incidentsLast30Days: 5,
-    incidentsPerDay: chartDays(NOW).map((date) => ({ date, count: date === '2023-11-14' ? 4 : date === '2023-11-01' ? 1 : 0 })),
-    checkedAt: NOW.toISOString(),
-    queue: { pending: 0, deadLetter: 2 },
-  };
-  return { ...base, summary: summarizeStatus(base), ...overrides };
-};
 
 /** A Lambda client whose Invoke answers `payload` (or a function error). */
 const lambdaAnswering = (payload: unknown, functionError?: string) =>
@@ -32,7 +16,7 @@ const unusedFetch = (() => Promise.reject(new Error('no fetch expected'))) as un
 
 describe('npm run status', () => {
   it('invokes <service>-<stage>-status with {} and prints the facts readably', async () => {
-    const lambda = lambdaAnswering(aStatus());
+    const lambda = lambdaAnswering(aRelayStatus());
     const regions: Array<string | undefined> = [];
     const { io, text } = captureIo();
     const code = await run(['--stage', 'prod', '--region', 'eu-west-1'], io, {
@@ -63,11 +47,11 @@ describe('npm run status', () => {
 
   it('prints an inactive relay with a hint, and colours the dot on a terminal', async () => {
     const lambda = lambdaAnswering(
-      aStatus({
+      aRelayStatus({
         active: false,
         lastIncidentAt: null,
         incidentsLast30Days: 0,
-        incidentsPerDay: aStatus().incidentsPerDay.map((d) => ({ ...d, count: 0 })),
+        perDay: {},
       }),
     );
     const { io, text } = captureIo();
@@ -78,7 +62,7 @@ describe('npm run status', () => {
   });
 
   it('--json prints the decoded status as JSON', async () => {
-    const status = aStatus();
+    const status = aRelayStatus();
     const { io, text } = captureIo();
     await run(['--stage', 'prod', '--json'], io, { lambda: () => lambdaAnswering(status).client, fetch: unusedFetch });
     expect(JSON.parse(text())).toEqual(status);
@@ -86,7 +70,7 @@ describe('npm run status', () => {
 
   it('needs --stage, and refuses a stage that cannot be part of a resource name', async () => {
     const { io } = captureIo();
-    const deps = { lambda: () => lambdaAnswering(aStatus()).client, fetch: unusedFetch };
+    const deps = { lambda: () => lambdaAnswering(aRelayStatus()).client, fetch: unusedFetch };
     await expect(run([], io, deps)).rejects.toThrow(/--stage is required\.\nusage: npm run status/);
     await expect(run(['--stage', 'prod;rm'], io, deps)).rejects.toThrow('--stage must be letters, digits or hyphens');
     await expect(run(['--stage', 'prod', '--bogus'], io, deps)).rejects.toThrow(/Unknown option '--bogus'/);
@@ -117,7 +101,7 @@ describe('npm run status', () => {
     const requests: Array<{ url: string; accept: string | undefined }> = [];
     const fakeFetch = (async (url: string, init?: RequestInit) => {
       requests.push({ url, accept: (init?.headers as Record<string, string> | undefined)?.accept });
-      return new Response(JSON.stringify(aStatus()), { status: 200 });
+      return new Response(JSON.stringify(aRelayStatus()), { status: 200 });
     }) as unknown as typeof fetch;
     const { io, text } = captureIo();
     expect(await run(['--local', '--port', '4123'], io, { lambda: () => lambdaAnswering({}).client, fetch: fakeFetch })).toBe(0);

@@ -1,24 +1,21 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { chartDays, summarizeStatus } from '../../lib/status/read-status';
 import type { RelayStatus } from '../../lib/status/relay-status';
 import { run } from '../../scripts/test-alert';
 import { fakeAwsClient } from '../helpers/aws';
+import { aRelayStatus } from '../helpers/factories';
 import { captureIo } from './io';
 
 const SENT_AT = '2023-11-14T22:13:20.000Z';
 
-const aStatus = (lastIncidentAt: string | null, queue = { pending: 1, deadLetter: 0 }): RelayStatus => {
-  const base = {
-    source: 'threatstack' as const,
+/** The status as test-alert polls it: no incident yet (null), or one at `lastIncidentAt`. */
+const aStatus = (lastIncidentAt: string | null, queue = { pending: 1, deadLetter: 0 }): RelayStatus =>
+  aRelayStatus({
     active: lastIncidentAt !== null,
     lastIncidentAt,
     incidentsLast30Days: lastIncidentAt === null ? 0 : 1,
-    incidentsPerDay: chartDays(new Date(SENT_AT)).map((date) => ({ date, count: 0 })),
-    checkedAt: SENT_AT,
+    perDay: {},
     queue,
-  };
-  return { ...base, summary: summarizeStatus(base) };
-};
+  });
 
 const sent = (severity: number) => ({
   sent: true,
