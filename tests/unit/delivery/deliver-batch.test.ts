@@ -2,8 +2,11 @@ import type { Alert } from '../../../lib/alert/codec';
 import type { DeliverDeps, QueueRecord, RetryPolicy } from '../../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../../lib/delivery/deliver-batch';
 import type { SquadcastIncident } from '../../../lib/incident/to-incident';
+import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/messages';
+import { createSqsQueue } from '../../../lib/queue/sqs-queue';
 import { anAlert, aQueuedAlertBody, aQueueRecord, SENTINEL } from '../../helpers/factories';
 import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler, flushPromises } from '../../helpers/fakes';
+import { sqsRulesClient } from '../../helpers/sqs-rules-client';
 
 const NOW = new Date('2023-11-14T22:13:20.000Z');
 const POLICY: RetryPolicy = { baseSeconds: 20, maxSeconds: 900, inFlightSeconds: 45 };
@@ -287,6 +290,39 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
     expect(sink.sent).toEqual([]);
     expect(log.find('undecodable message dead-lettered')?.fields).toEqual({ messageId: record.messageId, problems });
     expect(log.text()).not.toContain(SENTINEL);
+  });
+
+  it('dead-letters an undecodable message of 250 KiB: SQS takes its dead letter, cut to fit 256 KiB', async () => {
+    // An invalid alert of 250 KiB. In the dead letter it is a JSON string whose every quote is
+    // escaped: held whole, the dead letter would be about 300 KiB.
+    const alert = { ...anAlert(), severity: 9, tags: Array.from({ length: 25_000 }, (_, i) => `t${i}`) };
+    const withTitle = (title: string) => JSON.stringify({ alert: { ...alert, title } });
+    const body = withTitle('x'.repeat(250 * 1024 - Buffer.byteLength(withTitle(''))));
+    expect(Buffer.byteLength(body)).toBe(250 * 1024);
+    expect(Buffer.byteLength(JSON.stringify({ raw: body }))).toBeGreaterThan(MAX_MESSAGE_BYTES);
+    const sqs = sqsRulesClient();
+    const { deliver, sink, ledger } = setup({ deadLetters: createSqsQueue(sqs.client, 'dead-letter-queue-url') });
+    const record = aQueueRecord({ body });
+
+    expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'dead-lettered' }] });
+
+    expect(sqs.refused).toEqual([]);
+    const [letter = '', ...others] = sqs.bodies.get('dead-letter-queue-url') ?? [];
+    expect(others).toEqual([]);
+    expect(messageBytes({ key: record.messageId, body: letter })).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    const parsed = JSON.parse(letter) as DeadLetter;
+    expect(parsed.failure).toEqual({
+      stage: 'deliver',
+      reason: 'undecodable message',
+      problems: ['alert.severity: expected Severity(1|2|3)'],
+      at: NOW.toISOString(),
+    });
+    expect(parsed.raw).toEqual(
+      expect.stringMatching(new RegExp(`^\\{"alert":\\{"id":".*…\\(truncated from ${body.length} characters\\)$`)),
+    );
+    expect(body.startsWith(String(parsed.raw).replace(/…\(truncated from \d+ characters\)$/, ''))).toBe(true);
+    expect(ledger.claims).toEqual([]);
+    expect(sink.sent).toEqual([]);
   });
 
   it('retries an undecodable message when the dead-letter queue refuses it', async () => {

@@ -5,11 +5,36 @@ import {
   messageBytes,
   QueuedAlertCodec,
   queuedAlertMessage,
+  RawDeadLetterCodec,
   rejectedAlertMessage,
+  toSqsBody,
+  undecodableMessage,
 } from '../../../lib/queue/messages';
 import { anAlert, aRawAlert } from '../../helpers/factories';
 
 const AT = new Date('2023-11-14T22:13:21.000Z');
+
+/** SQS's character rule, as documented for SendMessage. */
+const SQS_ALLOWED = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+
+describe('toSqsBody', () => {
+  it.each<[string, unknown]>([
+    ['U+FFFE and U+FFFF, which SQS refuses', { title: 'a\uFFFEb\uFFFF' }],
+    ['characters beyond U+FFFF (refused by the local emulator)', { title: 'fire \u{1F525} \u{10FFFF}' }],
+    ['lone surrogates', { title: '\uD800 \uDFFF' }],
+    ['control characters', { title: '\u0000\u0001\u001F\u007F' }],
+    ['in keys too', { 'k\uFFFF\u{1F525}': 1 }],
+  ])('%s: the body is within SQS character set and means the same JSON', (_name, value) => {
+    const body = toSqsBody(value);
+    expect(body).toMatch(SQS_ALLOWED);
+    expect(JSON.parse(body)).toEqual(JSON.parse(JSON.stringify(value)));
+  });
+
+  it('leaves ordinary text (accents, CJK, quotes) as JSON.stringify writes it', () => {
+    const value = { title: 'Été 東京 "quoted" \\ back' };
+    expect(toSqsBody(value)).toBe(JSON.stringify(value));
+  });
+});
 
 describe('queuedAlertMessage', () => {
   it('is keyed by the alert id and holds the alert and the receive time', () => {
@@ -72,6 +97,39 @@ describe('rejectedAlertMessage', () => {
       expect(messageBytes(message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
       expect(() => JSON.parse(message.body)).not.toThrow();
     }
+  });
+});
+
+describe('undecodableMessage', () => {
+  it('is keyed by the SQS message id and holds the failure (stage deliver, problems, time) and the body as received', () => {
+    const message = undecodableMessage('message-7', 'not json', ['(root): expected JSON'], AT);
+    expect(message.key).toBe('message-7');
+    const body: unknown = JSON.parse(message.body);
+    expect(body).toEqual({
+      failure: { stage: 'deliver', reason: 'undecodable message', problems: ['(root): expected JSON'], at: AT.toISOString() },
+      raw: 'not json',
+    });
+    expect(isRight(RawDeadLetterCodec.decode(body))).toBe(true);
+  });
+
+  // SQS delivers a body of up to 256 KiB; as a JSON string inside the dead letter, its quotes,
+  // backslashes and control characters take two bytes or more, and the dead letter must still fit.
+  it.each([
+    ['JSON (every quote escaped)', '{"a":"b"}'],
+    ['backslashes', '\\'],
+    ['control characters', '\u0001'],
+    ['characters beyond U+FFFF (written as two \\u escapes)', '😀'],
+  ])('cuts a 250 KiB body of %s to fit one queue message, and says so', (_name, unit) => {
+    const received = unit.repeat(Math.floor((250 * 1024) / Buffer.byteLength(unit)));
+    expect(Buffer.byteLength(received)).toBeGreaterThan(249 * 1024);
+    expect(Buffer.byteLength(toSqsBody({ raw: received }))).toBeGreaterThan(MAX_MESSAGE_BYTES);
+    const message = undecodableMessage('message-8', received, ['(root): expected JSON'], AT);
+    expect(messageBytes(message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(message.body).toMatch(SQS_ALLOWED);
+    const body = JSON.parse(message.body) as { raw: string };
+    expect(body.raw).toMatch(new RegExp(`…\\(truncated from ${received.length} characters\\)$`));
+    expect(received.startsWith(body.raw.replace(/…\(truncated from \d+ characters\)$/, ''))).toBe(true);
+    expect(isRight(RawDeadLetterCodec.decode(body))).toBe(true);
   });
 });
 
