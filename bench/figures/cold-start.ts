@@ -1,0 +1,67 @@
+import { BENCH, TARGETS } from '../config';
+import { fixed, kib, renderTable } from '../report';
+import { median, medianRatio } from '../stats';
+import { defineFigure, need } from './figure';
+
+/** Figure 5: load + init of each packaged bundle in a fresh process, against bare bundles creating the same SDK clients. */
+export const coldStart = defineFigure({
+  name: 'cold-start',
+  number: 5,
+  key: 'coldStart',
+  needs: ['coldStart'],
+  compute: (measured) =>
+    need(measured, 'coldStart').map((row) => {
+      const [bareMs = [], allMs] = row.bareMs;
+      return {
+        name: row.name,
+        clients: row.clients,
+        zipBytes: row.zipBytes,
+        bundleBytes: row.bundleBytes,
+        bareBytes: row.bareBytes,
+        runs: row.realMs.length,
+        medianMs: median(row.realMs),
+        bareMedianMs: median(bareMs),
+        ratio: medianRatio(row.realMs, bareMs),
+        target: TARGETS.coldStart,
+        /** Against a bare bundle that also imports the clients the function needs after init (SSM). */
+        withLaterClients:
+          allMs === undefined ? undefined : { bundleBytes: row.allBytes, medianMs: median(allMs), ratio: medianRatio(row.realMs, allMs) },
+      };
+    }),
+  report: (cold) => [
+    `5. Cold start: load + init of each packaged bundle in a fresh node process, ${BENCH.coldStartRuns} runs each, ` +
+      'against bare bundles (same esbuild options)',
+    '   bare = creates the SDK clients the function creates at init; ' +
+      'bare+later = also imports those it needs on first invoke (SSM, for its secret)',
+    renderTable(
+      [
+        'function',
+        'zip KiB',
+        'bundle KiB',
+        'load+init p50 ms',
+        'bare clients',
+        'bare KiB',
+        'bare p50 ms',
+        'ratio',
+        `target ≤ ${TARGETS.coldStart}`,
+        'bare+later KiB',
+        'bare+later p50 ms',
+        'ratio',
+      ],
+      cold.map((r) => [
+        r.name,
+        kib(r.zipBytes),
+        kib(r.bundleBytes),
+        fixed(r.medianMs, 1),
+        r.clients.atInit.join('+'),
+        kib(r.bareBytes),
+        fixed(r.bareMedianMs, 1),
+        fixed(r.ratio),
+        r.ratio <= r.target ? 'met' : 'MISSED',
+        r.withLaterClients?.bundleBytes === undefined ? '—' : kib(r.withLaterClients.bundleBytes),
+        fixed(r.withLaterClients?.medianMs, 1),
+        fixed(r.withLaterClients?.ratio),
+      ]),
+    ),
+  ],
+});

@@ -1,0 +1,156 @@
+import { fork, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Provisioned } from '../local/provision';
+import { provision } from '../local/provision';
+import type { PackagedFunction, PackagedService } from './bundles';
+import { bundleEntry, bundleWorker, PROJECT_ROOT, packageService } from './bundles';
+import { BENCH } from './config';
+import type { FakeSquadcast } from './fake-squadcast';
+import { startFakeSquadcast } from './fake-squadcast';
+
+/**
+ * What every figure measures against: the functions as `serverless package` bundles them, the
+ * workers that load them, the emulators behind their counting proxies, the fake Squadcast and
+ * the queues and table provisioned on them.
+ */
+
+export const TOKEN = 'bench-webhook-token-0123456789';
+
+const benchStart = Date.now();
+/** A progress line on stderr (stdout carries the report). */
+export const say = (line: string): void =>
+  void process.stderr.write(`[bench ${((Date.now() - benchStart) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+
+interface AwsProcess {
+  readonly sqsEndpoint: string;
+  readonly dynamodbEndpoint: string;
+  stop(): Promise<void>;
+}
+
+/** The emulators and their counting proxies, in a process of their own. */
+const startAwsProcess = async (): Promise<AwsProcess> => {
+  const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['bench/aws-process.ts'], {
+    cwd: PROJECT_ROOT,
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const endpoints = await new Promise<{ sqsEndpoint: string; dynamodbEndpoint: string }>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      const line = output.split('\n').find((l) => l.startsWith('{"sqsEndpoint"'));
+      if (line !== undefined) resolve(JSON.parse(line) as { sqsEndpoint: string; dynamodbEndpoint: string });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', () => reject(new Error(`emulators exited:\n${output}`)));
+  });
+  return {
+    ...endpoints,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+};
+
+/** A worker sees only what a Lambda function would: its environment, region and (dummy) credentials. */
+export const lambdaLikeEnv = (functionEnv: Record<string, string>, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  ...functionEnv,
+  ...extra,
+});
+
+export const runWorker = <T>(script: string, env: NodeJS.ProcessEnv, settings: unknown): Promise<T> =>
+  new Promise((resolve, reject) => {
+    const child = fork(script, [], {
+      env: { ...env, BENCH_WORKER: JSON.stringify(settings) },
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    let result: T | undefined;
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('message', (message) => (result = message as T));
+    child.once('exit', (code) => (result !== undefined ? resolve(result) : reject(new Error(`${script} exited ${code}:\n${stderr}`))));
+  });
+
+export interface Harness {
+  /** A scratch folder, removed at the end. */
+  readonly work: string;
+  readonly pkg: PackagedService;
+  /** A packaged function by its serverless.yml name. */
+  fn(name: string): PackagedFunction;
+  /** The workers (bench/workers/) and the bare minimums of figures 2 and 3 (bench/minimum/), bundled. */
+  readonly ingestWorker: string;
+  readonly deliverWorker: string;
+  readonly ingestMinimum: string;
+  readonly deliverMinimum: string;
+  readonly aws: { readonly sqsEndpoint: string; readonly dynamodbEndpoint: string };
+  readonly squadcast: FakeSquadcast;
+  readonly resources: Provisioned;
+  readonly queueArn: string;
+  /** The SDK endpoint settings and the queue URLs a worker's environment needs. */
+  readonly endpoints: Readonly<Record<string, string>>;
+  readonly queues: Readonly<Record<string, string>>;
+}
+
+/** Packages, bundles, starts and provisions; each thing started pushes its `stop` on `stops`. */
+export const startHarness = async (work: string, stops: (() => Promise<void>)[]): Promise<Harness> => {
+  say(`packaging with serverless (${work})`);
+  const pkg: PackagedService = packageService(join(work, 'package'));
+  const fn = (name: string): PackagedFunction => {
+    const found = pkg.functions[name];
+    if (found === undefined) throw new Error(`serverless.yml has no function ${name}`);
+    return found;
+  };
+  const ingestWorker = join(work, 'ingest-worker.js');
+  const deliverWorker = join(work, 'deliver-worker.js');
+  await bundleWorker('bench/workers/ingest-worker.ts', ingestWorker);
+  await bundleWorker('bench/workers/deliver-worker.ts', deliverWorker);
+  // The bare minimums of figures 2 and 3, bundled exactly like the functions.
+  const ingestMinimum = join(work, 'ingest-minimum.js');
+  const deliverMinimum = join(work, 'deliver-minimum.js');
+  await bundleEntry('bench/minimum/ingest-minimum.ts', ingestMinimum, pkg.esbuildOptions);
+  await bundleEntry('bench/minimum/deliver-minimum.ts', deliverMinimum, pkg.esbuildOptions);
+
+  say('starting emulators, counting proxies and the fake Squadcast on 127.0.0.1');
+  const aws = await startAwsProcess();
+  stops.push(aws.stop);
+  const squadcast = await startFakeSquadcast(BENCH.squadcastDelayMs);
+  stops.push(squadcast.stop);
+  const clientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const sqs = new SQSClient({ ...clientConfig, endpoint: aws.sqsEndpoint });
+  const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: aws.dynamodbEndpoint });
+  const resources = await provision(sqs, dynamodb, `bench-${Date.now().toString(36)}`, {
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 15,
+  });
+  const queueArn =
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: resources.alertsQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes
+      ?.QueueArn ?? '';
+  sqs.destroy();
+  dynamodb.destroy();
+  return {
+    work,
+    pkg,
+    fn,
+    ingestWorker,
+    deliverWorker,
+    ingestMinimum,
+    deliverMinimum,
+    aws,
+    squadcast,
+    resources,
+    queueArn,
+    endpoints: { AWS_ENDPOINT_URL_SQS: aws.sqsEndpoint, AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodbEndpoint },
+    queues: { ALERTS_QUEUE_URL: resources.alertsQueueUrl, DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl },
+  };
+};

@@ -1,0 +1,199 @@
+import type { PackagedFunction } from '../../bench/bundles';
+import type { WireCounts } from '../../bench/counting-proxy';
+import { endToEnd } from '../../bench/figures/end-to-end';
+import type { Measured } from '../../bench/figures/figure';
+import { sqsRequests } from '../../bench/figures/sqs-requests';
+import type { Runs } from '../../bench/measurements';
+import { FIGURES, runsFor, selectFigures } from '../../bench/run';
+
+/** Made-up runs in the shapes the workers report: enough for every figure to compute and print. */
+const counts = (requests: Record<string, number>): WireCounts => ({
+  requests,
+  maxRequestBytes: { PutItem: 400, UpdateItem: 300 },
+  billedRequests: requests,
+  nonEmptyReceives: 30,
+  receivedMessages: 300,
+});
+const phase = { alerts: 300, sqsRequests: { SendMessageBatch: 30, ReceiveMessage: 30, DeleteMessageBatch: 30 } };
+const RUNS: Runs = {
+  ingest: {
+    mode: 'requests-and-overhead',
+    bySize: [1, 10, 100].map((alerts) => ({
+      alerts,
+      posts: 5,
+      statuses: [202],
+      accepted: 5 * alerts,
+      sqsRequests: { SendMessageBatch: 5 * Math.ceil(alerts / 10) },
+      sqsBilledRequests: { SendMessageBatch: 5 * Math.ceil(alerts / 10) },
+      medianMs: 10,
+    })),
+    overhead: { handlerMs: [12, 11, 13], bareMs: [10, 10, 10], handlerSqsRequests: { SendMessageBatch: 10 }, bareSqsRequests: {} },
+  },
+  memory: {
+    rows: [100, 1000].map((alerts) => ({
+      alerts,
+      bodyBytes: alerts * 260,
+      status: 202,
+      rssBeforeBytes: 60e6,
+      peakRssBeforeBytes: 60e6,
+      peakRssBytes: 60e6 + alerts * 260 * 25,
+      sampled: { heapUsedBytes: 20e6, heapTotalBytes: 30e6, externalBytes: 2e6 },
+    })),
+    largestAccepted: 15_465,
+  },
+  deliver: {
+    rounds: {
+      oneRecordMs: [55, 56],
+      tenRecordsMs: [85, 90],
+      bareOneRecordMs: [52, 53],
+      bareTenRecordsMs: [75, 80],
+      fresh: { records: 100, squadcastPosts: 100, dynamodbRequests: { PutItem: 100, UpdateItem: 100 }, sqsRequests: {}, failedRecords: 0 },
+      redelivered: { records: 10, squadcastPosts: 0, dynamodbRequests: { PutItem: 10, GetItem: 10 }, sqsRequests: {}, failedRecords: 0 },
+    },
+    firstBatch: { oneRecordMs: [60], tenRecordsMs: [2700], failed: 0 },
+  },
+  coldStart: [
+    {
+      name: 'ingest',
+      zipBytes: 140_000,
+      bundleBytes: 440_000,
+      bareBytes: 300_000,
+      allBytes: 380_000,
+      clients: { atInit: ['sqs'], later: ['ssm'] },
+      realMs: [120, 118],
+      bareMs: [
+        [90, 92],
+        [105, 104],
+      ],
+    },
+  ],
+  endToEnd: {
+    deliveredPerSecond: 200,
+    acceptedPerSecond: 900,
+    deliveryLimitPerSecond: 400,
+    throughputCounts: {
+      ...phase,
+      sqsBilledRequests: phase.sqsRequests,
+      nonEmptyReceives: 30,
+      receivedMessages: 300,
+      dynamodbRequests: { PutItem: 300, UpdateItem: 300 },
+      squadcastPosts: 300,
+    },
+    offeredPerSecond: 100,
+    latencyMs: { p50: 13, p99: 30, max: 41, samples: 1000 },
+    latencyCounts: {
+      ...phase,
+      sqsBilledRequests: phase.sqsRequests,
+      nonEmptyReceives: 30,
+      receivedMessages: 300,
+      dynamodbRequests: {},
+      squadcastPosts: 300,
+    },
+  },
+};
+
+const fn = (name: string): PackagedFunction => ({
+  name,
+  zipBytes: 1,
+  bundlePath: `/x/${name}.js`,
+  bundleBytes: 1,
+  memoryMb: 256,
+  environment: {},
+});
+
+/** What a figure sees when only the runs it names were measured. */
+const measuredFor = (needs: readonly (keyof Runs)[]): Measured => ({
+  runs: Object.fromEntries(needs.map((run) => [run, RUNS[run]])),
+  fn,
+  dynamodbCounts: counts({ PutItem: 100, UpdateItem: 100 }),
+});
+
+describe('npm run bench -- --only', () => {
+  it('runs every figure, in report order, without --only', () => {
+    expect(selectFigures([]).map((f) => `${f.number} ${f.name}`)).toEqual([
+      '1 sqs-requests',
+      '2 ingest-overhead',
+      '3 delivery-parallelism',
+      '4 requests-per-alert',
+      '5 cold-start',
+      '6 memory',
+      '7 end-to-end',
+      '8 cost',
+    ]);
+  });
+
+  it.each<[string[], string[]]>([
+    [['--only', 'memory'], ['memory']],
+    [
+      ['--only', 'memory,cold-start'],
+      ['cold-start', 'memory'],
+    ],
+    [['--only=7'], ['end-to-end']],
+    [
+      ['--only', '1, cost'],
+      ['sqs-requests', 'cost'],
+    ],
+  ])('%j selects %j', (argv, names) => {
+    expect(selectFigures(argv).map((f) => f.name)).toEqual(names);
+  });
+
+  it.each([[['--only', 'speed']], [['--only']], [['--only', '']], [['--fast']], [['memory']], [['--only', 'memory', 'extra']]])(
+    'refuses %j with the usage and the names of the figures',
+    (argv) => {
+      expect(() => selectFigures(argv)).toThrow(
+        /usage: npm run bench \[-- --only <figure>\[,<figure>\.\.\.\]\]\nfigures: 1 sqs-requests, /,
+      );
+    },
+  );
+
+  it('names the unknown figure', () => {
+    expect(() => selectFigures(['--only', 'memory,speed'])).toThrow(/^unknown figure speed\n/);
+  });
+
+  it.each<[string, string[]]>([
+    ['sqs-requests', ['ingest']],
+    ['ingest-overhead', ['ingest']],
+    ['delivery-parallelism', ['deliver']],
+    ['requests-per-alert', ['deliver', 'endToEnd']],
+    ['cold-start', ['coldStart']],
+    ['memory', ['memory']],
+    ['end-to-end', ['endToEnd']],
+    ['cost', ['ingest', 'deliver', 'endToEnd']],
+  ])('%s runs only %j', (name, runs) => {
+    expect([...runsFor(selectFigures(['--only', name]))].sort()).toEqual([...runs].sort());
+  });
+});
+
+describe('each figure alone', () => {
+  it.each(FIGURES.map((figure) => [figure.name, figure] as const))(
+    '%s computes and prints from the runs it names, and nothing else',
+    (_name, figure) => {
+      const measured = measuredFor(figure.needs);
+      const lines = figure.report(figure.compute(measured), measured);
+      expect(lines[0]).toMatch(new RegExp(`^${figure.number}\\. `));
+      expect(lines.join('\n')).not.toMatch(/NaN|undefined/);
+    },
+  );
+
+  it('a figure missing a run it needs says which', () => {
+    expect(() => sqsRequests.compute(measuredFor([]))).toThrow('bench: the ingest run was not measured');
+  });
+
+  it('figure 1 divides SendMessageBatch calls by accepted alerts and compares with ⌈n/10⌉/n', () => {
+    expect(
+      sqsRequests.compute(measuredFor(['ingest'])).map(({ alerts, perAlert, limit, ratio }) => ({ alerts, perAlert, limit, ratio })),
+    ).toEqual([
+      { alerts: 1, perAlert: 1, limit: 1, ratio: 1 },
+      { alerts: 10, perAlert: 0.1, limit: 0.1, ratio: 1 },
+      { alerts: 100, perAlert: 0.1, limit: 0.1, ratio: 1 },
+    ]);
+  });
+
+  it("figure 7 explains the gap with figure 3's bare batch only when deliver was measured too", () => {
+    const alone = measuredFor(['endToEnd']);
+    const withDeliver = measuredFor(['endToEnd', 'deliver']);
+    const gap = /bare 10-record batch of figure 3 takes 78 ms, not 50\)$/;
+    expect(endToEnd.report(endToEnd.compute(alone), alone).some((line) => gap.test(line))).toBe(false);
+    expect(endToEnd.report(endToEnd.compute(withDeliver), withDeliver).some((line) => gap.test(line))).toBe(true);
+  });
+});
