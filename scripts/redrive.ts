@@ -151,16 +151,19 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
   );
   const lines = Messages.map((message) => describeDeadLetter(message.Body ?? ''));
   io.out(
-    `${deadLetterName} holds about ${waiting} message${waiting === 1 ? '' : 's'}. ${Messages.length < waiting ? `A sample of ${Messages.length}:` : 'They are:'}`,
+    `${deadLetterName} holds about ${waiting} message${waiting === 1 ? '' : 's'}. ` +
+      (Messages.length < waiting ? `A sample of ${Messages.length}:` : 'They are:'),
   );
   for (const line of lines) io.out(`  - ${line.text}`);
   if (lines.some((line) => !line.redeliverable)) {
     io.out(
-      '  Messages marked "will come back" cannot be delivered as they are; moving them is harmless but they return to the dead-letter queue.',
+      '  Messages marked "will come back" cannot be delivered as they are; ' +
+        'moving them is harmless but they return to the dead-letter queue.',
     );
   }
   io.out(
-    `The move sends all of them to ${alertsName}${rate === undefined ? '' : ` at ${rate} a second`}; deliver then tries each again (an alert already in Squadcast is not sent twice).`,
+    `The move sends all of them to ${alertsName}${rate === undefined ? '' : ` at ${rate} a second`}; ` +
+      'deliver then tries each again (an alert already in Squadcast is not sent twice).',
   );
 
   if (!options.yes) {

@@ -110,7 +110,8 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     const status = await readStatus();
     if (deliveredSince(status, result.sentAt)) {
       io.out(
-        `Delivered: Squadcast accepted an incident at ${status.lastIncidentAt}. Status: ${status.active ? 'Receiving alerts' : 'Inactive'}.`,
+        `Delivered: Squadcast accepted an incident at ${status.lastIncidentAt}. ` +
+          `Status: ${status.active ? 'Receiving alerts' : 'Inactive'}.`,
       );
       io.out(`Find it in Squadcast by its title "${TEST_ALERT_TITLE}" and resolve it by hand.`);
       return 0;
@@ -118,8 +119,10 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     if (now().getTime() + POLL_MS > deadline) {
       io.err(
         [
-          `No incident recorded within ${waitSeconds} s (alerts waiting: ${status.queue.pending}, dead-letter queue: ${status.queue.deadLetter}).`,
-          `Look for correlation_id "${result.alertId}" in the deliver function's logs: a 4xx from Squadcast (wrong URL or key) dead-letters the alert; a 5xx or timeout is retried.`,
+          `No incident recorded within ${waitSeconds} s ` +
+            `(alerts waiting: ${status.queue.pending}, dead-letter queue: ${status.queue.deadLetter}).`,
+          `Look for correlation_id "${result.alertId}" in the deliver function's logs: ` +
+            'a 4xx from Squadcast (wrong URL or key) dead-letters the alert; a 5xx or timeout is retried.',
         ].join('\n'),
       );
       return 1;

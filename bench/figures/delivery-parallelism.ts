@@ -47,7 +47,8 @@ export const deliveryParallelism = defineFigure({
         `1 record p50 ${fixed(parallelism.bareOneRecordMedianMs)} ms, 10 records p50 ${fixed(parallelism.bareTenRecordsMedianMs)} ms, ` +
         `ratio ${fixed(parallelism.bareRatio)}`,
       `   handler's 10-record batch vs the bare minimum's: ${fixed(parallelism.tenRecordsVsBare)}`,
-      `   (rate ceiling lifted to ${BENCH.liftedCeilingPerMinute}/min. As serverless.yml configures it, a first batch in a fresh container:`,
+      `   (rate ceiling lifted to ${BENCH.liftedCeilingPerMinute}/min. ` +
+        'As serverless.yml configures it, a first batch in a fresh container:',
       `    1 record ${fixed(first.oneRecordMedianMs)} ms, 10 records ${fixed(first.tenRecordsMedianMs)} ms, ` +
         `ratio ${fixed(first.ratio)}, medians of ${first.runs})`,
     ];

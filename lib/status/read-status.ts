@@ -33,7 +33,8 @@ export const summarizeStatus = (status: Omit<RelayStatus, 'summary'>): string =>
     `${plural(status.incidentsLast30Days, 'incident', 'incidents')} in the last 30 days`,
     `last incident ${status.lastIncidentAt ?? 'never'}`,
     `${plural(status.queue.pending, 'alert', 'alerts')} waiting for delivery`,
-    `${plural(status.queue.deadLetter, 'message', 'messages')} in the dead-letter queue${status.queue.deadLetter > 0 ? ' (see docs/operator-guide.md, "Dead-letter queue")' : ''}`,
+    `${plural(status.queue.deadLetter, 'message', 'messages')} in the dead-letter queue` +
+      (status.queue.deadLetter > 0 ? ' (see docs/operator-guide.md, "Dead-letter queue")' : ''),
   ].join('; ');
 
 /**

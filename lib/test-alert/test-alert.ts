@@ -82,6 +82,8 @@ export const sendTestAlert = async (event: unknown, deps: TestAlertDeps): Promis
     queue: deps.queueName,
     messageId,
     sentAt: now.toISOString(),
-    next: `deliver sends it to Squadcast within seconds: look for "${TEST_ALERT_TITLE}" (event_id ${alert.id}) in Squadcast, then run the status function; resolve the incident by hand.`,
+    next:
+      `deliver sends it to Squadcast within seconds: look for "${TEST_ALERT_TITLE}" (event_id ${alert.id}) in Squadcast, ` +
+      'then run the status function; resolve the incident by hand.',
   };
 };
