@@ -1,6 +1,7 @@
 /**
  * Typed builders for the relay's inputs: Threat Stack alerts and webhook bodies, API Gateway
- * REST (v1) events, SQS records; and for the status object the `status` function answers. Each returns a fresh object; pass overrides for what a test is about.
+ * REST (v1) events, SQS records; and the status object the `status` function answers. Each
+ * returns a fresh object; pass overrides for what a test is about.
  */
 import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Alert } from '../../lib/alert/codec';
