@@ -104,7 +104,7 @@ describe('checkLayers can fail', () => {
     ['handlers/ingest.ts', 'lib/runtime/ingest-runtime.ts'],
     ['local/stack.ts', 'lib/runtime/deliver-runtime.ts'],
     ['local/stack.ts', 'handlers/deliver.ts'],
-    ['lib/runtime/ingest-runtime.ts', 'lib/common/lazy.ts'],
+    ['lib/runtime/ingest-runtime.ts', 'lib/common/once.ts'],
     ['scripts/status.ts', 'local/stack.ts'],
     ['bench/run.ts', 'lib/ingest/ingest-webhook.ts'],
   ])('%s → %s is allowed', (file, target) => {
