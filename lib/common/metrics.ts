@@ -13,8 +13,20 @@ export const METRIC_NAMES = {
   degraded: 'AlertsDegraded',
   /** Valid alerts whose severity is not in DELIVER_SEVERITIES: answered 2xx, never queued. */
   filtered: 'AlertsFiltered',
-  /** Webhook calls refused for a wrong source address or token. */
-  refused: 'WebhookRefused',
+  // Webhook calls refused, one metric per reason so that each alarm reads one metric. Both 403s
+  // answer the caller alike; only these counts and the log tell them apart.
+  /** 403: the address is not in ALLOWED_SOURCE_IPS (API Gateway's resource policy refuses most first). */
+  refusedSource: 'WebhookRefusedSource',
+  /** 403: an allowed address, a wrong token (a rotated token, or another Threat Stack customer). */
+  refusedToken: 'WebhookRefusedToken',
+  /** 415: a compressed body (any Content-Encoding but identity). */
+  refusedEncoding: 'WebhookRefusedEncoding',
+  /** 413: a body over the size ingest reads. */
+  refusedTooLarge: 'WebhookRefusedTooLarge',
+  /** 400: not UTF-8 or not JSON. */
+  refusedNotJson: 'WebhookRefusedNotJson',
+  /** 400: JSON, but neither a batch of alerts nor an alert. */
+  refusedNoAlerts: 'WebhookRefusedNoAlerts',
   delivered: 'IncidentsDelivered',
   /** Alerts delivered before: not sent again. */
   duplicate: 'DuplicatesSkipped',

@@ -16,6 +16,9 @@ export const toHttpResponse = (result: IngestResult): APIGatewayProxyResult => {
   switch (result.kind) {
     case 'forbidden':
       return json(403, { error: 'forbidden' });
+    case 'unsupported-encoding':
+      // Accept-Encoding on a 415 names the codings the server reads (RFC 9110 §12.5.3): none.
+      return json(415, { error: 'Content-Encoding not supported; send the body uncompressed' }, { 'accept-encoding': 'identity' });
     case 'payload-too-large':
       return json(413, { error: `body is larger than ${result.limitBytes} bytes`, limitBytes: result.limitBytes });
     case 'bad-request':

@@ -2,8 +2,8 @@ import type { Alert, Severity } from '../alert/codec';
 import { decodeWebhookBody } from '../alert/decode-webhook';
 import type { Checked } from '../common/checked';
 import { invalid, valid } from '../common/checked';
-import type { Logger } from '../common/logger';
-import type { RelayMetrics } from '../common/metrics';
+import type { LogFields, Logger } from '../common/logger';
+import type { CountMetric, RelayMetrics } from '../common/metrics';
 import type { Secret } from '../common/secret';
 import type { MessageQueue } from '../queue/message-queue';
 import { fitsOneMessage, MAX_MESSAGE_BYTES, queuedAlertMessage, rejectedAlertMessage } from '../queue/messages';
@@ -15,11 +15,14 @@ export interface WebhookRequest {
   /** The TCP peer as API Gateway saw it (never a header). */
   readonly sourceIp: string | undefined;
   readonly token: string | undefined;
+  /** The Content-Encoding header as sent (absent: none). */
+  readonly contentEncoding?: string;
   readonly body: Buffer;
 }
 
 export type IngestResult =
   | { readonly kind: 'forbidden' }
+  | { readonly kind: 'unsupported-encoding' }
   | { readonly kind: 'payload-too-large'; readonly limitBytes: number }
   | { readonly kind: 'bad-request'; readonly error: string; readonly problems: readonly string[] }
   | { readonly kind: 'unavailable'; readonly queued: number; readonly failed: number }
@@ -57,6 +60,39 @@ const MAX_LOGGED_IDS = 100;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Why a call was refused as a whole. Each reason has its own metric, and its own alarm in serverless.yml. */
+export type RefusalReason = 'source-ip' | 'token' | 'content-encoding' | 'too-large' | 'not-json' | 'no-alerts';
+
+const REFUSAL_METRIC: Readonly<Record<RefusalReason, CountMetric>> = {
+  'source-ip': 'refusedSource',
+  token: 'refusedToken',
+  'content-encoding': 'refusedEncoding',
+  'too-large': 'refusedTooLarge',
+  'not-json': 'refusedNotJson',
+  'no-alerts': 'refusedNoAlerts',
+};
+
+/** Counts and logs a refusal. Threat Stack documents no retries: a refused call's alerts are gone, so each one is counted. */
+const refuse = <R extends IngestResult>(deps: IngestDeps, reason: RefusalReason, result: R, fields: LogFields): R => {
+  deps.metrics?.count(REFUSAL_METRIC[reason]);
+  deps.log.warn('webhook refused', { reason, ...fields });
+  return result;
+};
+
+/** Registered content codings, logged by name; anything else is logged as `other` (the header is the caller's text). */
+const KNOWN_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'compress', 'x-compress', 'zstd', 'aes128gcm']);
+
+/**
+ * The codings applied to the body (RFC 9110 §8.4); `identity` means none. Ingest decodes none, so
+ * any other is refused before the body is read, with 415 (§15.5.16), rather than "not UTF-8".
+ * https://www.rfc-editor.org/rfc/rfc9110#name-content-encoding
+ */
+const contentCodings = (header: string | undefined): string[] =>
+  (header ?? '')
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
+
 /** Neither the body nor the parser's message (which quotes the input) goes into the problem. */
 const parseJson = (body: Buffer): Checked<unknown> => {
   let text: string;
@@ -93,24 +129,31 @@ const partition = <T>(items: readonly T[], test: (item: T) => boolean): [T[], T[
  * (alerts already queued are absorbed downstream by the idempotent delivery).
  */
 export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): Promise<IngestResult> => {
-  if (!deps.allowlist.allows(request.sourceIp)) {
-    deps.metrics?.count('refused');
-    deps.log.warn('webhook refused', { check: 'source-ip', sourceIp: request.sourceIp ?? null });
-    return { kind: 'forbidden' };
-  }
+  const sourceIp = request.sourceIp ?? null;
+  // Both 403s are the same result: a caller cannot tell a wrong address from a wrong token.
+  if (!deps.allowlist.allows(request.sourceIp)) return refuse(deps, 'source-ip', { kind: 'forbidden' }, { sourceIp });
   const token = matchToken(request.token, deps.token, deps.previousToken);
-  if (token === undefined) {
-    deps.metrics?.count('refused');
-    deps.log.warn('webhook refused', { check: 'token', sourceIp: request.sourceIp });
-    return { kind: 'forbidden' };
+  if (token === undefined) return refuse(deps, 'token', { kind: 'forbidden' }, { sourceIp });
+  const codings = contentCodings(request.contentEncoding);
+  if (codings.length > 0) {
+    const named = codings.map((coding) => (KNOWN_CODINGS.has(coding) ? coding : 'other'));
+    return refuse(deps, 'content-encoding', { kind: 'unsupported-encoding' }, { sourceIp, contentEncoding: named });
   }
-  if (request.body.length > MAX_BODY_BYTES) return { kind: 'payload-too-large', limitBytes: MAX_BODY_BYTES };
+  if (request.body.length > MAX_BODY_BYTES) {
+    const result = { kind: 'payload-too-large', limitBytes: MAX_BODY_BYTES } as const;
+    return refuse(deps, 'too-large', result, { sourceIp, bytes: request.body.length });
+  }
 
   const parsed = parseJson(request.body);
-  if (parsed.kind === 'invalid') return { kind: 'bad-request', error: parsed.problems.join('; '), problems: [] };
+  if (parsed.kind === 'invalid') {
+    const error = parsed.problems.join('; ');
+    return refuse(deps, 'not-json', { kind: 'bad-request', error, problems: [] }, { sourceIp, error });
+  }
   const checked = decodeWebhookBody(parsed.value);
-  if (checked.kind === 'invalid')
-    return { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: checked.problems };
+  if (checked.kind === 'invalid') {
+    const result = { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: checked.problems } as const;
+    return refuse(deps, 'no-alerts', result, { sourceIp, problems: checked.problems.slice(0, 50) });
+  }
   const decoded = checked.value;
 
   const now = deps.now();

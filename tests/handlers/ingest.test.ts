@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { aBatchBody, anAlert, anIngestEvent, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN } from '../helpers/factories';
@@ -82,6 +83,35 @@ describe('ingest handler', () => {
     const response = await handler(anIngestEvent({ body: 'x'.repeat(4 * 1_048_576 + 1) }));
     expect(response.statusCode).toBe(413);
     expect(bodyOf(response)).toEqual({ error: 'body is larger than 4194304 bytes', limitBytes: 4_194_304 });
+  });
+
+  it("answers 415 to a gzip body, whatever the header name's case, and queues nothing", async () => {
+    const body = gzipSync(Buffer.from(aBatchBody([anAlert()]))).toString('base64');
+    for (const name of ['Content-Encoding', 'content-encoding']) {
+      const response = await handler(anIngestEvent({ body, isBase64Encoded: true, headers: { [name]: 'gzip' } }));
+      expect(response).toEqual({
+        statusCode: 415,
+        headers: { ...JSON_HEADERS, 'accept-encoding': 'identity' },
+        body: '{"error":"Content-Encoding not supported; send the body uncompressed"}',
+      });
+    }
+    expect(loaded.sqsSend).not.toHaveBeenCalled();
+  });
+
+  it.each<[string, Parameters<typeof anIngestEvent>[0], number, string]>([
+    ['a wrong address', { sourceIp: '203.0.113.9' }, 403, 'WebhookRefusedSource'],
+    ['a wrong token', { token: 'wrong-token-0123456789' }, 403, 'WebhookRefusedToken'],
+    ['a gzip body', { headers: { 'Content-Encoding': 'gzip' } }, 415, 'WebhookRefusedEncoding'],
+    ['a body over 4 MiB', { body: 'x'.repeat(4 * 1_048_576 + 1) }, 413, 'WebhookRefusedTooLarge'],
+    ['a body that is not JSON', { body: '{' }, 400, 'WebhookRefusedNotJson'],
+    ['JSON with no alert', { body: { alerts: 1 } }, 400, 'WebhookRefusedNoAlerts'],
+  ])('publishes the refusal of %s as its own metric when the invocation ends', async (_name, options, status, metric) => {
+    const response = await handler(anIngestEvent(options));
+    expect(response.statusCode).toBe(status);
+    const emf = output.lines().filter((line) => line._aws !== undefined);
+    expect(emf).toEqual([expect.objectContaining({ [metric]: 1, service: 'threatstack-squadcast-relay', stage: 'unit' })]);
+    const aws = emf[0]?._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> } | undefined;
+    expect(aws?.CloudWatchMetrics.flatMap((m) => m.Metrics.map((entry) => entry.Name))).toEqual([metric]);
   });
 
   it('answers 503 with Retry-After when SQS refuses the alerts', async () => {

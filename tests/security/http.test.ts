@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { request } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { RelayProcess } from '../helpers/local-processes';
 import { eventually, startRelayProcess } from '../helpers/local-processes';
 
@@ -100,6 +101,19 @@ test('token tricks in the path are refused; only the exact token (however percen
     [`/threatstack?token=${TOKEN}`, 404],
   ];
   for (const [path, status] of paths) expect({ path, status: (await send(path, { from: '127.0.0.2' })).status }).toEqual({ path, status });
+});
+
+test('a compressed body is answered 415 "Content-Encoding not supported", whatever the header name\'s case', async () => {
+  const body = gzipSync(JSON.stringify({ alerts: [alert('gzipped')] }));
+  for (const headers of [{ 'Content-Encoding': 'gzip' }, { 'content-encoding': 'GZIP' }, { 'CONTENT-ENCODING': 'br' }]) {
+    const answer = await send(`/threatstack/${TOKEN}`, { from: '127.0.0.2', headers, body });
+    expect(answer).toEqual({ status: 415, body: '{"error":"Content-Encoding not supported; send the body uncompressed"}' });
+  }
+  // identity is no coding at all.
+  const plain = JSON.stringify({ alerts: [alert('identity-coded')] });
+  expect(
+    (await send(`/threatstack/${TOKEN}`, { from: '127.0.0.2', headers: { 'Content-Encoding': 'identity' }, body: plain })).status,
+  ).toBe(202);
 });
 
 test('hostile bodies over HTTP: no 5xx, no echo, and valid alerts with odd characters are delivered', async () => {

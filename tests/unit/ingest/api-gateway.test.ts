@@ -1,3 +1,4 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { toWebhookRequest } from '../../../lib/ingest/api-gateway';
 import { anIngestEvent, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
 
@@ -15,6 +16,22 @@ describe('toWebhookRequest', () => {
     ['True-Client-IP', { 'True-Client-IP': THREAT_STACK_IP }],
   ])('ignores %s: the address is the connection, never a header', (_name, headers) => {
     expect(toWebhookRequest(anIngestEvent({ sourceIp: '203.0.113.9', headers })).sourceIp).toBe('203.0.113.9');
+  });
+
+  it.each<[string, Partial<APIGatewayProxyEvent>, string | undefined]>([
+    ['none', {}, undefined],
+    ['Content-Encoding', { headers: { 'Content-Encoding': 'gzip' } }, 'gzip'],
+    ['content-encoding, in lower case', { headers: { 'content-encoding': 'br' } }, 'br'],
+    ['CONTENT-ENCODING, in upper case', { headers: { 'CONTENT-ENCODING': 'deflate' } }, 'deflate'],
+    [
+      'two lines, from multiValueHeaders (headers keeps only the last)',
+      { headers: { 'Content-Encoding': 'identity' }, multiValueHeaders: { 'Content-Encoding': ['gzip', 'identity'] } },
+      'gzip,identity',
+    ],
+    ['two spellings, in headers only', { headers: { 'content-encoding': 'gzip', 'Content-Encoding': 'identity' } }, 'gzip,identity'],
+  ])('reads the Content-Encoding header whatever its case: %s', (_name, overrides, expected) => {
+    const event = { ...anIngestEvent(), multiValueHeaders: {}, ...overrides };
+    expect(toWebhookRequest(event).contentEncoding).toBe(expected);
   });
 
   it('decodes a base64 body to its bytes', () => {

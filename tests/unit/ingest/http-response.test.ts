@@ -28,6 +28,13 @@ describe('toHttpResponse', () => {
     ],
     ['forbidden', { kind: 'forbidden' }, 403, { error: 'forbidden' }, JSON_HEADERS],
     [
+      'unsupported Content-Encoding',
+      { kind: 'unsupported-encoding' },
+      415,
+      { error: 'Content-Encoding not supported; send the body uncompressed' },
+      { ...JSON_HEADERS, 'accept-encoding': 'identity' },
+    ],
+    [
       'payload too large',
       { kind: 'payload-too-large', limitBytes: 1_048_576 },
       413,

@@ -1,6 +1,8 @@
+import { gzipSync } from 'node:zlib';
 import type { Alert } from '../../../lib/alert/codec';
+import type { CountMetric, RelayMetrics } from '../../../lib/common/metrics';
 import { Secret } from '../../../lib/common/secret';
-import type { IngestDeps, IngestResult, WebhookRequest } from '../../../lib/ingest/ingest-webhook';
+import type { IngestDeps, IngestResult, RefusalReason, WebhookRequest } from '../../../lib/ingest/ingest-webhook';
 import { ingestWebhook, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
 
 import { MAX_MESSAGE_BYTES } from '../../../lib/queue/messages';
@@ -38,6 +40,16 @@ const setup = (overrides: Partial<IngestDeps> = {}) => {
   return { deps, alerts, deadLetters, log, ingest };
 };
 
+const countingMetrics = () => {
+  const counted: Array<[CountMetric, number]> = [];
+  const metrics: RelayMetrics = {
+    count: (metric, value = 1) => void counted.push([metric, value]),
+    squadcastLatency: () => undefined,
+    flush: () => undefined,
+  };
+  return { metrics, counted };
+};
+
 type QueuedBody = { alert: Alert; receivedAt: string };
 type DeadLetterBody = { failure: { stage: string; reason: string; problems: string[]; at: string }; raw: unknown };
 
@@ -52,7 +64,7 @@ describe('ingestWebhook: authentication', () => {
     expect(alerts.calls).toEqual([]);
     expect(deadLetters.calls).toEqual([]);
     expect(log.entries).toEqual([
-      { level: 'warn', message: 'webhook refused', fields: { check: 'source-ip', sourceIp: sourceIp ?? null } },
+      { level: 'warn', message: 'webhook refused', fields: { reason: 'source-ip', sourceIp: sourceIp ?? null } },
     ]);
   });
 
@@ -65,7 +77,7 @@ describe('ingestWebhook: authentication', () => {
     const { ingest, alerts, log } = setup();
     expect(await ingest({ token })).toEqual({ kind: 'forbidden' });
     expect(alerts.calls).toEqual([]);
-    expect(log.entries).toEqual([{ level: 'warn', message: 'webhook refused', fields: { check: 'token', sourceIp: THREAT_STACK_IP } }]);
+    expect(log.entries).toEqual([{ level: 'warn', message: 'webhook refused', fields: { reason: 'token', sourceIp: THREAT_STACK_IP } }]);
     expect(log.text()).not.toContain(SENTINEL);
     expect(log.text()).not.toContain(TEST_WEBHOOK_TOKEN);
   });
@@ -76,7 +88,7 @@ describe('ingestWebhook: authentication', () => {
     expect(byIp).toEqual(byToken);
     const both = setup();
     await both.ingest({ sourceIp: '203.0.113.9', token: 'wrong-token-0123456789' });
-    expect(both.log.entries.map((e) => e.fields.check)).toEqual(['source-ip']);
+    expect(both.log.entries.map((e) => e.fields.reason)).toEqual(['source-ip']);
   });
 
   it('accepts a Threat Stack address in its IPv4-mapped IPv6 form', async () => {
@@ -148,6 +160,83 @@ describe('ingestWebhook: bodies refused as a whole', () => {
     expect(JSON.stringify(result)).not.toContain(SENTINEL);
     expect(alerts.calls).toEqual([]);
     expect(deadLetters.calls).toEqual([]);
+  });
+});
+
+describe('ingestWebhook: compressed bodies (Content-Encoding)', () => {
+  it.each<[string, string]>([
+    ['gzip', 'gzip'],
+    ['GZip, in another case', 'GZip'],
+    ['x-gzip', 'x-gzip'],
+    ['deflate', 'deflate'],
+    ['br', 'br'],
+    ['gzip over identity', 'identity, gzip'],
+  ])('refuses %s with unsupported-encoding before reading the body', async (_name, contentEncoding) => {
+    const { ingest, alerts, deadLetters, log } = setup();
+    const body = gzipSync(Buffer.from(aBatchBody([anAlert()])));
+    expect(await ingest({ contentEncoding, body })).toEqual({ kind: 'unsupported-encoding' });
+    expect(alerts.calls).toEqual([]);
+    expect(deadLetters.calls).toEqual([]);
+    expect(log.entries).toEqual([
+      {
+        level: 'warn',
+        message: 'webhook refused',
+        fields: { reason: 'content-encoding', sourceIp: THREAT_STACK_IP, contentEncoding: expect.any(Array) },
+      },
+    ]);
+  });
+
+  it('logs a registered coding by name and anything else as "other", never the header text', async () => {
+    const { ingest, log } = setup();
+    await ingest({ contentEncoding: `gzip, ${SENTINEL}` });
+    expect(log.find('webhook refused')?.fields.contentEncoding).toEqual(['gzip', 'other']);
+    expect(log.text()).not.toContain(SENTINEL);
+  });
+
+  it.each<[string, string | undefined]>([
+    ['no header', undefined],
+    ['identity', 'identity'],
+    ['Identity, in another case', ' Identity '],
+    ['an empty header', ''],
+  ])('reads the body as sent with %s', async (_name, contentEncoding) => {
+    expect(await setup().ingest({ contentEncoding })).toEqual(expect.objectContaining({ kind: 'accepted', accepted: 1 }));
+  });
+
+  it('checks the address and the token first: a compressed body from a stranger is forbidden', async () => {
+    const { ingest } = setup();
+    expect(await ingest({ sourceIp: '203.0.113.9', contentEncoding: 'gzip' })).toEqual({ kind: 'forbidden' });
+    expect(await ingest({ token: 'wrong-token-0123456789', contentEncoding: 'gzip' })).toEqual({ kind: 'forbidden' });
+  });
+});
+
+describe('ingestWebhook: every refusal is counted under its own reason', () => {
+  it.each<[string, Partial<WebhookRequest> & { readonly json?: unknown }, IngestResult['kind'], RefusalReason, CountMetric]>([
+    ['an address outside the allowlist', { sourceIp: '203.0.113.9' }, 'forbidden', 'source-ip', 'refusedSource'],
+    ['a wrong token', { token: 'wrong-token-0123456789' }, 'forbidden', 'token', 'refusedToken'],
+    ['a gzip body', { contentEncoding: 'gzip' }, 'unsupported-encoding', 'content-encoding', 'refusedEncoding'],
+    ['a body over 4 MiB', { body: Buffer.alloc(MAX_BODY_BYTES + 1, 0x20) }, 'payload-too-large', 'too-large', 'refusedTooLarge'],
+    ['a body that is not JSON', { body: Buffer.from('{') }, 'bad-request', 'not-json', 'refusedNotJson'],
+    ['a body that is not UTF-8', { body: Buffer.from([0x7b, 0xff, 0x7d]) }, 'bad-request', 'not-json', 'refusedNotJson'],
+    ['JSON that holds no alert', { json: { alerts: 'none' } }, 'bad-request', 'no-alerts', 'refusedNoAlerts'],
+  ])('%s: %s, counted once as %s', async (_name, request, kind, reason, metric) => {
+    const { metrics, counted } = countingMetrics();
+    const { ingest, log } = setup({ metrics });
+    expect((await ingest(request)).kind).toBe(kind);
+    expect(counted).toEqual([[metric, 1]]);
+    expect(log.entries).toEqual([{ level: 'warn', message: 'webhook refused', fields: expect.objectContaining({ reason }) }]);
+  });
+
+  it('logs the field paths of a body with no alert shape, and the size of one too large, never the body', async () => {
+    const { ingest, log } = setup();
+    await ingest({ json: { alerts: SENTINEL } });
+    await ingest({ body: Buffer.alloc(MAX_BODY_BYTES + 1, 0x20) });
+    await ingest({ body: Buffer.from(`{"alerts": [${SENTINEL}`) });
+    expect(log.entries.map((e) => e.fields)).toEqual([
+      { reason: 'no-alerts', sourceIp: THREAT_STACK_IP, problems: ['alerts: expected Array<unknown>'] },
+      { reason: 'too-large', sourceIp: THREAT_STACK_IP, bytes: MAX_BODY_BYTES + 1 },
+      { reason: 'not-json', sourceIp: THREAT_STACK_IP, error: 'body is not valid JSON' },
+    ]);
+    expect(log.text()).not.toContain(SENTINEL);
   });
 });
 
@@ -343,22 +432,15 @@ describe('ingestWebhook: severity filter (DELIVER_SEVERITIES)', () => {
     expect(deadLetters.accepted).toHaveLength(1);
   });
 
-  it('counts received, enqueued, rejected, filtered and refused calls', async () => {
-    const counted: Array<[string, number]> = [];
-    const metrics = {
-      count: (metric: string, value = 1) => void counted.push([metric, value]),
-      squadcastLatency: () => undefined,
-      flush: () => undefined,
-    };
+  it('counts received, enqueued, rejected and filtered alerts', async () => {
+    const { metrics, counted } = countingMetrics();
     const { ingest } = setup({ deliverSeverities: new Set([1] as const), metrics });
     await ingest({ json: { alerts: [anAlert({ severity: 1 }), anAlert({ severity: 2 }), aRawAlert({ severity: 0 })] } });
-    await ingest({ token: 'wrong-token-0123456789' });
     expect(counted).toEqual([
       ['received', 3],
       ['enqueued', 1],
       ['rejected', 1],
       ['filtered', 1],
-      ['refused', 1],
     ]);
   });
 });
