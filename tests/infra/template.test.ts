@@ -1,11 +1,12 @@
 // Packages the service with osls (offline, no AWS credentials) and checks the real
 // CloudFormation template it produces: the guarantees the relay's code relies on.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { METRIC_NAMES } from '../../lib/common/metrics';
 import { parsePriorities, parseSeverities, readIngestConfig } from '../../lib/config/env';
+import { THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import { METRICS_SERVICE } from '../../lib/telemetry/telemetry';
 import { readZip } from '../helpers/zip';
 
@@ -13,11 +14,32 @@ interface Resource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
   readonly Condition?: string;
+  readonly DependsOn?: readonly string[];
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
 }
 
 interface Template {
   readonly Resources: Record<string, Resource>;
   readonly Outputs: Record<string, { readonly Value: unknown }>;
+  readonly Conditions?: Record<string, unknown>;
+}
+
+/** One entry of an alarm's `Metrics` (a metric math alarm). */
+interface MetricQuery {
+  readonly Id: string;
+  readonly Expression?: string;
+  readonly ReturnData?: boolean;
+  readonly MetricStat?: {
+    readonly Metric: { readonly Namespace: string; readonly MetricName: string; readonly Dimensions: unknown };
+    readonly Period: number;
+    readonly Stat: string;
+  };
+}
+
+/** infra/alarm-email-subscription.js, the osls plugin that adds the subscription when alarmEmail is set. */
+interface AlarmEmailPlugin {
+  alarmEmailSubscription(email: unknown): Resource | undefined;
 }
 
 interface Statement {
@@ -43,6 +65,33 @@ const credentialFreeEnv = (): NodeJS.ProcessEnv => {
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_EC2_METADATA_DISABLED: 'true',
   };
+};
+
+/** cfn-lint's path, or undefined when it is not installed (`pip install cfn-lint`). */
+const findCfnLint = (): string | undefined => {
+  const which = spawnSync('sh', ['-c', 'command -v cfn-lint'], { encoding: 'utf8' });
+  return which.status === 0 && which.stdout.trim() !== '' ? which.stdout.trim() : undefined;
+};
+
+interface CfnLintFinding {
+  readonly Rule: { readonly Id: string };
+  readonly Level: string;
+  readonly Message: string;
+  readonly Location: { readonly Path: readonly (string | number)[] | null };
+}
+
+/** Runs cfn-lint with the project's .cfnlintrc; every finding it prints, as one line each. */
+const cfnLint = (cfnLintPath: string, templatePath: string): string[] => {
+  const run = spawnSync(cfnLintPath, ['--config-file', join(projectRoot, '.cfnlintrc'), '--format', 'json', '--', templatePath], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (run.error) throw run.error;
+  const findings = JSON.parse(run.stdout || '[]') as CfnLintFinding[];
+  const lines = findings.map((f) => `${f.Rule.Id} ${f.Level}: ${f.Message} at ${(f.Location.Path ?? []).join('/')}`);
+  if (run.status !== 0 && lines.length === 0) throw new Error(`cfn-lint failed (exit ${run.status}):\n${run.stderr}`);
+  return lines;
 };
 
 const packageService = (outDir: string): Template => {
@@ -72,6 +121,7 @@ const asArray = <T>(value: T | readonly T[]): readonly T[] => (Array.isArray(val
 
 describe('serverless package (CloudFormation template)', () => {
   let outDir = '';
+  let template: Template = { Resources: {}, Outputs: {} };
   let resources: Record<string, Resource> = {};
   let outputs: Template['Outputs'] = {};
 
@@ -90,7 +140,7 @@ describe('serverless package (CloudFormation template)', () => {
 
   beforeAll(() => {
     outDir = mkdtempSync(join(tmpdir(), 'relay-package-'));
-    const template = packageService(outDir);
+    template = packageService(outDir);
     resources = template.Resources;
     outputs = template.Outputs;
   }, 120_000);
@@ -122,6 +172,69 @@ describe('serverless package (CloudFormation template)', () => {
   it('runs every function on nodejs24.x', () => {
     const runtimes = ofType('AWS::Lambda::Function').map((fn) => fn.Properties?.Runtime);
     expect(runtimes).toEqual(FUNCTIONS.map(() => 'nodejs24.x'));
+  });
+
+  it('gives ingest the same addresses as the resource policy, as a plain string (serverless invoke local reads it)', () => {
+    const policy = props('ApiGatewayRestApi').Policy as { Statement: Statement[] };
+    const policyIps = policy.Statement.flatMap((s) => asArray(s.Condition?.IpAddress?.['aws:SourceIp'] as string | string[]));
+    const envIps = environment('ingest').ALLOWED_SOURCE_IPS;
+    expect(typeof envIps).toBe('string');
+    expect(String(envIps).split(',')).toEqual(policyIps);
+    expect([...policyIps].sort()).toEqual([...THREAT_STACK_SOURCE_IPS].sort());
+  });
+
+  it('holds no condition: the alarm email is decided at package time (cfn-lint W8003)', () => {
+    expect(template.Conditions).toBeUndefined();
+    expect(Object.values(resources).filter((r) => r.Condition !== undefined)).toEqual([]);
+    // Packaged without alarmEmail: no subscription. With it, the plugin adds one (tests/infra/package-time.test.ts).
+    expect(resources.AlarmEmailSubscription).toBeUndefined();
+    expect(readFileSync(join(projectRoot, 'serverless.yml'), 'utf8')).toMatch(
+      /\nplugins:\n(?: {2}.*\n)* {2}- \.\/infra\/alarm-email-subscription\.js\n/,
+    );
+  });
+
+  it('spells out what happens to queues and log groups on removal or replacement (cfn-lint I3011)', () => {
+    for (const id of ['AlertsQueue', 'DeadLetterQueue']) {
+      expect([resource(id).DeletionPolicy, resource(id).UpdateReplacePolicy]).toEqual(['Delete', 'Retain']);
+    }
+    for (const group of ofType('AWS::Logs::LogGroup'))
+      expect([group.DeletionPolicy, group.UpdateReplacePolicy]).toEqual(['Delete', 'Delete']);
+    expect([resource('ActivityTable').DeletionPolicy, resource('ActivityTable').UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+  });
+
+  it('uses Fn::Join only where osls writes it (the one rule .cfnlintrc ignores, I1022)', () => {
+    const generatedByOsls = [
+      'ServerlessDeploymentBucketPolicy',
+      'ApiGatewayMethodThreatstackTokenVarPost',
+      'IngestLambdaPermissionApiGateway',
+    ];
+    const joining = Object.entries(resources)
+      .filter(([, r]) => JSON.stringify(r).includes('"Fn::Join"'))
+      .map(([id]) => id);
+    expect(joining.sort()).toEqual([...generatedByOsls].sort());
+  });
+
+  const cfnLintPath = findCfnLint();
+  if (cfnLintPath === undefined && process.env.CI) {
+    it('finds cfn-lint (CI installs it: pip install cfn-lint)', () => {
+      expect(cfnLintPath).toBeDefined();
+    });
+  } else if (cfnLintPath === undefined) {
+    console.log('cfn-lint is not installed (pip install cfn-lint): skipping the cfn-lint checks of the template');
+  }
+  const withCfnLint = cfnLintPath === undefined ? it.skip : it;
+
+  withCfnLint('passes AWS cfn-lint with no finding: errors, warnings and informational', () => {
+    expect(cfnLint(cfnLintPath ?? '', join(outDir, 'cloudformation-template-update-stack.json'))).toEqual([]);
+  });
+
+  withCfnLint('passes cfn-lint with the alarm email subscription too', () => {
+    const plugin = require('../../infra/alarm-email-subscription.js') as AlarmEmailPlugin;
+    const subscription = plugin.alarmEmailSubscription('oncall@example.com');
+    expect(subscription).toBeDefined();
+    const withEmail = join(outDir, 'with-alarm-email.json');
+    writeFileSync(withEmail, JSON.stringify({ ...template, Resources: { ...resources, AlarmEmailSubscription: subscription } }));
+    expect(cfnLint(cfnLintPath ?? '', withEmail)).toEqual([]);
   });
 
   it('lets only Threat Stack addresses invoke the REST API', () => {
@@ -169,16 +282,26 @@ describe('serverless package (CloudFormation template)', () => {
     });
   });
 
-  it('alarms as soon as a message reaches the dead-letter queue', () => {
+  it('alarms as soon as a message reaches the dead-letter queue, counting the ones being read (in flight) too', () => {
     const alarm = props('DeadLetterAlarm');
-    expect(alarm).toMatchObject({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] } }],
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
+    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 });
+    expect(alarm.MetricName).toBeUndefined();
+    const queries = alarm.Metrics as MetricQuery[];
+    const returned = queries.filter((q) => q.ReturnData);
+    // Metric math counts a missing value as 0; FILL would also stand in for a minute SQS has not published yet.
+    expect(returned).toEqual([expect.objectContaining({ Expression: 'visible + inFlight' })]);
+    const metricOf = (id: string) => queries.find((q) => q.Id === id)?.MetricStat;
+    const dimensions = [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] } }];
+    expect(metricOf('visible')).toEqual({
+      Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: dimensions },
+      Period: 60,
+      Stat: 'Maximum',
     });
-    expect(alarm.AlarmActions).toEqual(expect.arrayContaining([{ Ref: 'AlarmTopic' }]));
+    expect(metricOf('inFlight')).toEqual({
+      Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesNotVisible', Dimensions: dimensions },
+      Period: 60,
+      Stat: 'Maximum',
+    });
   });
 
   it('keeps function logs for 30 days', () => {
@@ -191,7 +314,9 @@ describe('serverless package (CloudFormation template)', () => {
     expect(resources.IamRoleLambdaExecution).toBeUndefined();
     for (const name of FUNCTIONS) {
       const roleId = `${name[0]?.toUpperCase()}${name.slice(1)}Role`;
-      expect(props(functionId(name)).Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+      expect(props(functionId(name)).Role).toEqual({ 'Fn::Sub': `\${${roleId}.Arn}` });
+      // The Fn::Sub reference already orders the function after its role (cfn-lint W3005).
+      expect(resource(functionId(name)).DependsOn ?? []).not.toContain(roleId);
       expect(props(roleId).ManagedPolicyArns).toBeUndefined();
       const actions = roleStatements(roleId).flatMap((s) => asArray(s.Action));
       expect(actions.length).toBeGreaterThan(0);
@@ -294,9 +419,108 @@ describe('serverless package (CloudFormation template)', () => {
     expect(stage).toEqual(['ci']);
   });
 
+  const relayDimensions = [
+    { Name: 'service', Value: METRICS_SERVICE },
+    { Name: 'stage', Value: 'ci' },
+  ];
+
+  it.each([
+    ['WebhookRefusedTokenAlarm', METRIC_NAMES.refusedToken],
+    ['WebhookRefusedEncodingAlarm', METRIC_NAMES.refusedEncoding],
+    ['WebhookRefusedTooLargeAlarm', METRIC_NAMES.refusedTooLarge],
+    ['WebhookRefusedNotJsonAlarm', METRIC_NAMES.refusedNotJson],
+    ['WebhookRefusedNoAlertsAlarm', METRIC_NAMES.refusedNoAlerts],
+  ])('%s fires on the first %s in 5 minutes', (alarmId, metric) => {
+    expect(props(alarmId)).toMatchObject({
+      Namespace: 'ThreatstackSquadcastRelay',
+      MetricName: metric,
+      Dimensions: relayDimensions,
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it("alarms on calls refused for their address only above a threshold, counting API Gateway's own refusals", () => {
+    const alarm = props('WebhookRefusedSourceAlarm');
+    expect(alarm).toMatchObject({ Threshold: '10', ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 });
+    const queries = alarm.Metrics as MetricQuery[];
+    const stat = (id: string) => queries.find((q) => q.Id === id)?.MetricStat;
+    expect(stat('gateway4xx')).toEqual({
+      Metric: {
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '4XXError',
+        Dimensions: [
+          { Name: 'ApiName', Value: 'ci-threatstack-squadcast-relay' },
+          { Name: 'Stage', Value: 'ci' },
+        ],
+      },
+      Period: 300,
+      Stat: 'Sum',
+    });
+    const ids = { token: 'refusedToken', encoding: 'refusedEncoding', tooLarge: 'refusedTooLarge', notJson: 'refusedNotJson' } as const;
+    for (const [id, metric] of Object.entries({ ...ids, noAlerts: 'refusedNoAlerts' } as const)) {
+      expect(stat(id)).toEqual({
+        Metric: { Namespace: 'ThreatstackSquadcastRelay', MetricName: METRIC_NAMES[metric], Dimensions: relayDimensions },
+        Period: 300,
+        Stat: 'Sum',
+      });
+    }
+    // The gateway's 4xx (ingest's answers included) less those ingest answered for another reason, each once.
+    const [expression = ''] = queries.filter((q) => q.ReturnData).map((q) => q.Expression ?? '');
+    expect(expression).toBe('gateway4xx - token - encoding - tooLarge - notJson - noAlerts');
+    expect(new Set(expression.split(' - '))).toEqual(new Set(queries.filter((q) => q.MetricStat).map((q) => q.Id)));
+  });
+
+  it("alarms on every reason a webhook call is refused for: the address through API Gateway's 4xx, the others each on its own", () => {
+    const alarmed = new Set(
+      ofType('AWS::CloudWatch::Alarm').flatMap((alarm) => [
+        alarm.Properties?.MetricName,
+        ...((alarm.Properties?.Metrics ?? []) as MetricQuery[]).map((q) => q.MetricStat?.Metric.MetricName),
+      ]),
+    );
+    const refusals = Object.entries(METRIC_NAMES).filter(([key]) => key.startsWith('refused'));
+    expect(refusals).toHaveLength(6);
+    for (const [key, name] of refusals) {
+      const expected = key === 'refusedSource' ? '4XXError' : name;
+      expect({ name, alarmed: alarmed.has(expected) }).toEqual({ name, alarmed: true });
+    }
+  });
+
+  it.each([
+    ['DeliverErrorsAlarm', 'Errors'],
+    ['DeliverThrottlesAlarm', 'Throttles'],
+  ])('%s fires on any deliver %s in 5 minutes', (alarmId, metric) => {
+    expect(props(alarmId)).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: metric,
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'DeliverLambdaFunction' } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms on the first degraded alert and stays in alarm for a day rather than flapping', () => {
+    expect(props('AlertsDegradedAlarm')).toMatchObject({
+      Namespace: 'ThreatstackSquadcastRelay',
+      MetricName: METRIC_NAMES.degraded,
+      Dimensions: relayDimensions,
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 24,
+      DatapointsToAlarm: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('sends every alarm, and its recovery, to the alarm topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBeGreaterThanOrEqual(3);
+    expect(alarms.length).toBe(12);
     for (const alarm of alarms) {
       expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.Properties?.OKActions).toEqual([{ Ref: 'AlarmTopic' }]);

@@ -83,4 +83,16 @@ describe('.github/workflows', () => {
     );
     expect(deploy).toContain("STAGE: ${{ inputs.stage || vars.DEPLOY_STAGE || 'prod' }}");
   });
+
+  it('installs a pinned cfn-lint before the tests, and lints the packaged template with .cfnlintrc', () => {
+    const test = job('test');
+    const install = test.indexOf('- run: pip install cfn-lint==1.51.0');
+    expect(install).toBeGreaterThan(-1);
+    expect(install).toBeLessThan(test.indexOf('- run: npm test'));
+    expect(test).toContain('run: cfn-lint --config-file .cfnlintrc -- .serverless/cloudformation-template-update-stack.json');
+    // .ci/run, the other CI entry point, lints the same artifact.
+    expect(readFileSync(join(root, '.ci', 'run'), 'utf8')).toContain(
+      'cfn-lint --config-file .cfnlintrc -- .serverless/cloudformation-template-update-stack.json',
+    );
+  });
 });
