@@ -32,6 +32,11 @@ export const METRIC_NAMES = {
   duplicate: 'DuplicatesSkipped',
   retried: 'DeliveryRetried',
   deadLettered: 'AlertsDeadLettered',
+  /**
+   * A secret (webhook token, Squadcast URL) could not be read again from SSM, or SSM held a bad
+   * value: the last good value is used meanwhile, for at most an hour.
+   */
+  secretStale: 'SecretReadFailed',
   squadcastLatency: 'SquadcastLatency',
 } as const;
 

@@ -1,5 +1,6 @@
 import { ConfigError } from '../common/config-error';
 import type { Logger } from '../common/logger';
+import type { RelayMetrics } from '../common/metrics';
 import type { Secret } from '../common/secret';
 import type { SecretSource } from './env';
 import type { ParameterRead, ParameterStore } from './ssm-parameter-store';
@@ -33,6 +34,8 @@ export interface SecretReaderOptions {
   /** Returns a problem (never quoting the value), or undefined. */
   readonly validate: (value: string) => string | undefined;
   readonly log: Logger;
+  /** Counts each failed refresh (SecretReadFailed), which an alarm watches. */
+  readonly metrics?: RelayMetrics;
   readonly policy?: RefreshPolicy;
   readonly now?: () => number;
 }
@@ -100,6 +103,7 @@ const parameterReader = (options: SecretReaderOptions, name: string, optional: b
       return value;
     } catch (error) {
       failure = { since: failure?.since ?? at, retryAt: at + policy.retryIntervalMs, error };
+      options.metrics?.count('secretStale');
       if (!canFallBack) throw error;
       const value = fallback(at, failure);
       const fields = {

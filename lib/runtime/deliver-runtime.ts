@@ -33,6 +33,7 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
     store: once(() => createSsmParameterStore(new SSMClient(awsClientConfig), { maxAgeSeconds: config.secretsMaxAgeSeconds })),
     validate: checkSquadcastUrl,
     log: telemetry.log,
+    metrics: telemetry.metrics,
   });
   const base = {
     ledger: createDynamoDbLedger(dynamodb, config.ledgerTableName, { leaseMs: config.leaseMs }),

@@ -21,7 +21,7 @@ export const createIngestRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpti
   const sqs = new SQSClient(awsClientConfig);
   // One store for both tokens: one SSM client, one cache.
   const store = once(() => createSsmParameterStore(new SSMClient(awsClientConfig), { maxAgeSeconds: config.secretsMaxAgeSeconds }));
-  const secret = { store, validate: checkWebhookToken, log: telemetry.log };
+  const secret = { store, validate: checkWebhookToken, log: telemetry.log, metrics: telemetry.metrics };
   const currentToken = secretReader({ ...secret, key: 'WEBHOOK_TOKEN', source: config.token });
   const previousToken = optionalSecretReader({ ...secret, key: 'WEBHOOK_TOKEN_PREVIOUS', source: config.previousToken });
   const base = {

@@ -504,6 +504,19 @@ describe('serverless package (CloudFormation template)', () => {
     });
   });
 
+  it('alarms when a secret has failed to refresh from SSM for about a minute (more than 5 failed reads in 5 minutes)', () => {
+    expect(props('SecretReadFailedAlarm')).toMatchObject({
+      Namespace: 'ThreatstackSquadcastRelay',
+      MetricName: METRIC_NAMES.secretStale,
+      Dimensions: relayDimensions,
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('alarms on the first degraded alert and stays in alarm for a day rather than flapping', () => {
     expect(props('AlertsDegradedAlarm')).toMatchObject({
       Namespace: 'ThreatstackSquadcastRelay',
@@ -520,7 +533,7 @@ describe('serverless package (CloudFormation template)', () => {
 
   it('sends every alarm, and its recovery, to the alarm topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBe(12);
+    expect(alarms.length).toBe(13);
     for (const alarm of alarms) {
       expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.Properties?.OKActions).toEqual([{ Ref: 'AlarmTopic' }]);

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../../lib/common/config-error';
+import { noMetrics } from '../../../lib/common/metrics';
 import { Secret } from '../../../lib/common/secret';
 import type { SecretSource } from '../../../lib/config/env';
 import type { RefreshPolicy, SecretReaderOptions } from '../../../lib/config/secret-reader';
@@ -155,6 +156,26 @@ describe('secretReader: when a refresh fails, the last good value is kept for a 
     expect(store.reads).toBe(readsAfterFirstFailure + 1);
     expect(log.at('warn').map((entry) => entry.fields.failingForSeconds)).toEqual([0, 10]);
     expect(log.text()).not.toContain(GOOD);
+  });
+
+  it('counts every failed refresh (SecretReadFailed, which an alarm watches), and nothing while SSM answers', async () => {
+    const { options, store, advance } = setup();
+    const counted: string[] = [];
+    const read = secretReader({ ...options, metrics: { ...noMetrics, count: (metric) => void counted.push(metric) } });
+    await read();
+    advance(300);
+    await read();
+    expect(counted).toEqual([]);
+    store.fail('ThrottlingException');
+    advance(300);
+    await read();
+    advance(10);
+    await read();
+    expect(counted).toEqual(['secretStale', 'secretStale']);
+    store.answer(NEWER);
+    advance(10);
+    expect(await revealed(read)).toBe(NEWER);
+    expect(counted).toHaveLength(2);
   });
 
   it('uses the new value as soon as SSM answers again, and says so', async () => {
