@@ -17,8 +17,8 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-const spawnTsx = (script: string, env: NodeJS.ProcessEnv): RunningProcess => {
-  const child = spawn(TSX, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+const spawnTsx = (script: string, env: NodeJS.ProcessEnv, args: readonly string[] = []): RunningProcess => {
+  const child = spawn(TSX, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -82,9 +82,13 @@ export interface RelayProcess extends RunningProcess {
   readonly baseUrl: string;
 }
 
-/** `npm start`'s entry point, configured by `env`; resolves once the webhook URL is printed. */
-export const startRelayProcess = async (env: NodeJS.ProcessEnv): Promise<RelayProcess> => {
-  const process = spawnTsx('local/main.ts', { PORT: '0', ...env });
+/**
+ * `npm start`'s entry point, configured by `env`; resolves once the webhook URL is printed.
+ * Embedded emulators keep their state in memory (RELAY_DATA_DIR empty) unless `env` names a
+ * data directory: a test never touches the project's `./.relay-data`.
+ */
+export const startRelayProcess = async (env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<RelayProcess> => {
+  const process = spawnTsx('local/main.ts', { PORT: '0', RELAY_DATA_DIR: '', ...env }, args);
   const baseUrl = await waitFor('relay', () => /webhook \(POST\)\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(process.output())?.[1], process);
   return { ...process, baseUrl };
 };
