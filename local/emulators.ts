@@ -40,7 +40,9 @@ interface FauxqsSqsStore {
   allQueues(): Iterable<FauxqsQueue>;
 }
 interface FauxqsPersistence {
+  readonly db: import('node:sqlite').DatabaseSync;
   load(sqsStore: unknown, snsStore: unknown, s3Store: unknown): void;
+  updateMessageReady(messageId: string): void;
   close(): void;
 }
 type Stores = { sqsStore: FauxqsSqsStore; snsStore: { persistence?: unknown }; s3Store: { persistence?: unknown } };
@@ -72,6 +74,21 @@ const moveQueueUrls = (sqsStore: FauxqsSqsStore, origin: string): void => {
 };
 
 /**
+ * fauxqs 2.4.1 makes a message visible again (ChangeMessageVisibility to 0) by writing NULL into
+ * its NOT NULL receive count: the write throws after the message has left the in-flight set and
+ * before it rejoins the queue, so the running emulator loses it until the next start. Releasing a
+ * message needs only its lease cleared; the receive count stays, as in SQS.
+ */
+const repairUpdateMessageReady = (persistence: FauxqsPersistence): void => {
+  const clearLease = persistence.db.prepare(
+    'UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE message_id = ?',
+  );
+  persistence.updateMessageReady = (messageId) => {
+    clearLease.run(messageId);
+  };
+};
+
+/**
  * fauxqs with SQLite persistence, wired as fauxqs's own startFauxqs does (load the stored state,
  * then hand the persistence to the stores and to each loaded queue, close it before the server
  * closes), but listening on 127.0.0.1 only: startFauxqs always binds 0.0.0.0. Every mutation is
@@ -92,6 +109,7 @@ const startFauxqs = async (dataDir: string | undefined): Promise<{ app: FauxqsAp
       PersistenceManager: new (dir: string) => FauxqsPersistence;
     };
     persistence = new PersistenceManager(dataDir);
+    repairUpdateMessageReady(persistence);
     // Load first: a store with persistence would write every loaded row back.
     persistence.load(stores.sqsStore, stores.snsStore, stores.s3Store);
     stores.sqsStore.persistence = persistence;

@@ -59,8 +59,9 @@ export const startPoller = (sqs: SQSClient, handler: (event: SQSEvent) => Promis
   /** The messages of each invocation running now. */
   const invocations = new Set<readonly Message[]>();
 
-  const release = async (messages: readonly Message[]): Promise<void> => {
-    await sqs.send(
+  /** Makes `messages` visible again; resolves with how many were. */
+  const release = async (messages: readonly Message[]): Promise<number> => {
+    const { Successful = [] } = await sqs.send(
       new ChangeMessageVisibilityBatchCommand({
         QueueUrl: options.queueUrl,
         Entries: messages.map((message, index) => ({
@@ -70,6 +71,7 @@ export const startPoller = (sqs: SQSClient, handler: (event: SQSEvent) => Promis
         })),
       }),
     );
+    return Successful.length;
   };
 
   const pollOnce = async (): Promise<void> => {
@@ -85,7 +87,10 @@ export const startPoller = (sqs: SQSClient, handler: (event: SQSEvent) => Promis
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) return;
-    if (!running) return release(messages);
+    if (!running) {
+      await release(messages);
+      return;
+    }
     invocations.add(messages);
     let response: SQSBatchResponse;
     try {
@@ -130,9 +135,15 @@ export const startPoller = (sqs: SQSClient, handler: (event: SQSEvent) => Promis
       clearTimeout(timer);
       if (finished) return { unfinishedInvocations: 0, released: 0 };
       const unfinished = [...invocations];
-      const results = await Promise.allSettled(unfinished.map(release));
-      const released = unfinished.filter((_, i) => results[i]?.status === 'fulfilled').reduce((sum, messages) => sum + messages.length, 0);
-      return { unfinishedInvocations: unfinished.length, released };
+      const released = await Promise.all(
+        unfinished.map((messages) =>
+          release(messages).catch((error: unknown) => {
+            options.onError?.(error);
+            return 0;
+          }),
+        ),
+      );
+      return { unfinishedInvocations: unfinished.length, released: released.reduce((sum, n) => sum + n, 0) };
     },
   };
 };

@@ -17,7 +17,7 @@ const USAGE = [
   '       npm run test-alert -- --local [--port <port>] [--token <webhook token>] [--severity 1|2|3] [--wait <seconds>]',
   `  Sends one synthetic alert ("${TEST_ALERT_TITLE}", severity 3 unless told)`,
   '  through the alerts queue and the real delivery path, then waits (default 90 s, 0 to skip) until',
-  '  the status shows an incident recorded after it was sent. --local needs the local relay\'s webhook',
+  "  the status shows an incident recorded after it was sent. --local needs the local relay's webhook",
   '  token: --token, else WEBHOOK_TOKEN, else the local default.',
 ].join('\n');
 

@@ -8,24 +8,34 @@ import type { EmulatorEndpoints } from './emulators';
 import { emulatorEnv } from './emulators';
 
 const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 export interface RunningProcess {
   readonly child: ChildProcess;
   /** Everything the process printed so far, stdout and stderr. */
   output(): string;
+  /** Resolves with the exit code (null when a signal ended it) once the process has exited. */
+  exited(): Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * Runs a TypeScript entry as `node --import tsx` in ONE process (the tsx CLI would run it in a
+ * child process): a signal sent in a test reaches the program itself.
+ */
 const spawnTsx = (script: string, env: NodeJS.ProcessEnv, args: readonly string[] = []): RunningProcess => {
-  const child = spawn(TSX, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     output: () => output,
+    exited: () => exited,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
