@@ -6,6 +6,7 @@ import type { Secret } from '../lib/common/secret';
 import { tokenMatches } from '../lib/ingest/webhook-token';
 import type { RelayStatus } from '../lib/status/relay-status';
 import { InvalidTestAlertEvent } from '../lib/test-alert/test-alert';
+import type { LocalQueues } from './local-queues';
 import { prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from './status-page';
 
 export interface LocalRoutes {
@@ -17,8 +18,8 @@ export interface LocalRoutes {
    */
   testAlert?: { readonly token: Secret; invoke(event: unknown): Promise<unknown> };
   inbox?: { receive(body: string): { status: number; body: unknown }; list(): readonly unknown[] };
-  /** What `npm run redrive -- --local` needs to reach the queues: endpoints and URLs, no secret. */
-  queues?: () => unknown;
+  /** What `npm run redrive -- --local` needs to reach the queues. */
+  queues?: () => LocalQueues;
 }
 
 /** API Gateway's own payload limit: larger requests never reach the Lambda. */
