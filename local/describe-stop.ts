@@ -12,7 +12,7 @@ export const describeStorage = (storage: Storage): string => {
   }
 };
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
 
 /** What a stop left behind, in one or two lines. */
 export const describeStop = (report: StopReport, storage: Storage): string[] => {
@@ -34,7 +34,7 @@ export const describeStop = (report: StopReport, storage: Storage): string[] => 
   }
   if (report.unfinishedInvocations > 0)
     lines.push(
-      `${plural(report.unfinishedInvocations, 'delivery')} still running at the deadline: ${plural(report.released, 'alert')} released to be tried again`,
+      `${plural(report.unfinishedInvocations, 'delivery', 'deliveries')} still running at the deadline: ${plural(report.released, 'alert')} released to be tried again`,
     );
   if (report.requestsCutOff) lines.push('a webhook request was still being handled and got no answer: its sender must send it again');
   return lines;

@@ -3,7 +3,7 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
-  QueueNameExists,
+  QueueDoesNotExist,
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -21,19 +21,21 @@ export interface Provisioned {
 }
 
 /**
- * CreateQueue, or, when the queue exists with other settings (a persisted local queue after
- * LOCAL_VISIBILITY_TIMEOUT_SECONDS or LOCAL_MAX_RECEIVE_COUNT changed), the new settings applied
- * to it, as a CloudFormation update would. Its messages stay.
+ * The queue's URL, with `attributes` applied: created if missing, else updated, as a
+ * CloudFormation update would (a persisted local queue keeps its messages when
+ * LOCAL_VISIBILITY_TIMEOUT_SECONDS or LOCAL_MAX_RECEIVE_COUNT changes between runs). Looked up
+ * first because CreateQueue refuses an existing queue with other settings, and fauxqs names that
+ * error differently from SQS.
  */
 const ensureQueue = async (sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> => {
   try {
-    return (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
-  } catch (error) {
-    if (!(error instanceof QueueNameExists)) throw error;
     const { QueueUrl = '' } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
     return QueueUrl;
+  } catch (error) {
+    if (!(error instanceof QueueDoesNotExist)) throw error;
   }
+  return (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
 };
 
 /**
