@@ -153,16 +153,18 @@ const startDynalite = async (path: string | undefined): Promise<{ server: Server
 export const startEmulators = async (options: EmulatorOptions = {}): Promise<Emulators> => {
   const lock: DataDirLock | undefined = options.dataDir === undefined ? undefined : lockDataDir(options.dataDir);
   const dir = (name: string): string | undefined => (options.dataDir === undefined ? undefined : join(options.dataDir, name));
+  let sqs: { app: FauxqsApp; port: number } | undefined;
   try {
-    const sqs = await startFauxqs(dir('sqs'));
+    sqs = await startFauxqs(dir('sqs'));
     const dynamo = await startDynalite(dir('dynamodb'));
+    const fauxqs = sqs;
     return {
-      sqsEndpoint: `http://${HOST}:${sqs.port}`,
+      sqsEndpoint: `http://${HOST}:${fauxqs.port}`,
       dynamodbEndpoint: `http://${HOST}:${dynamo.port}`,
       dataDir: options.dataDir,
       stop: async () => {
         try {
-          await sqs.app.close();
+          await fauxqs.app.close();
           await new Promise<void>((resolve) => dynamo.server.close(() => resolve()));
         } finally {
           lock?.release();
@@ -170,6 +172,7 @@ export const startEmulators = async (options: EmulatorOptions = {}): Promise<Emu
       },
     };
   } catch (error) {
+    await sqs?.app.close().catch(() => undefined);
     lock?.release();
     throw error;
   }
