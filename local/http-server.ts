@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Secret } from '../lib/common/secret';
-import { tokenMatches } from '../lib/ingest/webhook-token';
+import { matchToken } from '../lib/ingest/webhook-token';
 import type { RelayStatus } from '../lib/status/relay-status';
 import { InvalidTestAlertEvent } from '../lib/test-alert/test-alert';
 import type { LocalQueues } from './local-queues';
@@ -16,7 +16,7 @@ export interface LocalRoutes {
    * The test-alert function: `POST /local/test-alert/{token}` with its (optional) JSON event. The
    * webhook token is required: the route puts an alert on the queue, which pages someone.
    */
-  testAlert?: { readonly token: Secret; invoke(event: unknown): Promise<unknown> };
+  testAlert?: { readonly token: Secret; readonly previousToken?: Secret; invoke(event: unknown): Promise<unknown> };
   inbox?: { receive(body: string): { status: number; body: unknown }; list(): readonly unknown[] };
   /** What `npm run redrive -- --local` needs to reach the queues. */
   queues?: () => LocalQueues;
@@ -113,7 +113,7 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
   }
   const testAlert = /^\/local\/test-alert(?:\/([^/]*))?$/.exec(url.pathname);
   if (routes.testAlert && testAlert && request.method === 'POST') {
-    if (!tokenMatches(decodeSegment(testAlert[1] ?? ''), routes.testAlert.token))
+    if (matchToken(decodeSegment(testAlert[1] ?? ''), routes.testAlert.token, routes.testAlert.previousToken) === undefined)
       return sendJson(response, 403, { error: 'forbidden: POST /local/test-alert/{webhook token}' });
     const body = (await readBody(request, 64 * 1024))?.toString('utf8').trim() ?? '';
     let event: unknown = {};

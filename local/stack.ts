@@ -138,7 +138,7 @@ export const startLocalStack = async (
     if (inbox) env.SQUADCAST_WEBHOOK_URL = `http://127.0.0.1:${http.port}/local/squadcast/local-key`;
 
     // Every setting and secret, checked now: a bad one stops the start instead of answering 503 forever.
-    const { token } = await createIngestRuntime(env).deps();
+    const { token, previousToken } = await createIngestRuntime(env).deps();
     await createDeliverRuntime(env).deps();
 
     // Required, not imported: handlers read process.env when they load, as in Lambda, and the environment is complete only now.
@@ -161,7 +161,11 @@ export const startLocalStack = async (
     http.open({
       ingest: (event) => ingest(event, localContext('ingest')),
       status: () => status({}, localContext('status')),
-      testAlert: { token, invoke: (event) => testAlert(event, localContext('testAlert')) },
+      testAlert: {
+        token,
+        ...(previousToken === undefined ? {} : { previousToken }),
+        invoke: (event) => testAlert(event, localContext('testAlert')),
+      },
       queues: () => ({
         sqsEndpoint,
         region,

@@ -128,6 +128,13 @@ describe('only the relay’s own origin may drive it', () => {
     const answer = await send(server, `/local/test-alert/${TOKEN}`, { body: '{"severity":1}' });
     expect(answer.status).toBe(200);
     expect(calls).toEqual(['testAlert {"severity":1}']);
+    // During a rotation the previous token opens it too, as it opens the webhook.
+    server.open({
+      ...routes,
+      testAlert: { ...(routes.testAlert as NonNullable<LocalRoutes['testAlert']>), previousToken: new Secret(`${TOKEN}-old`) },
+    });
+    expect((await send(server, `/local/test-alert/${TOKEN}-old`)).status).toBe(200);
+    expect((await send(server, `/local/test-alert/${TOKEN}-older`)).status).toBe(403);
   });
 });
 
