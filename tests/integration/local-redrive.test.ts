@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_AWS, stopLocalStack } from '../helpers/emulators';
 import type { FakeSquadcast, RelayProcess } from '../helpers/local-processes';
 import { eventually, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
@@ -65,10 +66,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 
-afterAll(async () => {
-  await relay?.stop();
-  await squadcast?.stop();
-});
+afterAll(() => stopLocalStack({ relay, squadcast }));
 
 test('dead letters go back by receive/send/delete; deliverable ones arrive once, an invalid one returns, a duplicate is absorbed', async () => {
   const ids = ['redrive-1', 'redrive-2', 'redrive-3'];
@@ -95,8 +93,8 @@ test('dead letters go back by receive/send/delete; deliverable ones arrive once,
   });
 
   // A copy of a delivered alert in the dead-letter queue, as a move interrupted between its send and its delete leaves it.
-  const { sqsEndpoint, region } = (await (await fetch(`${relay.baseUrl}/local/queues`)).json()) as { sqsEndpoint: string; region: string };
-  const sqs = new SQSClient({ endpoint: sqsEndpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const { sqsEndpoint } = (await (await fetch(`${relay.baseUrl}/local/queues`)).json()) as { sqsEndpoint: string };
+  const sqs = new SQSClient({ ...LOCAL_AWS, endpoint: sqsEndpoint });
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${PREFIX}-dead-letter` }));
   await sqs.send(
     new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ alert: alert('redrive-2'), receivedAt: new Date().toISOString() }) }),
