@@ -72,6 +72,7 @@ const startRelay = async (settings: EndToEndSettings): Promise<RelayProcess> => 
       WEBHOOK_TOKEN: TOKEN,
       SQUADCAST_WEBHOOK_URL: settings.squadcast.url,
       LOCAL_RESOURCE_PREFIX: `bench-e2e-${Date.now().toString(36)}`,
+      RELAY_DATA_DIR: '',
       ...settings.relayEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

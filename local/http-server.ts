@@ -2,16 +2,24 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Secret } from '../lib/common/secret';
+import { matchToken } from '../lib/ingest/webhook-token';
 import type { RelayStatus } from '../lib/status/relay-status';
 import { InvalidTestAlertEvent } from '../lib/test-alert/test-alert';
+import type { LocalQueues } from './local-queues';
 import { prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from './status-page';
 
 export interface LocalRoutes {
   ingest(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
   status(): Promise<RelayStatus>;
-  /** The test-alert function: `POST /local/test-alert` with its (optional) JSON event. */
-  testAlert?(event: unknown): Promise<unknown>;
+  /**
+   * The test-alert function: `POST /local/test-alert/{token}` with its (optional) JSON event. The
+   * webhook token is required: the route puts an alert on the queue, which pages someone.
+   */
+  testAlert?: { readonly token: Secret; readonly previousToken?: Secret; invoke(event: unknown): Promise<unknown> };
   inbox?: { receive(body: string): { status: number; body: unknown }; list(): readonly unknown[] };
+  /** What `npm run redrive -- --local` needs to reach the queues. */
+  queues?: () => LocalQueues;
 }
 
 /** API Gateway's own payload limit: larger requests never reach the Lambda. */
@@ -103,7 +111,10 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
     response.end(renderStatusPage(status));
     return;
   }
-  if (routes.testAlert && url.pathname === '/local/test-alert' && request.method === 'POST') {
+  const testAlert = /^\/local\/test-alert(?:\/([^/]*))?$/.exec(url.pathname);
+  if (routes.testAlert && testAlert && request.method === 'POST') {
+    if (matchToken(decodeSegment(testAlert[1] ?? ''), routes.testAlert.token, routes.testAlert.previousToken) === undefined)
+      return sendJson(response, 403, { error: 'forbidden: POST /local/test-alert/{webhook token}' });
     const body = (await readBody(request, 64 * 1024))?.toString('utf8').trim() ?? '';
     let event: unknown = {};
     try {
@@ -112,7 +123,7 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
       return sendJson(response, 400, { error: 'body is not valid JSON' });
     }
     try {
-      return sendJson(response, 200, await routes.testAlert(event));
+      return sendJson(response, 200, await routes.testAlert.invoke(event));
     } catch (error) {
       // Lambda reports a thrown error as a failed invocation; locally, a bad event is a 400.
       if (error instanceof InvalidTestAlertEvent) return sendJson(response, 400, { error: error.message });
@@ -120,6 +131,7 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
     }
   }
   if (routes.inbox && url.pathname === '/local/incidents' && request.method === 'GET') return sendJson(response, 200, routes.inbox.list());
+  if (routes.queues && url.pathname === '/local/queues' && request.method === 'GET') return sendJson(response, 200, routes.queues());
   if (routes.inbox && url.pathname.startsWith('/local/squadcast/') && request.method === 'POST') {
     const body = await readBody(request, API_GATEWAY_MAX_BYTES);
     const answer = routes.inbox.receive(body?.toString('utf8') ?? '');
@@ -128,18 +140,122 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
   sendJson(response, 404, { error: 'not found' });
 };
 
-export const startHttpServer = async (
-  routes: LocalRoutes,
-  port: number,
-  onError: (error: unknown) => void,
-): Promise<{ server: Server; port: number }> => {
-  const server = createServer((request, response) => {
-    route(routes, request, response).catch((error: unknown) => {
-      onError(error);
-      if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
-      else response.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port };
+/**
+ * Names under which the relay is its own host: a browser sends one of these only when the page
+ * itself is on the relay. Anything else is another site's page reaching 127.0.0.1, or a DNS
+ * rebinding attack (a hostile name resolving to 127.0.0.1 sends its own name as Host).
+ */
+export const ownHosts = (port: number): ReadonlySet<string> => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+
+/**
+ * Why a request does not come from the relay's own origin, or undefined when it does. Host must
+ * name the relay; an Origin header, which a browser adds to every cross-origin request and every
+ * POST, must be the relay's own. Tools (curl, Threat Stack through a tunnel that keeps the Host)
+ * send no Origin.
+ */
+export const foreignRequest = (headers: IncomingMessage['headers'], port: number): string | undefined => {
+  const hosts = ownHosts(port);
+  const host = headers.host?.toLowerCase();
+  if (host === undefined || !hosts.has(host))
+    return 'the Host header does not name this relay (127.0.0.1, localhost or [::1] with its port)';
+  const origin = headers.origin;
+  if (origin !== undefined && !(origin.toLowerCase().startsWith('http://') && hosts.has(origin.toLowerCase().slice('http://'.length))))
+    return 'requests from other origins (web pages) are refused';
+  return undefined;
+};
+
+export interface HttpServerOptions {
+  readonly port: number;
+  readonly onError: (error: unknown) => void;
+  /**
+   * Slow clients are dropped: all headers within `headersTimeoutMs`, the whole request (body
+   * included) within `requestTimeoutMs`, checked every `checkIntervalMs` (Node answers 408 and
+   * closes the connection).
+   */
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly checkIntervalMs?: number;
+}
+
+export interface LocalHttpServer {
+  readonly server: Server;
+  readonly port: number;
+  /** Starts serving `routes`; until then every request is answered 503 (the relay is starting). */
+  open(routes: LocalRoutes): void;
+  /**
+   * Stops accepting: new connections are refused, requests that still arrive on open connections
+   * get 503 (send it again later) and their connection closed. Resolves when the requests already
+   * being handled have been answered, or at `deadline` (epoch ms), whichever comes first; true
+   * when none was left unanswered.
+   */
+  drain(deadline: number): Promise<boolean>;
+  /** Closes every connection at once. */
+  close(): void;
+}
+
+const HEADERS_TIMEOUT_MS = 10_000;
+/** Generous for a 10 MiB body on a slow link; a body trickled slower than that is dropped. */
+const REQUEST_TIMEOUT_MS = 60_000;
+const CHECK_INTERVAL_MS = 1_000;
+
+export const startHttpServer = async (options: HttpServerOptions): Promise<LocalHttpServer> => {
+  let state: 'starting' | 'open' | 'stopping' = 'starting';
+  let routes: LocalRoutes | undefined;
+  let active = 0;
+  let idle: (() => void) | undefined;
+  let port = 0;
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+      requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: options.checkIntervalMs ?? CHECK_INTERVAL_MS,
+    },
+    (request, response) => {
+      const foreign = foreignRequest(request.headers, port);
+      if (foreign !== undefined) return sendJson(response, 403, { error: `forbidden: ${foreign}` });
+      if (state !== 'open' || routes === undefined) {
+        response.shouldKeepAlive = false;
+        return sendJson(response, 503, { error: `the relay is ${state}; send it again in a moment` }, { 'retry-after': '5' });
+      }
+      active += 1;
+      route(routes, request, response)
+        .catch((error: unknown) => {
+          options.onError(error);
+          if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
+          else response.end();
+        })
+        .finally(() => {
+          active -= 1;
+          if (active === 0) idle?.();
+        });
+    },
+  );
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    open: (served) => {
+      routes = served;
+      if (state === 'starting') state = 'open';
+    },
+    drain: async (deadline) => {
+      state = 'stopping';
+      server.close();
+      server.closeIdleConnections();
+      if (active === 0) return true;
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+        idle = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      });
+    },
+    close: () => {
+      state = 'stopping';
+      server.close();
+      server.closeAllConnections();
+    },
+  };
 };

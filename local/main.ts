@@ -1,4 +1,10 @@
-import { startLocalStack } from './stack';
+import { parseArgs } from 'node:util';
+import { resolveDataDir } from './data-dir';
+import { describeStop, describeStorage } from './describe-stop';
+import type { LocalStack } from './stack';
+import { LOCAL_DEFAULTS, STOP_GRACE_MS, startLocalStack } from './stack';
+
+const USAGE = 'usage: npm start [-- --ephemeral]   (settings come from the environment: README, "Quick start")';
 
 /**
  * The embedded SQS emulator persists with node:sqlite (Node >= 22.5). `npm start` runs on the
@@ -13,10 +19,17 @@ const checkNodeVersion = (): void => {
   );
 };
 
-/** `npm start`: the relay on 127.0.0.1 with its embedded defaults. */
-const main = async (): Promise<void> => {
-  checkNodeVersion();
-  const stack = await startLocalStack();
+const readArgs = (): { ephemeral: boolean } => {
+  try {
+    const { values } = parseArgs({ args: process.argv.slice(2), options: { ephemeral: { type: 'boolean' } }, strict: true });
+    return { ephemeral: values.ephemeral === true };
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${USAGE}`);
+  }
+};
+
+const printBanner = (stack: LocalStack): void => {
+  const port = String(stack.port) === LOCAL_DEFAULTS.PORT ? '' : ` --port ${stack.port}`;
   console.log(
     [
       `Threat Stack → Squadcast relay, running locally on Node ${process.version} (the project's pinned Node; Lambda runs nodejs24.x)`,
@@ -26,14 +39,44 @@ const main = async (): Promise<void> => {
       `  allowed sources  ${stack.allowedSourceIps}`,
       `  SQS              ${stack.sqsEndpoint}${stack.embeddedEmulators ? ' (embedded)' : ''}`,
       `  DynamoDB         ${stack.dynamodbEndpoint}${stack.embeddedEmulators ? ' (embedded)' : ''}`,
-      '  try: npm run send-sample      stop: Ctrl-C',
+      `  data             ${describeStorage(stack.storage)}`,
+      `  try: npm run send-sample    npm run test-alert -- --local${port}    stop: Ctrl-C`,
     ].join('\n'),
   );
-  const stop = (): void => {
-    void stack.stop().finally(() => process.exit(0));
+};
+
+/** `npm start`: the relay on 127.0.0.1 with its embedded defaults. */
+const main = async (): Promise<void> => {
+  checkNodeVersion();
+  const { ephemeral } = readArgs();
+  const stack = await startLocalStack(process.env, resolveDataDir(process.env, ephemeral));
+  printBanner(stack);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // A second Ctrl-C: quit now. What was accepted is safe in the data directory, as after a crash.
+      console.log(`[local] ${signal} again: quitting at once`);
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(
+      `[local] ${signal}: stopping; no new webhooks, waiting up to ${STOP_GRACE_MS / 1000} s for deliveries in progress (Ctrl-C again to quit at once)`,
+    );
+    // Should closing hang, the process still ends.
+    setTimeout(() => process.exit(1), STOP_GRACE_MS + 10_000).unref();
+    stack
+      .stop()
+      .then((report) => {
+        for (const line of describeStop(report, stack.storage)) console.log(`[local] ${line}`);
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        console.error(`[local] stop failed: ${(error as Error)?.message ?? String(error)}`);
+        process.exit(1);
+      });
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 };
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 export interface PollerOptions {
@@ -12,8 +12,22 @@ export interface PollerOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+export interface PollerStopped {
+  /** Deliver invocations still running at the deadline. */
+  readonly unfinishedInvocations: number;
+  /** Messages those invocations held, made visible again so that the next start takes them at once. */
+  readonly released: number;
+}
+
 export interface Poller {
-  stop(): Promise<void>;
+  /**
+   * Stops receiving and waits for the running invocations until `deadline` (epoch ms). The
+   * messages of those still running then are released (visibility 0) rather than left hidden for
+   * the whole visibility timeout. Such an invocation may have claimed its alerts in the ledger:
+   * the claim's lease (DELIVERY_LEASE_MS) holds them back until it expires, and an alert whose POST
+   * had reached Squadcast before its record was written is sent once more (the crash window).
+   */
+  stop(deadline: number): Promise<PollerStopped>;
 }
 
 const toRecord = (message: Message, queueArn: string): SQSRecord => ({
@@ -42,9 +56,27 @@ const toRecord = (message: Message, queueArn: string): SQSRecord => ({
  */
 export const startPoller = (sqs: SQSClient, handler: (event: SQSEvent) => Promise<SQSBatchResponse>, options: PollerOptions): Poller => {
   let running = true;
-  const controller = new AbortController();
+  /** The messages of each invocation running now. */
+  const invocations = new Set<readonly Message[]>();
+
+  /** Makes `messages` visible again; resolves with how many were. */
+  const release = async (messages: readonly Message[]): Promise<number> => {
+    const { Successful = [] } = await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: messages.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle ?? '',
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+    return Successful.length;
+  };
 
   const pollOnce = async (): Promise<void> => {
+    // Not aborted on stop: a receive cut short after the emulator took the messages would leave
+    // them hidden for the visibility timeout. A long poll ends within waitTimeSeconds.
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: options.queueUrl,
@@ -52,11 +84,20 @@ export const startPoller = (sqs: SQSClient, handler: (event: SQSEvent) => Promis
         WaitTimeSeconds: options.waitTimeSeconds,
         MessageSystemAttributeNames: ['All'],
       }),
-      { abortSignal: controller.signal },
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) return;
-    const response = await handler({ Records: messages.map((message) => toRecord(message, options.queueArn)) });
+    if (!running) {
+      await release(messages);
+      return;
+    }
+    invocations.add(messages);
+    let response: SQSBatchResponse;
+    try {
+      response = await handler({ Records: messages.map((message) => toRecord(message, options.queueArn)) });
+    } finally {
+      invocations.delete(messages);
+    }
     const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     const done = messages.filter((message) => !failed.has(message.MessageId ?? ''));
     if (done.length === 0) return;
@@ -82,10 +123,27 @@ export const startPoller = (sqs: SQSClient, handler: (event: SQSEvent) => Promis
 
   const loops = Array.from({ length: options.concurrency }, loop);
   return {
-    stop: async () => {
+    stop: async (deadline) => {
       running = false;
-      controller.abort();
-      await Promise.all(loops);
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        Promise.all(loops).then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (finished) return { unfinishedInvocations: 0, released: 0 };
+      const unfinished = [...invocations];
+      const released = await Promise.all(
+        unfinished.map((messages) =>
+          release(messages).catch((error: unknown) => {
+            options.onError?.(error);
+            return 0;
+          }),
+        ),
+      );
+      return { unfinishedInvocations: unfinished.length, released: released.reduce((sum, n) => sum + n, 0) };
     },
   };
 };

@@ -1,5 +1,12 @@
 import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueDoesNotExist,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DELIVERED_AT_INDEX } from '../lib/ledger/dynamodb-ledger';
 
 export interface QueueSettings {
@@ -14,6 +21,24 @@ export interface Provisioned {
 }
 
 /**
+ * The queue's URL, with `attributes` applied: created if missing, else updated, as a
+ * CloudFormation update would (a persisted local queue keeps its messages when
+ * LOCAL_VISIBILITY_TIMEOUT_SECONDS or LOCAL_MAX_RECEIVE_COUNT changes between runs). Looked up
+ * first because CreateQueue refuses an existing queue with other settings, and fauxqs names that
+ * error differently from SQS.
+ */
+const ensureQueue = async (sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> => {
+  try {
+    const { QueueUrl = '' } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+    return QueueUrl;
+  } catch (error) {
+    if (!(error instanceof QueueDoesNotExist)) throw error;
+  }
+  return (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
+};
+
+/**
  * Creates, if missing, what serverless.yml creates in AWS: the alerts queue with a redrive
  * policy to its dead-letter queue, and the ledger table with its `delivered-at` index.
  * Works against the embedded emulators, LocalStack, moto or a sandbox account alike.
@@ -24,21 +49,13 @@ export const provision = async (
   prefix: string,
   settings: QueueSettings,
 ): Promise<Provisioned> => {
-  const deadLetter = await sqs.send(
-    new CreateQueueCommand({ QueueName: `${prefix}-dead-letter`, Attributes: { MessageRetentionPeriod: '1209600' } }),
-  );
-  const deadLetterQueueUrl = deadLetter.QueueUrl ?? '';
+  const deadLetterQueueUrl = await ensureQueue(sqs, `${prefix}-dead-letter`, { MessageRetentionPeriod: '1209600' });
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
-  const alerts = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: `${prefix}-alerts`,
-      Attributes: {
-        VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
-        MessageRetentionPeriod: '1209600',
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: settings.maxReceiveCount }),
-      },
-    }),
-  );
+  const alertsQueueUrl = await ensureQueue(sqs, `${prefix}-alerts`, {
+    VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: '1209600',
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: settings.maxReceiveCount }),
+  });
   const ledgerTableName = `${prefix}-ledger`;
   try {
     await dynamodb.send(
@@ -66,5 +83,5 @@ export const provision = async (
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  return { alertsQueueUrl: alerts.QueueUrl ?? '', deadLetterQueueUrl, ledgerTableName };
+  return { alertsQueueUrl, deadLetterQueueUrl, ledgerTableName };
 };

@@ -2,10 +2,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { THREAT_STACK_SOURCE_IPS } from '../lib/ingest/source-allowlist';
+import type { QueueDepths } from '../lib/queue/message-queue';
+import { createSqsDepthReader } from '../lib/queue/sqs-queue';
+import { createDeliverRuntime } from '../lib/runtime/deliver-runtime';
+import { createIngestRuntime } from '../lib/runtime/ingest-runtime';
 import type { RelayStatus } from '../lib/status/relay-status';
+import type { DataDir } from './data-dir';
 import type { Emulators } from './emulators';
 import { startEmulators } from './emulators';
 import { withInjectedFaults } from './fault-injection';
+import type { LocalHttpServer } from './http-server';
 import { startHttpServer } from './http-server';
 import type { LambdaHandler } from './lambda-context';
 import { localContext } from './lambda-context';
@@ -13,7 +19,7 @@ import { createLocalInbox } from './local-inbox';
 import { startPoller } from './poller';
 import { provision } from './provision';
 
-/** Local defaults; every one can be overridden from the environment (README, "Run it locally"). */
+/** Local defaults; every one can be overridden from the environment (README, "Quick start"). */
 export const LOCAL_DEFAULTS = {
   PORT: '3000',
   WEBHOOK_TOKEN: 'local-dev-token-change-me',
@@ -22,6 +28,25 @@ export const LOCAL_DEFAULTS = {
   LOCAL_MAX_RECEIVE_COUNT: '15',
   LOCAL_RESOURCE_PREFIX: 'threatstack-squadcast-relay-local',
 } as const;
+
+/** How long a stop waits for running deliveries and requests before it releases what they hold. */
+export const STOP_GRACE_MS = 5_000;
+
+/** What a stop left behind; `depths` is undefined when the queues could not be read. */
+export interface StopReport {
+  readonly depths: QueueDepths | undefined;
+  /** Deliver invocations still running at the deadline, and the messages released for the next start. */
+  readonly unfinishedInvocations: number;
+  readonly released: number;
+  /** Webhook and other requests still unanswered at the deadline (their senders must send them again). */
+  readonly requestsCutOff: boolean;
+}
+
+/** Where the local stack keeps what it accepted. */
+export type Storage =
+  | { readonly kind: 'directory'; readonly path: string }
+  | { readonly kind: 'ephemeral'; readonly reason: string }
+  | { readonly kind: 'external' };
 
 export interface LocalStack {
   readonly port: number;
@@ -32,7 +57,9 @@ export interface LocalStack {
   readonly sqsEndpoint: string;
   readonly dynamodbEndpoint: string;
   readonly embeddedEmulators: boolean;
-  stop(): Promise<void>;
+  readonly storage: Storage;
+  /** Stops taking webhooks and polling, lets running deliveries finish until `deadline` (epoch ms), then closes. */
+  stop(deadline?: number): Promise<StopReport>;
 }
 
 const setDefault = (env: NodeJS.ProcessEnv, key: string, value: string): string => {
@@ -40,103 +67,148 @@ const setDefault = (env: NodeJS.ProcessEnv, key: string, value: string): string 
   return env[key] ?? value;
 };
 
+/** Runs `cleanup` (best effort) when `start` fails, then fails with the original error. */
+const undoing = async <T>(start: () => Promise<T>, cleanup: () => Promise<unknown>): Promise<T> => {
+  try {
+    return await start();
+  } catch (error) {
+    await cleanup().catch(() => undefined);
+    throw error;
+  }
+};
+
 /**
  * The whole relay on 127.0.0.1, no AWS account: emulators (unless AWS_ENDPOINT_URL_SQS /
- * AWS_ENDPOINT_URL_DYNAMODB point elsewhere), queues and table, the real `ingest`, `deliver`
- * and `status` handlers, an SQS poller in place of Lambda's event source mapping, and a local
- * Squadcast inbox when SQUADCAST_WEBHOOK_URL is not set. Handlers read `process.env` at load,
- * as in Lambda, so the environment is completed before they are loaded.
+ * AWS_ENDPOINT_URL_DYNAMODB point elsewhere), kept under `dataDir` unless it is ephemeral,
+ * queues and table, the real `ingest`, `deliver` and `status` handlers, an SQS poller in place
+ * of Lambda's event source mapping, and a local Squadcast inbox when SQUADCAST_WEBHOOK_URL is
+ * not set. Handlers read `process.env` at load, as in Lambda, so the environment is completed
+ * before they are loaded. Any configuration error fails the start (ConfigError) before a request
+ * is served: each function's dependencies, secrets included, are built once here, as its first
+ * invocation would build them.
  */
 export const startLocalStack = async (
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
+  dataDir: DataDir,
   print: (line: string) => void = console.log,
 ): Promise<LocalStack> => {
   const needsEmulators = !env.AWS_ENDPOINT_URL_SQS || !env.AWS_ENDPOINT_URL_DYNAMODB;
-  const emulators: Emulators | undefined = needsEmulators ? await startEmulators() : undefined;
-  if (emulators) {
-    setDefault(env, 'AWS_ENDPOINT_URL_SQS', emulators.sqsEndpoint);
-    setDefault(env, 'AWS_ENDPOINT_URL_DYNAMODB', emulators.dynamodbEndpoint);
-    // The emulators accept any credentials; a real profile is left alone.
-    setDefault(env, 'AWS_ACCESS_KEY_ID', 'local');
-    setDefault(env, 'AWS_SECRET_ACCESS_KEY', 'local');
-  }
-  setDefault(env, 'AWS_REGION', LOCAL_DEFAULTS.AWS_REGION);
-  setDefault(env, 'WEBHOOK_TOKEN', LOCAL_DEFAULTS.WEBHOOK_TOKEN);
-  const allowedSourceIps = setDefault(env, 'ALLOWED_SOURCE_IPS', [...THREAT_STACK_SOURCE_IPS, '127.0.0.1', '::1'].join(','));
-  // Locally one process runs both poller loops and shares one rate limiter: it gets the whole ceiling.
-  setDefault(env, 'DELIVERY_MAX_INVOCATIONS', '1');
-
+  const emulators: Emulators | undefined = needsEmulators
+    ? await startEmulators(dataDir.kind === 'directory' ? { dataDir: dataDir.path } : {})
+    : undefined;
   const sqs = new SQSClient({});
   const dynamodb = new DynamoDBClient({});
-  const resources = await provision(sqs, dynamodb, setDefault(env, 'LOCAL_RESOURCE_PREFIX', LOCAL_DEFAULTS.LOCAL_RESOURCE_PREFIX), {
-    visibilityTimeoutSeconds: Number(setDefault(env, 'LOCAL_VISIBILITY_TIMEOUT_SECONDS', LOCAL_DEFAULTS.LOCAL_VISIBILITY_TIMEOUT_SECONDS)),
-    maxReceiveCount: Number(setDefault(env, 'LOCAL_MAX_RECEIVE_COUNT', LOCAL_DEFAULTS.LOCAL_MAX_RECEIVE_COUNT)),
-  });
-  env.ALERTS_QUEUE_URL = resources.alertsQueueUrl;
-  env.DEAD_LETTER_QUEUE_URL = resources.deadLetterQueueUrl;
-  env.LEDGER_TABLE_NAME = resources.ledgerTableName;
-
-  const inbox = env.SQUADCAST_WEBHOOK_URL ? undefined : createLocalInbox(print);
-  const requestedPort = Number(setDefault(env, 'PORT', LOCAL_DEFAULTS.PORT));
-  const onError = (error: unknown): void =>
-    print(`[local] ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`);
-  // The inbox lives on the relay's own port, which is known only once the server listens: handlers load after.
-  const handlers: {
-    ingest?: LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
-    status?: LambdaHandler<unknown, RelayStatus>;
-    testAlert?: LambdaHandler<unknown, unknown>;
-  } = {};
-  const http = await startHttpServer(
-    {
-      ingest: (event) => (handlers.ingest as NonNullable<typeof handlers.ingest>)(event, localContext('ingest')),
-      status: () => (handlers.status as NonNullable<typeof handlers.status>)({}, localContext('status')),
-      testAlert: (event) => (handlers.testAlert as NonNullable<typeof handlers.testAlert>)(event, localContext('testAlert')),
-      ...(inbox ? { inbox } : {}),
-    },
-    requestedPort,
-    onError,
-  );
-  if (inbox) env.SQUADCAST_WEBHOOK_URL = `http://127.0.0.1:${http.port}/local/squadcast/local-key`;
-
-  // Required, not imported: handlers read process.env when they load, as in Lambda, and the environment is complete only now.
-  handlers.ingest = (require('../handlers/ingest') as typeof import('../handlers/ingest')).handler;
-  handlers.status = (require('../handlers/status') as typeof import('../handlers/status')).handler;
-  handlers.testAlert = (require('../handlers/test-alert') as typeof import('../handlers/test-alert')).handler;
-  const deliverHandler = (require('../handlers/deliver') as typeof import('../handlers/deliver')).handler;
-  const realDeliver = (event: SQSEvent): Promise<SQSBatchResponse> => deliverHandler(event, localContext('deliver'));
-  const faults = withInjectedFaults(realDeliver, env.LOCAL_FAULT_DELIVER_FAILURE_RATE);
-  if (faults.rate > 0) print(`[local] fault injection: ${faults.rate} of deliver invocations fail (LOCAL_FAULT_DELIVER_FAILURE_RATE)`);
-  const deliver = faults.handler;
-
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: resources.alertsQueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  const poller = startPoller(sqs, deliver, {
-    queueUrl: resources.alertsQueueUrl,
-    queueArn: Attributes?.QueueArn ?? 'arn:aws:sqs:us-east-1:000000000000:alerts',
-    batchSize: 10,
-    concurrency: 2,
-    waitTimeSeconds: 1,
-    onError,
-  });
-
-  const base = `http://127.0.0.1:${http.port}`;
-  return {
-    port: http.port,
-    webhookUrl: `${base}/threatstack/${env.WEBHOOK_TOKEN}`,
-    statusUrl: `${base}/status`,
-    squadcastTarget: inbox ? 'local inbox' : 'SQUADCAST_WEBHOOK_URL',
-    allowedSourceIps,
-    sqsEndpoint: env.AWS_ENDPOINT_URL_SQS ?? '',
-    dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? '',
-    embeddedEmulators: emulators !== undefined,
-    stop: async () => {
-      await poller.stop();
-      await new Promise<void>((resolve) => http.server.close(() => resolve()));
-      http.server.closeAllConnections();
-      sqs.destroy();
-      dynamodb.destroy();
-      await emulators?.stop();
-    },
+  let http: LocalHttpServer | undefined;
+  const closeAll = async (): Promise<void> => {
+    http?.close();
+    sqs.destroy();
+    dynamodb.destroy();
+    await emulators?.stop();
   };
+
+  return undoing(async () => {
+    if (emulators) {
+      setDefault(env, 'AWS_ENDPOINT_URL_SQS', emulators.sqsEndpoint);
+      setDefault(env, 'AWS_ENDPOINT_URL_DYNAMODB', emulators.dynamodbEndpoint);
+      // The emulators accept any credentials; a real profile is left alone.
+      setDefault(env, 'AWS_ACCESS_KEY_ID', 'local');
+      setDefault(env, 'AWS_SECRET_ACCESS_KEY', 'local');
+    }
+    setDefault(env, 'AWS_REGION', LOCAL_DEFAULTS.AWS_REGION);
+    setDefault(env, 'WEBHOOK_TOKEN', LOCAL_DEFAULTS.WEBHOOK_TOKEN);
+    const allowedSourceIps = setDefault(env, 'ALLOWED_SOURCE_IPS', [...THREAT_STACK_SOURCE_IPS, '127.0.0.1', '::1'].join(','));
+    // Locally one process runs both poller loops and shares one rate limiter: it gets the whole ceiling.
+    setDefault(env, 'DELIVERY_MAX_INVOCATIONS', '1');
+
+    const resources = await provision(sqs, dynamodb, setDefault(env, 'LOCAL_RESOURCE_PREFIX', LOCAL_DEFAULTS.LOCAL_RESOURCE_PREFIX), {
+      visibilityTimeoutSeconds: Number(
+        setDefault(env, 'LOCAL_VISIBILITY_TIMEOUT_SECONDS', LOCAL_DEFAULTS.LOCAL_VISIBILITY_TIMEOUT_SECONDS),
+      ),
+      maxReceiveCount: Number(setDefault(env, 'LOCAL_MAX_RECEIVE_COUNT', LOCAL_DEFAULTS.LOCAL_MAX_RECEIVE_COUNT)),
+    });
+    env.ALERTS_QUEUE_URL = resources.alertsQueueUrl;
+    env.DEAD_LETTER_QUEUE_URL = resources.deadLetterQueueUrl;
+    env.LEDGER_TABLE_NAME = resources.ledgerTableName;
+
+    const inbox = env.SQUADCAST_WEBHOOK_URL ? undefined : createLocalInbox(print);
+    const onError = (error: unknown): void =>
+      print(`[local] ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`);
+    // The inbox lives on the relay's own port, known only once the server listens; it serves nothing until opened.
+    http = await startHttpServer({ port: Number(setDefault(env, 'PORT', LOCAL_DEFAULTS.PORT)), onError });
+    if (inbox) env.SQUADCAST_WEBHOOK_URL = `http://127.0.0.1:${http.port}/local/squadcast/local-key`;
+
+    // Every setting and secret, checked now: a bad one stops the start instead of answering 503 forever.
+    const { token, previousToken } = await createIngestRuntime(env).deps();
+    await createDeliverRuntime(env).deps();
+
+    // Required, not imported: handlers read process.env when they load, as in Lambda, and the environment is complete only now.
+    const ingest: LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult> = (
+      require('../handlers/ingest') as typeof import('../handlers/ingest')
+    ).handler;
+    const status: LambdaHandler<unknown, RelayStatus> = (require('../handlers/status') as typeof import('../handlers/status')).handler;
+    const testAlert: LambdaHandler<unknown, unknown> = (require('../handlers/test-alert') as typeof import('../handlers/test-alert'))
+      .handler;
+    const deliverHandler = (require('../handlers/deliver') as typeof import('../handlers/deliver')).handler;
+    const realDeliver = (event: SQSEvent): Promise<SQSBatchResponse> => deliverHandler(event, localContext('deliver'));
+    const faults = withInjectedFaults(realDeliver, env.LOCAL_FAULT_DELIVER_FAILURE_RATE);
+    if (faults.rate > 0) print(`[local] fault injection: ${faults.rate} of deliver invocations fail (LOCAL_FAULT_DELIVER_FAILURE_RATE)`);
+
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: resources.alertsQueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const sqsEndpoint = env.AWS_ENDPOINT_URL_SQS ?? '';
+    const region = env.AWS_REGION ?? LOCAL_DEFAULTS.AWS_REGION;
+    http.open({
+      ingest: (event) => ingest(event, localContext('ingest')),
+      status: () => status({}, localContext('status')),
+      testAlert: {
+        token,
+        ...(previousToken === undefined ? {} : { previousToken }),
+        invoke: (event) => testAlert(event, localContext('testAlert')),
+      },
+      queues: () => ({
+        sqsEndpoint,
+        region,
+        embedded: emulators !== undefined,
+        alertsQueueUrl: resources.alertsQueueUrl,
+        deadLetterQueueUrl: resources.deadLetterQueueUrl,
+      }),
+      ...(inbox ? { inbox } : {}),
+    });
+    const poller = startPoller(sqs, faults.handler, {
+      queueUrl: resources.alertsQueueUrl,
+      queueArn: Attributes?.QueueArn ?? 'arn:aws:sqs:us-east-1:000000000000:alerts',
+      batchSize: 10,
+      concurrency: 2,
+      waitTimeSeconds: 1,
+      onError,
+    });
+
+    const depths = createSqsDepthReader(sqs, resources.alertsQueueUrl, resources.deadLetterQueueUrl);
+    const server = http;
+    const base = `http://127.0.0.1:${server.port}`;
+    return {
+      port: server.port,
+      webhookUrl: `${base}/threatstack/${env.WEBHOOK_TOKEN}`,
+      statusUrl: `${base}/status`,
+      squadcastTarget: inbox ? 'local inbox' : 'SQUADCAST_WEBHOOK_URL',
+      allowedSourceIps,
+      sqsEndpoint,
+      dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? '',
+      embeddedEmulators: emulators !== undefined,
+      storage: emulators === undefined ? { kind: 'external' } : dataDir,
+      stop: async (deadline = Date.now() + STOP_GRACE_MS) => {
+        // Webhooks first (a request being handled still needs the queues), polling at the same time.
+        const [answered, stopped] = await Promise.all([server.drain(deadline), poller.stop(deadline)]);
+        const report: StopReport = {
+          depths: await depths.depths().catch(() => undefined),
+          unfinishedInvocations: stopped.unfinishedInvocations,
+          released: stopped.released,
+          requestsCutOff: !answered,
+        };
+        await closeAll();
+        return report;
+      },
+    };
+  }, closeAll);
 };

@@ -1,14 +1,22 @@
+import type { Message, SQSClientConfig } from '@aws-sdk/client-sqs';
 import {
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ListMessageMoveTasksCommand,
   QueueDoesNotExist,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SQSClient,
+  SQSServiceException,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { decodeWith } from '../lib/common/checked';
+import { sleep as realSleep } from '../lib/common/backoff';
+import { decodeWith, valueOrThrow } from '../lib/common/checked';
 import { QueuedAlertCodec, RawDeadLetterCodec } from '../lib/queue/messages';
+import type { LocalQueues } from '../local/local-queues';
+import { LocalQueuesCodec } from '../local/local-queues';
+import { LOCAL_DEFAULTS } from '../local/stack';
 import { intOption, parseOptions } from './args';
 import type { Io } from './cli';
 import { CliError, checkStage, queueName, runMain } from './cli';
@@ -16,8 +24,10 @@ import { CliError, checkStage, queueName, runMain } from './cli';
 const USAGE = [
   'usage: npm run redrive -- --stage <stage> [--region <region>] [--yes] [--rate <messages per second>]',
   '       npm run redrive -- --stage <stage> --status',
+  '       npm run redrive -- --local [--port <port>] [--yes] [--rate <messages per second>]   (the `npm start` stack)',
   '  Shows what is in the dead-letter queue, then moves it back to the alerts queue',
-  '  (SQS StartMessageMoveTask) once you confirm, or at once with --yes.',
+  '  (SQS StartMessageMoveTask, or receive/send/delete where the endpoint has no move task)',
+  '  once you confirm, or at once with --yes.',
 ].join('\n');
 
 /** How many dead letters are shown before the move. */
@@ -59,10 +69,100 @@ export const describeDeadLetter = (body: string): DeadLetterLine => {
 };
 
 export interface RedriveDeps {
-  readonly sqs: (region: string | undefined) => SQSClient;
+  /** An SQS client for `--region` (else the SDK's usual settings), or with the given settings (--local). */
+  readonly sqs: (config: string | undefined | SQSClientConfig) => SQSClient;
+  readonly fetch?: typeof fetch;
 }
 
-const defaultDeps: RedriveDeps = { sqs: (region) => new SQSClient(region === undefined ? {} : { region }) };
+const defaultDeps: RedriveDeps = {
+  sqs: (config) => new SQSClient(typeof config === 'object' ? config : config === undefined ? {} : { region: config }),
+  fetch,
+};
+
+/** The local stack's queues, as its `GET /local/queues` tells them. */
+const readLocalQueues = async (port: string, doFetch: typeof fetch): Promise<LocalQueues> => {
+  let response: Response;
+  try {
+    response = await doFetch(`http://127.0.0.1:${port}/local/queues`, { headers: { accept: 'application/json' } });
+  } catch {
+    throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
+  }
+  if (!response.ok) throw new CliError(`the local relay answered ${response.status}`);
+  return valueOrThrow(
+    decodeWith(LocalQueuesCodec, await response.json()),
+    () => new CliError('the local relay answered an unexpected shape: is it an older version of this checkout?'),
+  );
+};
+
+/** Error names of an endpoint without message move tasks: fauxqs answers InvalidAction ("Unknown action"). */
+const UNSUPPORTED = new Set(['InvalidAction', 'UnsupportedOperation', 'NotImplemented']);
+const isUnsupported = (error: unknown): boolean => error instanceof SQSServiceException && UNSUPPORTED.has(error.name);
+
+/** While a batch is being moved by hand its messages stay hidden in the dead-letter queue this long. */
+const MOVE_VISIBILITY_SECONDS = 60;
+
+export interface MoveReport {
+  readonly moved: number;
+  /** Messages the alerts queue refused: they stay in the dead-letter queue. */
+  readonly failed: number;
+}
+
+/**
+ * Moves up to `limit` messages from one queue to another by hand, a batch at a time: receive,
+ * send, then delete only what was sent. At least once: a crash between the send and the delete
+ * leaves the message in both queues; the dead-letter copy comes back after
+ * MOVE_VISIBILITY_SECONDS and a second run moves it again. Both copies are the same alert, and
+ * deliver claims the alert id in the ledger, so Squadcast still gets one incident. `limit` (the
+ * depth counted before the move) stops a message that deliver puts straight back (an invalid
+ * alert) from being moved forever.
+ */
+export const moveByHand = async (
+  sqs: SQSClient,
+  from: string,
+  to: string,
+  options: { readonly limit: number; readonly rate?: number; readonly sleep?: (ms: number) => Promise<void> },
+): Promise<MoveReport> => {
+  const wait = options.sleep ?? realSleep;
+  let moved = 0;
+  let failed = 0;
+  while (moved + failed < options.limit) {
+    const wanted = Math.min(10, options.rate ?? 10, options.limit - moved - failed);
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: from,
+        MaxNumberOfMessages: wanted,
+        VisibilityTimeout: MOVE_VISIBILITY_SECONDS,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) break;
+    const { Successful = [], Failed = [] } = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: to,
+        Entries: Messages.map((message, index) => ({
+          Id: String(index),
+          MessageBody: message.Body ?? '',
+          ...(message.MessageAttributes && Object.keys(message.MessageAttributes).length > 0
+            ? { MessageAttributes: message.MessageAttributes }
+            : {}),
+        })),
+      }),
+    );
+    const sent: Message[] = Successful.flatMap((entry) => Messages[Number(entry.Id)] ?? []);
+    if (sent.length > 0)
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: from,
+          Entries: sent.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle ?? '' })),
+        }),
+      );
+    moved += sent.length;
+    failed += Failed.length;
+    if (options.rate !== undefined) await wait((1000 * Messages.length) / options.rate);
+  }
+  return { moved, failed };
+};
 
 const queueUrlOf = async (sqs: SQSClient, name: string): Promise<string> => {
   try {
@@ -99,8 +199,10 @@ const printTasks = async (sqs: SQSClient, sourceArn: string, io: Io): Promise<nu
 
 /**
  * `npm run redrive`: moves dead-lettered alerts back to the alerts queue with SQS's own
- * message move task (the console's "Start DLQ redrive"). Delivery is idempotent on the alert
- * id, so an alert that did reach Squadcast is not sent twice.
+ * message move task (the console's "Start DLQ redrive"), or by hand (moveByHand) where the
+ * endpoint has none (the local emulator). Delivery is idempotent on the alert id, so an alert
+ * that did reach Squadcast is not sent twice. `--local` finds the queues of the `npm start`
+ * stack through its `GET /local/queues`.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html
  */
 export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = defaultDeps): Promise<number> => {
@@ -109,6 +211,8 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
     {
       stage: { type: 'string' },
       region: { type: 'string' },
+      local: { type: 'boolean' },
+      port: { type: 'string' },
       yes: { type: 'boolean', short: 'y' },
       rate: { type: 'string' },
       status: { type: 'boolean' },
@@ -120,19 +224,51 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
     io.out(USAGE);
     return 0;
   }
-  const stage = checkStage(options.stage, USAGE);
   const rate = options.rate === undefined ? undefined : intOption(options.rate, 'rate', 1, 500, 1);
-  const sqs = deps.sqs(options.region);
-  const deadLetterName = queueName(stage, 'dead-letter');
-  const alertsName = queueName(stage, 'alerts');
-  const deadLetterUrl = await queueUrlOf(sqs, deadLetterName);
+  let sqs: SQSClient;
+  let deadLetterName: string;
+  let alertsName: string;
+  let deadLetterUrl: string;
+  let alertsUrl: () => Promise<string>;
+  let again: string;
+  if (options.local) {
+    const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
+    const local = await readLocalQueues(port, deps.fetch ?? fetch);
+    sqs = deps.sqs({
+      endpoint: local.sqsEndpoint,
+      region: local.region,
+      // The embedded emulator takes any credentials; another endpoint gets the usual ones.
+      ...(local.embedded ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    });
+    deadLetterName = new URL(local.deadLetterQueueUrl).pathname.split('/').pop() ?? '';
+    alertsName = new URL(local.alertsQueueUrl).pathname.split('/').pop() ?? '';
+    deadLetterUrl = local.deadLetterQueueUrl;
+    alertsUrl = async () => local.alertsQueueUrl;
+    again = `--local${options.port === undefined ? '' : ` --port ${options.port}`}`;
+  } else {
+    const stage = checkStage(options.stage, USAGE);
+    sqs = deps.sqs(options.region);
+    deadLetterName = queueName(stage, 'dead-letter');
+    alertsName = queueName(stage, 'alerts');
+    deadLetterUrl = await queueUrlOf(sqs, deadLetterName);
+    alertsUrl = () => queueUrlOf(sqs, alertsName);
+    again = `--stage ${stage}`;
+  }
   const deadLetter = await attributes(sqs, deadLetterUrl, [
     'QueueArn',
     'ApproximateNumberOfMessages',
     'ApproximateNumberOfMessagesNotVisible',
   ]);
   const sourceArn = deadLetter.QueueArn ?? '';
-  if (options.status) return printTasks(sqs, sourceArn, io);
+  if (options.status) {
+    try {
+      return await printTasks(sqs, sourceArn, io);
+    } catch (error) {
+      if (!isUnsupported(error)) throw error;
+      io.out('This SQS endpoint has no message move tasks: npm run redrive moves the messages itself there, and is done when it returns.');
+      return 0;
+    }
+  }
 
   const waiting = Number(deadLetter.ApproximateNumberOfMessages ?? 0);
   const inFlight = Number(deadLetter.ApproximateNumberOfMessagesNotVisible ?? 0);
@@ -142,10 +278,10 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
     );
     return 0;
   }
-  const alertsUrl = await queueUrlOf(sqs, alertsName);
-  const destinationArn = (await attributes(sqs, alertsUrl, ['QueueArn'])).QueueArn ?? '';
+  const destinationUrl = await alertsUrl();
+  const destinationArn = (await attributes(sqs, destinationUrl, ['QueueArn'])).QueueArn ?? '';
 
-  // A peek with VisibilityTimeout 0: the messages stay visible, for the move task to take.
+  // A peek with VisibilityTimeout 0: the messages stay visible, for the move to take.
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: PREVIEW, VisibilityTimeout: 0, WaitTimeSeconds: 0 }),
   );
@@ -181,15 +317,30 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
       return 0;
     }
   }
-  const { TaskHandle } = await sqs.send(
-    new StartMessageMoveTaskCommand({
-      SourceArn: sourceArn,
-      DestinationArn: destinationArn,
-      ...(rate === undefined ? {} : { MaxNumberOfMessagesPerSecond: rate }),
-    }),
+  try {
+    const { TaskHandle } = await sqs.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: sourceArn,
+        DestinationArn: destinationArn,
+        ...(rate === undefined ? {} : { MaxNumberOfMessagesPerSecond: rate }),
+      }),
+    );
+    io.out(`Move started (task ${TaskHandle ?? 'unknown'}). Follow it with: npm run redrive -- ${again} --status`);
+    return 0;
+  } catch (error) {
+    if (!isUnsupported(error)) throw error;
+  }
+  io.out('This SQS endpoint has no message move task (StartMessageMoveTask): moving them here, a batch at a time.');
+  const report = await moveByHand(sqs, deadLetterUrl, destinationUrl, {
+    limit: waiting,
+    ...(rate === undefined ? {} : { rate }),
+    ...(io.sleep === undefined ? {} : { sleep: io.sleep }),
+  });
+  io.out(
+    `Moved ${report.moved} message${report.moved === 1 ? '' : 's'} from ${deadLetterName} to ${alertsName}.` +
+      (report.failed > 0 ? ` ${report.failed} could not be sent and stay in ${deadLetterName}.` : ''),
   );
-  io.out(`Move started (task ${TaskHandle ?? 'unknown'}). Follow it with: npm run redrive -- --stage ${stage} --status`);
-  return 0;
+  return report.failed > 0 ? 1 : 0;
 };
 
 if (require.main === module) runMain((argv, io) => run(argv, io));

@@ -14,10 +14,11 @@ import { readLocalStatus } from './status';
 
 const USAGE = [
   'usage: npm run test-alert -- --stage <stage> [--region <region>] [--severity 1|2|3] [--wait <seconds>]',
-  '       npm run test-alert -- --local [--port <port>] [--severity 1|2|3] [--wait <seconds>]',
+  '       npm run test-alert -- --local [--port <port>] [--token <webhook token>] [--severity 1|2|3] [--wait <seconds>]',
   `  Sends one synthetic alert ("${TEST_ALERT_TITLE}", severity 3 unless told)`,
   '  through the alerts queue and the real delivery path, then waits (default 90 s, 0 to skip) until',
-  '  the status shows an incident recorded after it was sent.',
+  "  the status shows an incident recorded after it was sent. --local needs the local relay's webhook",
+  '  token: --token, else WEBHOOK_TOKEN, else the local default.',
 ].join('\n');
 
 /** The test-alert function's answer (lib/test-alert/test-alert.ts), decoded. */
@@ -51,6 +52,7 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
       region: { type: 'string' },
       local: { type: 'boolean' },
       port: { type: 'string' },
+      token: { type: 'string' },
       severity: { type: 'string' },
       wait: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -69,10 +71,12 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
   let readStatus: () => Promise<RelayStatus>;
   if (options.local) {
     const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
+    // The route pages someone, so it takes the webhook token: a web page cannot drive it.
+    const token = options.token ?? (process.env.WEBHOOK_TOKEN || LOCAL_DEFAULTS.WEBHOOK_TOKEN);
     send = async () => {
       let response: Response;
       try {
-        response = await deps.fetch(`http://127.0.0.1:${port}/local/test-alert`, {
+        response = await deps.fetch(`http://127.0.0.1:${port}/local/test-alert/${encodeURIComponent(token)}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(event),
@@ -80,6 +84,10 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
       } catch {
         throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
       }
+      if (response.status === 403)
+        throw new CliError(
+          "the local relay refused the token: pass the relay's WEBHOOK_TOKEN (--token, or WEBHOOK_TOKEN in the environment)",
+        );
       const body: unknown = await response.json();
       if (!response.ok) throw new CliError(`the local relay answered ${response.status}: ${JSON.stringify(body)}`);
       return body;

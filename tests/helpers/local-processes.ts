@@ -8,24 +8,34 @@ import type { EmulatorEndpoints } from './emulators';
 import { emulatorEnv } from './emulators';
 
 const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 export interface RunningProcess {
   readonly child: ChildProcess;
   /** Everything the process printed so far, stdout and stderr. */
   output(): string;
+  /** Resolves with the exit code (null when a signal ended it) once the process has exited. */
+  exited(): Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-const spawnTsx = (script: string, env: NodeJS.ProcessEnv): RunningProcess => {
-  const child = spawn(TSX, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs a TypeScript entry as `node --import tsx` in ONE process (the tsx CLI would run it in a
+ * child process): a signal sent in a test reaches the program itself.
+ */
+const spawnTsx = (script: string, env: NodeJS.ProcessEnv, args: readonly string[] = []): RunningProcess => {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     output: () => output,
+    exited: () => exited,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
@@ -82,9 +92,13 @@ export interface RelayProcess extends RunningProcess {
   readonly baseUrl: string;
 }
 
-/** `npm start`'s entry point, configured by `env`; resolves once the webhook URL is printed. */
-export const startRelayProcess = async (env: NodeJS.ProcessEnv): Promise<RelayProcess> => {
-  const process = spawnTsx('local/main.ts', { PORT: '0', ...env });
+/**
+ * `npm start`'s entry point, configured by `env`; resolves once the webhook URL is printed.
+ * Embedded emulators keep their state in memory (RELAY_DATA_DIR empty) unless `env` names a
+ * data directory: a test never touches the project's `./.relay-data`.
+ */
+export const startRelayProcess = async (env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<RelayProcess> => {
+  const process = spawnTsx('local/main.ts', { PORT: '0', RELAY_DATA_DIR: '', ...env }, args);
   const baseUrl = await waitFor('relay', () => /webhook \(POST\)\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(process.output())?.[1], process);
   return { ...process, baseUrl };
 };

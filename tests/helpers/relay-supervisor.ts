@@ -15,8 +15,11 @@ export interface RelaySupervisor {
   /** Everything every incarnation printed, stdout and stderr. */
   output(): string;
   readonly kills: Array<{ readonly at: number; readonly reason: string }>;
-  /** SIGKILL now (synchronous, so a test hook can kill between two writes), then start again. */
-  killAndRestart(reason: string): Promise<void>;
+  /**
+   * SIGKILL now (synchronous, so a test hook can kill between two writes), then start again.
+   * With `signal` SIGTERM or SIGINT, the relay stops gracefully first; the restart waits for it to exit.
+   */
+  killAndRestart(reason: string, signal?: NodeJS.Signals): Promise<void>;
   /** Resolves when no restart is in progress. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -38,7 +41,8 @@ export const startRelaySupervisor = async (env: NodeJS.ProcessEnv, startupTimeou
   const launch = async (): Promise<Incarnation> => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
       cwd: ROOT,
-      env: { ...process.env, PORT: '0', ...env },
+      // In memory unless `env` names a data directory (RELAY_DATA_DIR).
+      env: { ...process.env, PORT: '0', RELAY_DATA_DIR: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -66,10 +70,10 @@ export const startRelaySupervisor = async (env: NodeJS.ProcessEnv, startupTimeou
     baseUrl: () => current.baseUrl ?? '',
     output: () => output,
     kills,
-    killAndRestart: (reason) => {
+    killAndRestart: (reason, signal = 'SIGKILL') => {
       const victim = current;
       if (stopped || victim.child.exitCode !== null || victim.child.signalCode !== null) return restarting;
-      victim.child.kill('SIGKILL');
+      victim.child.kill(signal);
       kills.push({ at: Date.now(), reason });
       restarting = restarting.then(async () => {
         await victim.exited;

@@ -23,6 +23,8 @@ test('the banner names the webhook, the status page and the embedded parts', () 
   expect(relay.output()).toContain('local inbox');
   expect(relay.output()).toContain('52.20.173.142,54.173.79.87,54.174.225.119,127.0.0.1,::1');
   expect(relay.output()).toMatch(/SQS\s+http:\/\/127\.0\.0\.1:\d+ \(embedded\)/);
+  // Tests run in memory: they never touch the project's ./.relay-data.
+  expect(relay.output()).toContain('data             in memory only (RELAY_DATA_DIR is empty)');
 });
 
 test('the sample batch becomes incidents in the local inbox and the status turns active', async () => {

@@ -140,7 +140,7 @@ test('a delivery log line carries the alert id as correlation_id', () => {
 
 test('npm run test-alert -- --local: one labelled incident through the real queue and deliver, past the filter, confirmed by the status', async () => {
   const before = incidents().length;
-  const result = await runScript('test-alert', ['--local', '--port', port(), '--wait', '30']);
+  const result = await runScript('test-alert', ['--local', '--port', port(), '--token', TOKEN, '--wait', '30']);
   expect(result.output).toMatch(/Queued test alert relay-test-[0-9a-f-]{36} \(severity 3\) on relay-ops-alerts/);
   expect(result.output).toContain('Delivered: Squadcast accepted an incident at');
   expect(result.code).toBe(0);

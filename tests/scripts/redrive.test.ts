@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SQSServiceException } from '@aws-sdk/client-sqs';
 import { describeDeadLetter, run } from '../../scripts/redrive';
 import { anAwsError, fakeAwsClient } from '../helpers/aws';
 import { anAlert } from '../helpers/factories';
@@ -166,5 +167,173 @@ describe('describeDeadLetter', () => {
     ['some other JSON', '{"hello": "world"}', 'unknown message shape (it will come back to the dead-letter queue)', false],
   ])('%s', (_name, body, text, redeliverable) => {
     expect(describeDeadLetter(body)).toEqual({ text, redeliverable });
+  });
+});
+
+describe('npm run redrive -- --local (an endpoint without message move tasks)', () => {
+  const ENDPOINT = 'http://127.0.0.1:40001';
+  const local = {
+    sqsEndpoint: ENDPOINT,
+    region: 'us-east-1',
+    embedded: true,
+    alertsQueueUrl: `${ENDPOINT}/000000000000/relay-local-alerts`,
+    deadLetterQueueUrl: `${ENDPOINT}/000000000000/relay-local-dead-letter`,
+  };
+  const localFetch = (async (url: string) => {
+    expect(url).toBe('http://127.0.0.1:4321/local/queues');
+    return new Response(JSON.stringify(local), { status: 200 });
+  }) as unknown as typeof fetch;
+
+  /** A dead-letter queue holding `bodies`, an alerts queue, and an endpoint that answers StartMessageMoveTask with InvalidAction. */
+  const emulator = (bodies: string[], options: { refuseSend?: (body: string) => boolean; comesBack?: boolean } = {}) => {
+    const deadLetter = bodies.map((Body, i) => ({ MessageId: `m-${i}`, ReceiptHandle: `r-${i}`, Body, hidden: false }));
+    const alerts: string[] = [];
+    const sqs = fakeAwsClient<SQSClient>((name, input) => {
+      switch (name) {
+        case 'GetQueueAttributesCommand': {
+          const queue = String(input.QueueUrl).split('/').pop() ?? '';
+          return {
+            Attributes: {
+              QueueArn: `arn:aws:sqs:us-east-1:000000000000:${queue}`,
+              ApproximateNumberOfMessages: String(queue.endsWith('dead-letter') ? deadLetter.filter((m) => !m.hidden).length : 0),
+              ApproximateNumberOfMessagesNotVisible: '0',
+            },
+          };
+        }
+        case 'ReceiveMessageCommand': {
+          const visible = deadLetter.filter((m) => !m.hidden).slice(0, Number(input.MaxNumberOfMessages));
+          if (input.VisibilityTimeout !== 0) for (const m of visible) m.hidden = true;
+          return { Messages: visible.map(({ MessageId, ReceiptHandle, Body }) => ({ MessageId, ReceiptHandle, Body })) };
+        }
+        case 'SendMessageBatchCommand': {
+          const entries = input.Entries as Array<{ Id: string; MessageBody: string }>;
+          const refused = entries.filter((entry) => options.refuseSend?.(entry.MessageBody));
+          const sent = entries.filter((entry) => !refused.includes(entry));
+          alerts.push(...sent.map((entry) => entry.MessageBody));
+          // An invalid alert goes straight back to the dead-letter queue, as deliver would put it.
+          if (options.comesBack)
+            for (const entry of sent)
+              deadLetter.push({
+                MessageId: `again-${entry.Id}`,
+                ReceiptHandle: `again-${deadLetter.length}`,
+                Body: entry.MessageBody,
+                hidden: false,
+              });
+          return {
+            Successful: sent.map((entry) => ({ Id: entry.Id })),
+            Failed: refused.map((entry) => ({ Id: entry.Id, SenderFault: true, Code: 'InvalidParameterValue' })),
+          };
+        }
+        case 'DeleteMessageBatchCommand': {
+          const handles = (input.Entries as Array<{ ReceiptHandle: string }>).map((entry) => entry.ReceiptHandle);
+          deadLetter.splice(0, deadLetter.length, ...deadLetter.filter((m) => !handles.includes(m.ReceiptHandle)));
+          return { Successful: [] };
+        }
+        case 'StartMessageMoveTaskCommand':
+        case 'ListMessageMoveTasksCommand':
+          // What the SDK throws for an error code its model does not know (fauxqs: "Unknown action").
+          throw new SQSServiceException({
+            name: 'InvalidAction',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+            message: 'Unknown action',
+          });
+        default:
+          throw new Error(`unexpected ${name}`);
+      }
+    });
+    return { sqs, deadLetter, alerts };
+  };
+
+  it('finds the queues through the local stack, tries the move task, then moves every message by hand', async () => {
+    const bodies = Array.from({ length: 13 }, (_, i) =>
+      JSON.stringify({ alert: anAlert({ id: `dead-${i}` }), failure: { stage: 'deliver', reason: 'Squadcast answered 401', at: 'x' } }),
+    );
+    const { sqs, deadLetter, alerts } = emulator(bodies);
+    const configs: unknown[] = [];
+    const { io, text } = captureIo();
+    const code = await run(['--local', '--port', '4321', '--yes'], io, {
+      sqs: (config) => {
+        configs.push(config);
+        return sqs.client;
+      },
+      fetch: localFetch,
+    });
+    expect(code).toBe(0);
+    expect(configs).toEqual([{ endpoint: ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }]);
+    expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toHaveLength(1);
+    expect(deadLetter).toEqual([]);
+    expect(alerts).toEqual(bodies);
+    // Deleted only after the send, a batch at a time.
+    expect(
+      sqs
+        .commands()
+        .map((c) => c.name)
+        .slice(-6),
+    ).toEqual([
+      'ReceiveMessageCommand',
+      'SendMessageBatchCommand',
+      'DeleteMessageBatchCommand',
+      'ReceiveMessageCommand',
+      'SendMessageBatchCommand',
+      'DeleteMessageBatchCommand',
+    ]);
+    expect(text()).toContain('relay-local-dead-letter holds about 13 messages. A sample of 10:');
+    expect(text()).toContain('This SQS endpoint has no message move task (StartMessageMoveTask): moving them here, a batch at a time.');
+    expect(text()).toContain('Moved 13 messages from relay-local-dead-letter to relay-local-alerts.');
+  });
+
+  it('a message the alerts queue refuses stays in the dead-letter queue (exit 1); one that comes straight back is moved once', async () => {
+    const refused = emulator([deliverFailure, ingestReject], { refuseSend: (body) => body === ingestReject });
+    const first = captureIo();
+    expect(await run(['--local', '--port', '4321', '--yes'], first.io, { sqs: () => refused.sqs.client, fetch: localFetch })).toBe(1);
+    expect(first.text()).toContain('Moved 1 message from relay-local-dead-letter to relay-local-alerts. 1 could not be sent and stay in');
+    expect(refused.deadLetter.map((m) => m.Body)).toEqual([ingestReject]);
+
+    const bouncing = emulator([ingestReject], { comesBack: true });
+    const second = captureIo();
+    expect(await run(['--local', '--port', '4321', '--yes'], second.io, { sqs: () => bouncing.sqs.client, fetch: localFetch })).toBe(0);
+    expect(bouncing.alerts).toEqual([ingestReject]);
+    expect(bouncing.deadLetter.map((m) => m.Body)).toEqual([ingestReject]);
+  });
+
+  it('--rate paces the move by hand', async () => {
+    const { sqs } = emulator(Array.from({ length: 7 }, () => deliverFailure));
+    const { io, sleeps } = captureIo();
+    expect(await run(['--local', '--port', '4321', '--yes', '--rate', '3'], io, { sqs: () => sqs.client, fetch: localFetch })).toBe(0);
+    expect(
+      sqs
+        .inputsOf<{ MaxNumberOfMessages: number; VisibilityTimeout: number }>('ReceiveMessageCommand')
+        .slice(1)
+        .map((r) => r.MaxNumberOfMessages),
+    ).toEqual([3, 3, 1]);
+    expect(sleeps).toEqual([1000, 1000, 1000 / 3]);
+  });
+
+  it('--status says there are no move tasks; a stopped relay is named', async () => {
+    const { sqs } = emulator([]);
+    const { io, text } = captureIo();
+    expect(await run(['--local', '--port', '4321', '--status'], io, { sqs: () => sqs.client, fetch: localFetch })).toBe(0);
+    expect(text()).toBe(
+      'This SQS endpoint has no message move tasks: npm run redrive moves the messages itself there, and is done when it returns.',
+    );
+    const unreachable = (async () => {
+      throw new TypeError('fetch failed');
+    }) as unknown as typeof fetch;
+    await expect(run(['--local', '--port', '4321'], captureIo().io, { sqs: () => sqs.client, fetch: unreachable })).rejects.toThrow(
+      'could not reach the local relay on 127.0.0.1:4321: is npm start running?',
+    );
+  });
+
+  it('another error of StartMessageMoveTask is not taken for a missing move task', async () => {
+    const { sqs } = emulator([deliverFailure]);
+    const denied = fakeAwsClient<SQSClient>((name, input) => {
+      if (name === 'StartMessageMoveTaskCommand') throw anAwsError('AccessDenied', { $fault: 'client' });
+      return sqs.client.send({ constructor: { name }, input } as never);
+    });
+    await expect(
+      run(['--local', '--port', '4321', '--yes'], captureIo().io, { sqs: () => denied.client, fetch: localFetch }),
+    ).rejects.toThrow('AccessDenied');
+    expect(denied.inputsOf('SendMessageBatchCommand')).toEqual([]);
   });
 });

@@ -104,21 +104,32 @@ describe('npm run test-alert', () => {
     let polls = 0;
     const fakeFetch = (async (url: string, init?: RequestInit) => {
       calls.push(`${init?.method ?? 'GET'} ${url}${init?.body ? ` ${String(init.body)}` : ''}`);
-      if (url.endsWith('/local/test-alert')) return new Response(JSON.stringify(sent(2)), { status: 200 });
+      if (url.includes('/local/test-alert/')) return new Response(JSON.stringify(sent(2)), { status: 200 });
       return new Response(JSON.stringify(polls++ === 0 ? aStatus(null) : aStatus('2023-11-14T22:13:22.000Z')), { status: 200 });
     }) as unknown as typeof fetch;
     const { io, text } = captureIo();
     expect(
-      await run(['--local', '--port', '4321', '--severity', '2', '--wait', '30'], io, {
+      await run(['--local', '--port', '4321', '--token', 'local-token/0123456789', '--severity', '2', '--wait', '30'], io, {
         lambda: () => fakeLambda([]).client,
         fetch: fakeFetch,
       }),
     ).toBe(0);
     expect(calls).toEqual([
-      'POST http://127.0.0.1:4321/local/test-alert {"severity":2}',
+      'POST http://127.0.0.1:4321/local/test-alert/local-token%2F0123456789 {"severity":2}',
       'GET http://127.0.0.1:4321/status',
       'GET http://127.0.0.1:4321/status',
     ]);
     expect(text()).toContain('Delivered');
+  });
+
+  it('--local names the token, never its value, when the relay refuses it', async () => {
+    const fakeFetch = (async () => new Response('{"error":"forbidden"}', { status: 403 })) as unknown as typeof fetch;
+    const { io } = captureIo();
+    const attempt = run(['--local', '--port', '4321', '--token', 'SENTINEL-wrong-token-0123'], io, {
+      lambda: () => fakeLambda([]).client,
+      fetch: fakeFetch,
+    });
+    await expect(attempt).rejects.toThrow("the local relay refused the token: pass the relay's WEBHOOK_TOKEN");
+    await expect(attempt).rejects.not.toThrow('SENTINEL');
   });
 });

@@ -1,0 +1,67 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+/** Where `npm start` keeps its queues and ledger unless told otherwise (relative to the working directory). */
+export const DEFAULT_DATA_DIR = '.relay-data';
+
+/** Where the local stack keeps its state: a directory, or nowhere (memory only, gone when it stops). */
+export type DataDir = { readonly kind: 'directory'; readonly path: string } | { readonly kind: 'ephemeral'; readonly reason: string };
+
+/**
+ * `--ephemeral`, or RELAY_DATA_DIR set to the empty string, keeps everything in memory (throwaway
+ * runs, tests); RELAY_DATA_DIR moves the directory; otherwise `./.relay-data`.
+ */
+export const resolveDataDir = (env: NodeJS.ProcessEnv, ephemeral: boolean, cwd: string = process.cwd()): DataDir => {
+  if (ephemeral) return { kind: 'ephemeral', reason: '--ephemeral' };
+  const setting = env.RELAY_DATA_DIR;
+  if (setting !== undefined && setting.trim() === '') return { kind: 'ephemeral', reason: 'RELAY_DATA_DIR is empty' };
+  return { kind: 'directory', path: resolve(cwd, setting ?? DEFAULT_DATA_DIR) };
+};
+
+/** Another process holds the data directory: two relays on one directory would each think they own its queues. */
+export class DataDirInUse extends Error {
+  override readonly name = 'DataDirInUse';
+}
+
+export interface DataDirLock {
+  release(): void;
+}
+
+const LOCK_FILE = 'relay.lock';
+const PID_FILE = 'relay.pid';
+
+/**
+ * Takes the data directory for this process, or throws DataDirInUse. The lock is SQLite's own
+ * exclusive file lock (an fcntl lock, held until the connection closes), so the operating system
+ * releases it when the holder dies, even by SIGKILL: a crashed relay never leaves a stale lock.
+ * The pid file only names the holder in the message.
+ * https://www.sqlite.org/pragma.html#pragma_locking_mode
+ */
+export const lockDataDir = (dir: string, pid: number = process.pid): DataDirLock => {
+  mkdirSync(dir, { recursive: true });
+  const db = new DatabaseSync(join(dir, LOCK_FILE));
+  try {
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    // The first write takes the exclusive lock; locking_mode EXCLUSIVE keeps it after the commit.
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, since TEXT NOT NULL)');
+    db.exec('DELETE FROM holder');
+    db.prepare('INSERT INTO holder (pid, since) VALUES (?, ?)').run(pid, new Date().toISOString());
+    db.exec('COMMIT');
+  } catch (error) {
+    db.close();
+    if ((error as { errcode?: unknown }).errcode !== 5 /* SQLITE_BUSY */) throw error;
+    let holder = '';
+    try {
+      holder = ` (pid ${readFileSync(join(dir, PID_FILE), 'utf8').trim()})`;
+    } catch {
+      // No pid file yet: the other relay is still starting.
+    }
+    throw new DataDirInUse(
+      `the data directory ${dir} is in use by another relay${holder}: stop it first, or give this one its own directory (RELAY_DATA_DIR=...) or none (--ephemeral)`,
+    );
+  }
+  writeFileSync(join(dir, PID_FILE), `${pid}\n`);
+  return { release: () => db.close() };
+};

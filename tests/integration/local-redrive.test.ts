@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_AWS, stopLocalStack } from '../helpers/emulators';
+import type { FakeSquadcast, RelayProcess } from '../helpers/local-processes';
+import { eventually, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+
+/**
+ * `npm run redrive -- --local` against `npm start` on its embedded emulators, which have no
+ * StartMessageMoveTask: dead letters are moved back by hand, the deliverable ones are delivered,
+ * an invalid alert returns to the dead-letter queue, and a copy of an alert already delivered
+ * (what a crash between the move's send and delete leaves behind) is absorbed by the ledger.
+ */
+const ROOT = join(__dirname, '..', '..');
+const TOKEN = 'local-redrive-token-0123456789';
+const PREFIX = 'local-redrive';
+
+let squadcast: FakeSquadcast;
+let relay: RelayProcess;
+let refusing = true;
+
+type Status = { queue: { pending: number; deadLetter: number } };
+const status = async (): Promise<Status> => (await (await fetch(`${relay.baseUrl}/status`)).json()) as Status;
+const createdFor = (id: string): number =>
+  squadcast.requests.filter((request) => (JSON.parse(request.body) as { event_id?: string }).event_id === id && !refusingAt.has(request))
+    .length;
+const refusingAt = new Set<object>();
+
+const redrive = (args: string[]): Promise<{ code: number | null; output: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'redrive.ts'), ...args], {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+
+const alert = (id: string): Record<string, unknown> => ({
+  id,
+  title: `Host:  redrive ${id}`,
+  created_at: 1_700_000_000_000,
+  severity: 2,
+  organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b',
+  server_or_region: 'web-1',
+  source: 'Host',
+});
+
+beforeAll(async () => {
+  squadcast = await startFakeSquadcast();
+  // 401 while `refusing`: a permanent refusal, so deliver dead-letters the alert at once.
+  squadcast.respondWith((request) => {
+    if (!refusing) return { status: 202 };
+    refusingAt.add(request);
+    return { status: 401 };
+  });
+  relay = await startRelayProcess({
+    AWS_ENDPOINT_URL_SQS: '',
+    AWS_ENDPOINT_URL_DYNAMODB: '',
+    WEBHOOK_TOKEN: TOKEN,
+    SQUADCAST_WEBHOOK_URL: squadcast.url,
+    LOCAL_RESOURCE_PREFIX: PREFIX,
+  });
+}, 60_000);
+
+afterAll(() => stopLocalStack({ relay, squadcast }));
+
+test('dead letters go back by receive/send/delete; deliverable ones arrive once, an invalid one returns, a duplicate is absorbed', async () => {
+  const ids = ['redrive-1', 'redrive-2', 'redrive-3'];
+  const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, {
+    method: 'POST',
+    body: JSON.stringify({ alerts: [...ids.map(alert), { id: 'redrive-bad', severity: 'urgent' }] }),
+  });
+  expect(await response.json()).toMatchObject({ accepted: 3, rejected: 1 });
+  await eventually('four dead letters', async () => (await status()).queue.deadLetter === 4);
+
+  refusing = false;
+  const port = new URL(relay.baseUrl).port;
+  const first = await redrive(['--local', '--port', port, '--yes']);
+  expect(first.output).toContain(`${PREFIX}-dead-letter holds about 4 messages. They are:`);
+  expect(first.output).toContain('  - alert redrive-1 (severity 2): deliver: Squadcast answered 401 at ');
+  expect(first.output).toContain('This SQS endpoint has no message move task (StartMessageMoveTask): moving them here, a batch at a time.');
+  expect(first.output).toContain(`Moved 4 messages from ${PREFIX}-dead-letter to ${PREFIX}-alerts.`);
+  expect(first.code).toBe(0);
+  await eventually('the three alerts delivered', () => ids.every((id) => createdFor(id) === 1));
+  // The invalid alert cannot be delivered as it is: it is back in the dead-letter queue.
+  await eventually('only the invalid alert left', async () => {
+    const { queue } = await status();
+    return queue.pending === 0 && queue.deadLetter === 1;
+  });
+
+  // A copy of a delivered alert in the dead-letter queue, as a move interrupted between its send and its delete leaves it.
+  const { sqsEndpoint } = (await (await fetch(`${relay.baseUrl}/local/queues`)).json()) as { sqsEndpoint: string };
+  const sqs = new SQSClient({ ...LOCAL_AWS, endpoint: sqsEndpoint });
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${PREFIX}-dead-letter` }));
+  await sqs.send(
+    new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ alert: alert('redrive-2'), receivedAt: new Date().toISOString() }) }),
+  );
+  sqs.destroy();
+  const second = await redrive(['--local', '--port', port, '--yes']);
+  expect(second.output).toContain(`Moved 2 messages from ${PREFIX}-dead-letter to ${PREFIX}-alerts.`);
+  await eventually('the copy handled', async () => {
+    const { queue } = await status();
+    return queue.pending === 0 && queue.deadLetter === 1;
+  });
+  expect(ids.map(createdFor)).toEqual([1, 1, 1]);
+  expect(
+    relay
+      .output()
+      .split('\n')
+      .some((line) => line.includes('alert already delivered; not sent again') && line.includes('"alertId":"redrive-2"')),
+  ).toBe(true);
+}, 60_000);

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataDirInUse, lockDataDir, resolveDataDir } from '../../local/data-dir';
+
+const dirs: string[] = [];
+const freshDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-data-dir-'));
+  dirs.push(dir);
+  return dir;
+};
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('resolveDataDir', () => {
+  it.each<[string, NodeJS.ProcessEnv, boolean, ReturnType<typeof resolveDataDir>]>([
+    ['the default', {}, false, { kind: 'directory', path: '/srv/relay/.relay-data' }],
+    ['RELAY_DATA_DIR, relative', { RELAY_DATA_DIR: 'state' }, false, { kind: 'directory', path: '/srv/relay/state' }],
+    ['RELAY_DATA_DIR, absolute', { RELAY_DATA_DIR: '/var/lib/relay' }, false, { kind: 'directory', path: '/var/lib/relay' }],
+    ['RELAY_DATA_DIR empty', { RELAY_DATA_DIR: '' }, false, { kind: 'ephemeral', reason: 'RELAY_DATA_DIR is empty' }],
+    ['RELAY_DATA_DIR blank', { RELAY_DATA_DIR: '  ' }, false, { kind: 'ephemeral', reason: 'RELAY_DATA_DIR is empty' }],
+    ['--ephemeral', {}, true, { kind: 'ephemeral', reason: '--ephemeral' }],
+    ['--ephemeral wins over RELAY_DATA_DIR', { RELAY_DATA_DIR: 'state' }, true, { kind: 'ephemeral', reason: '--ephemeral' }],
+  ])('%s', (_what, env, ephemeral, expected) => {
+    expect(resolveDataDir(env, ephemeral, '/srv/relay')).toEqual(expected);
+  });
+});
+
+describe('lockDataDir', () => {
+  it('creates the directory, names its holder, refuses a second holder until the first releases', () => {
+    const dir = join(freshDir(), 'nested', 'data');
+    const first = lockDataDir(dir, 4242);
+    expect(existsSync(dir)).toBe(true);
+    expect(readFileSync(join(dir, 'relay.pid'), 'utf8')).toBe('4242\n');
+    expect(() => lockDataDir(dir, 5151)).toThrow(DataDirInUse);
+    expect(() => lockDataDir(dir, 5151)).toThrow(
+      `the data directory ${dir} is in use by another relay (pid 4242): stop it first, or give this one its own directory (RELAY_DATA_DIR=...) or none (--ephemeral)`,
+    );
+    first.release();
+    const second = lockDataDir(dir, 5151);
+    expect(readFileSync(join(dir, 'relay.pid'), 'utf8')).toBe('5151\n');
+    second.release();
+  });
+
+  it('is refused to another process while held, and free again once its holder is SIGKILLed (the OS drops the lock)', () => {
+    const dir = freshDir();
+    const script = `
+      const { lockDataDir } = require(${JSON.stringify(join(__dirname, '..', '..', 'local', 'data-dir.ts'))});
+      try { lockDataDir(process.argv[1]); console.log('locked'); } catch (e) { console.log(e.name); }
+      if (process.argv[2] === 'die') process.kill(process.pid, 'SIGKILL');
+    `;
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', script, dir, ...args], { encoding: 'utf8' }).stdout.trim();
+    const held = lockDataDir(dir);
+    expect(run()).toBe('DataDirInUse');
+    held.release();
+    expect(run('die')).toBe('locked');
+    expect(run()).toBe('locked');
+  });
+});
