@@ -11,6 +11,7 @@ import {
   SQSServiceException,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { readAlert } from '../lib/alert/read-alert';
 import { sleep as realSleep } from '../lib/common/backoff';
 import { decodeWith, valueOrThrow } from '../lib/common/checked';
 import { QueuedAlertCodec, RawDeadLetterCodec } from '../lib/queue/messages';
@@ -49,12 +50,13 @@ export const describeDeadLetter = (body: string): DeadLetterLine => {
   }
   const queued = decodeWith(QueuedAlertCodec, json);
   if (queued.kind === 'valid') {
-    const { alert, failure } = queued.value;
+    const { failure } = queued.value;
+    const alert = readAlert(queued.value.alert, { id: queued.value.alertId, receivedAt: new Date() });
     const why =
       failure === undefined
         ? 'no failure recorded (moved here by SQS after 15 receives: deliver kept failing)'
         : `${failure.stage}: ${failure.reason} at ${failure.at}`;
-    return { text: `alert ${alert.id} (severity ${alert.severity}): ${why}`, redeliverable: true };
+    return { text: `alert ${alert.id} (severity ${alert.severity ?? 'unknown'}): ${why}`, redeliverable: true };
   }
   const raw = decodeWith(RawDeadLetterCodec, json);
   if (raw.kind === 'valid') {

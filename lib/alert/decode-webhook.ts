@@ -1,67 +1,73 @@
 import type { Checked } from '../common/checked';
 import { decodeWith, invalid, valid } from '../common/checked';
-import type { Alert } from './codec';
-import { AlertBatchCodec, AlertCodec } from './codec';
+import { AlertBatchCodec } from './codec';
 import { cutToDepth, isNestedDeeperThan, MAX_ALERT_DEPTH } from './json-depth';
+import type { AlertIssue, ReadAlert } from './read-alert';
+import { ALERT_FIELDS, readAlert } from './read-alert';
 
-/** An element of a batch that is not a decodable alert. `raw` goes to the dead-letter queue, never to a response or a log. */
+/** An element of a batch that cannot be an alert (not a JSON object). `raw` goes to the dead-letter queue, never to a response or a log. */
 export interface RejectedAlert {
   readonly index: number;
   readonly problems: readonly string[];
   readonly raw: unknown;
 }
 
+/** An element that is a JSON object: it becomes an incident, whatever its fields hold. */
+export interface ReceivedAlert {
+  /** Where it was in the body, for log lines: `alerts[3]`, `[3]`, or `` for a bare alert. */
+  readonly path: string;
+  /** The object as received, cut to MAX_ALERT_DEPTH: what the queue message carries. */
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly read: ReadAlert;
+  /** What ingest did to the object before reading it (a cut): the queue message carries it to deliver. */
+  readonly notes: readonly AlertIssue[];
+}
+
 export interface DecodedWebhook {
-  readonly alerts: readonly Alert[];
+  readonly alerts: readonly ReceivedAlert[];
   readonly rejected: readonly RejectedAlert[];
 }
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
-/**
- * Threat Stack ids are 24 hex digits or a UUID. The id keys the delivery ledger, and DynamoDB
- * refuses a partition key over 2048 bytes: a longer id could be accepted but never delivered.
- */
-export const MAX_ALERT_ID_CHARS = 256;
-const idTooLong = (alert: Alert): boolean => alert.id.length > MAX_ALERT_ID_CHARS;
-const idProblem = (path: string): string => `${path ? `${path}.` : ''}id: expected at most ${MAX_ALERT_ID_CHARS} characters`;
+/** A bare object is an alert when it has at least one documented alert field. */
+const isAlertShaped = (body: Record<string, unknown>): boolean => ALERT_FIELDS.some((key) => Object.hasOwn(body, key));
+
+const NOT_A_BATCH = `expected {"alerts": [...]} or an alert object (with ${ALERT_FIELDS.slice(0, 7).join(', ')})`;
+
+const receive = (element: Record<string, unknown>, path: string, receivedAt: Date): ReceivedAlert => {
+  if (!isNestedDeeperThan(element, MAX_ALERT_DEPTH)) return { path, fields: element, notes: [], read: readAlert(element, { receivedAt }) };
+  const notes = Object.entries(element)
+    .filter(([, value]) => isNestedDeeperThan(value, MAX_ALERT_DEPTH - 1))
+    .map(([field]) => ({ field, problem: `nested deeper than ${MAX_ALERT_DEPTH} levels: cut at that depth` }));
+  const fields = cutToDepth(element, MAX_ALERT_DEPTH) as Record<string, unknown>;
+  return { path, fields, notes, read: readAlert(fields, { receivedAt, notes }) };
+};
 
 /**
  * Accepts every shape Threat Stack is documented to send: `{"alerts": [...]}`, a bare alert
- * object, and (leniently) a top-level array of alerts. In a batch, each alert stands alone:
- * the valid ones are kept and the invalid ones are returned with their problems.
- * A body with no decodable shape at all is a failure with field paths.
+ * object, and (leniently) a top-level array of alerts. Every element that is a JSON object is an
+ * alert, read leniently (`readAlert`); an element that is not an object is returned as rejected, with
+ * its problem. Only a body with no alert at all is a failure, with field paths.
  */
-export const decodeWebhookBody = (body: unknown): Checked<DecodedWebhook> => {
-  if (Array.isArray(body)) return decodeElements(body, '');
+export const decodeWebhookBody = (body: unknown, receivedAt: Date): Checked<DecodedWebhook> => {
+  if (Array.isArray(body)) return valid(decodeElements(body, '', receivedAt));
   if (isObject(body) && 'alerts' in body) {
     const batch = decodeWith(AlertBatchCodec, body);
-    return batch.kind === 'invalid' ? batch : decodeElements(batch.value.alerts, 'alerts');
+    return batch.kind === 'invalid' ? batch : valid(decodeElements(batch.value.alerts, 'alerts', receivedAt));
   }
-  if (isNestedDeeperThan(body, MAX_ALERT_DEPTH)) return invalid(`(root): nested deeper than ${MAX_ALERT_DEPTH} levels`);
   if (!isObject(body)) return invalid('(root): expected an object {"alerts": [...]} or a single alert object');
-  const single = decodeWith(AlertCodec, body);
-  if (single.kind === 'invalid') return single;
-  if (idTooLong(single.value)) return invalid(idProblem(''));
-  return valid({ alerts: [single.value], rejected: [] });
+  if (!isAlertShaped(body)) return invalid(`(root): ${NOT_A_BATCH}`);
+  return valid({ alerts: [receive(body, '', receivedAt)], rejected: [] });
 };
 
-const decodeElements = (elements: readonly unknown[], path: string): Checked<DecodedWebhook> => {
-  const alerts: Alert[] = [];
+const decodeElements = (elements: readonly unknown[], path: string, receivedAt: Date): DecodedWebhook => {
+  const alerts: ReceivedAlert[] = [];
   const rejected: RejectedAlert[] = [];
   elements.forEach((raw, index) => {
-    if (isNestedDeeperThan(raw, MAX_ALERT_DEPTH)) {
-      rejected.push({
-        index,
-        problems: [`${path}[${index}]: nested deeper than ${MAX_ALERT_DEPTH} levels`],
-        raw: cutToDepth(raw, MAX_ALERT_DEPTH),
-      });
-      return;
-    }
-    const decoded = decodeWith(AlertCodec, raw, `${path}[${index}]`);
-    if (decoded.kind === 'invalid') rejected.push({ index, problems: decoded.problems, raw });
-    else if (idTooLong(decoded.value)) rejected.push({ index, problems: [idProblem(`${path}[${index}]`)], raw });
-    else alerts.push(decoded.value);
+    const at = `${path}[${index}]`;
+    if (isObject(raw)) alerts.push(receive(raw, at, receivedAt));
+    else rejected.push({ index, problems: [`${at}: expected object`], raw: cutToDepth(raw, MAX_ALERT_DEPTH) });
   });
-  return valid({ alerts, rejected });
+  return { alerts, rejected };
 };

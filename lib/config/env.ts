@@ -5,7 +5,7 @@ import { decodeWith, invalid, valid, valueOrThrow } from '../common/checked';
 import { ConfigError } from '../common/config-error';
 import { Secret } from '../common/secret';
 import type { Priority, SeverityPriorities } from '../incident/to-incident';
-import { DEFAULT_PRIORITIES, PRIORITIES } from '../incident/to-incident';
+import { DEFAULT_PRIORITIES, highestPriority, PRIORITIES } from '../incident/to-incident';
 import type { SourceAllowlist } from '../ingest/source-allowlist';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../ingest/source-allowlist';
 
@@ -115,6 +115,17 @@ export const parsePriorities = (text: string | undefined): Checked<SeverityPrior
   return valid(priorities);
 };
 
+/**
+ * UNKNOWN_SEVERITY_PRIORITY: the Squadcast priority of an alert whose severity could not be read,
+ * `P1` to `P5`; empty means the highest priority SEVERITY_PRIORITIES uses (an unknown severity may be the worst).
+ */
+export const parseUnknownPriority = (text: string | undefined, priorities: SeverityPriorities): Checked<Priority> => {
+  const entry = (text ?? '').trim().toUpperCase();
+  if (entry === '') return valid(highestPriority(priorities));
+  const priority = PRIORITIES.find((p) => p === entry);
+  return priority === undefined ? invalid('must be P1 to P5, or empty for the highest priority SEVERITY_PRIORITIES uses') : valid(priority);
+};
+
 export const readIngestConfig = (env: NodeJS.ProcessEnv): IngestConfig => {
   const raw = decodeEnv(
     t.intersection([Queues, SecretsEnv, t.partial({ ALLOWED_SOURCE_IPS: t.string, DELIVER_SEVERITIES: t.string })]),
@@ -170,11 +181,17 @@ export interface DeliverConfig {
   readonly maxInvocations: number;
   /** Squadcast priority per Threat Stack severity (SEVERITY_PRIORITIES). */
   readonly severityPriorities: SeverityPriorities;
+  /** Squadcast priority of an alert whose severity could not be read (UNKNOWN_SEVERITY_PRIORITY). */
+  readonly unknownSeverityPriority: Priority;
 }
 
 export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
   const raw = decodeEnv(DeliverEnv, env);
   const severityPriorities = settingOrThrow('SEVERITY_PRIORITIES', parsePriorities(env.SEVERITY_PRIORITIES));
+  const unknownSeverityPriority = settingOrThrow(
+    'UNKNOWN_SEVERITY_PRIORITY',
+    parseUnknownPriority(env.UNKNOWN_SEVERITY_PRIORITY, severityPriorities),
+  );
   if (raw.SQUADCAST_MAX_PER_MINUTE < raw.DELIVERY_MAX_INVOCATIONS) {
     throw new ConfigError([
       'SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS (each invocation needs one send a minute)',
@@ -198,6 +215,7 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
     maxPerMinute: raw.SQUADCAST_MAX_PER_MINUTE,
     maxInvocations: raw.DELIVERY_MAX_INVOCATIONS,
     severityPriorities,
+    unknownSeverityPriority,
   };
 };
 

@@ -4,7 +4,8 @@ import { decodeWith, invalid } from '../common/checked';
 import { mapWithConcurrency } from '../common/concurrency';
 import type { Logger } from '../common/logger';
 import type { CountMetric, RelayMetrics } from '../common/metrics';
-import type { SeverityPriorities } from '../incident/to-incident';
+import { readAlert } from '../alert/read-alert';
+import type { Priority, SeverityPriorities } from '../incident/to-incident';
 import { toIncident } from '../incident/to-incident';
 import type { DeliveryLedger } from '../ledger/ledger';
 import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
@@ -48,6 +49,8 @@ export interface DeliverDeps {
   readonly rateLimit?: SendRateLimiter;
   /** Squadcast priority per severity (SEVERITY_PRIORITIES); P1/P2/P3 when absent. */
   readonly priorities?: SeverityPriorities;
+  /** Squadcast priority of an alert whose severity could not be read (UNKNOWN_SEVERITY_PRIORITY); the highest of `priorities` when absent. */
+  readonly unknownSeverityPriority?: Priority;
   readonly metrics?: RelayMetrics;
 }
 
@@ -86,7 +89,13 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
   }
 
   const queued = decoded.value;
-  const alertId = queued.alert.id;
+  const receivedAt = new Date(queued.receivedAt ?? Number.NaN);
+  const alert = readAlert(queued.alert, {
+    id: queued.alertId,
+    receivedAt: Number.isNaN(receivedAt.getTime()) ? deps.now() : receivedAt,
+    notes: queued.notes,
+  });
+  const alertId = alert.id;
   // The turn is taken before the claim, so that waiting for it never eats into the lease.
   const admission = (await deps.rateLimit?.admit()) ?? { kind: 'send' };
   if (admission.kind === 'later') return { kind: 'retry', reason: 'rate ceiling reached', delaySeconds: admission.delayMs / 1000 };
@@ -102,7 +111,7 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
   }
 
   const started = Date.now();
-  const outcome = await deps.sink.send(toIncident(queued.alert, deps.priorities));
+  const outcome = await deps.sink.send(toIncident(alert, deps.priorities, deps.unknownSeverityPriority));
   const latencyMs = Date.now() - started;
   deps.metrics?.squadcastLatency(latencyMs);
   switch (outcome.kind) {
@@ -130,7 +139,7 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
       deps.log.warn('delivery failed; will retry', { alertId, reason: outcome.reason, latencyMs, receiveCount: record.receiveCount });
       return retryIn(outcome.reason, outcome.retryAfterMs);
     case 'permanent': {
-      const sent = await deps.deadLetters.sendAll([failedDeliveryMessage(queued, outcome.reason, deps.now())]);
+      const sent = await deps.deadLetters.sendAll([failedDeliveryMessage(queued, alertId, outcome.reason, deps.now())]);
       await deps.ledger.release(claim.lease).catch(() => undefined);
       if (sent.failedKeys.length > 0) return retryIn('dead-letter queue unavailable');
       deps.log.error('delivery refused; alert dead-lettered', { alertId, reason: outcome.reason });

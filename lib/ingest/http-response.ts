@@ -32,6 +32,7 @@ export const toHttpResponse = (result: IngestResult): APIGatewayProxyResult => {
     case 'accepted':
       return json(202, {
         accepted: result.accepted,
+        ...(result.degraded === undefined ? {} : { degraded: result.degraded }),
         rejected: result.rejected,
         duplicates: result.duplicates,
         ...(result.filtered === undefined ? {} : { filtered: result.filtered }),

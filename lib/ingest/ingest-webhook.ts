@@ -1,12 +1,14 @@
-import type { Alert, Severity } from '../alert/codec';
+import type { Severity } from '../alert/codec';
+import type { ReceivedAlert } from '../alert/decode-webhook';
 import { decodeWebhookBody } from '../alert/decode-webhook';
+import { describeIssues, isDegraded } from '../alert/read-alert';
 import type { Checked } from '../common/checked';
 import { invalid, valid } from '../common/checked';
 import type { LogFields, Logger } from '../common/logger';
 import type { CountMetric, RelayMetrics } from '../common/metrics';
 import type { Secret } from '../common/secret';
 import type { MessageQueue } from '../queue/message-queue';
-import { fitsOneMessage, MAX_MESSAGE_BYTES, queuedAlertMessage, rejectedAlertMessage } from '../queue/messages';
+import { queuedAlertMessage, rejectedAlertMessage } from '../queue/messages';
 import type { SourceAllowlist } from './source-allowlist';
 import { matchToken } from './webhook-token';
 
@@ -29,6 +31,8 @@ export type IngestResult =
   | {
       readonly kind: 'accepted';
       readonly accepted: number;
+      /** Present when some accepted alerts could be read only in part: they page as degraded incidents. */
+      readonly degraded?: number;
       readonly rejected: number;
       readonly duplicates: number;
       /** Present when the severity filter dropped alerts: the answer stays as it was for relays that filter nothing. */
@@ -108,10 +112,10 @@ const parseJson = (body: Buffer): Checked<unknown> => {
   }
 };
 
-/** Keeps the first alert of each id: a batch that names an alert twice pages once. */
-const distinctById = (alerts: readonly Alert[]): Alert[] => {
+/** Keeps the first alert of each id (derived ids included): a batch that names an alert twice pages once. */
+const distinctById = (alerts: readonly ReceivedAlert[]): ReceivedAlert[] => {
   const seen = new Set<string>();
-  return alerts.filter((alert) => !seen.has(alert.id) && Boolean(seen.add(alert.id)));
+  return alerts.filter(({ read }) => !seen.has(read.id) && Boolean(seen.add(read.id)));
 };
 
 /** Splits in one pass: the items `test` keeps, then the others, each in order. */
@@ -123,10 +127,11 @@ const partition = <T>(items: readonly T[], test: (item: T) => boolean): [T[], T[
 };
 
 /**
- * Authenticates, decodes and queues one webhook call. Every valid alert is queued on its own;
- * every invalid alert of a batch goes to the dead-letter queue with its problems. If anything
- * could not be stored, the answer is `unavailable` so that Threat Stack sends the batch again
- * (alerts already queued are absorbed downstream by the idempotent delivery).
+ * Authenticates, decodes and queues one webhook call. Every element that is a JSON object is queued
+ * on its own, however little of it could be read (a degraded alert pages with what it holds); an
+ * element that is not an object goes to the dead-letter queue with its problem. If anything could not
+ * be stored, the answer is `unavailable` so that Threat Stack sends the batch again (alerts already
+ * queued are absorbed downstream by the idempotent delivery).
  */
 export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): Promise<IngestResult> => {
   const sourceIp = request.sourceIp ?? null;
@@ -149,33 +154,31 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
     const error = parsed.problems.join('; ');
     return refuse(deps, 'not-json', { kind: 'bad-request', error, problems: [] }, { sourceIp, error });
   }
-  const checked = decodeWebhookBody(parsed.value);
+  const now = deps.now();
+  const checked = decodeWebhookBody(parsed.value, now);
   if (checked.kind === 'invalid') {
     const result = { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: checked.problems } as const;
     return refuse(deps, 'no-alerts', result, { sourceIp, problems: checked.problems.slice(0, 50) });
   }
   const decoded = checked.value;
 
-  const now = deps.now();
   const unique = distinctById(decoded.alerts);
   // Filtered alerts are valid and answered 2xx (Threat Stack must not resend them), but never queued.
-  const [wanted, filtered] = partition(unique, (alert) => deps.deliverSeverities?.has(alert.severity) ?? true);
-  const [fitting, oversized] = partition(
-    wanted.map((alert) => ({ alert, message: queuedAlertMessage(alert, now) })),
-    (entry) => fitsOneMessage(entry.message),
+  // A degraded alert is never filtered: a payload change must not silence an alert.
+  const [wanted, filtered] = partition(
+    unique,
+    ({ read }) => isDegraded(read) || read.severity === undefined || (deps.deliverSeverities?.has(read.severity) ?? true),
   );
-  const queueable = fitting.map((entry) => entry.message);
-  const rejected = [
-    ...decoded.rejected,
-    ...oversized.map((entry) => ({
-      index: decoded.alerts.indexOf(entry.alert),
-      problems: [`alert: larger than ${MAX_MESSAGE_BYTES} bytes`],
-      raw: entry.alert,
-    })),
-  ];
+  // The builder shortens an alert too large for one message: nothing is refused for its size.
+  const messages = wanted.map((alert) => ({
+    alert,
+    message: queuedAlertMessage({ id: alert.read.id, alert: alert.fields, notes: alert.notes }, now),
+  }));
+  const degraded = messages.filter(({ alert, message }) => isDegraded(alert.read) || message.shortenedFields > 0);
+  const rejected = decoded.rejected;
 
   const [queued, deadLettered] = await Promise.all([
-    deps.alerts.sendAll(queueable),
+    deps.alerts.sendAll(messages.map(({ message }) => message)),
     deps.deadLetters.sendAll(rejected.map((entry) => rejectedAlertMessage(entry, now))),
   ]);
   const failed = queued.failedKeys.length + deadLettered.failedKeys.length;
@@ -183,7 +186,8 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
     // Which token the call presented: once only `current` shows, the previous token can be deleted.
     token,
     received: decoded.alerts.length + decoded.rejected.length,
-    enqueued: queueable.length - queued.failedKeys.length,
+    enqueued: messages.length - queued.failedKeys.length,
+    degraded: degraded.length,
     rejected: rejected.length,
     duplicates: decoded.alerts.length - unique.length,
     failed,
@@ -191,12 +195,13 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   deps.metrics?.count('received', fields.received);
   deps.metrics?.count('enqueued', fields.enqueued);
   deps.metrics?.count('rejected', fields.rejected);
+  deps.metrics?.count('degraded', fields.degraded);
   deps.metrics?.count('filtered', filtered.length);
   if (filtered.length > 0) {
     deps.log.info('alerts filtered out by severity; not delivered', {
       filtered: filtered.length,
-      severities: [...new Set(filtered.map((alert) => alert.severity))],
-      alertIds: filtered.slice(0, MAX_LOGGED_IDS).map((alert) => alert.id),
+      severities: [...new Set(filtered.map(({ read }) => read.severity))],
+      alertIds: filtered.slice(0, MAX_LOGGED_IDS).map(({ read }) => read.id),
     });
   }
   if (failed > 0) {
@@ -208,10 +213,17 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
       ...fields,
       problems: rejected.flatMap((r) => r.problems).slice(0, 50),
     });
-  deps.log.info('webhook accepted', { ...fields, alertIds: wanted.slice(0, MAX_LOGGED_IDS).map((alert) => alert.id) });
+  if (degraded.length > 0)
+    deps.log.warn('alerts queued with fields the relay could not read; they page as degraded incidents', {
+      degraded: degraded.length,
+      alertIds: degraded.slice(0, MAX_LOGGED_IDS).map(({ alert }) => alert.read.id),
+      problems: degraded.flatMap(({ alert }) => describeIssues(alert.read, alert.path)).slice(0, 50),
+    });
+  deps.log.info('webhook accepted', { ...fields, alertIds: wanted.slice(0, MAX_LOGGED_IDS).map(({ read }) => read.id) });
   return {
     kind: 'accepted',
     accepted: fields.enqueued,
+    ...(degraded.length > 0 ? { degraded: degraded.length } : {}),
     rejected: rejected.length,
     duplicates: fields.duplicates,
     ...(filtered.length > 0 ? { filtered: filtered.length } : {}),

@@ -1,7 +1,8 @@
 import * as t from 'io-ts';
-import type { Alert } from '../alert/codec';
-import { AlertCodec } from '../alert/codec';
 import type { RejectedAlert } from '../alert/decode-webhook';
+import type { AlertIssue } from '../alert/read-alert';
+import { isDocumentedField } from '../alert/read-alert';
+import { truncate } from '../common/text';
 import type { OutboundMessage } from './message-queue';
 
 /**
@@ -19,8 +20,6 @@ import type { OutboundMessage } from './message-queue';
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
 export const messageBytes = (message: OutboundMessage): number => Buffer.byteLength(message.body, 'utf8');
-
-export const fitsOneMessage = (message: OutboundMessage): boolean => messageBytes(message) <= MAX_MESSAGE_BYTES;
 
 /**
  * SQS accepts only #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF in a
@@ -44,29 +43,99 @@ export const FailureCodec = t.intersection([
 ]);
 export type Failure = t.TypeOf<typeof FailureCodec>;
 
+const AlertIssueCodec = t.type({ field: t.string, problem: t.string });
+
 /**
- * The body of a message on the alerts queue: the decoded alert, unknown fields kept.
- * A dead-lettered delivery keeps the same shape plus `failure`, so a redrive to the
- * alerts queue is delivered again as is.
+ * The body of a message on the alerts queue: the alert object as received (unknown fields kept,
+ * whatever its fields hold), the id ingest chose for it, and what ingest had to do to it. A
+ * dead-lettered delivery keeps the same shape plus `failure`, so a redrive to the alerts queue is
+ * delivered again as is. Messages queued before `alertId` and `notes` existed hold a valid alert
+ * and still decode: their id is the alert's own.
  */
-export const QueuedAlertCodec = t.intersection([t.type({ alert: AlertCodec }), t.partial({ receivedAt: t.string, failure: FailureCodec })]);
+export const QueuedAlertCodec = t.intersection([
+  t.type({ alert: t.UnknownRecord }),
+  t.partial({ alertId: t.string, receivedAt: t.string, notes: t.array(AlertIssueCodec), failure: FailureCodec }),
+]);
 export type QueuedAlert = t.TypeOf<typeof QueuedAlertCodec>;
 
 /**
- * A dead letter that holds something that is not a queued alert: an alert ingest could not
- * decode, or a message deliver could not read. `raw` is what was received (cut to fit); a
+ * A dead letter that holds something that is not a queued alert: an element of a batch that is not
+ * an object, or a message deliver could not read. `raw` is what was received (cut to fit); a
  * redrive cannot deliver it as it is.
  */
 export const RawDeadLetterCodec = t.type({ failure: FailureCodec, raw: t.unknown });
 export type RawDeadLetter = t.TypeOf<typeof RawDeadLetterCodec>;
 
-export const queuedAlertMessage = (alert: Alert, receivedAt: Date): OutboundMessage => ({
-  key: alert.id,
-  body: toSqsBody({ alert, receivedAt: receivedAt.toISOString() } satisfies QueuedAlert),
-});
+/** What ingest (or the test alert) queues: an alert object, its id, and what was done to it. */
+export interface AlertToQueue {
+  readonly id: string;
+  readonly alert: Readonly<Record<string, unknown>>;
+  readonly notes?: readonly AlertIssue[];
+}
 
-export const failedDeliveryMessage = (queued: QueuedAlert, reason: string, at: Date): OutboundMessage => ({
-  key: queued.alert.id,
+export interface QueuedAlertMessage extends OutboundMessage {
+  /** Fields shortened (or left out) so that the alert fits one message: the alert pages degraded. */
+  readonly shortenedFields: number;
+}
+
+/** A queued alert leaves room for the `failure` deliver adds when it dead-letters it. */
+export const MAX_QUEUED_ALERT_BYTES = MAX_MESSAGE_BYTES - 4 * 1024;
+
+const fitsQueuedAlert = (body: string): boolean => Buffer.byteLength(body, 'utf8') <= MAX_QUEUED_ALERT_BYTES;
+
+/**
+ * The alert's message. An alert too large for one message is not refused: its largest fields are
+ * shortened to one common length, the longest that fits, each with a note saying so; if even that
+ * is too much (thousands of fields), only the documented fields are kept and the rest is counted.
+ */
+export const queuedAlertMessage = (entry: AlertToQueue, receivedAt: Date): QueuedAlertMessage => {
+  const encode = (alert: Readonly<Record<string, unknown>>, notes: readonly AlertIssue[]): string =>
+    toSqsBody({
+      alert,
+      alertId: entry.id,
+      receivedAt: receivedAt.toISOString(),
+      ...(notes.length > 0 ? { notes: [...notes] } : {}),
+    } satisfies QueuedAlert);
+  const carried = entry.notes ?? [];
+  const whole = encode(entry.alert, carried);
+  if (fitsQueuedAlert(whole)) return { key: entry.id, body: whole, shortenedFields: 0 };
+
+  const shorten = (fields: ReadonlyArray<readonly [string, unknown]>, extraNotes: readonly AlertIssue[]) => {
+    const texts = fields.map(([, value]) => (typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null')));
+    const attempt = (maxChars: number) => {
+      const notes = [...carried, ...extraNotes];
+      const alert = Object.fromEntries(
+        fields.map(([key, value], i) => {
+          const text = texts[i] ?? '';
+          const cut = truncate(text, maxChars);
+          if (cut === text) return [key, value];
+          notes.push({ field: truncate(key, 100), problem: `shortened from ${text.length} characters to fit one queue message` });
+          return [key, cut];
+        }),
+      );
+      return { body: encode(alert, notes), shortened: notes.length - carried.length };
+    };
+    // The largest cut that fits: the body only grows with maxChars.
+    let fits = 0;
+    let tooLong = texts.reduce((longest, text) => Math.max(longest, text.length), 0);
+    while (tooLong - fits > 1) {
+      const mid = Math.floor((fits + tooLong) / 2);
+      if (fitsQueuedAlert(attempt(mid).body)) fits = mid;
+      else tooLong = mid;
+    }
+    return attempt(fits);
+  };
+
+  const shortened = shorten(Object.entries(entry.alert), []);
+  if (fitsQueuedAlert(shortened.body)) return { key: entry.id, body: shortened.body, shortenedFields: shortened.shortened };
+  const documented = Object.entries(entry.alert).filter(([key]) => isDocumentedField(key));
+  const left = Object.keys(entry.alert).length - documented.length;
+  const kept = shorten(documented, [{ field: '(other fields)', problem: `${left} fields left out to fit one queue message` }]);
+  return { key: entry.id, body: kept.body, shortenedFields: kept.shortened };
+};
+
+export const failedDeliveryMessage = (queued: QueuedAlert, alertId: string, reason: string, at: Date): OutboundMessage => ({
+  key: alertId,
   body: toSqsBody({ ...queued, failure: { stage: 'deliver', reason, at: at.toISOString() } } satisfies QueuedAlert),
 });
 

@@ -54,6 +54,7 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
     log: telemetry.log,
     metrics: telemetry.metrics,
     priorities: config.severityPriorities,
+    unknownSeverityPriority: config.unknownSeverityPriority,
     now: () => new Date(),
   };
   const deps = async (): Promise<DeliverDeps> => ({

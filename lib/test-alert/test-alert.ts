@@ -72,7 +72,7 @@ export const sendTestAlert = async (event: unknown, deps: TestAlertDeps): Promis
   const severity = decoded.severity ?? 3;
   const now = deps.now();
   const alert = buildTestAlert(severity, deps.stage, now, `${TEST_ALERT_ID_PREFIX}${(deps.newId ?? randomUUID)()}`);
-  const { messageId } = await deps.alerts.send(queuedAlertMessage(alert, now));
+  const { messageId } = await deps.alerts.send(queuedAlertMessage({ id: alert.id, alert }, now));
   deps.log.info('test alert queued', { alertId: alert.id, severity, messageId });
   return {
     sent: true,
