@@ -135,7 +135,7 @@ export const describe = (alert: ReadAlert): string => {
       let budget = MAX_DESCRIPTION_BYTES - jsonStringBytes([...head, omitted(extras.length), ...tail].join('\n'));
       const kept: string[] = [];
       for (const extra of extras) {
-        budget -= jsonStringBytes(extra) + 1;
+        budget -= jsonStringBytes(`\n${extra}`);
         if (budget < 0) break;
         kept.push(extra);
       }

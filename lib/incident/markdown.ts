@@ -32,40 +32,46 @@ export const codeSpan = (value: string, place: Place): string => {
 };
 
 /**
- * A word could be markup or a link when it holds: a code, emphasis, link, HTML or escape character;
- * an entity; an underscore that can open or close emphasis (not one between letters, as in
- * `rule_hint`); a URL scheme, `www.`, an `@` (e-mail, mention) or `//`; or a bare domain, which
- * linkify-style renderers and chat clients link. Anything else is literal text wherever it stands
- * in a paragraph or a table cell.
+ * Markup: a code, emphasis, strikethrough, link, HTML or escape character, an entity, or an underscore
+ * that can open or close emphasis (not one between letters, as in `rule_hint`). These pair up across
+ * words (`*two words*`, `` `rm -rf /` ``, `<a href=x>`), so a text that holds one is shown whole, as one code span.
  */
-const MARKUP_OR_LINK: readonly RegExp[] = [
-  /[`*[\]<\\~]/,
-  /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);/i,
-  /(?:^|[^\p{L}\p{N}])_|_(?:$|[^\p{L}\p{N}])/u,
-  /[a-z][a-z0-9+.-]*:\/\/|\b(?:mailto|xmpp):|www\.|@|\/\//i,
-  /[\p{L}\p{N}-]\.\p{L}{2,}/u,
-];
+const MARKUP: readonly RegExp[] = [/[`*[\]<\\~]/, /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);/i, /(?:^|[^\p{L}\p{N}])_|_(?:$|[^\p{L}\p{N}])/u];
 
-export const couldBeMarkup = (word: string): boolean => MARKUP_OR_LINK.some((pattern) => pattern.test(word));
+/**
+ * A link: a URL scheme, `www.`, an `@` (e-mail, mention), `//`, or a bare domain, which linkify-style
+ * renderers and chat clients link. A link is one word: only that word becomes a code span.
+ */
+const LINK = /[a-z][a-z0-9+.-]*:\/\/|\b(?:mailto|xmpp):|www\.|@|\/\/|[\p{L}\p{N}-]\.\p{L}{2,}/iu;
 
-/** Punctuation around a word that is text, not part of a URL or markup: left outside the code span when the rest still needs one. */
-const LEADING = /^[("']+/;
-const TRAILING = /[)"'.,;:!?]+$/;
+const isMarkup = (word: string): boolean => MARKUP.some((pattern) => pattern.test(word));
 
+/** Anything else is literal text wherever it stands in a paragraph or a table cell (`|` aside, see escapePipes). */
+export const couldBeMarkup = (word: string): boolean => isMarkup(word) || LINK.test(word);
+
+/**
+ * Punctuation around a word that is text, not part of a URL or markup: left outside the code span
+ * when the rest still needs one. Parentheses are left alone in a word that holds both (`f(x)`, a link).
+ */
 const peel = (word: string): { readonly lead: string; readonly core: string; readonly trail: string } => {
-  const lead = LEADING.exec(word)?.[0] ?? '';
-  const trail = TRAILING.exec(word.slice(lead.length))?.[0] ?? '';
+  const balanced = word.includes('(') && word.includes(')');
+  const lead = (balanced ? /^["']+/ : /^[("']+/).exec(word)?.[0] ?? '';
+  const trail = (balanced ? /["'.,;:!?]+$/ : /[)"'.,;:!?]+$/).exec(word.slice(lead.length))?.[0] ?? '';
   const core = word.slice(lead.length, word.length - trail.length);
   return core !== '' && couldBeMarkup(core) ? { lead, core, trail } : { lead: '', core: word, trail: '' };
 };
 
 /**
- * Free text as it reads: words are kept as sent, and each run of words that could be markup or a link
- * becomes one code span (punctuation around the run stays outside it). Leading and trailing whitespace
- * is dropped (a paragraph or a cell drops it anyway). An empty text is written `(empty)`.
+ * Free text as it reads. A text with markup characters is one code span, verbatim. Otherwise words are
+ * kept as sent, and each run of words that are links becomes one code span (punctuation around the run
+ * stays outside it). Leading and trailing whitespace is dropped (a paragraph or a cell drops it anyway).
+ * An empty text is written `(empty)`.
  */
 export const freeText = (value: string, place: Place): string => {
-  const tokens = value.trim().split(/(\s+)/);
+  const trimmed = value.trim();
+  if (trimmed === '') return '(empty)';
+  if (isMarkup(trimmed)) return codeSpan(trimmed, place);
+  const tokens = trimmed.split(/(\s+)/);
   let out = '';
   let run: { text: string; trail: string } | undefined;
   let space = '';
@@ -87,5 +93,5 @@ export const freeText = (value: string, place: Place): string => {
     }
   }
   if (run !== undefined) out += `${codeSpan(run.text, place)}${run.trail}`;
-  return out === '' ? '(empty)' : out;
+  return out;
 };

@@ -5,6 +5,8 @@
  */
 import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Alert } from '../../lib/alert/codec';
+import type { ReadAlert } from '../../lib/alert/read-alert';
+import { readAlert } from '../../lib/alert/read-alert';
 import type { QueueRecord } from '../../lib/delivery/deliver-batch';
 import type { SourceAllowlist } from '../../lib/ingest/source-allowlist';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
@@ -54,6 +56,13 @@ export const aRawAlert = (overrides: Readonly<Record<string, unknown>> = {}): Re
   return raw;
 };
 
+/** When the relay received the alerts read by `aReadAlert`. */
+export const RECEIVED_AT = new Date('2023-11-14T22:13:21.000Z');
+
+/** An alert as the relay reads it (`readAlert`), from `anAlert(overrides)`; `undefined` removes a field. */
+export const aReadAlert = (overrides: Readonly<Record<string, unknown>> = {}, receivedAt = RECEIVED_AT): ReadAlert =>
+  readAlert(aRawAlert(overrides), { receivedAt });
+
 /** `{"alerts": [...]}` as Threat Stack posts it. */
 export const aBatchBody = (alerts: readonly unknown[]): string => JSON.stringify({ alerts });
 
@@ -91,9 +100,9 @@ export const anIngestEvent = (options: IngestEventOptions = {}): APIGatewayProxy
   };
 };
 
-/** The body of a message on the alerts queue, as ingest writes it. */
+/** The body of a message on the alerts queue, as ingest writes it (the alert as received, its id, the receive time). */
 export const aQueuedAlertBody = (alert: Alert = anAlert(), receivedAt = '2023-11-14T22:13:21.000Z'): string =>
-  JSON.stringify({ alert, receivedAt });
+  JSON.stringify({ alert, alertId: alert.id, receivedAt });
 
 let messageSequence = 0;
 

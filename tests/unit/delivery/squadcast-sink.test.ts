@@ -1,7 +1,7 @@
 import { Secret } from '../../../lib/common/secret';
 import { createSquadcastSink } from '../../../lib/delivery/squadcast-sink';
 import { toIncident } from '../../../lib/incident/to-incident';
-import { anAlert } from '../../helpers/factories';
+import { aReadAlert } from '../../helpers/factories';
 
 const URL_VALUE = 'https://api.squadcast.com/v2/incidents/api/0123456789abcdef-secret-key';
 const NOW = new Date('2023-11-14T22:13:20.000Z');
@@ -17,7 +17,7 @@ const sinkWith = (doFetch: typeof fetch, timeoutMs = 8_000) =>
 describe('createSquadcastSink', () => {
   it('POSTs the incident as JSON to the secret URL, without following redirects, with a timeout signal', async () => {
     const doFetch = fakeFetch(() => new Response(null, { status: 202 }));
-    const incident = toIncident(anAlert());
+    const incident = toIncident(aReadAlert());
     expect(await sinkWith(doFetch).send(incident)).toEqual({ kind: 'delivered', status: 202 });
     expect(doFetch).toHaveBeenCalledTimes(1);
     const [url, init] = doFetch.mock.calls[0] ?? [];
@@ -36,13 +36,13 @@ describe('createSquadcastSink', () => {
         }),
     );
     const started = Date.now();
-    expect(await sinkWith(doFetch, 20).send(toIncident(anAlert()))).toEqual({ kind: 'transient', reason: 'Squadcast request timed out' });
+    expect(await sinkWith(doFetch, 20).send(toIncident(aReadAlert()))).toEqual({ kind: 'transient', reason: 'Squadcast request timed out' });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('reads a fetch that throws TimeoutError as transient', async () => {
     const doFetch = fakeFetch(() => Promise.reject(new DOMException('The operation was aborted due to timeout', 'TimeoutError')));
-    expect(await sinkWith(doFetch).send(toIncident(anAlert()))).toEqual({ kind: 'transient', reason: 'Squadcast request timed out' });
+    expect(await sinkWith(doFetch).send(toIncident(aReadAlert()))).toEqual({ kind: 'transient', reason: 'Squadcast request timed out' });
   });
 
   it('reads a network error as transient, without the URL', async () => {
@@ -51,7 +51,7 @@ describe('createSquadcastSink', () => {
         new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ECONNREFUSED ${URL_VALUE}`), { code: 'ECONNREFUSED' }) }),
       ),
     );
-    const outcome = await sinkWith(doFetch).send(toIncident(anAlert()));
+    const outcome = await sinkWith(doFetch).send(toIncident(aReadAlert()));
     expect(outcome).toEqual({ kind: 'transient', reason: 'network error (ECONNREFUSED)' });
     expect(JSON.stringify(outcome)).not.toContain('secret-key');
   });
@@ -70,18 +70,18 @@ describe('createSquadcastSink', () => {
     [301, { location: 'https://elsewhere.example/' }, { kind: 'permanent', reason: 'Squadcast answered 301' }],
   ])('classifies %p %p', async (status, headers, outcome) => {
     const doFetch = fakeFetch(() => new Response(status === 204 ? null : 'body', { status, headers }));
-    expect(await sinkWith(doFetch).send(toIncident(anAlert()))).toEqual(outcome);
+    expect(await sinkWith(doFetch).send(toIncident(aReadAlert()))).toEqual(outcome);
   });
 
   it('classifies by status even when the answer body cannot be read', async () => {
     const response = new Response('x', { status: 202 });
     jest.spyOn(response, 'arrayBuffer').mockRejectedValue(new Error('socket closed'));
-    expect(await sinkWith(fakeFetch(() => response)).send(toIncident(anAlert()))).toEqual({ kind: 'delivered', status: 202 });
+    expect(await sinkWith(fakeFetch(() => response)).send(toIncident(aReadAlert()))).toEqual({ kind: 'delivered', status: 202 });
   });
 
   it('reads the answer body, so that the connection is released', async () => {
     const response = new Response('{"ok":true}', { status: 202 });
-    await sinkWith(fakeFetch(() => response)).send(toIncident(anAlert()));
+    await sinkWith(fakeFetch(() => response)).send(toIncident(aReadAlert()));
     expect(response.bodyUsed).toBe(true);
   });
 
