@@ -115,9 +115,12 @@ export const queuedAlertMessage = (entry: AlertToQueue, receivedAt: Date): Queue
       );
       return { body: encode(alert, notes), shortened: notes.length - carried.length };
     };
+    const longest = texts.reduce((most, text) => Math.max(most, text.length), 0);
+    const uncut = attempt(longest);
+    if (fitsQueuedAlert(uncut.body)) return uncut;
     // The largest cut that fits: the body only grows with maxChars.
     let fits = 0;
-    let tooLong = texts.reduce((longest, text) => Math.max(longest, text.length), 0);
+    let tooLong = longest;
     while (tooLong - fits > 1) {
       const mid = Math.floor((fits + tooLong) / 2);
       if (fitsQueuedAlert(attempt(mid).body)) fits = mid;

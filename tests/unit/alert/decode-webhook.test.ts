@@ -1,50 +1,54 @@
 import type { DecodedWebhook } from '../../../lib/alert/decode-webhook';
 import { decodeWebhookBody } from '../../../lib/alert/decode-webhook';
+import { isDegraded } from '../../../lib/alert/read-alert';
 import type { Checked } from '../../../lib/common/checked';
 import bareAlert from '../../fixtures/webhook-bare-alert.json';
 import batch from '../../fixtures/webhook-batch.json';
 import topLevelArray from '../../fixtures/webhook-top-level-array.json';
 import { aRawAlert, SENTINEL } from '../../helpers/factories';
 
+const AT = new Date('2023-11-14T22:13:21.000Z');
+
 const accepted = (result: Checked<DecodedWebhook>): DecodedWebhook => {
   if (result.kind === 'invalid') throw new Error(`expected a decoded webhook, got problems: ${result.problems.join('; ')}`);
   return result.value;
 };
+const decode = (body: unknown): Checked<DecodedWebhook> => decodeWebhookBody(body, AT);
 
 describe('decodeWebhookBody: accepted shapes', () => {
   it('decodes the batched shape {"alerts": [...]}', () => {
-    const result = accepted(decodeWebhookBody(structuredClone(batch)));
+    const result = accepted(decode(structuredClone(batch)));
     expect(result.rejected).toEqual([]);
-    expect(result.alerts.map((a) => [a.id, a.severity])).toEqual([
-      ['7c1e2f30-1a2b-11ee-8c90-0242ac120002', 1],
-      ['5a1b2c3d4e5f60718293a4b5', 2],
-      ['8d2f3a40-1a2b-11ee-8c90-0242ac120002', 3],
+    expect(result.alerts.map(({ read }) => [read.id, read.severity, isDegraded(read)])).toEqual([
+      ['7c1e2f30-1a2b-11ee-8c90-0242ac120002', 1, false],
+      ['5a1b2c3d4e5f60718293a4b5', 2, false],
+      ['8d2f3a40-1a2b-11ee-8c90-0242ac120002', 3, false],
     ]);
-    expect(result.alerts[0]?.organization_name).toBe('Example Corp');
-    expect(result.alerts[1]?.title).toBe('Host:  sudo to root by unexpected user');
+    expect(result.alerts.map(({ path }) => path)).toEqual(['alerts[0]', 'alerts[1]', 'alerts[2]']);
+    expect(result.alerts[0]?.read.organizationName).toBe('Example Corp');
+    expect(result.alerts[1]?.read.title).toBe('Host:  sudo to root by unexpected user');
   });
 
-  it('decodes a bare alert with numeric strings and organization_Name (the older one-call-per-alert shape)', () => {
-    const result = accepted(decodeWebhookBody(structuredClone(bareAlert)));
+  it('decodes a bare alert with numeric strings and organization_Name (the older one-call-per-alert shape), keeping it as sent', () => {
+    const result = accepted(decode(structuredClone(bareAlert)));
     expect(result.rejected).toEqual([]);
-    expect(result.alerts).toEqual([
-      {
-        id: '56fd4f3e8b2a1c0012345678',
-        title: 'Host: Unauthorized  shell spawned',
-        created_at: 1_459_447_024_000,
-        severity: 3,
-        organization_id: '56f2a1b0c3d4e5f607182930',
-        organization_Name: 'Legacy Org',
-        server_or_region: 'db-2.example.internal',
-        source: 'Host',
-      },
-    ]);
+    const [alert] = result.alerts;
+    expect(alert?.fields).toEqual(bareAlert);
+    expect(alert?.read).toMatchObject({
+      id: '56fd4f3e8b2a1c0012345678',
+      severity: 3,
+      createdAt: { kind: 'milliseconds', at: new Date(1_459_447_024_000) },
+      organizationName: 'Legacy Org',
+      unreadable: [],
+      notes: [],
+    });
   });
 
   it('decodes a top-level array of alerts, unknown fields kept', () => {
-    const result = accepted(decodeWebhookBody(structuredClone(topLevelArray)));
+    const result = accepted(decode(structuredClone(topLevelArray)));
     expect(result.alerts).toHaveLength(1);
-    expect(result.alerts[0]).toEqual(
+    expect(result.alerts[0]?.path).toBe('[0]');
+    expect(result.alerts[0]?.fields).toEqual(
       expect.objectContaining({ id: '9e3f4b50-1a2b-11ee-8c90-0242ac120002', rule_hint: 'not documented, must be kept' }),
     );
   });
@@ -53,89 +57,97 @@ describe('decodeWebhookBody: accepted shapes', () => {
     ['{"alerts": []}', { alerts: [] }],
     ['[]', []],
   ])('decodes %s as zero alerts', (_name, body) => {
-    expect(accepted(decodeWebhookBody(body))).toEqual({ alerts: [], rejected: [] });
+    expect(accepted(decode(body))).toEqual({ alerts: [], rejected: [] });
   });
 
-  it('keeps unknown fields of a batched alert and of the batch wrapper', () => {
-    const result = accepted(decodeWebhookBody({ alerts: [aRawAlert({ extra: { deep: true } })], page: 1 }));
-    expect(result.alerts[0]).toEqual(expect.objectContaining({ extra: { deep: true } }));
-  });
-
-  it('decodes numeric strings inside a batch', () => {
-    const result = accepted(decodeWebhookBody({ alerts: [aRawAlert({ severity: '3', created_at: '1459447024000' })] }));
-    expect(result.alerts[0]).toEqual(expect.objectContaining({ severity: 3, created_at: 1_459_447_024_000 }));
-  });
-
-  it.each(['organization_name', 'organization_Name'])('accepts %s in a batch', (key) => {
-    const result = accepted(decodeWebhookBody({ alerts: [aRawAlert({ [key]: 'Org' })] }));
-    expect(result.alerts[0]).toEqual(expect.objectContaining({ [key]: 'Org' }));
+  it('keeps unknown fields of a batched alert', () => {
+    const result = accepted(decode({ alerts: [aRawAlert({ extra: { deep: true } })], page: 1 }));
+    expect(result.alerts[0]?.fields).toEqual(expect.objectContaining({ extra: { deep: true } }));
   });
 });
 
-describe('decodeWebhookBody: a batch keeps its valid alerts and rejects the others one by one', () => {
-  it('splits a mixed batch, with the batch position and raw value of each rejected element', () => {
-    const bad = aRawAlert({ severity: 4 });
-    const result = accepted(decodeWebhookBody({ alerts: [aRawAlert({ id: 'good-0' }), bad, 'not an alert', aRawAlert({ id: 'good-3' })] }));
-    expect(result.alerts.map((a) => a.id)).toEqual(['good-0', 'good-3']);
-    expect(result.rejected).toEqual([
-      { index: 1, problems: ['alerts[1].severity: expected Severity(1|2|3)'], raw: bad },
-      { index: 2, problems: ['alerts[2]: expected object'], raw: 'not an alert' },
+describe('decodeWebhookBody: every object in a batch is an alert; only what cannot be one is rejected', () => {
+  it('reads a malformed object as a degraded alert and rejects the element that is not an object', () => {
+    const malformed = aRawAlert({ severity: 4 });
+    const result = accepted(decode({ alerts: [aRawAlert({ id: 'good-0' }), malformed, 'not an alert', aRawAlert({ id: 'good-3' })] }));
+    expect(result.alerts.map(({ read }) => [read.id, isDegraded(read)])).toEqual([
+      ['good-0', false],
+      [malformed.id, true],
+      ['good-3', false],
+    ]);
+    expect(result.alerts[1]?.read.unreadable).toEqual([{ field: 'severity', problem: 'expected 1, 2 or 3' }]);
+    expect(result.rejected).toEqual([{ index: 2, problems: ['alerts[2]: expected object'], raw: 'not an alert' }]);
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['a number', 42],
+    ['a string', SENTINEL],
+    ['an array', [aRawAlert()]],
+  ])('rejects %s with its path from the root, never its value', (_name, element) => {
+    const result = accepted(decode([aRawAlert(), element]));
+    expect(result.alerts).toHaveLength(1);
+    expect(result.rejected.map((r) => [r.index, r.problems])).toEqual([[1, ['[1]: expected object']]]);
+    expect(JSON.stringify(result.rejected[0]?.problems)).not.toContain(SENTINEL);
+  });
+
+  it('reads an empty object as an alert with every field unreadable and a derived id', () => {
+    const [alert] = accepted(decode({ alerts: [{}] })).alerts;
+    expect(alert?.read.id).toMatch(/^relay-derived-[0-9a-f]{32}$/);
+    expect(alert?.read.unreadable.map((issue) => issue.field)).toEqual([
+      'id',
+      'title',
+      'created_at',
+      'severity',
+      'organization_id',
+      'server_or_region',
+      'source',
     ]);
   });
 
-  it('names the path from the root in a top-level array', () => {
-    const result = accepted(decodeWebhookBody([aRawAlert(), aRawAlert({ created_at: -1 })]));
-    expect(result.rejected.map((r) => [r.index, r.problems])).toEqual([[1, ['[1].created_at: expected EpochMillis']]]);
+  it('cuts an alert nested deeper than the cap and says which field was cut', () => {
+    let deep: unknown = SENTINEL;
+    for (let i = 0; i < 20_000; i += 1) deep = [deep];
+    const [alert] = accepted(decode({ alerts: [aRawAlert({ id: 'deep-1', evidence: deep })] })).alerts;
+    expect(alert?.read.id).toBe('deep-1');
+    expect(alert?.notes).toEqual([{ field: 'evidence', problem: 'nested deeper than 32 levels: cut at that depth' }]);
+    expect(alert?.read.notes).toEqual(alert?.notes);
+    expect(JSON.stringify(alert?.fields)).toContain('…(nested too deep)');
+    expect(JSON.stringify(alert?.fields)).not.toContain(SENTINEL);
+  });
+
+  it('derives the same id for the same content whatever its key order', () => {
+    const [first] = accepted(decode({ alerts: [{ title: 't', severity: 9, extra: { b: 1, a: 2 } }] })).alerts;
+    const [second] = accepted(decode({ alerts: [{ extra: { a: 2, b: 1 }, severity: 9, title: 't' }] })).alerts;
+    expect(first?.read.id).toMatch(/^relay-derived-/);
+    expect(second?.read.id).toBe(first?.read.id);
+  });
+});
+
+describe('decodeWebhookBody: a bare object is an alert when it has any documented field', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['severity 4', { severity: 4, title: SENTINEL }],
+    ['created_at as an ISO string', { created_at: '2017-12-06T16:12:41.417Z' }],
+    ['created_at as a decimal string', { created_at: '1459447024000.0' }],
+    ['server_or_region null', { server_or_region: null }],
+    ['no title', { title: undefined }],
+    ['no id', { id: undefined }],
+  ])('%s: one degraded alert', (_name, overrides) => {
+    const { alerts } = accepted(decode(aRawAlert(overrides)));
+    expect(alerts.map(({ path, read }) => [path, isDegraded(read)])).toEqual([['', true]]);
+  });
+
+  it('reads a bare alert nested 100 000 deep, cut', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i += 1) deep = [deep];
+    const result = accepted(decode({ id: 'deep-bare', x: deep }));
+    expect(result.alerts[0]?.notes).toEqual([{ field: 'x', problem: 'nested deeper than 32 levels: cut at that depth' }]);
   });
 });
 
 type Row = readonly [name: string, body: unknown, problems: readonly string[]];
 
-/** Every invalid input carries SENTINEL somewhere in it: no problem may quote it. */
-const invalidAlerts: readonly Row[] = [
-  ['severity 0', { severity: 0, title: SENTINEL }, ['severity: expected Severity(1|2|3)']],
-  ['severity 4', { severity: 4, title: SENTINEL }, ['severity: expected Severity(1|2|3)']],
-  ['severity "high"', { severity: 'high', title: SENTINEL }, ['severity: expected Severity(1|2|3)']],
-  ['severity 1.5', { severity: 1.5, title: SENTINEL }, ['severity: expected Severity(1|2|3)']],
-  ['severity as the sentinel', { severity: SENTINEL }, ['severity: expected Severity(1|2|3)']],
-  ['created_at negative', { created_at: -1, title: SENTINEL }, ['created_at: expected EpochMillis']],
-  ['created_at float', { created_at: 1_700_000_000_000.5, title: SENTINEL }, ['created_at: expected EpochMillis']],
-  ['created_at huge', { created_at: 1e17, title: SENTINEL }, ['created_at: expected EpochMillis']],
-  ['created_at as the sentinel', { created_at: SENTINEL }, ['created_at: expected EpochMillis']],
-  ['id missing', { id: undefined, title: SENTINEL }, ['id: expected NonBlankString']],
-  ['id blank', { id: '   ', title: SENTINEL }, ['id: expected NonBlankString']],
-  ['id a number', { id: 1234, title: SENTINEL }, ['id: expected NonBlankString']],
-  ['title missing', { title: undefined, source: SENTINEL }, ['title: expected string']],
-  ['title an object', { title: { text: SENTINEL } }, ['title: expected string']],
-  ['organization_id missing', { organization_id: undefined, title: SENTINEL }, ['organization_id: expected string']],
-  ['server_or_region null', { server_or_region: null, title: SENTINEL }, ['server_or_region: expected string']],
-  ['source a number', { source: 7, title: SENTINEL }, ['source: expected string']],
-  ['organization_name a number', { organization_name: 1, title: SENTINEL }, ['organization_name: expected string']],
-  ['organization_Name an array', { organization_Name: [SENTINEL] }, ['organization_Name: expected string']],
-  [
-    'several fields wrong',
-    { severity: SENTINEL, created_at: SENTINEL, id: '' },
-    ['id: expected NonBlankString', 'created_at: expected EpochMillis', 'severity: expected Severity(1|2|3)'],
-  ],
-];
-
-describe('decodeWebhookBody: invalid alerts give field paths, never values', () => {
-  it.each(invalidAlerts)('bare alert, %s', (_name, overrides, problems) => {
-    const result = decodeWebhookBody(aRawAlert(overrides as Record<string, unknown>));
-    expect(result).toEqual({ kind: 'invalid', problems });
-    expect(JSON.stringify(result)).not.toContain(SENTINEL);
-  });
-
-  it.each(invalidAlerts)('batched alert, %s', (_name, overrides, problems) => {
-    const result = accepted(decodeWebhookBody({ alerts: [aRawAlert(), aRawAlert(overrides as Record<string, unknown>)] }));
-    expect(result.alerts).toHaveLength(1);
-    expect(result.rejected).toHaveLength(1);
-    expect(result.rejected[0]?.problems).toEqual(problems.map((p) => `alerts[1].${p}`));
-    expect(JSON.stringify(result.rejected[0]?.problems)).not.toContain(SENTINEL);
-  });
-});
-
-describe('decodeWebhookBody: bodies with no usable shape fail as a whole', () => {
+describe('decodeWebhookBody: bodies with no alert at all fail as a whole, with field paths', () => {
   it.each<Row>([
     ['alerts is a string', { alerts: SENTINEL }, ['alerts: expected Array<unknown>']],
     ['alerts is an object', { alerts: { 0: SENTINEL } }, ['alerts: expected Array<unknown>']],
@@ -144,24 +156,16 @@ describe('decodeWebhookBody: bodies with no usable shape fail as a whole', () =>
     ['a number', 42, ['(root): expected an object {"alerts": [...]} or a single alert object']],
     ['null', null, ['(root): expected an object {"alerts": [...]} or a single alert object']],
     ['true', true, ['(root): expected an object {"alerts": [...]} or a single alert object']],
+    [
+      'an object with no alert field',
+      { hello: SENTINEL },
+      [
+        '(root): expected {"alerts": [...]} or an alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+      ],
+    ],
   ])('%s', (_name, body, problems) => {
-    const result = decodeWebhookBody(body);
+    const result = decode(body);
     expect(result).toEqual({ kind: 'invalid', problems });
-    expect(JSON.stringify(result)).not.toContain(SENTINEL);
-  });
-
-  it('an object that is neither a batch nor an alert lists the missing alert fields', () => {
-    const result = decodeWebhookBody({ hello: SENTINEL });
-    if (result.kind === 'valid') throw new Error('expected a failure');
-    expect(result.problems).toEqual([
-      'id: expected NonBlankString',
-      'title: expected string',
-      'created_at: expected EpochMillis',
-      'severity: expected Severity(1|2|3)',
-      'organization_id: expected string',
-      'server_or_region: expected string',
-      'source: expected string',
-    ]);
     expect(JSON.stringify(result)).not.toContain(SENTINEL);
   });
 });

@@ -1,7 +1,9 @@
 import { isRight } from 'fp-ts/lib/Either';
+import { readAlert } from '../../../lib/alert/read-alert';
 import {
   failedDeliveryMessage,
   MAX_MESSAGE_BYTES,
+  MAX_QUEUED_ALERT_BYTES,
   messageBytes,
   QueuedAlertCodec,
   queuedAlertMessage,
@@ -37,19 +39,66 @@ describe('toSqsBody', () => {
 });
 
 describe('queuedAlertMessage', () => {
-  it('is keyed by the alert id and holds the alert and the receive time', () => {
-    const alert = anAlert({ unknown_field: { kept: true } });
-    const message = queuedAlertMessage(alert, AT);
+  it('is keyed by the alert id and holds the alert as received, its id and the receive time', () => {
+    const alert = aRawAlert({ unknown_field: { kept: true }, severity: '2', created_at: '1459447024000' });
+    const message = queuedAlertMessage({ id: String(alert.id), alert }, AT);
     expect(message.key).toBe(alert.id);
-    expect(JSON.parse(message.body)).toEqual({ alert, receivedAt: '2023-11-14T22:13:21.000Z' });
+    expect(message.shortenedFields).toBe(0);
+    expect(JSON.parse(message.body)).toEqual({ alert, alertId: alert.id, receivedAt: '2023-11-14T22:13:21.000Z' });
   });
 
-  it('round-trips through QueuedAlertCodec', () => {
-    const alert = anAlert({ organization_Name: 'Org', extra: [1] });
-    const decoded = QueuedAlertCodec.decode(JSON.parse(queuedAlertMessage(alert, AT).body));
-    expect(isRight(decoded) && decoded.right).toEqual({ alert, receivedAt: AT.toISOString() });
+  it('carries what ingest did to the alert, and round-trips through QueuedAlertCodec', () => {
+    const alert = { title: 'no id', severity: 9 };
+    const notes = [{ field: 'x', problem: 'nested deeper than 32 levels: cut at that depth' }];
+    const decoded = QueuedAlertCodec.decode(JSON.parse(queuedAlertMessage({ id: 'relay-derived-1', alert, notes }, AT).body));
+    expect(isRight(decoded) && decoded.right).toEqual({ alert, alertId: 'relay-derived-1', receivedAt: AT.toISOString(), notes });
+  });
+
+  it.each([
+    ['ASCII', 'x', MAX_MESSAGE_BYTES],
+    ['3-byte characters', '€', 100_000],
+    ['quotes (escaped in JSON)', '"', 140_000],
+    ['4-byte characters (escaped for SQS)', '😀', 60_000],
+  ])('shortens an alert of %s too large for one message, and says so, instead of refusing it', (_name, char, length) => {
+    const alert = aRawAlert({ title: char.repeat(length), evidence: { log: char.repeat(length) }, small: 'kept' });
+    const message = queuedAlertMessage({ id: String(alert.id), alert }, AT);
+    expect(messageBytes(message)).toBeLessThanOrEqual(MAX_QUEUED_ALERT_BYTES);
+    // It uses the room it has: within a few characters' worth of the limit.
+    expect(messageBytes(message)).toBeGreaterThan(MAX_QUEUED_ALERT_BYTES - 64);
+    expect(message.shortenedFields).toBe(2);
+    const body = JSON.parse(message.body) as { alert: Record<string, unknown>; notes: Array<{ field: string; problem: string }> };
+    expect(body.alert.small).toBe('kept');
+    expect(body.alert.id).toBe(alert.id);
+    expect(String(body.alert.title).endsWith('…')).toBe(true);
+    expect(typeof body.alert.evidence).toBe('string');
+    expect(body.notes.map((note) => note.field).sort()).toEqual(['evidence', 'title']);
+    expect(body.notes[0]?.problem).toMatch(/^shortened from \d+ characters to fit one queue message$/);
+    // Deliver reads what is left: the id, the severity and the fields that were not cut.
+    const read = readAlert(body.alert, { receivedAt: AT, id: message.key, notes: body.notes });
+    expect(read).toMatchObject({ id: alert.id, severity: 1, serverOrRegion: alert.server_or_region });
+  });
+
+  it('keeps the documented fields and counts the rest when thousands of fields cannot all fit', () => {
+    const many = Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`field_${i}`, i]));
+    const alert = aRawAlert(many);
+    const message = queuedAlertMessage({ id: String(alert.id), alert }, AT);
+    expect(messageBytes(message)).toBeLessThanOrEqual(MAX_QUEUED_ALERT_BYTES);
+    const body = JSON.parse(message.body) as { alert: Record<string, unknown>; notes: Array<{ field: string; problem: string }> };
+    expect(body.alert).toEqual(anAlertWithout(alert, Object.keys(many)));
+    expect(body.notes).toEqual([{ field: '(other fields)', problem: '40000 fields left out to fit one queue message' }]);
+  });
+
+  it('leaves room for the failure deliver adds when it dead-letters the alert', () => {
+    const alert = aRawAlert({ title: 'x'.repeat(MAX_MESSAGE_BYTES) });
+    const message = queuedAlertMessage({ id: String(alert.id), alert }, AT);
+    const queued = JSON.parse(message.body);
+    const letter = failedDeliveryMessage(queued, message.key, `Squadcast answered 413 ${'r'.repeat(500)}`, AT);
+    expect(messageBytes(letter)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
   });
 });
+
+const anAlertWithout = (alert: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(alert).filter(([key]) => !keys.includes(key)));
 
 describe('rejectedAlertMessage', () => {
   it('holds the failure (stage ingest, problems, time) and the raw element', () => {
@@ -135,9 +184,9 @@ describe('undecodableMessage', () => {
 
 describe('failedDeliveryMessage', () => {
   it('keeps the queued alert as is and adds the failure, so that a redrive delivers it again', () => {
-    const queued = { alert: anAlert(), receivedAt: '2023-11-14T22:13:20.000Z' };
-    const message = failedDeliveryMessage(queued, 'Squadcast answered 400', AT);
-    expect(message.key).toBe(queued.alert.id);
+    const queued = { alert: anAlert(), alertId: 'a-1', receivedAt: '2023-11-14T22:13:20.000Z' };
+    const message = failedDeliveryMessage(queued, 'a-1', 'Squadcast answered 400', AT);
+    expect(message.key).toBe('a-1');
     const body: unknown = JSON.parse(message.body);
     expect(body).toEqual({ ...queued, failure: { stage: 'deliver', reason: 'Squadcast answered 400', at: AT.toISOString() } });
     const decoded = QueuedAlertCodec.decode(body);
@@ -146,7 +195,7 @@ describe('failedDeliveryMessage', () => {
 
   it('replaces an earlier failure', () => {
     const queued = { alert: anAlert(), failure: { stage: 'deliver' as const, reason: 'old', at: 'then' } };
-    expect(JSON.parse(failedDeliveryMessage(queued, 'new', AT).body).failure).toEqual({
+    expect(JSON.parse(failedDeliveryMessage(queued, queued.alert.id, 'new', AT).body).failure).toEqual({
       stage: 'deliver',
       reason: 'new',
       at: AT.toISOString(),
@@ -162,8 +211,11 @@ describe('QueuedAlertCodec', () => {
       { alert: aRawAlert(), receivedAt: 'x', failure: { stage: 'ingest', reason: 'r', at: 'a', problems: ['p'] } },
       true,
     ],
+    ['a queued alert with its id and notes', { alert: aRawAlert(), alertId: 'a', notes: [{ field: 'f', problem: 'p' }] }, true],
+    ['an alert the relay can read only in part (it pages degraded)', { alert: aRawAlert({ severity: 5 }) }, true],
     ['no alert', { receivedAt: 'x' }, false],
-    ['an invalid alert', { alert: aRawAlert({ severity: 5 }) }, false],
+    ['an alert that is not an object', { alert: [aRawAlert()] }, false],
+    ['notes of another shape', { alert: aRawAlert(), notes: ['p'] }, false],
     ['a failure with an unknown stage', { alert: aRawAlert(), failure: { stage: 'other', reason: 'r', at: 'a' } }, false],
     ['a rejected-alert dead letter (no alert)', { failure: { stage: 'ingest', reason: 'invalid alert', at: 'a' }, raw: {} }, false],
   ])('%s: %p', (_name, input, ok) => {
