@@ -45,6 +45,14 @@ export type Failure = t.TypeOf<typeof FailureCodec>;
 
 const AlertIssueCodec = t.type({ field: t.string, problem: t.string });
 
+/** Any JSON object (not an array): every one is an alert, read leniently by deliver. */
+const AlertObjectCodec = new t.Type<Record<string, unknown>, Record<string, unknown>, unknown>(
+  'object',
+  t.UnknownRecord.is,
+  t.UnknownRecord.validate,
+  t.identity,
+);
+
 /**
  * The body of a message on the alerts queue: the alert object as received (unknown fields kept,
  * whatever its fields hold), the id ingest chose for it, and what ingest had to do to it. A
@@ -53,7 +61,7 @@ const AlertIssueCodec = t.type({ field: t.string, problem: t.string });
  * and still decode: their id is the alert's own.
  */
 export const QueuedAlertCodec = t.intersection([
-  t.type({ alert: t.UnknownRecord }),
+  t.type({ alert: AlertObjectCodec }),
   t.partial({ alertId: t.string, receivedAt: t.string, notes: t.array(AlertIssueCodec), failure: FailureCodec }),
 ]);
 export type QueuedAlert = t.TypeOf<typeof QueuedAlertCodec>;

@@ -167,6 +167,7 @@ describe('readDeliverConfig', () => {
       maxPerMinute: 150,
       maxInvocations: 2,
       severityPriorities: { 1: 'P1', 2: 'P2', 3: 'P3' },
+      unknownSeverityPriority: 'P1',
     });
   });
 
@@ -259,6 +260,21 @@ describe('readDeliverConfig', () => {
     const error = configErrorOf(() => readDeliverConfig({ ...DELIVER_ENV, SEVERITY_PRIORITIES: `1=P1,2=${SENTINEL}` }));
     expect(error.message).toBe(
       'invalid configuration: SEVERITY_PRIORITIES: entry 2 must look like 1=P1 (severity 1, 2 or 3; priority P1 to P5)',
+    );
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['defaults to the highest priority SEVERITY_PRIORITIES uses', { SEVERITY_PRIORITIES: '1=P3,2=P4,3=P5' }, 'P3'],
+    ['is empty: the same default', { SEVERITY_PRIORITIES: '1=P2', UNKNOWN_SEVERITY_PRIORITY: ' ' }, 'P2'],
+    ['is set (any case)', { UNKNOWN_SEVERITY_PRIORITY: 'p4' }, 'P4'],
+  ])('reads UNKNOWN_SEVERITY_PRIORITY when it %s', (_name, env, expected) => {
+    expect(readDeliverConfig({ ...DELIVER_ENV, ...env }).unknownSeverityPriority).toBe(expected);
+  });
+
+  it('refuses a bad UNKNOWN_SEVERITY_PRIORITY, never by value', () => {
+    const error = configErrorOf(() => readDeliverConfig({ ...DELIVER_ENV, UNKNOWN_SEVERITY_PRIORITY: SENTINEL }));
+    expect(error.message).toBe(
+      'invalid configuration: UNKNOWN_SEVERITY_PRIORITY: must be P1 to P5, or empty for the highest priority SEVERITY_PRIORITIES uses',
     );
   });
 

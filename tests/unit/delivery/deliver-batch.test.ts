@@ -4,7 +4,7 @@ import { deliverBatch } from '../../../lib/delivery/deliver-batch';
 import type { SquadcastIncident } from '../../../lib/incident/to-incident';
 import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/messages';
 import { createSqsQueue } from '../../../lib/queue/sqs-queue';
-import { anAlert, aQueuedAlertBody, aQueueRecord, SENTINEL } from '../../helpers/factories';
+import { anAlert, aQueuedAlertBody, aQueueRecord, aRawAlert, SENTINEL } from '../../helpers/factories';
 import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler, flushPromises } from '../../helpers/fakes';
 import { sqsRulesClient } from '../../helpers/sqs-rules-client';
 
@@ -34,6 +34,7 @@ const setup = (overrides: Partial<DeliverDeps> = {}) => {
 
 type DeadLetter = {
   alert?: Alert;
+  alertId?: string;
   receivedAt?: string;
   failure: { stage: string; reason: string; at: string; problems?: string[] };
   raw?: unknown;
@@ -232,6 +233,7 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
     expect(deadLetters.bodies<DeadLetter>()).toEqual([
       {
         alert,
+        alertId: alert.id,
         receivedAt: '2023-11-14T22:13:19.000Z',
         failure: { stage: 'deliver', reason: 'Squadcast answered 400', at: NOW.toISOString() },
       },
@@ -268,11 +270,7 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
   it.each<[string, string, string[]]>([
     ['not JSON', `not json ${SENTINEL}`, ['(root): expected JSON']],
     ['JSON without an alert', JSON.stringify({ note: SENTINEL }), ['alert: expected object']],
-    [
-      'an invalid alert',
-      JSON.stringify({ alert: { ...anAlert(), severity: 9, title: SENTINEL } }),
-      ['alert.severity: expected Severity(1|2|3)'],
-    ],
+    ['an alert that is not an object', JSON.stringify({ alert: [SENTINEL] }), ['alert: expected object']],
     [
       'a dead letter from ingest, redriven',
       JSON.stringify({ failure: { stage: 'ingest', reason: 'invalid alert', at: 'x' }, raw: SENTINEL }),
@@ -330,6 +328,39 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
     deadLetters.failAll();
     const record = aQueueRecord({ body: 'garbage' });
     expect((await deliver([record])).outcomes).toEqual([{ kind: 'retry', reason: 'dead-letter queue unavailable', delaySeconds: 15 }]);
+  });
+});
+
+describe('deliverBatch: every queued object pages, read leniently', () => {
+  it('delivers a message queued before alertId existed ({alert, receivedAt}) under the alert id', async () => {
+    const { deliver, sink, ledger } = setup();
+    const alert = aRawAlert({ severity: 2, created_at: '1700000000123' });
+    const record = aQueueRecord({ body: JSON.stringify({ alert, receivedAt: '2023-11-14T22:13:19.000Z' }) });
+    expect((await deliver([record])).outcomes).toEqual([{ kind: 'delivered' }]);
+    expect(sink.sent[0]).toEqual(expect.objectContaining({ event_id: alert.id, priority: 'P2' }));
+    expect(ledger.claims).toEqual([alert.id]);
+  });
+
+  it('pages an alert it can read only in part, under the id ingest chose, at the unknown-severity priority', async () => {
+    const { deliver, sink, ledger } = setup({ priorities: { 1: 'P2', 2: 'P3', 3: 'P4' } });
+    const alert = { title: SENTINEL, severity: 9, server_or_region: null };
+    const notes = [{ field: 'evidence', problem: 'nested deeper than 32 levels: cut at that depth' }];
+    const record = aQueueRecord({ body: JSON.stringify({ alert, alertId: 'relay-derived-abc', receivedAt: '2023-11-14T22:13:19.000Z', notes }) });
+    expect((await deliver([record])).outcomes).toEqual([{ kind: 'delivered' }]);
+    expect(ledger.claims).toEqual(['relay-derived-abc']);
+    const [incident] = sink.sent as SquadcastIncident[];
+    expect(incident).toEqual(
+      expect.objectContaining({ event_id: 'relay-derived-abc', priority: 'P2', tags: { severity: { value: 'unknown', color: '#7b1fa2' } } }),
+    );
+    expect(incident?.description).toContain('**Fields the relay could not read:**');
+    expect(incident?.description).toContain('**Notes from the relay:** evidence (nested deeper than 32 levels: cut at that depth).');
+    expect(incident?.description).toContain('| Received by the relay | `2023-11-14T22:13:19.000Z` |');
+  });
+
+  it('uses the configured unknown-severity priority', async () => {
+    const { deliver, sink } = setup({ unknownSeverityPriority: 'P3' });
+    await deliver([aQueueRecord({ body: JSON.stringify({ alert: { ...anAlert(), severity: 'urgent' } }) })]);
+    expect(sink.sent[0]?.priority).toBe('P3');
   });
 });
 

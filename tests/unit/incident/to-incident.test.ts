@@ -1,4 +1,3 @@
-import type { Alert } from '../../../lib/alert/codec';
 import { readAlert } from '../../../lib/alert/read-alert';
 import { jsonStringBytes } from '../../../lib/common/text';
 import { FOOTER, MAX_DESCRIPTION_BYTES } from '../../../lib/incident/describe';
@@ -12,7 +11,7 @@ import {
 } from '../../../lib/incident/to-incident';
 import { aReadAlert, RECEIVED_AT } from '../../helpers/factories';
 
-type Overrides = Partial<Alert> & Readonly<Record<string, unknown>>;
+type Overrides = Readonly<Record<string, unknown>>;
 const incidentOf = (overrides: Overrides = {}) => toIncident(aReadAlert(overrides));
 
 describe('toIncident: mapping', () => {

@@ -27,12 +27,12 @@ describe('handleIngestEvent', () => {
   it('answers 202 with the counts', async () => {
     const { depsFn, log } = setup();
     const response = await handleIngestEvent(
-      anIngestEvent({ body: aBatchBody([anAlert(), anAlert(), aRawAlert({ severity: 7 })]) }),
+      anIngestEvent({ body: aBatchBody([anAlert(), anAlert(), aRawAlert({ severity: 7 }), 'not an alert']) }),
       depsFn,
       log,
     );
     expect(response.statusCode).toBe(202);
-    expect(bodyOf(response)).toEqual({ accepted: 2, rejected: 1, duplicates: 0 });
+    expect(bodyOf(response)).toEqual({ accepted: 3, degraded: 1, rejected: 1, duplicates: 0 });
   });
 
   it('answers both refusals with identical 403 responses', async () => {

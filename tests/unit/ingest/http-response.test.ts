@@ -20,6 +20,13 @@ describe('toHttpResponse', () => {
       JSON_HEADERS,
     ],
     [
+      'accepted, some degraded (read only in part, paged all the same)',
+      { kind: 'accepted', accepted: 4, degraded: 2, rejected: 0, duplicates: 0 },
+      202,
+      { accepted: 4, degraded: 2, rejected: 0, duplicates: 0 },
+      JSON_HEADERS,
+    ],
+    [
       'accepted, empty batch',
       { kind: 'accepted', accepted: 0, rejected: 0, duplicates: 0 },
       202,

@@ -1,11 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import type { Alert } from '../../../lib/alert/codec';
+import type { AlertIssue } from '../../../lib/alert/read-alert';
 import type { CountMetric, RelayMetrics } from '../../../lib/common/metrics';
 import { Secret } from '../../../lib/common/secret';
 import type { IngestDeps, IngestResult, RefusalReason, WebhookRequest } from '../../../lib/ingest/ingest-webhook';
 import { ingestWebhook, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
 
-import { MAX_MESSAGE_BYTES } from '../../../lib/queue/messages';
+import { MAX_MESSAGE_BYTES, MAX_QUEUED_ALERT_BYTES } from '../../../lib/queue/messages';
 import { aBatchBody, anAlert, anAllowlist, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
 import { CapturingLogger, FakeMessageQueue } from '../../helpers/fakes';
 
@@ -50,7 +51,7 @@ const countingMetrics = () => {
   return { metrics, counted };
 };
 
-type QueuedBody = { alert: Alert; receivedAt: string };
+type QueuedBody = { alert: Alert; alertId: string; receivedAt: string; notes?: AlertIssue[] };
 type DeadLetterBody = { failure: { stage: string; reason: string; problems: string[]; at: string }; raw: unknown };
 
 describe('ingestWebhook: authentication', () => {
@@ -152,7 +153,13 @@ describe('ingestWebhook: bodies refused as a whole', () => {
   it.each<[string, unknown, readonly string[]]>([
     ['alerts that is not an array', { alerts: SENTINEL }, ['alerts: expected Array<unknown>']],
     ['a JSON string', SENTINEL, ['(root): expected an object {"alerts": [...]} or a single alert object']],
-    ['a bare alert with a bad severity', aRawAlert({ severity: 'high', title: SENTINEL }), ['severity: expected Severity(1|2|3)']],
+    [
+      'an object with no alert field',
+      { note: SENTINEL },
+      [
+        '(root): expected {"alerts": [...]} or an alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+      ],
+    ],
   ])('refuses %s with 400 and field-path problems, never the values', async (_name, json, problems) => {
     const { ingest, alerts, deadLetters } = setup();
     const result = await ingest({ json });
@@ -253,51 +260,80 @@ describe('ingestWebhook: queueing', () => {
     const batch = [anAlert({ extra: 'kept' }), anAlert({ severity: 3 })];
     expect(await ingest({ json: { alerts: batch } })).toEqual({ kind: 'accepted', accepted: 2, rejected: 0, duplicates: 0 });
     expect(alerts.accepted.map((m) => m.key)).toEqual(batch.map((a) => a.id));
-    expect(alerts.bodies<QueuedBody>()).toEqual(batch.map((alert) => ({ alert, receivedAt: NOW.toISOString() })));
+    expect(alerts.bodies<QueuedBody>()).toEqual(batch.map((alert) => ({ alert, alertId: alert.id, receivedAt: NOW.toISOString() })));
     expect(deadLetters.attempted).toEqual([]);
   });
 
-  it('queues a bare alert with numeric strings, decoded to numbers', async () => {
+  it('queues a bare alert with numeric strings as it was sent', async () => {
     const { ingest, alerts } = setup();
     const raw = aRawAlert({ severity: '2', created_at: '1459447024000' });
-    expect(await ingest({ json: raw })).toEqual(expect.objectContaining({ kind: 'accepted', accepted: 1 }));
-    expect(alerts.bodies<QueuedBody>()[0]?.alert).toEqual({ ...raw, severity: 2, created_at: 1_459_447_024_000 });
+    expect(await ingest({ json: raw })).toEqual({ kind: 'accepted', accepted: 1, rejected: 0, duplicates: 0 });
+    expect(alerts.bodies<QueuedBody>()[0]?.alert).toEqual(raw);
   });
 
-  it('queues the valid alerts of a mixed batch and dead-letters the invalid ones with their problems', async () => {
+  it('queues every object of a mixed batch, degraded ones included, and dead-letters what is not an object', async () => {
     const { ingest, alerts, deadLetters, log } = setup();
     const good = [anAlert(), anAlert()];
-    const bad = aRawAlert({ severity: 9, title: SENTINEL });
-    const result = await ingest({ json: { alerts: [good[0], bad, 'junk', good[1]] } });
-    expect(result).toEqual({ kind: 'accepted', accepted: 2, rejected: 2, duplicates: 0 });
-    expect(alerts.bodies<QueuedBody>().map((b) => b.alert.id)).toEqual(good.map((a) => a?.id));
-    expect(deadLetters.accepted.map((m) => m.key)).toEqual(['rejected-1', 'rejected-2']);
+    const malformed = aRawAlert({ severity: 9, title: SENTINEL, server_or_region: null });
+    const result = await ingest({ json: { alerts: [good[0], malformed, 'junk', good[1]] } });
+    expect(result).toEqual({ kind: 'accepted', accepted: 3, degraded: 1, rejected: 1, duplicates: 0 });
+    expect(alerts.bodies<QueuedBody>().map((b) => b.alert)).toEqual([good[0], malformed, good[1]]);
+    expect(deadLetters.accepted.map((m) => m.key)).toEqual(['rejected-2']);
     expect(deadLetters.bodies<DeadLetterBody>()).toEqual([
-      {
-        failure: {
-          stage: 'ingest',
-          reason: 'invalid alert',
-          problems: ['alerts[1].severity: expected Severity(1|2|3)'],
-          at: NOW.toISOString(),
-        },
-        raw: bad,
-      },
       {
         failure: { stage: 'ingest', reason: 'invalid alert', problems: ['alerts[2]: expected object'], at: NOW.toISOString() },
         raw: 'junk',
       },
     ]);
+    expect(log.find('alerts queued with fields the relay could not read; they page as degraded incidents')?.fields).toEqual({
+      degraded: 1,
+      alertIds: [malformed.id],
+      problems: ['alerts[1].severity: expected 1, 2 or 3', 'alerts[1].server_or_region: expected text'],
+    });
     expect(log.find('invalid alerts sent to the dead-letter queue')?.fields).toEqual(
-      expect.objectContaining({
-        received: 4,
-        enqueued: 2,
-        rejected: 2,
-        problems: ['alerts[1].severity: expected Severity(1|2|3)', 'alerts[2]: expected object'],
-      }),
+      expect.objectContaining({ received: 4, enqueued: 3, degraded: 1, rejected: 1, problems: ['alerts[2]: expected object'] }),
     );
-    // The raw alert goes to the dead-letter queue only: never to the result or a log line.
+    // The alert's text goes to the queues only: never to the result or a log line.
     expect(JSON.stringify(result)).not.toContain(SENTINEL);
     expect(log.text()).not.toContain(SENTINEL);
+  });
+
+  it.each<[string, Readonly<Record<string, unknown>>]>([
+    ['severity 4', { severity: 4 }],
+    ['server_or_region null', { server_or_region: null }],
+    ['created_at as an ISO string', { created_at: '2017-12-06T16:12:41.417Z' }],
+    ['created_at "1459447024000.0"', { created_at: '1459447024000.0' }],
+    ['no title', { title: undefined }],
+    ['created_at in seconds', { created_at: 1_459_447_024 }],
+  ])('pages a bare alert with %s as a degraded alert (202, counted), never 400', async (_name, overrides) => {
+    const { ingest, alerts } = setup();
+    expect(await ingest({ json: aRawAlert(overrides) })).toEqual({ kind: 'accepted', accepted: 1, degraded: 1, rejected: 0, duplicates: 0 });
+    expect(alerts.accepted).toHaveLength(1);
+  });
+
+  it('gives an alert without an id a derived one, the same when the batch is sent again with its keys in another order', async () => {
+    const { ingest, alerts } = setup();
+    const { id: _id, ...rest } = anAlert({ title: 'no id' });
+    const reordered = Object.fromEntries(Object.entries(rest).reverse());
+    expect(await ingest({ json: { alerts: [rest] } })).toEqual(expect.objectContaining({ accepted: 1, degraded: 1 }));
+    expect(await ingest({ json: { alerts: [reordered, rest] } })).toEqual(expect.objectContaining({ accepted: 1, degraded: 1, duplicates: 1 }));
+    const keys = alerts.accepted.map((m) => m.key);
+    expect(keys[0]).toMatch(/^relay-derived-[0-9a-f]{32}$/);
+    expect(keys).toEqual([keys[0], keys[0]]);
+    expect(alerts.bodies<QueuedBody>()[0]).toEqual({ alert: rest, alertId: keys[0], receivedAt: NOW.toISOString() });
+  });
+
+  it('queues an alert nested deeper than the cap, cut, with a note saying which field', async () => {
+    const { ingest, alerts } = setup();
+    const alert = anAlert();
+    // JSON.stringify overflows the stack on such a value: the body is written by hand, as the caller would send it.
+    const deep = `${'{"d":'.repeat(20_000)}"${SENTINEL}"${'}'.repeat(20_000)}`;
+    const body = Buffer.from(`{"alerts":[${JSON.stringify(alert).slice(0, -1)},"evidence":${deep}}]}`);
+    expect(await ingest({ body })).toEqual({ kind: 'accepted', accepted: 1, degraded: 1, rejected: 0, duplicates: 0 });
+    const [queued] = alerts.bodies<QueuedBody>();
+    expect(queued?.alertId).toBe(alert.id);
+    expect(queued?.notes).toEqual([{ field: 'evidence', problem: 'nested deeper than 32 levels: cut at that depth' }]);
+    expect(JSON.stringify(queued)).not.toContain(SENTINEL);
   });
 
   it('queues an alert named twice in one batch once, keeping the first, and counts the duplicate', async () => {
@@ -314,24 +350,21 @@ describe('ingestWebhook: queueing', () => {
     expect(log.find('webhook accepted')?.fields).toEqual(expect.objectContaining({ received: 4, enqueued: 2, duplicates: 2, failed: 0 }));
   });
 
-  it('dead-letters an alert too large for one queue message instead of queueing it', async () => {
-    const { ingest, alerts, deadLetters } = setup();
-    const small = anAlert();
-    const huge = anAlert({ title: 'x'.repeat(MAX_MESSAGE_BYTES) });
-    expect(await ingest({ json: { alerts: [small, huge] } })).toEqual({ kind: 'accepted', accepted: 1, rejected: 1, duplicates: 0 });
-    expect(alerts.accepted.map((m) => m.key)).toEqual([small.id]);
-    expect(deadLetters.bodies<DeadLetterBody>()[0]?.failure.problems).toEqual([`alert: larger than ${MAX_MESSAGE_BYTES} bytes`]);
-  });
-
   it.each([
     ['ASCII', 'x', MAX_MESSAGE_BYTES],
     ['3-byte characters', '€', 100_000],
-    ['quotes (escaped twice in the dead letter)', '"', 140_000],
-  ])('dead-letters an oversized alert of %s within one queue message (else the batch is refused forever)', async (_name, char, length) => {
-    const { ingest, deadLetters } = setup();
-    const huge = anAlert({ title: char.repeat(length) });
-    expect(await ingest({ json: { alerts: [anAlert(), huge] } })).toEqual({ kind: 'accepted', accepted: 1, rejected: 1, duplicates: 0 });
-    expect(deadLetters.accepted).toHaveLength(1);
+    ['quotes (escaped in JSON)', '"', 140_000],
+  ])('queues an alert of %s too large for one message with its largest fields shortened, and counts it degraded', async (_name, char, length) => {
+    const { ingest, alerts, deadLetters } = setup();
+    const small = anAlert();
+    const huge = anAlert({ title: char.repeat(length), severity: 3 });
+    expect(await ingest({ json: { alerts: [small, huge] } })).toEqual({ kind: 'accepted', accepted: 2, degraded: 1, rejected: 0, duplicates: 0 });
+    expect(alerts.accepted.map((m) => m.key)).toEqual([small.id, huge.id]);
+    expect(Buffer.byteLength(alerts.accepted[1]?.body ?? '')).toBeLessThanOrEqual(MAX_QUEUED_ALERT_BYTES);
+    expect(alerts.bodies<QueuedBody>()[1]?.notes).toEqual([
+      { field: 'title', problem: `shortened from ${length} characters to fit one queue message` },
+    ]);
+    expect(deadLetters.attempted).toEqual([]);
   });
 
   it('logs the accepted alert ids, never their titles', async () => {
@@ -341,7 +374,7 @@ describe('ingestWebhook: queueing', () => {
     expect(log.find('webhook accepted')).toEqual({
       level: 'info',
       message: 'webhook accepted',
-      fields: { token: 'current', received: 1, enqueued: 1, rejected: 0, duplicates: 0, failed: 0, alertIds: [alert.id] },
+      fields: { token: 'current', received: 1, enqueued: 1, degraded: 0, rejected: 0, duplicates: 0, failed: 0, alertIds: [alert.id] },
     });
     expect(log.text()).not.toContain(SENTINEL);
   });
@@ -369,7 +402,7 @@ describe('ingestWebhook: an outage is unavailable (503), never a 4xx', () => {
   it('answers unavailable when only the dead-letter queue fails, although every valid alert was queued', async () => {
     const { ingest, alerts, deadLetters } = setup();
     deadLetters.failAll();
-    expect(await ingest({ json: { alerts: [anAlert(), aRawAlert({ severity: 0 })] } })).toEqual({
+    expect(await ingest({ json: { alerts: [anAlert(), 'not an alert'] } })).toEqual({
       kind: 'unavailable',
       queued: 1,
       failed: 1,
@@ -421,25 +454,37 @@ describe('ingestWebhook: severity filter (DELIVER_SEVERITIES)', () => {
     expect(await ingest()).toEqual({ kind: 'accepted', accepted: 1, rejected: 0, duplicates: 0 });
   });
 
-  it('still dead-letters invalid alerts whatever the filter', async () => {
+  it('still dead-letters what is not an alert whatever the filter', async () => {
     const { ingest, deadLetters } = setup({ deliverSeverities: new Set([1] as const) });
-    expect(await ingest({ json: { alerts: [aRawAlert({ severity: 7 })] } })).toEqual({
-      kind: 'accepted',
-      accepted: 0,
-      rejected: 1,
-      duplicates: 0,
-    });
+    expect(await ingest({ json: { alerts: [7] } })).toEqual({ kind: 'accepted', accepted: 0, rejected: 1, duplicates: 0 });
     expect(deadLetters.accepted).toHaveLength(1);
   });
 
-  it('counts received, enqueued, rejected and filtered alerts', async () => {
+  it('never filters a degraded alert: an unknown severity, or a filtered severity with another field unreadable, pages', async () => {
+    const { ingest, alerts } = setup({ deliverSeverities: new Set([1] as const) });
+    const unknown = aRawAlert({ severity: 7 });
+    const lowButBroken = aRawAlert({ severity: 3, title: undefined });
+    const low = aRawAlert({ severity: 3 });
+    expect(await ingest({ json: { alerts: [unknown, lowButBroken, low] } })).toEqual({
+      kind: 'accepted',
+      accepted: 2,
+      degraded: 2,
+      rejected: 0,
+      duplicates: 0,
+      filtered: 1,
+    });
+    expect(alerts.accepted.map((m) => m.key)).toEqual([unknown.id, lowButBroken.id]);
+  });
+
+  it('counts received, enqueued, rejected, degraded and filtered alerts', async () => {
     const { metrics, counted } = countingMetrics();
     const { ingest } = setup({ deliverSeverities: new Set([1] as const), metrics });
-    await ingest({ json: { alerts: [anAlert({ severity: 1 }), anAlert({ severity: 2 }), aRawAlert({ severity: 0 })] } });
+    await ingest({ json: { alerts: [anAlert({ severity: 1 }), anAlert({ severity: 2 }), aRawAlert({ severity: 0 }), null] } });
     expect(counted).toEqual([
-      ['received', 3],
-      ['enqueued', 1],
+      ['received', 4],
+      ['enqueued', 2],
       ['rejected', 1],
+      ['degraded', 1],
       ['filtered', 1],
     ]);
   });
