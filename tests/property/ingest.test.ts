@@ -5,6 +5,7 @@ import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
+import { deriveAlertId, MAX_ALERT_ID_CHARS } from '../../lib/alert/read-alert';
 import { MARK, mixedBatch, validAlert } from '../helpers/alert-arbitraries';
 import { anAllowlist, anIngestEvent } from '../helpers/factories';
 import { sqsRulesClient } from '../helpers/sqs-rules-client';
@@ -13,7 +14,8 @@ import { sqsRulesClient } from '../helpers/sqs-rules-client';
  * Properties of the ingest path (API Gateway event → answer), with the real decoder, the real
  * SQS adapter and an SQS stand-in that applies SQS's rules. Whatever arrives:
  * - the handler never throws and never answers 5xx while the queues are healthy;
- * - every valid alert of a batch is queued exactly once, every invalid one is dead-lettered;
+ * - every object of a batch is queued exactly once (a malformed one as a degraded alert, under an id
+ *   derived from its content when it has no usable one), every element that is not an object is dead-lettered;
  * - nothing planted in the input comes back in an answer or a log line.
  */
 const TOKEN = 'property-token-0123456789abcdef';
@@ -25,7 +27,7 @@ const allowlist = anAllowlist();
 interface Harness {
   call(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
   readonly lines: string[];
-  queued(): Array<{ alert: { id: string } }>;
+  queued(): Array<{ alert: Record<string, unknown>; alertId: string }>;
   deadLetters(): Array<{ failure: { stage: string; problems?: string[] }; raw?: unknown; alert?: { id: string } }>;
   readonly sqs: ReturnType<typeof sqsRulesClient>;
 }
@@ -108,34 +110,46 @@ test('arbitrary bytes, text or JSON, under any content type: never throws, never
   );
 });
 
-test('a mixed batch: every valid alert queued exactly once, every invalid element dead-lettered with field paths, nothing echoed', async () => {
+/** The id an element is queued under: its own when usable, else one derived from its content (the test restates the rule). */
+const expectedId = (element: Record<string, unknown>): string => {
+  const id = element.id;
+  return typeof id === 'string' && id.trim() !== '' && id.length <= MAX_ALERT_ID_CHARS ? id : deriveAlertId(element);
+};
+
+test('a mixed batch: every object queued exactly once (malformed ones degraded), every other element dead-lettered with its path, nothing echoed', async () => {
   await fc.assert(
     fc.asyncProperty(mixedBatch, fc.constantFrom('batch', 'array'), async (elements, shape) => {
       const h = harness();
       const values = elements.map((e) => e.value);
       const response = await h.call(post(JSON.stringify(shape === 'batch' ? { alerts: values } : values)));
       expect(response.statusCode).toBe(202);
-      const distinctValid = [...new Set(elements.filter((e) => e.kind === 'valid').map((e) => (e.value as { id: string }).id))];
-      const invalid = elements.filter((e) => e.kind === 'invalid').length;
-      expect(answerOf(response)).toMatchObject({
-        accepted: distinctValid.length,
-        rejected: invalid,
-        duplicates: elements.length - invalid - distinctValid.length,
-      });
-      // Queued: each valid id once, with the content of its first occurrence.
+      // What the relay received: JSON (Infinity is null there, undefined is left out).
+      const received = JSON.parse(JSON.stringify(values)) as unknown[];
+      const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+      const objects = received.filter(isObject);
+      const distinct = [...new Set(objects.map(expectedId))];
+      const notObjects = received.length - objects.length;
+      const broken = new Set(
+        received.flatMap((value, i) => (elements[i]?.kind === 'invalid' && isObject(value) ? [expectedId(value)] : [])),
+      );
+      const answer = answerOf(response);
+      expect(answer).toMatchObject({ accepted: distinct.length, rejected: notObjects, duplicates: objects.length - distinct.length });
+      // Each broken object pages degraded; well-formed ones may too (an implausible created_at is flagged).
+      const degraded = Number(answer.degraded ?? 0);
+      expect(degraded).toBeGreaterThanOrEqual(broken.size);
+      expect(degraded).toBeLessThanOrEqual(distinct.length);
+      expect('degraded' in answer).toBe(degraded > 0);
+      // Queued: each id once, with the content of its first occurrence, as sent.
       const queued = h.queued();
-      expect(queued.map((q) => q.alert.id).sort()).toEqual([...distinctValid].sort());
-      for (const id of distinctValid) {
-        const first = elements.find((e) => e.kind === 'valid' && (e.value as { id: string }).id === id)?.value as Record<string, unknown>;
-        expect(queued.find((q) => q.alert.id === id)?.alert).toMatchObject({ title: first.title });
-      }
-      // Dead-lettered: each invalid element, with problems that name a field path and no value.
+      expect(queued.map((q) => q.alertId).sort()).toEqual([...distinct].sort());
+      for (const id of distinct) expect(queued.find((q) => q.alertId === id)?.alert).toEqual(objects.find((o) => expectedId(o) === id));
+      // Dead-lettered: each element that is not an object, with a problem that names its path and no value.
       const letters = h.deadLetters();
-      expect(letters).toHaveLength(invalid);
+      expect(letters).toHaveLength(notObjects);
       for (const letter of letters) {
         expect(letter.failure.stage).toBe('ingest');
         for (const problem of letter.failure.problems ?? []) {
-          expect(problem).toMatch(/^(alerts)?\[\d+\]/);
+          expect(problem).toMatch(/^(alerts)?\[\d+\]: expected object$/);
           expect(problem).not.toContain(MARK);
         }
       }
@@ -145,7 +159,7 @@ test('a mixed batch: every valid alert queued exactly once, every invalid elemen
   );
 });
 
-test('any character in any field: the alert is queued or dead-lettered, never refused by SQS (which would answer 503 forever)', async () => {
+test('any character in any field: the alert is queued, never refused by SQS (which would answer 503 forever)', async () => {
   // SQS refuses U+FFFE, U+FFFF and other characters outside its set; JSON.stringify leaves them as they are.
   const nasty = fc.constantFrom('\uFFFE', '\uFFFF', '\u0000', '\u001F', '\uD800', '\uDFFF', '\u{1F525}', '\u2028', '\\', '"', '\u{10FFFF}');
   await fc.assert(
@@ -163,19 +177,17 @@ test('any character in any field: the alert is queued or dead-lettered, never re
         const response = await h.call(post(JSON.stringify({ alerts: [value] })));
         expect(h.sqs.refused).toEqual([]);
         expect(response.statusCode).toBe(202);
-        expect(h.queued().length + h.deadLetters().length).toBe(1);
-        // What is queued decodes back to exactly what was sent (numbers aside: the codec makes them numbers).
-        const [queued] = h.queued();
-        const withoutNumbers = ({ severity, created_at, ...rest }: Record<string, unknown>) => rest;
-        if (queued !== undefined)
-          expect(withoutNumbers(queued.alert)).toEqual(withoutNumbers(JSON.parse(JSON.stringify(value)) as Record<string, unknown>));
+        expect(h.queued().length).toBe(1);
+        expect(h.deadLetters()).toEqual([]);
+        // What is queued decodes back to exactly what was sent.
+        expect(h.queued()[0]?.alert).toEqual(JSON.parse(JSON.stringify(value)));
       },
     ),
     { numRuns: 200 },
   );
 });
 
-test('huge strings and deep nesting: no 5xx; a valid alert too large for one message is dead-lettered, not lost', async () => {
+test('huge strings and deep nesting: no 5xx; an alert too large for one message is shortened and queued, not lost', async () => {
   const cases: Array<{ what: string; body: string; status: number }> = [];
   const alert = (extra: Record<string, unknown>) => ({
     id: `huge-${MARK}`,
@@ -199,7 +211,7 @@ test('huge strings and deep nesting: no 5xx; a valid alert too large for one mes
     status: 202,
   });
   cases.push({
-    what: 'an invalid alert with a 500 KB field',
+    what: 'a malformed alert with a 500 KB field',
     body: JSON.stringify({ alerts: [{ id: 'bad', severity: 'x', note: '"'.repeat(500_000) + MARK }] }),
     status: 202,
   });
@@ -211,7 +223,8 @@ test('huge strings and deep nesting: no 5xx; a valid alert too large for one mes
   });
   cases.push({ what: 'an invalid element nested 20 000 deep', body: `{"alerts":[${deep(20_000)}]}`, status: 202 });
   cases.push({ what: 'a body nested 100 000 deep', body: deep(100_000), status: 202 });
-  cases.push({ what: 'a bare alert nested 100 000 deep', body: `{"id":"deep-${MARK}","x":${deep(100_000)}}`, status: 400 });
+  cases.push({ what: 'a bare alert nested 100 000 deep', body: `{"id":"deep-${MARK}","x":${deep(100_000)}}`, status: 202 });
+  cases.push({ what: 'an object with no alert field', body: `{"x":${deep(100_000)}}`, status: 400 });
   for (const { what, body, status } of cases) {
     const h = harness();
     const response = await h.call(post(body));
@@ -219,7 +232,9 @@ test('huge strings and deep nesting: no 5xx; a valid alert too large for one mes
     expect(h.sqs.refused).toEqual([]);
     expectNoEcho(h, response);
     if (status === 202) expect({ what, stored: h.queued().length + h.deadLetters().length }).toEqual({ what, stored: 1 });
-    if (status === 400) expect(answerOf(response).problems).toEqual(['(root): nested deeper than 32 levels']);
+    if (status === 400) expect(answerOf(response).problems).toEqual([
+      '(root): expected {"alerts": [...]} or an alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+    ]);
   }
 });
 
