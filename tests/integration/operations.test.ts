@@ -149,7 +149,7 @@ test('npm run test-alert -- --local: one labelled incident through the real queu
   // Severity 3 is filtered at ingest, but a test alert does not pass through ingest; 3 keeps P3.
   expect(added[0]).toMatchObject({ message: 'TEST ALERT from threatstack-squadcast-relay', priority: 'P3' });
   expect(added[0]?.event_id).toMatch(/^relay-test-/);
-  expect(added[0]?.description).toContain('test\\_alert');
+  expect(added[0]?.description).toContain('| test_alert | Synthetic alert from the relay test-alert function');
 });
 
 test('npm run status -- --local prints the same facts as the status page', async () => {
