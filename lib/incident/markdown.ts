@@ -20,14 +20,14 @@ const escapePipes = (text: string, place: Place): string => (place === 'table-ce
 /**
  * A code span holding `value` exactly. Its fence is one backtick longer than the longest run in the
  * value, and a value that starts or ends with a backtick or a space is padded with one space on each
- * side, which CommonMark strips. An empty value, which no code span can hold, is written `(empty)`.
+ * side, which CommonMark strips (a value of spaces only is never stripped, so it is not padded). An empty value, which no code span can hold, is written `(empty)`.
  */
 export const codeSpan = (value: string, place: Place): string => {
   if (value === '') return '(empty)';
   const content = escapePipes(value, place);
   const longestRun = (content.match(/`+/g) ?? []).reduce((longest, run) => Math.max(longest, run.length), 0);
   const fence = '`'.repeat(longestRun + 1);
-  const pad = /^[ `]|[ `]$/.test(content) ? ' ' : '';
+  const pad = /^[ `]|[ `]$/.test(content) && !/^ +$/.test(content) ? ' ' : '';
   return `${fence}${pad}${content}${pad}${fence}`;
 };
 
