@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { METRIC_NAMES } from '../../lib/common/metrics';
-import { parsePriorities, parseSeverities, readIngestConfig } from '../../lib/config/env';
+import { parsePriorities, parseSeverities, parseUnknownPriority, readIngestConfig } from '../../lib/config/env';
 import { THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import { METRICS_SERVICE } from '../../lib/telemetry/telemetry';
 import { readZip } from '../helpers/zip';
@@ -344,6 +344,9 @@ describe('serverless package (CloudFormation template)', () => {
     expect(priorities).toBe('1=P1,2=P2,3=P3');
     expect(parseSeverities(String(severities))).toEqual({ kind: 'valid', value: new Set([1, 2, 3]) });
     expect(parsePriorities(String(priorities))).toEqual({ kind: 'valid', value: { 1: 'P1', 2: 'P2', 3: 'P3' } });
+    // Empty by default: the highest priority the mapping uses.
+    expect(environment('deliver').UNKNOWN_SEVERITY_PRIORITY).toBe('');
+    expect(parseUnknownPriority('', { 1: 'P1', 2: 'P2', 3: 'P3' })).toEqual({ kind: 'valid', value: 'P1' });
   });
 
   it('reads secrets from SSM with a max age the functions accept; each role reads only its own parameters', () => {
