@@ -23,7 +23,7 @@ const LINE_BREAKS = /\r\n?|[\n\t\u0085\u2028\u2029]/g;
  * C0 and C1 control characters, DEL, and the bidirectional controls that can make text display in
  * another order than it is stored (the "Trojan Source" characters): none of them is visible.
  */
-const INVISIBLE_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const INVISIBLE_CONTROLS = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 /** A surrogate code unit that is not part of a pair: not text, and JSON-escaped as six bytes. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 

@@ -1,10 +1,10 @@
+import { readAlert } from '../alert/read-alert';
 import { backoffWithJitter } from '../common/backoff';
 import type { Checked } from '../common/checked';
 import { decodeWith, invalid } from '../common/checked';
 import { mapWithConcurrency } from '../common/concurrency';
 import type { Logger } from '../common/logger';
 import type { CountMetric, RelayMetrics } from '../common/metrics';
-import { readAlert } from '../alert/read-alert';
 import type { Priority, SeverityPriorities } from '../incident/to-incident';
 import { toIncident } from '../incident/to-incident';
 import type { DeliveryLedger } from '../ledger/ledger';

@@ -19,7 +19,8 @@ export const MAX_DESCRIPTION_BYTES = 14_000;
 /** At most this many relay notes are listed; a line says how many more there were. */
 const MAX_NOTES_LISTED = 20;
 
-export const FOOTER = 'Sent by the Threat Stack → Squadcast relay. Threat Stack sends no resolve notifications: resolve this incident by hand.';
+export const FOOTER =
+  'Sent by the Threat Stack → Squadcast relay. Threat Stack sends no resolve notifications: resolve this incident by hand.';
 
 const SEVERITY_WORDS = { 1: 'High', 2: 'Medium', 3: 'Low' } as const;
 
@@ -69,10 +70,7 @@ const render = (alert: ReadAlert, caps: Caps) => {
   const idRows =
     alert.id === sentId
       ? [row('Threat Stack alert id', code(alert.id))]
-      : [
-          row('Alert id (derived by the relay)', code(alert.id)),
-          ...(present('id') ? [row('Alert id as sent', asSent('id'))] : []),
-        ];
+      : [row('Alert id (derived by the relay)', code(alert.id)), ...(present('id') ? [row('Alert id as sent', asSent('id'))] : [])];
 
   /** A documented optional field that was sent but did not parse still gets its row. */
   const unreadableOptional = alert.unreadable
@@ -163,4 +161,3 @@ const lastResort = (lines: readonly string[]): string => {
   }
   return [...kept, '', FOOTER].join('\n');
 };
-

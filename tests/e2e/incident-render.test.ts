@@ -20,8 +20,8 @@ import { markdown } from '../helpers/markdown-render';
  */
 /** Browser globals used inside `evaluate` callbacks (the project compiles without the DOM lib). */
 declare const document: {
-  querySelectorAll(selector: string): ArrayLike<{ readonly tagName: string; readonly innerText: string }>;
-  readonly body: { readonly innerText: string };
+  querySelectorAll(selector: string): ArrayLike<{ readonly tagName: string }>;
+  readonly body: { readonly textContent: string | null };
 };
 
 const BROWSER = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -111,7 +111,16 @@ beforeAll(async () => {
     executablePath: BROWSER,
     headless: true,
     viewport: { width: 1100, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on('request', (request) => requested.push(request.url()));
@@ -132,7 +141,7 @@ browserTest('the rendered descriptions hold no link, image, script or other HTML
 });
 
 browserTest('the values read verbatim in the page: ids, hosts, times, organization ids, alert text', async () => {
-  const text = await page.evaluate(() => document.body.innerText);
+  const text = await page.evaluate(() => document.body.textContent ?? '');
   for (const value of [
     '491a4393-daa0-11e7-9b7b-031f88193b03',
     'ip-172-31-26-113',

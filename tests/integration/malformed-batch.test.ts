@@ -1,6 +1,6 @@
+import { Secret } from '../../lib/common/secret';
 import type { QueueRecord } from '../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
-import { Secret } from '../../lib/common/secret';
 import { ingestWebhook } from '../../lib/ingest/ingest-webhook';
 import { MAX_MESSAGE_BYTES } from '../../lib/queue/messages';
 import { anAllowlist, aRawAlert, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../helpers/factories';

@@ -106,7 +106,9 @@ test('every alert ingest queues becomes one incident under 30 KB, keyed on its i
         expect(Buffer.byteLength(JSON.stringify(incident), 'utf8')).toBeLessThanOrEqual(SQUADCAST_MAX_BYTES);
       // Each queued alert was sent once, under the id ingest chose (its own, or one derived when too long for the ledger).
       const queuedIds = bodies.map((body) => (JSON.parse(body) as { alertId: string }).alertId);
-      expect(new Set(queuedIds).size).toBe(new Set(alerts.map((alert) => (alert.id.length <= 256 ? alert.id : `derived ${JSON.stringify(alert)}`))).size);
+      expect(new Set(queuedIds).size).toBe(
+        new Set(alerts.map((alert) => (alert.id.length <= 256 ? alert.id : `derived ${JSON.stringify(alert)}`))).size,
+      );
       expect(incidents.map((incident) => incident.event_id).sort()).toEqual([...queuedIds].sort());
     }),
     { numRuns: 150 },

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
+import sampleBatch from '../../events/sample-batch.json';
 import { decodeWebhookBody } from '../../lib/alert/decode-webhook';
 import type { ReadAlert } from '../../lib/alert/read-alert';
 import { isDocumentedField, readAlert } from '../../lib/alert/read-alert';
 import { jsonStringBytes, plainText } from '../../lib/common/text';
 import { MAX_DESCRIPTION_BYTES } from '../../lib/incident/describe';
 import { incidentBytes, MAX_INCIDENT_BYTES, toIncident } from '../../lib/incident/to-incident';
-import sampleBatch from '../../events/sample-batch.json';
 import capture2017 from '../fixtures/published/capture-2017-batch.json';
 import f5Payloads from '../fixtures/published/f5-webhooks-payloads.json';
 import supportArticle from '../fixtures/published/support-article-bare-alert.json';
@@ -80,7 +80,8 @@ const checkRendered = (alert: ReadAlert): void => {
   if (alert.id === alert.fields.id) {
     if (shown(alert.id) !== '') expect(label('Threat Stack alert id')).toBe(shown(alert.id));
   } else expect(label('Alert id (derived by the relay)')).toBe(alert.id);
-  if (short(alert.organizationId) && shown(alert.organizationId) !== '') expect(label('Organization')).toContain(shown(alert.organizationId));
+  if (short(alert.organizationId) && shown(alert.organizationId) !== '')
+    expect(label('Organization')).toContain(shown(alert.organizationId));
   if (alert.createdAt?.kind === 'milliseconds') expect(label('Created at')).toBe(alert.createdAt.at.toISOString());
   if (short(alert.source) && shown(alert.source).trim() !== '') expect(label('Source')).toBe(shown(alert.source).trim());
   if (short(alert.title) && shown(alert.title).trim() !== '') expect(rendered.paragraphs[0]).toBe(shown(alert.title).trim());
@@ -93,8 +94,7 @@ const checkRendered = (alert: ReadAlert): void => {
   // that falls back to it, can show twice).
   const count = (text: string, pattern: RegExp): number => text.match(pattern)?.length ?? 0;
   const allowed = Object.entries(alert.fields).reduce(
-    (sum, [key, value]) =>
-      sum + 2 * (count(key, /[\\|]/g) + count(JSON.stringify(value) ?? '', /[\\|]/g)),
+    (sum, [key, value]) => sum + 2 * (count(key, /[\\|]/g) + count(JSON.stringify(value) ?? '', /[\\|]/g)),
     0,
   );
   expect(count(description, /\\/g)).toBeLessThanOrEqual(allowed);
@@ -104,7 +104,7 @@ const checkRendered = (alert: ReadAlert): void => {
   expect(incidentBytes(incident)).toBeLessThanOrEqual(MAX_INCIDENT_BYTES);
 };
 
-describe('the fixtures, Threat Stack\'s published samples among them, render cleanly', () => {
+describe("the fixtures, Threat Stack's published samples among them, render cleanly", () => {
   it.each(FIXTURES)('%s', (_name, body) => {
     const alerts = alertsOf(body);
     expect(alerts.length).toBeGreaterThan(0);
@@ -119,7 +119,7 @@ describe('the fixtures, Threat Stack\'s published samples among them, render cle
     }
   });
 
-  it('shows the 2017 capture\'s values verbatim in the rendered table', () => {
+  it("shows the 2017 capture's values verbatim in the rendered table", () => {
     const [alert] = alertsOf(capture2017);
     const rows = Object.fromEntries(renderDescription(toIncident(alert as ReadAlert).description).rows);
     expect(rows).toMatchObject({
@@ -193,22 +193,29 @@ const hostileAlert = fc
   .record({
     id: fc.oneof(fc.uuid(), hostileText),
     title: hostileText,
-    created_at: fc.oneof(fc.integer({ min: 1_262_304_000_000, max: 1_764_547_200_000 }), fc.integer({ min: 1_262_304_000, max: 1_764_547_200 })),
+    created_at: fc.oneof(
+      fc.integer({ min: 1_262_304_000_000, max: 1_764_547_200_000 }),
+      fc.integer({ min: 1_262_304_000, max: 1_764_547_200 }),
+    ),
     severity: fc.constantFrom(1, 2, 3, '2', 4, 'high', null),
     organization_id: hostileText,
     server_or_region: hostileText,
     source: fc.oneof(fc.constantFrom('Host', 'CloudTrail'), hostileText),
     organization_name: hostileText,
-    extra: fc.dictionary(fc.oneof(markupWord, fc.string({ minLength: 1, maxLength: 10 })), fc.oneof(hostileText, fc.jsonValue({ maxDepth: 2 })), {
-      maxKeys: 3,
-    }),
+    extra: fc.dictionary(
+      fc.oneof(markupWord, fc.string({ minLength: 1, maxLength: 10 })),
+      fc.oneof(hostileText, fc.jsonValue({ maxDepth: 2 })),
+      {
+        maxKeys: 3,
+      },
+    ),
   })
   .map(({ extra, ...fields }) => ({ ...extra, ...fields }));
 
 describe('generated alerts render cleanly', () => {
   it.each<[string, fc.Arbitrary<Record<string, unknown>>]>([
     ['alerts full of markup, links and HTML in every field', hostileAlert],
-    ['well-formed alerts in every documented shape (the ingest property test\'s)', validAlert],
+    ["well-formed alerts in every documented shape (the ingest property test's)", validAlert],
     ['alerts broken in one field (degraded)', brokenAlert],
   ])('%s', (_name, arbitrary) => {
     fc.assert(

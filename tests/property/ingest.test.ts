@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
+import { deriveAlertId, MAX_ALERT_ID_CHARS } from '../../lib/alert/read-alert';
 import type { Logger } from '../../lib/common/logger';
 import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
-import { deriveAlertId, MAX_ALERT_ID_CHARS } from '../../lib/alert/read-alert';
 import { MARK, mixedBatch, validAlert } from '../helpers/alert-arbitraries';
 import { anAllowlist, anIngestEvent } from '../helpers/factories';
 import { sqsRulesClient } from '../helpers/sqs-rules-client';
@@ -232,9 +232,10 @@ test('huge strings and deep nesting: no 5xx; an alert too large for one message 
     expect(h.sqs.refused).toEqual([]);
     expectNoEcho(h, response);
     if (status === 202) expect({ what, stored: h.queued().length + h.deadLetters().length }).toEqual({ what, stored: 1 });
-    if (status === 400) expect(answerOf(response).problems).toEqual([
-      '(root): expected {"alerts": [...]} or an alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
-    ]);
+    if (status === 400)
+      expect(answerOf(response).problems).toEqual([
+        '(root): expected {"alerts": [...]} or an alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+      ]);
   }
 });
 

@@ -45,9 +45,21 @@ const unreadableRows: readonly Row[] = [
   ['severity "high"', { severity: 'high' }, [{ field: 'severity', problem: 'expected 1, 2 or 3' }]],
   ['severity 1.5', { severity: 1.5 }, [{ field: 'severity', problem: 'expected 1, 2 or 3' }]],
   ['severity missing', { severity: undefined }, [{ field: 'severity', problem: 'missing' }]],
-  ['created_at as an ISO string', { created_at: '2017-12-06T16:12:41.417Z' }, [{ field: 'created_at', problem: 'expected epoch milliseconds, an integer or a string of digits' }]],
-  ['created_at "1459447024000.0"', { created_at: '1459447024000.0' }, [{ field: 'created_at', problem: 'expected epoch milliseconds, an integer or a string of digits' }]],
-  ['created_at as the sentinel', { created_at: SENTINEL }, [{ field: 'created_at', problem: 'expected epoch milliseconds, an integer or a string of digits' }]],
+  [
+    'created_at as an ISO string',
+    { created_at: '2017-12-06T16:12:41.417Z' },
+    [{ field: 'created_at', problem: 'expected epoch milliseconds, an integer or a string of digits' }],
+  ],
+  [
+    'created_at "1459447024000.0"',
+    { created_at: '1459447024000.0' },
+    [{ field: 'created_at', problem: 'expected epoch milliseconds, an integer or a string of digits' }],
+  ],
+  [
+    'created_at as the sentinel',
+    { created_at: SENTINEL },
+    [{ field: 'created_at', problem: 'expected epoch milliseconds, an integer or a string of digits' }],
+  ],
   ['title missing', { title: undefined }, [{ field: 'title', problem: 'missing' }]],
   ['title an object', { title: { text: SENTINEL } }, [{ field: 'title', problem: 'expected text' }]],
   ['server_or_region null', { server_or_region: null }, [{ field: 'server_or_region', problem: 'expected text' }]],
@@ -56,7 +68,11 @@ const unreadableRows: readonly Row[] = [
   ['organization_Name an array', { organization_Name: [SENTINEL] }, [{ field: 'organization_Name', problem: 'expected text' }]],
   ['id missing', { id: undefined }, [{ field: 'id', problem: "missing: the relay derived an id from the alert's content" }]],
   ['id blank', { id: '   ' }, [{ field: 'id', problem: "expected a non-blank string: the relay derived an id from the alert's content" }]],
-  ['id a number', { id: 1234 }, [{ field: 'id', problem: "expected a non-blank string: the relay derived an id from the alert's content" }]],
+  [
+    'id a number',
+    { id: 1234 },
+    [{ field: 'id', problem: "expected a non-blank string: the relay derived an id from the alert's content" }],
+  ],
   [
     'id too long for the ledger',
     { id: `${SENTINEL}${'x'.repeat(MAX_ALERT_ID_CHARS)}` },
@@ -102,7 +118,12 @@ describe('readAlert: created_at plausibility', () => {
     ['negative', -5, 'implausible', 'before 2010: shown as sent'],
     ['2009', Date.UTC(2009, 11, 31), 'implausible', 'before 2010: shown as sent'],
     ['microseconds', 1_700_000_000_123_000, 'implausible', 'more than a day after the relay received the alert: shown as sent'],
-    ['two days after receipt', RECEIVED.getTime() + 2 * 86_400_000, 'implausible', 'more than a day after the relay received the alert: shown as sent'],
+    [
+      'two days after receipt',
+      RECEIVED.getTime() + 2 * 86_400_000,
+      'implausible',
+      'more than a day after the relay received the alert: shown as sent',
+    ],
     ['an hour after receipt (clock skew)', RECEIVED.getTime() + 3_600_000, 'milliseconds', undefined],
   ])('%s', (_name, createdAt, kind, note) => {
     const alert = read({ created_at: createdAt });
@@ -112,7 +133,11 @@ describe('readAlert: created_at plausibility', () => {
   });
 
   it('reads seconds as the same instant in milliseconds', () => {
-    expect(read({ created_at: 1_459_447_024 }).createdAt).toEqual({ kind: 'seconds', at: new Date(1_459_447_024_000), sent: 1_459_447_024 });
+    expect(read({ created_at: 1_459_447_024 }).createdAt).toEqual({
+      kind: 'seconds',
+      at: new Date(1_459_447_024_000),
+      sent: 1_459_447_024,
+    });
   });
 
   it('keeps a reading in milliseconds for a flagged value a date can hold, and none for one it cannot', () => {

@@ -345,12 +345,18 @@ describe('deliverBatch: every queued object pages, read leniently', () => {
     const { deliver, sink, ledger } = setup({ priorities: { 1: 'P2', 2: 'P3', 3: 'P4' } });
     const alert = { title: SENTINEL, severity: 9, server_or_region: null };
     const notes = [{ field: 'evidence', problem: 'nested deeper than 32 levels: cut at that depth' }];
-    const record = aQueueRecord({ body: JSON.stringify({ alert, alertId: 'relay-derived-abc', receivedAt: '2023-11-14T22:13:19.000Z', notes }) });
+    const record = aQueueRecord({
+      body: JSON.stringify({ alert, alertId: 'relay-derived-abc', receivedAt: '2023-11-14T22:13:19.000Z', notes }),
+    });
     expect((await deliver([record])).outcomes).toEqual([{ kind: 'delivered' }]);
     expect(ledger.claims).toEqual(['relay-derived-abc']);
     const [incident] = sink.sent as SquadcastIncident[];
     expect(incident).toEqual(
-      expect.objectContaining({ event_id: 'relay-derived-abc', priority: 'P2', tags: { severity: { value: 'unknown', color: '#7b1fa2' } } }),
+      expect.objectContaining({
+        event_id: 'relay-derived-abc',
+        priority: 'P2',
+        tags: { severity: { value: 'unknown', color: '#7b1fa2' } },
+      }),
     );
     expect(incident?.description).toContain('**Fields the relay could not read:**');
     expect(incident?.description).toContain('**Notes from the relay:** evidence (nested deeper than 32 levels: cut at that depth).');

@@ -36,7 +36,10 @@ describe('createSquadcastSink', () => {
         }),
     );
     const started = Date.now();
-    expect(await sinkWith(doFetch, 20).send(toIncident(aReadAlert()))).toEqual({ kind: 'transient', reason: 'Squadcast request timed out' });
+    expect(await sinkWith(doFetch, 20).send(toIncident(aReadAlert()))).toEqual({
+      kind: 'transient',
+      reason: 'Squadcast request timed out',
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 

@@ -16,10 +16,24 @@ describe('codeSpan', () => {
 });
 
 describe('couldBeMarkup', () => {
-  it.each(['*a', '`x`', '[x]', '<b>', 'a\\b', '~~s', '&amp;', '&#65;', '_lead', 'trail_', 'http://x', 'www.x', 'a@b', '//x', 'evil.com', 'file.py'])(
-    '%p could be markup or a link',
-    (word) => expect(couldBeMarkup(word)).toBe(true),
-  );
+  it.each([
+    '*a',
+    '`x`',
+    '[x]',
+    '<b>',
+    'a\\b',
+    '~~s',
+    '&amp;',
+    '&#65;',
+    '_lead',
+    'trail_',
+    'http://x',
+    'www.x',
+    'a@b',
+    '//x',
+    'evil.com',
+    'file.py',
+  ])('%p could be markup or a link', (word) => expect(couldBeMarkup(word)).toBe(true));
   it.each(['Host:', 'rule_hint', '(root)', '0.0.0.0/0', 'AT&T', 'a|b', '#1', '-rf', '1.5', 'e.g.', 'sudo!', '"quoted"', '>', '+', '='])(
     '%p is literal text',
     (word) => expect(couldBeMarkup(word)).toBe(false),

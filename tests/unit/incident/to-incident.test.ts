@@ -74,7 +74,9 @@ describe('toIncident: mapping', () => {
   });
 
   it('uses the alert id as event_id and always triggers', () => {
-    expect(incidentOf({ id: '5a1b2c3d4e5f60718293a4b5' })).toEqual(expect.objectContaining({ event_id: '5a1b2c3d4e5f60718293a4b5', status: 'trigger' }));
+    expect(incidentOf({ id: '5a1b2c3d4e5f60718293a4b5' })).toEqual(
+      expect.objectContaining({ event_id: '5a1b2c3d4e5f60718293a4b5', status: 'trigger' }),
+    );
   });
 
   it('sends the title as the message as sent, double spaces and all', () => {
@@ -82,7 +84,9 @@ describe('toIncident: mapping', () => {
   });
 
   it('does not escape the message (it is plain text in lists)', () => {
-    expect(incidentOf({ title: 'a_b *c* [d] <b>x</b> &amp; http://evil.example' }).message).toBe('a_b *c* [d] <b>x</b> &amp; http://evil.example');
+    expect(incidentOf({ title: 'a_b *c* [d] <b>x</b> &amp; http://evil.example' }).message).toBe(
+      'a_b *c* [d] <b>x</b> &amp; http://evil.example',
+    );
   });
 
   it('removes control characters from the message and the tags, and turns line breaks into spaces', () => {
@@ -174,12 +178,18 @@ describe('toIncident: a degraded alert still pages, and says what could not be r
 
   it.each<[string, number, string]>([
     ['before 2010', 86_400_000, '| Created at | `86400000` as sent (as epoch milliseconds: `1970-01-02T00:00:00.000Z`) |'],
-    ['far in the future', 99_999_999_999_999, '| Created at | `99999999999999` as sent (as epoch milliseconds: `5138-11-16T09:46:39.999Z`) |'],
+    [
+      'far in the future',
+      99_999_999_999_999,
+      '| Created at | `99999999999999` as sent (as epoch milliseconds: `5138-11-16T09:46:39.999Z`) |',
+    ],
   ])('shows a created_at %s as sent, and flags it', (_name, createdAt, row) => {
     const { description } = incidentOf({ created_at: createdAt });
     expect(description).toContain(row);
     expect(description).toContain('| Received by the relay |');
-    expect(description).toMatch(/\*\*Notes from the relay:\*\* created_at \((before 2010|more than a day after the relay received the alert): shown as sent\)\./);
+    expect(description).toMatch(
+      /\*\*Notes from the relay:\*\* created_at \((before 2010|more than a day after the relay received the alert): shown as sent\)\./,
+    );
   });
 
   it('derives an id for an alert without one, and shows an id too long for the ledger, cut', () => {
@@ -220,7 +230,11 @@ describe('toIncident: alert text shows as text, never as markup, and never gains
     ['a www host', 'at www.evil.example today', 'at `www.evil.example` today'],
     ['an e-mail address', 'mail root@evil.example', 'mail `root@evil.example`'],
     ['a bare URL in parentheses', '(see http://evil.example/p)', '(see `http://evil.example/p`)'],
-    ['two links in a row, and one apart', 'from a@b.example www.c.example via d.example', 'from `a@b.example www.c.example` via `d.example`'],
+    [
+      'two links in a row, and one apart',
+      'from a@b.example www.c.example via d.example',
+      'from `a@b.example www.c.example` via `d.example`',
+    ],
     ['HTML', '<img src=x onerror=alert(1)>', '`<img src=x onerror=alert(1)>`'],
     ['an entity', 'a &amp; b &#x41;', '`a &amp; b &#x41;`'],
     ['emphasis', '*bold* _it_ ~~gone~~', '`*bold* _it_ ~~gone~~`'],

@@ -307,7 +307,13 @@ describe('ingestWebhook: queueing', () => {
     ['created_at in seconds', { created_at: 1_459_447_024 }],
   ])('pages a bare alert with %s as a degraded alert (202, counted), never 400', async (_name, overrides) => {
     const { ingest, alerts } = setup();
-    expect(await ingest({ json: aRawAlert(overrides) })).toEqual({ kind: 'accepted', accepted: 1, degraded: 1, rejected: 0, duplicates: 0 });
+    expect(await ingest({ json: aRawAlert(overrides) })).toEqual({
+      kind: 'accepted',
+      accepted: 1,
+      degraded: 1,
+      rejected: 0,
+      duplicates: 0,
+    });
     expect(alerts.accepted).toHaveLength(1);
   });
 
@@ -316,7 +322,9 @@ describe('ingestWebhook: queueing', () => {
     const { id: _id, ...rest } = anAlert({ title: 'no id' });
     const reordered = Object.fromEntries(Object.entries(rest).reverse());
     expect(await ingest({ json: { alerts: [rest] } })).toEqual(expect.objectContaining({ accepted: 1, degraded: 1 }));
-    expect(await ingest({ json: { alerts: [reordered, rest] } })).toEqual(expect.objectContaining({ accepted: 1, degraded: 1, duplicates: 1 }));
+    expect(await ingest({ json: { alerts: [reordered, rest] } })).toEqual(
+      expect.objectContaining({ accepted: 1, degraded: 1, duplicates: 1 }),
+    );
     const keys = alerts.accepted.map((m) => m.key);
     expect(keys[0]).toMatch(/^relay-derived-[0-9a-f]{32}$/);
     expect(keys).toEqual([keys[0], keys[0]]);
@@ -354,18 +362,27 @@ describe('ingestWebhook: queueing', () => {
     ['ASCII', 'x', MAX_MESSAGE_BYTES],
     ['3-byte characters', '€', 100_000],
     ['quotes (escaped in JSON)', '"', 140_000],
-  ])('queues an alert of %s too large for one message with its largest fields shortened, and counts it degraded', async (_name, char, length) => {
-    const { ingest, alerts, deadLetters } = setup();
-    const small = anAlert();
-    const huge = anAlert({ title: char.repeat(length), severity: 3 });
-    expect(await ingest({ json: { alerts: [small, huge] } })).toEqual({ kind: 'accepted', accepted: 2, degraded: 1, rejected: 0, duplicates: 0 });
-    expect(alerts.accepted.map((m) => m.key)).toEqual([small.id, huge.id]);
-    expect(Buffer.byteLength(alerts.accepted[1]?.body ?? '')).toBeLessThanOrEqual(MAX_QUEUED_ALERT_BYTES);
-    expect(alerts.bodies<QueuedBody>()[1]?.notes).toEqual([
-      { field: 'title', problem: `shortened from ${length} characters to fit one queue message` },
-    ]);
-    expect(deadLetters.attempted).toEqual([]);
-  });
+  ])(
+    'queues an alert of %s too large for one message with its largest fields shortened, and counts it degraded',
+    async (_name, char, length) => {
+      const { ingest, alerts, deadLetters } = setup();
+      const small = anAlert();
+      const huge = anAlert({ title: char.repeat(length), severity: 3 });
+      expect(await ingest({ json: { alerts: [small, huge] } })).toEqual({
+        kind: 'accepted',
+        accepted: 2,
+        degraded: 1,
+        rejected: 0,
+        duplicates: 0,
+      });
+      expect(alerts.accepted.map((m) => m.key)).toEqual([small.id, huge.id]);
+      expect(Buffer.byteLength(alerts.accepted[1]?.body ?? '')).toBeLessThanOrEqual(MAX_QUEUED_ALERT_BYTES);
+      expect(alerts.bodies<QueuedBody>()[1]?.notes).toEqual([
+        { field: 'title', problem: `shortened from ${length} characters to fit one queue message` },
+      ]);
+      expect(deadLetters.attempted).toEqual([]);
+    },
+  );
 
   it('logs the accepted alert ids, never their titles', async () => {
     const { ingest, log } = setup();
