@@ -91,7 +91,10 @@ describe('ingest: every log line of an invocation carries its request id', () =>
       const { handler } = loaded.module;
 
       const first = await invocation(() =>
-        handler(anIngestEvent({ body: aBatchBody([anAlert(), aRawAlert({ severity: 0 })]) }), aContext('ingest', 'ingest-request-1')),
+        handler(
+          anIngestEvent({ body: aBatchBody([anAlert(), aRawAlert({ severity: 0 }), 'not an alert']) }),
+          aContext('ingest', 'ingest-request-1'),
+        ),
       );
       clock.advance(301);
       ssm.failWith(() => anSsmError('ThrottlingException'));
@@ -100,7 +103,11 @@ describe('ingest: every log line of an invocation carries its request id', () =>
         handler(anIngestEvent({ token: 'wrong-token-0123456789' }), aContext('ingest', 'ingest-request-3')),
       );
 
-      expect(first.logs.map((line) => line.message)).toEqual(['invalid alerts sent to the dead-letter queue', 'webhook accepted']);
+      expect(first.logs.map((line) => line.message)).toEqual([
+        'invalid alerts sent to the dead-letter queue',
+        'alerts queued with fields the relay could not read; they page as degraded incidents',
+        'webhook accepted',
+      ]);
       expect(second.logs.map((line) => line.message)).toEqual(['secret parameter could not be read', 'webhook accepted']);
       expect(third.logs.map((line) => line.message)).toEqual(['webhook refused']);
       expect(contextOf(first.logs)).toEqual(first.logs.map(() => ['ingest-request-1', true]));
