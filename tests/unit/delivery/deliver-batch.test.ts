@@ -291,10 +291,11 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
   });
 
   it('dead-letters an undecodable message of 250 KiB: SQS takes its dead letter, cut to fit 256 KiB', async () => {
-    // An invalid alert of 250 KiB. In the dead letter it is a JSON string whose every quote is
-    // escaped: held whole, the dead letter would be about 300 KiB.
-    const alert = { ...anAlert(), severity: 9, tags: Array.from({ length: 25_000 }, (_, i) => `t${i}`) };
-    const withTitle = (title: string) => JSON.stringify({ alert: { ...alert, title } });
+    // A message of 250 KiB whose alert is not an object (any object is read as an alert, degraded or
+    // not). In the dead letter it is a JSON string whose every quote is escaped: held whole, the dead
+    // letter would be about 300 KiB.
+    const alert = { ...anAlert(), tags: Array.from({ length: 25_000 }, (_, i) => `t${i}`) };
+    const withTitle = (title: string) => JSON.stringify({ alert: [{ ...alert, title }] });
     const body = withTitle('x'.repeat(250 * 1024 - Buffer.byteLength(withTitle(''))));
     expect(Buffer.byteLength(body)).toBe(250 * 1024);
     expect(Buffer.byteLength(JSON.stringify({ raw: body }))).toBeGreaterThan(MAX_MESSAGE_BYTES);
@@ -312,11 +313,11 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
     expect(parsed.failure).toEqual({
       stage: 'deliver',
       reason: 'undecodable message',
-      problems: ['alert.severity: expected Severity(1|2|3)'],
+      problems: ['alert: expected object'],
       at: NOW.toISOString(),
     });
     expect(parsed.raw).toEqual(
-      expect.stringMatching(new RegExp(`^\\{"alert":\\{"id":".*…\\(truncated from ${body.length} characters\\)$`)),
+      expect.stringMatching(new RegExp(`^\\{"alert":\\[\\{"id":".*…\\(truncated from ${body.length} characters\\)$`)),
     );
     expect(body.startsWith(String(parsed.raw).replace(/…\(truncated from \d+ characters\)$/, ''))).toBe(true);
     expect(ledger.claims).toEqual([]);
