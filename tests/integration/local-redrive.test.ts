@@ -72,7 +72,8 @@ test('dead letters go back by receive/send/delete; deliverable ones arrive once,
   const ids = ['redrive-1', 'redrive-2', 'redrive-3'];
   const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, {
     method: 'POST',
-    body: JSON.stringify({ alerts: [...ids.map(alert), { id: 'redrive-bad', severity: 'urgent' }] }),
+    // An element that is not an object cannot be an alert (a malformed object would page, degraded).
+    body: JSON.stringify({ alerts: [...ids.map(alert), ['redrive-bad']] }),
   });
   expect(await response.json()).toMatchObject({ accepted: 3, rejected: 1 });
   await eventually('four dead letters', async () => (await status()).queue.deadLetter === 4);
