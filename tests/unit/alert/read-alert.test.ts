@@ -46,13 +46,13 @@ const unreadableRows: readonly Row[] = [
   ['severity 1.5', { severity: 1.5 }, [{ field: 'severity', problem: 'expected 1, 2 or 3' }]],
   ['severity missing', { severity: undefined }, [{ field: 'severity', problem: 'missing' }]],
   [
-    'created_at as an ISO string',
-    { created_at: '2017-12-06T16:12:41.417Z' },
+    'created_at as a date without a time zone',
+    { created_at: '2017-12-06 16:12:41' },
     [{ field: 'created_at', problem: 'expected epoch milliseconds, an integer or a string of digits' }],
   ],
   [
-    'created_at "1459447024000.0"',
-    { created_at: '1459447024000.0' },
+    'created_at with a fraction that is not zero',
+    { created_at: '1459447024000.5' },
     [{ field: 'created_at', problem: 'expected epoch milliseconds, an integer or a string of digits' }],
   ],
   [
@@ -130,6 +130,43 @@ describe('readAlert: created_at plausibility', () => {
     expect(alert.createdAt?.kind).toBe(kind);
     expect(alert.notes).toEqual(note === undefined ? [] : [{ field: 'created_at', problem: note }]);
     expect(alert.unreadable).toEqual([]);
+  });
+
+  it.each<[string, string, string, string]>([
+    [
+      'an ISO-8601 date-time (the F5-era support article)',
+      '2017-12-06T16:12:41.417Z',
+      '2017-12-06T16:12:41.417Z',
+      'sent as an ISO-8601 date-time, not epoch milliseconds: read as such',
+    ],
+    [
+      'an ISO-8601 date-time with an offset',
+      '2017-12-06T17:12:41+01:00',
+      '2017-12-06T16:12:41.000Z',
+      'sent as an ISO-8601 date-time, not epoch milliseconds: read as such',
+    ],
+    [
+      'epoch milliseconds with a zero fraction',
+      '1459447024000.0',
+      '2016-03-31T17:57:04.000Z',
+      'sent with a decimal point: read as epoch milliseconds',
+    ],
+  ])('reads %s, and notes it', (_name, createdAt, iso, note) => {
+    const alert = read({ created_at: createdAt });
+    expect(alert.createdAt).toEqual({ kind: 'milliseconds', at: new Date(iso) });
+    expect(alert.notes).toEqual([{ field: 'created_at', problem: note }]);
+    expect(alert.unreadable).toEqual([]);
+    expect(isDegraded(alert)).toBe(true);
+  });
+
+  it('flags an ISO-8601 date-time before 2010 and shows it as sent, never reading it as seconds', () => {
+    const alert = read({ created_at: '2001-09-09T01:46:40Z' });
+    expect(alert.createdAt).toEqual({
+      kind: 'implausible',
+      sent: '2001-09-09T01:46:40Z',
+      at: new Date('2001-09-09T01:46:40Z'),
+      why: 'before-2010',
+    });
   });
 
   it('reads seconds as the same instant in milliseconds', () => {

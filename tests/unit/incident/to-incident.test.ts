@@ -157,17 +157,25 @@ describe('toIncident: a degraded alert still pages, and says what could not be r
   });
 
   it('shows every unreadable field as sent, under one heading, and omits its tag', () => {
-    const incident = incidentOf({ created_at: '2017-12-06T16:12:41.417Z', server_or_region: null, title: undefined, severity: 4 });
+    const incident = incidentOf({ created_at: 'yesterday', server_or_region: null, title: undefined, severity: 4 });
     const lines = incident.description.split('\n');
     expect(lines[0]).toBe('**Threat Stack Host alert**');
     expect(lines[2]).toBe(
       '**Fields the relay could not read:** title (missing), created_at (expected epoch milliseconds, an integer or a string of digits), severity (expected 1, 2 or 3), server_or_region (expected text). They are shown as sent below.',
     );
-    expect(lines).toContain('| Created at | `"2017-12-06T16:12:41.417Z"` as sent |');
+    expect(lines).toContain('| Created at | `"yesterday"` as sent |');
     expect(lines).toContain(`| Received by the relay | \`${RECEIVED_AT.toISOString()}\` |`);
     expect(lines).toContain('| Host or region | `null` as sent |');
     expect(incident.tags).not.toHaveProperty('server_or_region');
     expect(incident.message).toBe('Threat Stack Host alert');
+  });
+
+  it('reads created_at sent as an ISO-8601 date-time, and notes it', () => {
+    const { description } = incidentOf({ created_at: '2017-12-06T16:12:41.417Z' });
+    expect(description).toContain('| Created at | `2017-12-06T16:12:41.417Z` |');
+    expect(description).toContain(
+      '**Notes from the relay:** created_at (sent as an ISO-8601 date-time, not epoch milliseconds: read as such).',
+    );
   });
 
   it('reads created_at sent in seconds as seconds, and notes it', () => {
