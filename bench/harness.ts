@@ -131,7 +131,7 @@ export const startHarness = async (work: string, stops: (() => Promise<void>)[])
   const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: aws.dynamodbEndpoint });
   const resources = await provision(sqs, dynamodb, `bench-${Date.now().toString(36)}`, {
     visibilityTimeoutSeconds: 180,
-    maxReceiveCount: 15,
+    maxReceiveCount: 1000,
   });
   const queueArn =
     (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: resources.alertsQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes

@@ -36,7 +36,8 @@ const toRecord = (message: Message, queueArn: string): SQSRecord => ({
   body: message.Body ?? '',
   attributes: {
     ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-    SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
+    // Never made up: deliver measures how long an alert has waited from it (empty: from the envelope's receivedAt).
+    SentTimestamp: message.Attributes?.SentTimestamp ?? '',
     SenderId: message.Attributes?.SenderId ?? 'local',
     ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
   },

@@ -25,7 +25,7 @@ export const LOCAL_DEFAULTS = {
   WEBHOOK_TOKEN: 'local-dev-token-change-me',
   AWS_REGION: 'us-east-1',
   LOCAL_VISIBILITY_TIMEOUT_SECONDS: '180',
-  LOCAL_MAX_RECEIVE_COUNT: '15',
+  LOCAL_MAX_RECEIVE_COUNT: '1000',
   LOCAL_RESOURCE_PREFIX: 'threatstack-squadcast-relay-local',
 } as const;
 

@@ -54,7 +54,7 @@ export const describeDeadLetter = (body: string): DeadLetterLine => {
     const alert = readAlert(queued.value.alert, { id: queued.value.alertId, receivedAt: new Date() });
     const why =
       failure === undefined
-        ? 'no failure recorded (moved here by SQS after 15 receives: deliver kept failing)'
+        ? 'no failure recorded (moved here by SQS after 1000 receives: deliver could not handle it, e.g. it crashed on it)'
         : `${failure.stage}: ${failure.reason} at ${failure.at}`;
     return { text: `alert ${alert.id} (severity ${alert.severity ?? 'unknown'}): ${why}`, redeliverable: true };
   }

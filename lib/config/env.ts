@@ -4,6 +4,7 @@ import type { Checked } from '../common/checked';
 import { decodeWith, invalid, valid, valueOrThrow } from '../common/checked';
 import { ConfigError } from '../common/config-error';
 import { Secret } from '../common/secret';
+import { MAX_GIVE_UP_HOURS } from '../delivery/retry-budget';
 import type { Priority, SeverityPriorities } from '../incident/to-incident';
 import { DEFAULT_PRIORITIES, highestPriority, PRIORITIES } from '../incident/to-incident';
 import type { SourceAllowlist } from '../ingest/source-allowlist';
@@ -155,8 +156,12 @@ const DeliverEnv = t.intersection([
     SQUADCAST_TIMEOUT_MS: withDefault(intInRange(100, 60_000), 8_000),
     DELIVERY_CONCURRENCY: withDefault(intInRange(1, 100), 10),
     DELIVERY_LEASE_MS: withDefault(intInRange(1_000, 900_000), 45_000),
-    DELIVERY_RETRY_BASE_SECONDS: withDefault(intInRange(0, 3_600), 20),
-    DELIVERY_RETRY_MAX_SECONDS: withDefault(intInRange(1, 43_200), 900),
+    // Retries follow the alert's age: half of it, from 2 s up to 300 s (lib/delivery/retry-budget.ts).
+    DELIVERY_RETRY_BASE_SECONDS: withDefault(intInRange(0, 3_600), 2),
+    // SQS's longest visibility timeout is 12 h.
+    DELIVERY_RETRY_MAX_SECONDS: withDefault(intInRange(1, 43_200), 300),
+    // A day short of the queue's 14-day retention at most: the alert must reach the dead-letter queue before SQS deletes it.
+    DELIVERY_GIVE_UP_HOURS: withDefault(intInRange(1, MAX_GIVE_UP_HOURS), 24),
     // Half the smallest paid Squadcast plan (Pro: 300 a minute), leaving room for the account's other sources.
     SQUADCAST_MAX_PER_MINUTE: withDefault(intInRange(1, 1_000_000), 150),
     // Must equal the sqs event's maximumConcurrency in serverless.yml: each container sends its share.
@@ -175,6 +180,8 @@ export interface DeliverConfig {
   readonly leaseMs: number;
   readonly retryBaseSeconds: number;
   readonly retryMaxSeconds: number;
+  /** A transient failure after the alert has waited this long in the queue dead-letters it. */
+  readonly giveUpHours: number;
   /** The relay-wide ceiling on incidents sent to Squadcast per minute. */
   readonly maxPerMinute: number;
   /** Deliver invocations that run at once: the ceiling is shared between them. */
@@ -197,6 +204,9 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
       'SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS (each invocation needs one send a minute)',
     ]);
   }
+  if (raw.DELIVERY_RETRY_MAX_SECONDS > raw.DELIVERY_GIVE_UP_HOURS * 3_600) {
+    throw new ConfigError(['DELIVERY_RETRY_MAX_SECONDS: must not be longer than DELIVERY_GIVE_UP_HOURS (no retry would fit the budget)']);
+  }
   // A lease that ends while its POST is still out lets a second delivery send the same incident.
   if (raw.DELIVERY_LEASE_MS <= raw.SQUADCAST_TIMEOUT_MS) {
     throw new ConfigError(['DELIVERY_LEASE_MS: must be longer than SQUADCAST_TIMEOUT_MS (a claim must outlast the request it covers)']);
@@ -212,6 +222,7 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
     leaseMs: raw.DELIVERY_LEASE_MS,
     retryBaseSeconds: raw.DELIVERY_RETRY_BASE_SECONDS,
     retryMaxSeconds: raw.DELIVERY_RETRY_MAX_SECONDS,
+    giveUpHours: raw.DELIVERY_GIVE_UP_HOURS,
     maxPerMinute: raw.SQUADCAST_MAX_PER_MINUTE,
     maxInvocations: raw.DELIVERY_MAX_INVOCATIONS,
     severityPriorities,

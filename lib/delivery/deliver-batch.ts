@@ -1,5 +1,4 @@
 import { readAlert } from '../alert/read-alert';
-import { backoffWithJitter } from '../common/backoff';
 import type { Checked } from '../common/checked';
 import { decodeWith, invalid } from '../common/checked';
 import { mapWithConcurrency } from '../common/concurrency';
@@ -12,6 +11,9 @@ import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
 import type { QueuedAlert } from '../queue/messages';
 import { failedDeliveryMessage, QueuedAlertCodec, undecodableMessage } from '../queue/messages';
 import type { SendRateLimiter } from './rate-limit';
+import type { RecoveryWatch } from './recovery-watch';
+import type { RetryPolicy } from './retry-budget';
+import { deferralSeconds, describeWait, retryDelaySeconds } from './retry-budget';
 import type { IncidentSink } from './squadcast-sink';
 
 /** One received message, independent of the Lambda event's shape. */
@@ -21,18 +23,16 @@ export interface QueueRecord {
   readonly receiptHandle: string;
   /** SQS `ApproximateReceiveCount`: 1 on the first attempt. */
   readonly receiveCount: number;
+  /** SQS `SentTimestamp` (epoch ms): when the message was put on the alerts queue, or redriven to it. */
+  readonly sentAtMs?: number;
 }
 
 export type RecordOutcome =
   | { readonly kind: 'delivered' | 'duplicate' | 'dead-lettered' }
-  | { readonly kind: 'retry'; readonly reason: string; readonly delaySeconds: number };
-
-export interface RetryPolicy {
-  readonly baseSeconds: number;
-  readonly maxSeconds: number;
-  /** How long to wait when another delivery of the same alert holds the lease. */
-  readonly inFlightSeconds: number;
-}
+  /** An attempt failed (or a step before it): back after the backoff; gives up once the budget is spent. */
+  | { readonly kind: 'retry'; readonly reason: string; readonly delaySeconds: number }
+  /** Not attempted (rate ceiling, lease held elsewhere): back when it can go; never gives up. */
+  | { readonly kind: 'deferred'; readonly reason: string; readonly delaySeconds: number };
 
 export interface DeliverDeps {
   readonly sink: IncidentSink;
@@ -52,6 +52,8 @@ export interface DeliverDeps {
   /** Squadcast priority of an alert whose severity could not be read (UNKNOWN_SEVERITY_PRIORITY); the highest of `priorities` when absent. */
   readonly unknownSeverityPriority?: Priority;
   readonly metrics?: RelayMetrics;
+  /** Brings this container's failed records forward when Squadcast comes back; none when absent. */
+  readonly recovery?: RecoveryWatch;
 }
 
 const decodeRecord = (body: string): Checked<QueuedAlert> => {
@@ -65,25 +67,59 @@ const decodeRecord = (body: string): Checked<QueuedAlert> => {
 };
 
 /**
- * The next attempt, by exponential backoff on the record's receive count. Retry-After is honoured
- * up to the policy's ceiling: a bogus "come back in a year" must not park an alert.
+ * Since when the alert has waited, in epoch ms: SQS's SentTimestamp, else the envelope's
+ * `receivedAt` (set by ingest just before it queued the alert). SentTimestamp comes first on
+ * purpose: a redrive from the dead-letter queue queues the message anew (new SentTimestamp), so an
+ * alert an operator redrives gets a fresh budget, while `receivedAt` keeps the original time.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
+ * With neither, the alert counts as just queued: it never gives up, and the backstop decides.
  */
-const retryLater = (record: QueueRecord, deps: DeliverDeps, reason: string, retryAfterMs?: number): RecordOutcome => {
-  const maxMs = deps.retryPolicy.maxSeconds * 1000;
-  const backoffMs = backoffWithJitter(record.receiveCount, deps.retryPolicy.baseSeconds * 1000, maxMs, deps.random);
-  return { kind: 'retry', reason, delaySeconds: Math.max(Math.min(retryAfterMs ?? 0, maxMs), backoffMs) / 1000 };
+const waitedSince = (record: QueueRecord, queued: QueuedAlert | undefined): number => {
+  if (record.sentAtMs !== undefined) return record.sentAtMs;
+  return queued?.receivedAt === undefined ? NaN : Date.parse(queued.receivedAt);
 };
+
+/** How long the alert has waited at `now`, in seconds (0 when unknown, or when a clock runs ahead). */
+const waitedSeconds = (record: QueueRecord, queued: QueuedAlert | undefined, now: Date): number => {
+  const since = waitedSince(record, queued);
+  return Number.isNaN(since) ? 0 : Math.max(0, now.getTime() - since) / 1000;
+};
+
+/** The next attempt after a failure: backoff by the alert's age and receives, or Squadcast's Retry-After (lib/delivery/retry-budget.ts). */
+const retryLater = (
+  record: QueueRecord,
+  queued: QueuedAlert | undefined,
+  deps: DeliverDeps,
+  reason: string,
+  retryAfterMs?: number,
+): RecordOutcome => ({
+  kind: 'retry',
+  reason,
+  delaySeconds: retryDelaySeconds(
+    waitedSeconds(record, queued, deps.now()),
+    record.receiveCount,
+    deps.retryPolicy,
+    deps.random ?? Math.random,
+    (retryAfterMs ?? 0) / 1000,
+  ),
+});
+
+/** Put back without an attempt (rate ceiling, lease held elsewhere): no backoff, no give-up, only the backstop's floor. */
+const deferred = (record: QueueRecord, deps: DeliverDeps, reason: string, delaySeconds: number): RecordOutcome => ({
+  kind: 'deferred',
+  reason,
+  delaySeconds: deferralSeconds(delaySeconds, record.receiveCount, deps.retryPolicy),
+});
 
 /**
  * Delivers one record: decode, claim the alert id, POST, record. Expected outcomes are values;
  * a thrown error (DynamoDB or SQS down) means "retry later", decided in `deliverBatch`.
  */
 const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<RecordOutcome> => {
-  const retryIn = (reason: string, retryAfterMs?: number): RecordOutcome => retryLater(record, deps, reason, retryAfterMs);
   const decoded = decodeRecord(record.body);
   if (decoded.kind === 'invalid') {
     const sent = await deps.deadLetters.sendAll([undecodableMessage(record.messageId, record.body, decoded.problems, deps.now())]);
-    if (sent.failedKeys.length > 0) return retryIn('dead-letter queue unavailable');
+    if (sent.failedKeys.length > 0) return retryLater(record, undefined, deps, 'dead-letter queue unavailable');
     deps.log.error('undecodable message dead-lettered', { messageId: record.messageId, problems: decoded.problems });
     return { kind: 'dead-lettered' };
   }
@@ -96,9 +132,10 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
     notes: queued.notes,
   });
   const alertId = alert.id;
+  const retryIn = (reason: string, retryAfterMs?: number): RecordOutcome => retryLater(record, queued, deps, reason, retryAfterMs);
   // The turn is taken before the claim, so that waiting for it never eats into the lease.
   const admission = (await deps.rateLimit?.admit()) ?? { kind: 'send' };
-  if (admission.kind === 'later') return { kind: 'retry', reason: 'rate ceiling reached', delaySeconds: admission.delayMs / 1000 };
+  if (admission.kind === 'later') return deferred(record, deps, 'rate ceiling reached', admission.delayMs / 1000);
   const claim = await deps.ledger.claim(alertId, deps.now());
   if (claim.kind === 'already-delivered') {
     deps.log.info('alert already delivered; not sent again', { alertId });
@@ -107,13 +144,14 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
   if (claim.kind === 'in-flight') {
     // Another delivery is sending it, or crashed while it held the lease: either way, look again once the lease can have run out.
     deps.log.info('another delivery holds the alert; will retry', { alertId, retryInSeconds: deps.retryPolicy.inFlightSeconds });
-    return { kind: 'retry', reason: 'another delivery holds the alert', delaySeconds: deps.retryPolicy.inFlightSeconds };
+    return deferred(record, deps, 'another delivery holds the alert', deps.retryPolicy.inFlightSeconds);
   }
 
   const started = Date.now();
   const outcome = await deps.sink.send(toIncident(alert, deps.priorities, deps.unknownSeverityPriority));
   const latencyMs = Date.now() - started;
   deps.metrics?.squadcastLatency(latencyMs);
+  deps.recovery?.answered(outcome.kind !== 'transient', deps.now().getTime());
   switch (outcome.kind) {
     case 'delivered': {
       // From Squadcast's 2xx until `complete` returns, a crash would send this incident again:
@@ -132,12 +170,29 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
       });
       return { kind: 'delivered' };
     }
-    case 'transient':
+    case 'transient': {
       // Squadcast's Retry-After holds back every send of this container, not just this alert's.
       if (outcome.retryAfterMs !== undefined) deps.rateLimit?.pauseFor(Math.min(outcome.retryAfterMs, deps.retryPolicy.maxSeconds * 1000));
       await deps.ledger.release(claim.lease).catch(() => undefined);
-      deps.log.warn('delivery failed; will retry', { alertId, reason: outcome.reason, latencyMs, receiveCount: record.receiveCount });
-      return retryIn(outcome.reason, outcome.retryAfterMs);
+      const now = deps.now();
+      const waited = Math.round(waitedSeconds(record, queued, now));
+      if (waited < deps.retryPolicy.giveUpSeconds) {
+        deps.log.warn('delivery failed; will retry', {
+          alertId,
+          reason: outcome.reason,
+          latencyMs,
+          receiveCount: record.receiveCount,
+          waitedSeconds: waited,
+        });
+        return retryIn(outcome.reason, outcome.retryAfterMs);
+      }
+      // Only a failed attempt gives up, never a deferral: the budget is spent and a person must look.
+      const reason = `${outcome.reason}; still failing after ${describeWait(waited)} in the queue (give-up budget ${describeWait(deps.retryPolicy.giveUpSeconds)})`;
+      const sent = await deps.deadLetters.sendAll([failedDeliveryMessage(queued, alertId, reason, now)]);
+      if (sent.failedKeys.length > 0) return retryIn('dead-letter queue unavailable');
+      deps.log.error('delivery failed for too long; alert dead-lettered', { alertId, reason, waitedSeconds: waited });
+      return { kind: 'dead-lettered' };
+    }
     case 'permanent': {
       const sent = await deps.deadLetters.sendAll([failedDeliveryMessage(queued, alertId, outcome.reason, deps.now())]);
       await deps.ledger.release(claim.lease).catch(() => undefined);
@@ -148,11 +203,15 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
   }
 };
 
+/** ChangeMessageVisibility calls in flight when records are woken (a few hundred take about a second). */
+const WAKE_CONCURRENCY = 10;
+
 const OUTCOME_METRIC: Readonly<Record<RecordOutcome['kind'], CountMetric>> = {
   delivered: 'delivered',
   duplicate: 'duplicate',
   'dead-lettered': 'deadLettered',
   retry: 'retried',
+  deferred: 'retried',
 };
 
 export interface BatchResult {
@@ -170,14 +229,14 @@ export const deliverBatch = async (records: readonly QueueRecord[], deps: Delive
   const outcomes = await mapWithConcurrency(records, deps.concurrency, (record) =>
     deliverRecord(record, deps).catch((error: unknown): RecordOutcome => {
       deps.log.error('delivery step failed; will retry', { messageId: record.messageId, error: (error as Error)?.name ?? 'unknown' });
-      // Backed off like a Squadcast outage: a fixed delay would exhaust maxReceiveCount in minutes.
-      return retryLater(record, deps, 'dependency error');
+      // Backed off like a Squadcast outage, never given up on: the dead-letter queue may be what is down.
+      return retryLater(record, undefined, deps, 'dependency error');
     }),
   );
   for (const outcome of outcomes) deps.metrics?.count(OUTCOME_METRIC[outcome.kind]);
   const failures = records.flatMap((record, i) => {
     const outcome = outcomes[i];
-    return outcome?.kind === 'retry' ? [{ record, outcome }] : [];
+    return outcome?.kind === 'retry' || outcome?.kind === 'deferred' ? [{ record, outcome }] : [];
   });
   await Promise.all(
     failures.map(({ record, outcome }) =>
@@ -186,5 +245,24 @@ export const deliverBatch = async (records: readonly QueueRecord[], deps: Delive
       }),
     ),
   );
+  await wakeParkedRecords(failures, deps);
   return { failedMessageIds: failures.map(({ record }) => record.messageId), outcomes };
+};
+
+/** Records put back after an attempt are remembered; if Squadcast has just come back, those remembered before are made visible now. */
+const wakeParkedRecords = async (
+  failures: ReadonlyArray<{ readonly record: QueueRecord; readonly outcome: RecordOutcome & { readonly delaySeconds: number } }>,
+  deps: DeliverDeps,
+): Promise<void> => {
+  if (deps.recovery === undefined) return;
+  const now = deps.now().getTime();
+  const woken = deps.recovery.wake(now);
+  for (const { record, outcome } of failures) {
+    if (outcome.kind === 'retry') deps.recovery.parked(record.receiptHandle, now + outcome.delaySeconds * 1000, now);
+  }
+  await mapWithConcurrency(woken, WAKE_CONCURRENCY, (receiptHandle) =>
+    deps.retries.retryAfter(receiptHandle, 0).catch(() => {
+      // Received again meanwhile, or deleted: it is back already.
+    }),
+  );
 };

@@ -16,11 +16,23 @@ export interface RateLimiterOptions {
   readonly perMinute: number;
   /** Longest a record waits in the invocation for its turn; beyond that it goes back to the queue. */
   readonly maxWaitMs: number;
+  /**
+   * How many limiters (deliver containers) serve the same queue, 1 by default. A record put back
+   * comes back to any of them, and one container may end up putting back nearly all of them, so
+   * put-backs are spread at the pace of all of them together, not at this one's share.
+   */
+  readonly limiters?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const MINUTE_MS = 60_000;
+
+/**
+ * The longest a record waits in a deliver invocation for its turn. deliver's timeout is 30 s: this
+ * leaves the rest for the POST (SQUADCAST_TIMEOUT_MS) and the ledger. Beyond it, the record goes back.
+ */
+export const MAX_WAIT_FOR_TURN_MS = 10_000;
 
 /**
  * A container's share of the account-wide ceiling. Lambda runs at most `invocations` deliver
@@ -39,7 +51,8 @@ export const burstFor = (perMinute: number): number => Math.max(1, Math.min(10, 
  * minute, per plan); sustained, it sends perMinute - burst + 1 a minute.
  * A record whose turn is further away than `maxWaitMs` is not sent: it gets a delay that puts
  * it back on the queue until roughly its turn, and the records put back are spread one
- * interval apart so that they do not all return at once.
+ * interval apart (divided by `limiters`) so that they do not all return at once, nor later than
+ * all the containers together can take them.
  * https://en.wikipedia.org/wiki/Generic_cell_rate_algorithm
  */
 export const createRateLimiter = (options: RateLimiterOptions): SendRateLimiter => {
@@ -50,6 +63,7 @@ export const createRateLimiter = (options: RateLimiterOptions): SendRateLimiter 
   // Whole milliseconds, rounded up: perMinute - burst + 1 intervals must span a full minute, never a hair less.
   const interval = Math.ceil(MINUTE_MS / (options.perMinute - burst + 1));
   const tolerance = (burst - 1) * interval;
+  const putBackSpacing = interval / Math.max(1, options.limiters ?? 1);
   /** Theoretical arrival time of the next send: a send at t conforms when t >= tat - tolerance. */
   let tat = -Infinity;
   /** Squadcast's last Retry-After runs until then. */
@@ -60,7 +74,7 @@ export const createRateLimiter = (options: RateLimiterOptions): SendRateLimiter 
   const putBack = (turn: number, at: number): Admission => {
     deferredUntil = Math.max(deferredUntil, turn);
     const delayMs = deferredUntil - at;
-    deferredUntil += interval;
+    deferredUntil += putBackSpacing;
     return { kind: 'later', delayMs };
   };
 

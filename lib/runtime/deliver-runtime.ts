@@ -6,7 +6,8 @@ import { readDeliverConfig } from '../config/env';
 import { secretReader } from '../config/secret-reader';
 import { createSsmParameterStore } from '../config/ssm-parameter-store';
 import type { DeliverDeps } from '../delivery/deliver-batch';
-import { createRateLimiter, shareOfCeiling } from '../delivery/rate-limit';
+import { createRateLimiter, MAX_WAIT_FOR_TURN_MS, shareOfCeiling } from '../delivery/rate-limit';
+import { createRecoveryWatch, RECOVERY_WATCH } from '../delivery/recovery-watch';
 import { createSquadcastSink } from '../delivery/squadcast-sink';
 import { checkSquadcastUrl } from '../delivery/squadcast-url';
 import { createDynamoDbLedger } from '../ledger/dynamodb-ledger';
@@ -15,10 +16,8 @@ import { awsClientConfig } from './aws-client-config';
 import type { FunctionRuntime, RuntimeOptions } from './function-runtime';
 import { telemetryFor } from './function-runtime';
 
-const RATE_LIMIT_MAX_WAIT_MS = 10_000;
-
 /**
- * Clients, ledger, queues and the rate limiter are built once per container; the Squadcast URL is
+ * Clients, ledger, queues, the rate limiter and the recovery watch are built once per container; the Squadcast URL is
  * read on every invocation through a cache of SECRETS_MAX_AGE_SECONDS, so a new URL put in SSM is
  * used without a redeploy.
  */
@@ -42,15 +41,18 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
     retryPolicy: {
       baseSeconds: config.retryBaseSeconds,
       maxSeconds: config.retryMaxSeconds,
+      giveUpSeconds: config.giveUpHours * 3_600,
       inFlightSeconds: Math.ceil(config.leaseMs / 1000),
     },
     concurrency: config.concurrency,
-    // One limiter per container, kept across invocations. deliver's timeout is 30 s: a record waits
-    // at most 10 s for its turn, leaving the rest for the POST (SQUADCAST_TIMEOUT_MS) and the ledger.
+    // One limiter per container, kept across invocations.
     rateLimit: createRateLimiter({
       perMinute: shareOfCeiling(config.maxPerMinute, config.maxInvocations),
-      maxWaitMs: RATE_LIMIT_MAX_WAIT_MS,
+      maxWaitMs: MAX_WAIT_FOR_TURN_MS,
+      limiters: config.maxInvocations,
     }),
+    // It remembers the records this container put back, across invocations.
+    recovery: createRecoveryWatch(RECOVERY_WATCH),
     log: telemetry.log,
     metrics: telemetry.metrics,
     priorities: config.severityPriorities,

@@ -84,7 +84,13 @@ describe('deliver handler', () => {
       JSON.parse(String(init.body)).event_id === failing.id ? new Response(null, { status: 503 }) : new Response(null, { status: 202 }),
     );
     const ok = anSqsRecord({ body: aQueuedAlertBody(anAlert()) });
-    const retried = anSqsRecord({ messageId: 'retry-me', receiptHandle: 'rh-retry', body: aQueuedAlertBody(failing), receiveCount: '1' });
+    const retried = anSqsRecord({
+      messageId: 'retry-me',
+      receiptHandle: 'rh-retry',
+      body: aQueuedAlertBody(failing),
+      receiveCount: '1',
+      sentTimestamp: String(Date.now() - 60_000),
+    });
     const response = await handler(anSqsEvent([ok, retried]));
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'retry-me' }] });
     const visibility = commandsOf(loaded.sqsSend).filter((c) => c.name === 'ChangeMessageVisibilityCommand');
@@ -109,6 +115,20 @@ describe('deliver handler', () => {
     const entries = (dlq[0]?.input as SendMessageBatchCommandInput | undefined)?.Entries ?? [];
     expect(JSON.parse(entries[0]?.MessageBody ?? '')).toEqual(
       expect.objectContaining({ alert, failure: expect.objectContaining({ stage: 'deliver', reason: 'Squadcast answered 400' }) }),
+    );
+  });
+
+  it("dead-letters an alert Squadcast still fails after DELIVERY_GIVE_UP_HOURS (24), counted from SQS's SentTimestamp", async () => {
+    fetchMock.mockImplementation(async () => new Response(null, { status: 503 }));
+    const alert = anAlert();
+    const sentTimestamp = String(Date.now() - 25 * 3_600_000);
+    const response = await handler(anSqsEvent([anSqsRecord({ body: aQueuedAlertBody(alert), sentTimestamp })]));
+    expect(response).toEqual({ batchItemFailures: [] });
+    const dlq = commandsOf(loaded.sqsSend).filter((c) => c.name === 'SendMessageBatchCommand');
+    expect(dlq.map((c) => c.input.QueueUrl)).toEqual([ENV.DEAD_LETTER_QUEUE_URL]);
+    const entries = (dlq[0]?.input as SendMessageBatchCommandInput | undefined)?.Entries ?? [];
+    expect(JSON.parse(entries[0]?.MessageBody ?? '').failure.reason).toMatch(
+      /^Squadcast answered 503; still failing after 25 h 0 min in the queue \(give-up budget 24 h 0 min\)$/,
     );
   });
 

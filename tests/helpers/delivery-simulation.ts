@@ -6,9 +6,16 @@
  * machine's speed.
  */
 
+import type { Alert } from '../../lib/alert/codec';
 import type { Logger } from '../../lib/common/logger';
+import { readDeliverConfig } from '../../lib/config/env';
 import type { DeliverDeps, QueueRecord } from '../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
+import { createRateLimiter, MAX_WAIT_FOR_TURN_MS, shareOfCeiling } from '../../lib/delivery/rate-limit';
+import { createRecoveryWatch, RECOVERY_WATCH } from '../../lib/delivery/recovery-watch';
+import { BACKSTOP_RECEIVES } from '../../lib/delivery/retry-budget';
+import type { SendOutcome } from '../../lib/delivery/send-outcome';
+import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
 import type { MessageQueue, OutboundMessage, RetryScheduler } from '../../lib/queue/message-queue';
 
@@ -48,6 +55,8 @@ export class VirtualClock {
 interface SimMessage {
   readonly id: string;
   readonly body: string;
+  /** SentTimestamp. */
+  readonly sentAt: number;
   visibleAt: number;
   receiveCount: number;
   receipt: string;
@@ -56,7 +65,10 @@ interface SimMessage {
 /** SQS semantics that matter here: visibility, ChangeMessageVisibility, receive counts, redrive. */
 export class SimulatedQueue {
   readonly messages = new Map<string, SimMessage>();
+  /** Bodies SQS moved to the dead-letter queue itself (maxReceiveCount reached). */
   readonly redriven: string[] = [];
+  /** The highest ApproximateReceiveCount any message reached. */
+  maxReceiveCountSeen = 0;
   #ids = 0;
 
   constructor(
@@ -67,7 +79,7 @@ export class SimulatedQueue {
 
   send(body: string): void {
     const id = `m-${++this.#ids}`;
-    this.messages.set(id, { id, body, visibleAt: this.clock.now, receiveCount: 0, receipt: '' });
+    this.messages.set(id, { id, body, sentAt: this.clock.now, visibleAt: this.clock.now, receiveCount: 0, receipt: '' });
   }
 
   receive(max: number): QueueRecord[] {
@@ -80,9 +92,16 @@ export class SimulatedQueue {
         continue;
       }
       message.receiveCount += 1;
+      this.maxReceiveCountSeen = Math.max(this.maxReceiveCountSeen, message.receiveCount);
       message.visibleAt = this.clock.now + this.visibilityTimeoutMs;
       message.receipt = `${message.id}#${message.receiveCount}`;
-      records.push({ messageId: message.id, body: message.body, receiptHandle: message.receipt, receiveCount: message.receiveCount });
+      records.push({
+        messageId: message.id,
+        body: message.body,
+        receiptHandle: message.receipt,
+        receiveCount: message.receiveCount,
+        sentAtMs: message.sentAt,
+      });
     }
     return records;
   }
@@ -186,3 +205,142 @@ export const maxInWindow = (times: readonly number[], windowMs: number): number 
   }
   return best;
 };
+
+// ---------------------------------------------------------------------------------------------
+// The whole deliver side on the virtual clock: alerts queued at given times, a Squadcast that
+// answers as the scenario says, deliver containers with the shipped defaults (serverless.yml and
+// lib/config/env.ts), each with its own rate limiter. Used by the retry-budget and outage tests.
+
+/** What the simulated Squadcast does with one request: how long it takes, and its answer. */
+export interface SimulatedAnswer {
+  readonly latencyMs: number;
+  readonly outcome: SendOutcome;
+}
+
+export interface RelaySimulationOptions {
+  /** When each alert is queued (ingest's 202), in virtual ms; alert i is `alert-<i>`. */
+  readonly arrivals: readonly number[];
+  readonly squadcast: (at: number, eventId: string) => SimulatedAnswer;
+  /** SQUADCAST_MAX_PER_MINUTE; the shipped default is 150. */
+  readonly ceilingPerMinute: number;
+  /** The event source mapping's maximumConcurrency (serverless.yml: 2). */
+  readonly containers?: number;
+  /** Extra deliver settings, as environment variables (DELIVERY_GIVE_UP_HOURS...). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Leaves out the recovery watch, to show what it changes. */
+  readonly withoutRecoveryWatch?: boolean;
+  /** Drives the jitter; a seeded one makes the run repeatable. */
+  readonly random: () => number;
+  /** The run ends when this holds (default: the queue is empty), or fails past `maxVirtualMs`. */
+  readonly until?: (run: RelaySimulation) => boolean;
+  readonly maxVirtualMs: number;
+}
+
+export interface SimulatedSend {
+  readonly at: number;
+  readonly eventId: string;
+  readonly answeredAt: number;
+  readonly outcome: SendOutcome['kind'];
+}
+
+export interface RelaySimulation {
+  readonly clock: VirtualClock;
+  readonly queue: SimulatedQueue;
+  readonly ledger: SimulatedLedger;
+  readonly deadLetters: ReturnType<typeof collectingQueue>;
+  readonly sends: SimulatedSend[];
+  /** alert id -> when it was queued. */
+  readonly queuedAt: Map<string, number>;
+  /** alert id -> when Squadcast accepted it (the first time). */
+  readonly deliveredAt: Map<string, number>;
+}
+
+/** The deliver settings serverless.yml ships, overridden by `env`, as the real config reads them. */
+export const shippedDeliverConfig = (env: Readonly<Record<string, string>> = {}) =>
+  readDeliverConfig({
+    ALERTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/alerts',
+    DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dead-letter',
+    LEDGER_TABLE_NAME: 'ledger',
+    SQUADCAST_WEBHOOK_URL: 'https://api.squadcast.com/v2/incidents/api/SIMULATED',
+    ...env,
+  });
+
+export const simulateRelay = async (options: RelaySimulationOptions): Promise<RelaySimulation> => {
+  const config = shippedDeliverConfig({ SQUADCAST_MAX_PER_MINUTE: String(options.ceilingPerMinute), ...options.env });
+  const containers = options.containers ?? 2;
+  const clock = new VirtualClock();
+  // serverless.yml: visibility timeout 180 s, maxReceiveCount = the backstop.
+  const queue = new SimulatedQueue(clock, 180_000, BACKSTOP_RECEIVES);
+  const ledger = new SimulatedLedger(clock, config.leaseMs);
+  const run: RelaySimulation = {
+    clock,
+    queue,
+    ledger,
+    deadLetters: collectingQueue(),
+    sends: [],
+    queuedAt: new Map(),
+    deliveredAt: new Map(),
+  };
+  const order = options.arrivals.map((at, i) => ({ at, id: `alert-${i}` })).sort((a, b) => a.at - b.at);
+  let next = 0;
+  const done = (): boolean => next === order.length && (options.until ? options.until(run) : queue.messages.size === 0);
+
+  const arrivals = (async () => {
+    for (const { at, id } of order) {
+      if (at > clock.now) await clock.sleep(at - clock.now);
+      queue.send(JSON.stringify({ alert: simulatedAlert(id), receivedAt: new Date(clock.now).toISOString() }));
+      run.queuedAt.set(id, clock.now);
+      next += 1;
+    }
+  })();
+
+  const depsFor = (): DeliverDeps => ({
+    sink: {
+      send: async (incident: SquadcastIncident) => {
+        const at = clock.now;
+        const answer = options.squadcast(at, incident.event_id);
+        await clock.sleep(answer.latencyMs);
+        run.sends.push({ at, eventId: incident.event_id, answeredAt: clock.now, outcome: answer.outcome.kind });
+        if (answer.outcome.kind === 'delivered' && !run.deliveredAt.has(incident.event_id))
+          run.deliveredAt.set(incident.event_id, clock.now);
+        return answer.outcome;
+      },
+    },
+    ledger,
+    deadLetters: run.deadLetters,
+    retries: queue.retries,
+    retryPolicy: {
+      baseSeconds: config.retryBaseSeconds,
+      maxSeconds: config.retryMaxSeconds,
+      giveUpSeconds: config.giveUpHours * 3_600,
+      inFlightSeconds: Math.ceil(config.leaseMs / 1000),
+    },
+    concurrency: config.concurrency,
+    log: silentLogger,
+    now: () => new Date(clock.now),
+    random: options.random,
+    rateLimit: createRateLimiter({
+      perMinute: shareOfCeiling(config.maxPerMinute, containers),
+      maxWaitMs: MAX_WAIT_FOR_TURN_MS,
+      limiters: containers,
+      now: () => clock.now,
+      sleep: clock.sleep,
+    }),
+    ...(options.withoutRecoveryWatch ? {} : { recovery: createRecoveryWatch(RECOVERY_WATCH) }),
+  });
+  const loops = Array.from({ length: containers }, () => runContainer(queue, clock, depsFor(), done));
+  await clock.run(done, options.maxVirtualMs);
+  void loops;
+  void arrivals;
+  return run;
+};
+
+const simulatedAlert = (id: string): Alert => ({
+  id,
+  title: `simulated ${id}`,
+  created_at: 1_700_000_000_000,
+  severity: 2,
+  organization_id: 'o',
+  server_or_region: 'h',
+  source: 'Host',
+});

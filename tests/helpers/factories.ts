@@ -121,7 +121,14 @@ export const aQueueRecord = (overrides: Partial<QueueRecord> & { readonly alert?
 
 /** A Lambda SQS event record (tests/fixtures/sqs-event.json). */
 export const anSqsRecord = (
-  overrides: { readonly messageId?: string; readonly body?: string; readonly receiptHandle?: string; readonly receiveCount?: string } = {},
+  overrides: {
+    readonly messageId?: string;
+    readonly body?: string;
+    readonly receiptHandle?: string;
+    readonly receiveCount?: string;
+    /** SQS's SentTimestamp (epoch ms); the fixture's is in 2023, so an alert that fails gives up at once. */
+    readonly sentTimestamp?: string;
+  } = {},
 ): SQSRecord => {
   if (SQS_RECORD === undefined) throw new Error('tests/fixtures/sqs-event.json has no record');
   const record = structuredClone(SQS_RECORD);
@@ -131,7 +138,11 @@ export const anSqsRecord = (
     messageId: overrides.messageId ?? `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
     receiptHandle: overrides.receiptHandle ?? `receipt-${n}`,
     body: overrides.body ?? aQueuedAlertBody(),
-    attributes: { ...record.attributes, ApproximateReceiveCount: overrides.receiveCount ?? record.attributes.ApproximateReceiveCount },
+    attributes: {
+      ...record.attributes,
+      ApproximateReceiveCount: overrides.receiveCount ?? record.attributes.ApproximateReceiveCount,
+      SentTimestamp: overrides.sentTimestamp ?? record.attributes.SentTimestamp,
+    },
   };
 };
 

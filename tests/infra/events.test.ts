@@ -70,7 +70,7 @@ describe('events/', () => {
       ledger: new FakeLedger(),
       deadLetters: new FakeMessageQueue(),
       retries: new FakeRetryScheduler(),
-      retryPolicy: { baseSeconds: 1, maxSeconds: 1, inFlightSeconds: 1 },
+      retryPolicy: { baseSeconds: 1, maxSeconds: 1, giveUpSeconds: 86_400, inFlightSeconds: 1 },
       concurrency: 1,
       log: new CapturingLogger(),
       now: () => new Date(),

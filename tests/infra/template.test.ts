@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { METRIC_NAMES } from '../../lib/common/metrics';
-import { parsePriorities, parseSeverities, parseUnknownPriority, readIngestConfig } from '../../lib/config/env';
+import { parsePriorities, parseSeverities, parseUnknownPriority, readDeliverConfig, readIngestConfig } from '../../lib/config/env';
+import { BACKSTOP_RECEIVES, MAX_GIVE_UP_HOURS, QUEUE_RETENTION_HOURS } from '../../lib/delivery/retry-budget';
 import { THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import { METRICS_SERVICE } from '../../lib/telemetry/telemetry';
 import { readZip } from '../helpers/zip';
@@ -249,11 +250,33 @@ describe('serverless package (CloudFormation template)', () => {
     }
   });
 
-  it('redrives AlertsQueue to the dead-letter queue after 15 receives', () => {
+  it('redrives AlertsQueue to the dead-letter queue only as a backstop: after 1000 receives, the most SQS allows', () => {
+    // deliver dead-letters a failing alert itself after DELIVERY_GIVE_UP_HOURS; the arithmetic that keeps
+    // attempts and deferrals under this count is tested in tests/unit/delivery/retry-budget.test.ts.
     expect(props('AlertsQueue').RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] },
-      maxReceiveCount: 15,
+      maxReceiveCount: BACKSTOP_RECEIVES,
     });
+  });
+
+  it('keeps messages 14 days in both queues: longer than any give-up budget deliver accepts', () => {
+    for (const queue of ['AlertsQueue', 'DeadLetterQueue']) {
+      expect(Number(props(queue).MessageRetentionPeriod)).toBe(QUEUE_RETENTION_HOURS * 3_600);
+    }
+    expect(MAX_GIVE_UP_HOURS).toBeLessThan(QUEUE_RETENTION_HOURS);
+  });
+
+  it('gives deliver a give-up budget of 24 hours, which its config accepts', () => {
+    const env = environment('deliver');
+    expect(env.DELIVERY_GIVE_UP_HOURS).toBe('24');
+    const config = readDeliverConfig({
+      ALERTS_QUEUE_URL: 'q',
+      DEAD_LETTER_QUEUE_URL: 'd',
+      LEDGER_TABLE_NAME: 't',
+      SQUADCAST_WEBHOOK_URL: 'https://api.squadcast.com/v2/incidents/api/k',
+      DELIVERY_GIVE_UP_HOURS: String(env.DELIVERY_GIVE_UP_HOURS),
+    });
+    expect(config.giveUpHours).toBe(24);
   });
 
   it('keeps messages invisible for at least 6 x the deliver timeout', () => {

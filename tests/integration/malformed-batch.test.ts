@@ -91,7 +91,7 @@ test('a batch of real-world malformations: every object pages once, degraded; on
     ledger: new FakeLedger(),
     deadLetters: new FakeMessageQueue(MAX_MESSAGE_BYTES),
     retries: new FakeRetryScheduler(),
-    retryPolicy: { baseSeconds: 1, maxSeconds: 2, inFlightSeconds: 1 },
+    retryPolicy: { baseSeconds: 1, maxSeconds: 2, giveUpSeconds: 86_400, inFlightSeconds: 1 },
     concurrency: 4,
     log: new CapturingLogger(),
     now: () => NOW,

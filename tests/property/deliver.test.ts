@@ -94,7 +94,7 @@ test('every alert ingest queues becomes one incident under 30 KB, keyed on its i
           ledger,
           deadLetters: createSqsQueue(sqs.client, DLQ_URL, noWait),
           retries: { retryAfter: async () => undefined },
-          retryPolicy: { baseSeconds: 1, maxSeconds: 2, inFlightSeconds: 1 },
+          retryPolicy: { baseSeconds: 1, maxSeconds: 2, giveUpSeconds: 86_400, inFlightSeconds: 1 },
           concurrency: 4,
           log: silentLogger,
           now: () => new Date(0),

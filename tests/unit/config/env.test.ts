@@ -162,8 +162,9 @@ describe('readDeliverConfig', () => {
       squadcastTimeoutMs: 8_000,
       concurrency: 10,
       leaseMs: 45_000,
-      retryBaseSeconds: 20,
-      retryMaxSeconds: 900,
+      retryBaseSeconds: 2,
+      retryMaxSeconds: 300,
+      giveUpHours: 24,
       maxPerMinute: 150,
       maxInvocations: 2,
       severityPriorities: { 1: 'P1', 2: 'P2', 3: 'P3' },
@@ -183,6 +184,7 @@ describe('readDeliverConfig', () => {
       DELIVERY_LEASE_MS: '60000',
       DELIVERY_RETRY_BASE_SECONDS: '0',
       DELIVERY_RETRY_MAX_SECONDS: '43200',
+      DELIVERY_GIVE_UP_HOURS: '312',
       SQUADCAST_MAX_PER_MINUTE: '300',
       DELIVERY_MAX_INVOCATIONS: '3',
       SEVERITY_PRIORITIES: '2=P4',
@@ -194,6 +196,7 @@ describe('readDeliverConfig', () => {
         leaseMs: 60_000,
         retryBaseSeconds: 0,
         retryMaxSeconds: 43_200,
+        giveUpHours: 312,
         maxPerMinute: 300,
         maxInvocations: 3,
         severityPriorities: { 1: 'P1', 2: 'P4', 3: 'P3' },
@@ -213,6 +216,10 @@ describe('readDeliverConfig', () => {
     ['DELIVERY_LEASE_MS', '900001', 'integer 1000..900000'],
     ['DELIVERY_RETRY_BASE_SECONDS', '3601', 'integer 0..3600'],
     ['DELIVERY_RETRY_MAX_SECONDS', '0', 'integer 1..43200'],
+    ['DELIVERY_GIVE_UP_HOURS', '0', 'integer 1..312'],
+    // The queue keeps a message 14 days (336 h); the last day is kept for the move to the dead-letter queue.
+    ['DELIVERY_GIVE_UP_HOURS', '313', 'integer 1..312'],
+    ['DELIVERY_GIVE_UP_HOURS', '1.5', 'integer 1..312'],
     ['SQUADCAST_MAX_PER_MINUTE', '0', 'integer 1..1000000'],
     ['DELIVERY_MAX_INVOCATIONS', 'two', 'integer 1..1000'],
   ])('names %s=%p with what it expects, never the value', (key, value, expected) => {
@@ -282,6 +289,16 @@ describe('readDeliverConfig', () => {
     const error = configErrorOf(() => readDeliverConfig({ ...DELIVER_ENV, SQUADCAST_MAX_PER_MINUTE: '2', DELIVERY_MAX_INVOCATIONS: '3' }));
     expect(error.message).toContain('SQUADCAST_MAX_PER_MINUTE');
     expect(readDeliverConfig({ ...DELIVER_ENV, SQUADCAST_MAX_PER_MINUTE: '3', DELIVERY_MAX_INVOCATIONS: '3' }).maxPerMinute).toBe(3);
+  });
+
+  it('refuses a largest retry step longer than the give-up budget', () => {
+    const error = configErrorOf(() =>
+      readDeliverConfig({ ...DELIVER_ENV, DELIVERY_GIVE_UP_HOURS: '1', DELIVERY_RETRY_MAX_SECONDS: '3601' }),
+    );
+    expect(error.message).toBe(
+      'invalid configuration: DELIVERY_RETRY_MAX_SECONDS: must not be longer than DELIVERY_GIVE_UP_HOURS (no retry would fit the budget)',
+    );
+    expect(readDeliverConfig({ ...DELIVER_ENV, DELIVERY_GIVE_UP_HOURS: '1', DELIVERY_RETRY_MAX_SECONDS: '3600' }).giveUpHours).toBe(1);
   });
 });
 

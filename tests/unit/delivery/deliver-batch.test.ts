@@ -1,6 +1,8 @@
 import type { Alert } from '../../../lib/alert/codec';
-import type { DeliverDeps, QueueRecord, RetryPolicy } from '../../../lib/delivery/deliver-batch';
+import type { DeliverDeps, QueueRecord } from '../../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../../lib/delivery/deliver-batch';
+import { createRecoveryWatch } from '../../../lib/delivery/recovery-watch';
+import type { RetryPolicy } from '../../../lib/delivery/retry-budget';
 import type { SquadcastIncident } from '../../../lib/incident/to-incident';
 import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/messages';
 import { createSqsQueue } from '../../../lib/queue/sqs-queue';
@@ -9,7 +11,15 @@ import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRe
 import { sqsRulesClient } from '../../helpers/sqs-rules-client';
 
 const NOW = new Date('2023-11-14T22:13:20.000Z');
-const POLICY: RetryPolicy = { baseSeconds: 20, maxSeconds: 900, inFlightSeconds: 45 };
+// The deliver defaults: steps of half the alert's age from 2 s to 300 s, give up after 24 h.
+const POLICY: RetryPolicy = { baseSeconds: 2, maxSeconds: 300, giveUpSeconds: 86_400, inFlightSeconds: 45 };
+const HOUR_MS = 3_600_000;
+/**
+ * A record SQS has held since `ageMs` before NOW (its SentTimestamp), received often enough (20
+ * times) that its age, not its receive count, sets the step.
+ */
+const waitedFor = (ageMs: number, overrides: Parameters<typeof aQueueRecord>[0] = {}): QueueRecord =>
+  aQueueRecord({ sentAtMs: NOW.getTime() - ageMs, receiveCount: 20, ...overrides });
 
 const setup = (overrides: Partial<DeliverDeps> = {}) => {
   const sink = new FakeIncidentSink();
@@ -107,7 +117,7 @@ describe('deliverBatch: idempotency', () => {
     const record = aQueueRecord({ alert });
     expect(await deliver([record])).toEqual({
       failedMessageIds: [record.messageId],
-      outcomes: [{ kind: 'retry', reason: 'another delivery holds the alert', delaySeconds: 45 }],
+      outcomes: [{ kind: 'deferred', reason: 'another delivery holds the alert', delaySeconds: 45 }],
     });
     expect(sink.sent).toEqual([]);
     expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 45 }]);
@@ -123,46 +133,71 @@ describe('deliverBatch: idempotency', () => {
 });
 
 describe('deliverBatch: transient failures come back later', () => {
-  it('releases the claim and retries with exponential backoff by receive count', async () => {
+  it('releases the claim and retries after half to all of a step of half the alert age, from 2 s up to 300 s', async () => {
     const { deliver, sink, ledger, retries, log } = setup();
     sink.answer({ kind: 'transient', reason: 'Squadcast answered 503' });
-    const records = [1, 3, 10].map((receiveCount) => aQueueRecord({ receiveCount }));
+    const records = [0, 60_000, HOUR_MS, 23 * HOUR_MS].map((ageMs) => waitedFor(ageMs, ageMs === 0 ? { receiveCount: 1 } : {}));
     const result = await deliver(records);
     expect(result.failedMessageIds).toEqual(records.map((r) => r.messageId));
-    // Equal jitter with random() = 0.5: 3/4 of min(900 s, 20 s * 2^(n-1)).
-    expect(result.outcomes).toEqual([
-      { kind: 'retry', reason: 'Squadcast answered 503', delaySeconds: 15 },
-      { kind: 'retry', reason: 'Squadcast answered 503', delaySeconds: 60 },
-      { kind: 'retry', reason: 'Squadcast answered 503', delaySeconds: 675 },
-    ]);
-    expect(retries.calls).toEqual([
-      { receiptHandle: records[0]?.receiptHandle, seconds: 15 },
-      { receiptHandle: records[1]?.receiptHandle, seconds: 60 },
-      { receiptHandle: records[2]?.receiptHandle, seconds: 675 },
-    ]);
-    expect(ledger.released).toHaveLength(3);
+    // Equal jitter with random() = 0.5: 3/4 of min(300 s, max(2 s, age / 2)) (the receive count is no shorter here).
+    expect(result.outcomes).toEqual(
+      [1.5, 22.5, 225, 225].map((delaySeconds) => ({ kind: 'retry', reason: 'Squadcast answered 503', delaySeconds })),
+    );
+    expect(retries.calls).toEqual(records.map((r, i) => ({ receiptHandle: r.receiptHandle, seconds: [1.5, 22.5, 225, 225][i] })));
+    expect(ledger.released).toHaveLength(4);
     for (const record of records) expect(ledger.stateOf(JSON.parse(record.body).alert.id)).toBe('failed');
-    expect(log.at('warn').map((e) => e.message)).toEqual([
-      'delivery failed; will retry',
-      'delivery failed; will retry',
-      'delivery failed; will retry',
+    expect(log.at('warn').map((e) => e.fields?.waitedSeconds)).toEqual([0, 60, 3_600, 82_800]);
+  });
+
+  it('steps by the smaller of half the age and 2 s doubled per receive: neither deferrals nor time in a busy queue lengthen it', async () => {
+    const { deliver, sink } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    // 30 s old: its 1st receive (it waited in the queue) steps 2 s, its 3rd 8 s; its 40th (deferred often) 15 s, half its age.
+    const result = await deliver([1, 3, 40].map((receiveCount) => waitedFor(30_000, { receiveCount })));
+    expect(result.outcomes.map((o) => (o.kind === 'retry' ? o.delaySeconds : NaN))).toEqual([1.5, 6, 11.25]);
+  });
+
+  it("measures the wait from SQS's SentTimestamp (a redrive restarts it), else from the envelope's receivedAt", async () => {
+    const { deliver, sink, deadLetters } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 502' });
+    const threeDaysAgo = new Date(NOW.getTime() - 72 * HOUR_MS).toISOString();
+    const redriven = waitedFor(60_000, { body: aQueuedAlertBody(anAlert(), threeDaysAgo) });
+    const withoutSentTimestamp = aQueueRecord({
+      body: aQueuedAlertBody(anAlert(), new Date(NOW.getTime() - 60_000).toISOString()),
+      receiveCount: 20,
+    });
+    const neither = aQueueRecord({ body: JSON.stringify({ alert: anAlert() }) });
+    const result = await deliver([redriven, withoutSentTimestamp, neither]);
+    expect(result.outcomes).toEqual([
+      { kind: 'retry', reason: 'Squadcast answered 502', delaySeconds: 22.5 },
+      { kind: 'retry', reason: 'Squadcast answered 502', delaySeconds: 22.5 },
+      { kind: 'retry', reason: 'Squadcast answered 502', delaySeconds: 1.5 },
     ]);
+    expect(deadLetters.accepted).toEqual([]);
   });
 
   it.each<[number, number]>([
-    [0, 10],
-    [1, 20],
-  ])('spreads the first retry between half and all of the base delay (random() = %p -> %p s)', async (random, seconds) => {
+    [0, 1],
+    [1, 2],
+  ])('spreads the first retry between half and all of the base step (random() = %p -> %p s)', async (random, seconds) => {
     const { deliver, sink, retries } = setup({ random: () => random });
     sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
-    await deliver([aQueueRecord()]);
+    await deliver([waitedFor(0, { receiveCount: 1 })]);
     expect(retries.calls[0]?.seconds).toBe(seconds);
+  });
+
+  it('waits at least k x 0.18 s on the k-th receive, so that 1000 receives cannot fit in the budget', async () => {
+    const { deliver, sink, retries } = setup({ random: () => 0 });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    await deliver([waitedFor(HOUR_MS, { receiveCount: 10 }), waitedFor(HOUR_MS, { receiveCount: 999 })]);
+    // Jitter at its lowest: 150 s; the floor for the 999th receive: 999 x 2 x 90 000 / (1000 x 1001) = 179.64 s.
+    expect(retries.calls.map((c) => c.seconds)).toEqual([150, expect.closeTo(179.64, 2)]);
   });
 
   it('honours Retry-After when it is longer than the backoff', async () => {
     const { deliver, sink, retries } = setup();
     sink.answer({ kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 120_000 });
-    const record = aQueueRecord({ receiveCount: 1 });
+    const record = waitedFor(0);
     await deliver([record]);
     expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 120 }]);
   });
@@ -170,15 +205,15 @@ describe('deliverBatch: transient failures come back later', () => {
   it('keeps the backoff when Retry-After is shorter', async () => {
     const { deliver, sink, retries } = setup();
     sink.answer({ kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 1_000 });
-    await deliver([aQueueRecord({ receiveCount: 3 })]);
+    await deliver([waitedFor(160_000)]);
     expect(retries.calls[0]?.seconds).toBe(60);
   });
 
   it('never waits longer than maxSeconds, whatever Retry-After says', async () => {
     const { deliver, sink, retries } = setup();
     sink.answer({ kind: 'transient', reason: 'Squadcast answered 503', retryAfterMs: 365 * 86_400_000 });
-    await deliver([aQueueRecord()]);
-    expect(retries.calls[0]?.seconds).toBe(900);
+    await deliver([waitedFor(0)]);
+    expect(retries.calls[0]?.seconds).toBe(300);
   });
 
   it('still retries when releasing the claim fails', async () => {
@@ -201,15 +236,24 @@ describe('deliverBatch: transient failures come back later', () => {
   it('retries with backoff when claim() throws, without POSTing, and logs the error name', async () => {
     const { deliver, sink, ledger, retries, log } = setup();
     ledger.claimError = Object.assign(new Error('network'), { name: 'TimeoutError' });
-    const record = aQueueRecord({ receiveCount: 2 });
+    // Its 2nd receive, 40 s old: a step of min(20 s, 4 s), 3/4 of it.
+    const record = waitedFor(40_000, { receiveCount: 2 });
     const result = await deliver([record]);
     expect(result).toEqual({
       failedMessageIds: [record.messageId],
-      outcomes: [{ kind: 'retry', reason: 'dependency error', delaySeconds: 30 }],
+      outcomes: [{ kind: 'retry', reason: 'dependency error', delaySeconds: 3 }],
     });
     expect(sink.sent).toEqual([]);
-    expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 30 }]);
+    expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 3 }]);
     expect(log.find('delivery step failed; will retry')?.fields).toEqual({ messageId: record.messageId, error: 'TimeoutError' });
+  });
+
+  it('never gives up on a dependency error, however long the alert has waited (the dead-letter queue may be what is down)', async () => {
+    const { deliver, ledger, deadLetters } = setup();
+    ledger.claimError = new Error('dynamodb down');
+    const result = await deliver([waitedFor(30 * HOUR_MS)]);
+    expect(result.outcomes).toEqual([{ kind: 'retry', reason: 'dependency error', delaySeconds: 225 }]);
+    expect(deadLetters.attempted).toEqual([]);
   });
 
   it('retries when the sink itself throws', async () => {
@@ -219,6 +263,70 @@ describe('deliverBatch: transient failures come back later', () => {
     };
     const record = aQueueRecord();
     expect((await deliver([record])).failedMessageIds).toEqual([record.messageId]);
+  });
+});
+
+describe('deliverBatch: giving up after DELIVERY_GIVE_UP_HOURS', () => {
+  it('a transient failure after the budget dead-letters the alert with the last failure and how long it waited', async () => {
+    const { deliver, sink, ledger, deadLetters, retries, log } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503' });
+    const alert = anAlert({ title: SENTINEL });
+    const record = waitedFor(24 * HOUR_MS + 185_000, { alert, receiveCount: 412 });
+    expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'dead-lettered' }] });
+    const reason = 'Squadcast answered 503; still failing after 24 h 3 min in the queue (give-up budget 24 h 0 min)';
+    expect(deadLetters.bodies<DeadLetter>()).toEqual([
+      { alert, alertId: alert.id, receivedAt: '2023-11-14T22:13:21.000Z', failure: { stage: 'deliver', reason, at: NOW.toISOString() } },
+    ]);
+    expect(ledger.released).toHaveLength(1);
+    expect(retries.calls).toEqual([]);
+    expect(log.find('delivery failed for too long; alert dead-lettered')).toEqual({
+      level: 'error',
+      message: 'delivery failed for too long; alert dead-lettered',
+      fields: { alertId: alert.id, reason, waitedSeconds: 86_585 },
+    });
+    expect(log.text()).not.toContain(SENTINEL);
+  });
+
+  it('retries a failure one second before the budget is spent', async () => {
+    const { deliver, sink, deadLetters } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    expect((await deliver([waitedFor(24 * HOUR_MS - 1_000)])).outcomes).toEqual([
+      { kind: 'retry', reason: 'Squadcast answered 500', delaySeconds: 225 },
+    ]);
+    expect(deadLetters.attempted).toEqual([]);
+  });
+
+  it('keeps the alert on the queue when the dead-letter queue refuses it', async () => {
+    const { deliver, sink, deadLetters } = setup();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    deadLetters.failAll();
+    expect((await deliver([waitedFor(25 * HOUR_MS)])).outcomes).toEqual([
+      { kind: 'retry', reason: 'dead-letter queue unavailable', delaySeconds: 225 },
+    ]);
+  });
+
+  it('a deferral never gives up: the rate ceiling and a lease held elsewhere put an alert past its budget back, unsent', async () => {
+    const { deliver, ledger, deadLetters, sink } = setup({
+      rateLimit: { admit: async () => ({ kind: 'later', delayMs: 12_500 }), pauseFor: () => undefined },
+    });
+    const held = anAlert();
+    ledger.seed(held.id, 'in-flight');
+    expect((await deliver([waitedFor(30 * HOUR_MS)])).outcomes).toEqual([
+      { kind: 'deferred', reason: 'rate ceiling reached', delaySeconds: 12.5 },
+    ]);
+    const leased = setup({ ledger });
+    expect((await leased.deliver([waitedFor(30 * HOUR_MS, { alert: held })])).outcomes).toEqual([
+      { kind: 'deferred', reason: 'another delivery holds the alert', delaySeconds: 45 },
+    ]);
+    expect(deadLetters.attempted).toEqual([]);
+    expect(leased.deadLetters.attempted).toEqual([]);
+    expect(sink.sent).toEqual([]);
+  });
+
+  it('a deferral waits at least the backstop floor for its receive count', async () => {
+    const { deliver } = setup({ rateLimit: { admit: async () => ({ kind: 'later', delayMs: 11_000 }), pauseFor: () => undefined } });
+    const outcomes = (await deliver([waitedFor(0, { receiveCount: 3 }), waitedFor(0, { receiveCount: 500 })])).outcomes;
+    expect(outcomes.map((o) => (o.kind === 'deferred' ? o.delaySeconds : NaN))).toEqual([11, expect.closeTo(89.91, 2)]);
   });
 });
 
@@ -254,9 +362,9 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
     const record = aQueueRecord();
     expect(await deliver([record])).toEqual({
       failedMessageIds: [record.messageId],
-      outcomes: [{ kind: 'retry', reason: 'dead-letter queue unavailable', delaySeconds: 15 }],
+      outcomes: [{ kind: 'retry', reason: 'dead-letter queue unavailable', delaySeconds: 1.5 }],
     });
-    expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 15 }]);
+    expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 1.5 }]);
   });
 
   it('retries when the dead-letter queue throws', async () => {
@@ -328,7 +436,7 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
     const { deliver, deadLetters } = setup();
     deadLetters.failAll();
     const record = aQueueRecord({ body: 'garbage' });
-    expect((await deliver([record])).outcomes).toEqual([{ kind: 'retry', reason: 'dead-letter queue unavailable', delaySeconds: 15 }]);
+    expect((await deliver([record])).outcomes).toEqual([{ kind: 'retry', reason: 'dead-letter queue unavailable', delaySeconds: 1.5 }]);
   });
 });
 
@@ -422,7 +530,7 @@ describe('deliverBatch: optional collaborators', () => {
     const record = aQueueRecord();
     expect(await deliver([record])).toEqual({
       failedMessageIds: [record.messageId],
-      outcomes: [{ kind: 'retry', reason: 'rate ceiling reached', delaySeconds: 12.5 }],
+      outcomes: [{ kind: 'deferred', reason: 'rate ceiling reached', delaySeconds: 12.5 }],
     });
     expect(ledger.claims).toEqual([]);
     expect(sink.sent).toEqual([]);
@@ -444,7 +552,7 @@ describe('deliverBatch: optional collaborators', () => {
       aQueueRecord({ alert: anAlert({ title: 'far' }) }),
       aQueueRecord({ alert: anAlert({ title: 'none' }) }),
     ]);
-    expect(pauses.sort((a, b) => a - b)).toEqual([30_000, 900_000]);
+    expect(pauses.sort((a, b) => a - b)).toEqual([30_000, 300_000]);
   });
 
   it('counts each outcome and the Squadcast latency', async () => {
@@ -464,5 +572,68 @@ describe('deliverBatch: optional collaborators', () => {
     await deliver([aQueueRecord(), aQueueRecord({ alert: duplicate }), aQueueRecord({ alert: failing }), aQueueRecord({ body: 'x' })]);
     expect(counted.sort()).toEqual(['deadLettered', 'delivered', 'duplicate', 'retried']);
     expect(latencies).toHaveLength(2);
+  });
+});
+
+describe('deliverBatch: when Squadcast comes back', () => {
+  const withWatch = ({ deferFirst: deferOne = true } = {}) => {
+    let now = NOW.getTime();
+    let deferFirst = deferOne;
+    const context = setup({
+      now: () => new Date(now),
+      recovery: createRecoveryWatch({ outageMs: 30_000, maxParked: 100 }),
+      // The first record ever offered is deferred by the rate ceiling, the rest go.
+      rateLimit: {
+        admit: async () => {
+          if (!deferFirst) return { kind: 'send' };
+          deferFirst = false;
+          return { kind: 'later', delayMs: 60_000 };
+        },
+        pauseFor: () => undefined,
+      },
+    });
+    return { ...context, at: (ms: number) => (now = NOW.getTime() + ms) };
+  };
+
+  it('makes the records it put back after a failed attempt visible at once, not those deferred, and only once', async () => {
+    const { deliver, sink, retries, at } = withWatch();
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503' });
+    const [deferredRecord, failed] = [waitedFor(HOUR_MS), waitedFor(HOUR_MS)];
+    await deliver([deferredRecord as QueueRecord, failed as QueueRecord]);
+    at(40_000);
+    await deliver([waitedFor(HOUR_MS)]);
+    expect(retries.calls.filter((c) => c.seconds === 0)).toEqual([]);
+
+    at(45_000);
+    sink.answer({ kind: 'delivered', status: 202 });
+    await deliver([aQueueRecord()]);
+    expect(retries.calls.filter((c) => c.seconds === 0).map((c) => c.receiptHandle)).toEqual([failed?.receiptHandle, expect.any(String)]);
+    expect(retries.calls.some((c) => c.receiptHandle === deferredRecord?.receiptHandle && c.seconds === 0)).toBe(false);
+
+    at(90_000);
+    await deliver([aQueueRecord()]);
+    expect(retries.calls.filter((c) => c.seconds === 0)).toHaveLength(2);
+  });
+
+  it('a refusal (4xx) also shows that Squadcast answers again', async () => {
+    const { deliver, sink, retries, at } = withWatch({ deferFirst: false });
+    sink.answer({ kind: 'transient', reason: 'Squadcast request timed out' });
+    const failed = waitedFor(HOUR_MS);
+    await deliver([failed]);
+    at(31_000);
+    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 400' });
+    await deliver([aQueueRecord()]);
+    expect(retries.calls.filter((c) => c.seconds === 0)).toEqual([{ receiptHandle: failed.receiptHandle, seconds: 0 }]);
+  });
+
+  it('still answers the batch when making a woken record visible fails (it comes back on its own)', async () => {
+    const { deliver, sink, retries, at } = withWatch({ deferFirst: false });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    await deliver([waitedFor(HOUR_MS)]);
+    at(60_000);
+    sink.answer({ kind: 'delivered', status: 202 });
+    retries.error = new Error('ReceiptHandleIsInvalid');
+    const record = aQueueRecord();
+    expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'delivered' }] });
   });
 });

@@ -2,9 +2,30 @@ import { toBatchResponse, toQueueRecord } from '../../../lib/delivery/sqs-event'
 import { anSqsRecord } from '../../helpers/factories';
 
 describe('toQueueRecord', () => {
-  it('takes the message id, body, receipt handle and receive count', () => {
+  it('takes the message id, body, receipt handle, receive count and SentTimestamp', () => {
     const record = anSqsRecord({ messageId: 'm-1', body: '{"alert":{}}', receiptHandle: 'rh-1', receiveCount: '4' });
-    expect(toQueueRecord(record)).toEqual({ messageId: 'm-1', body: '{"alert":{}}', receiptHandle: 'rh-1', receiveCount: 4 });
+    expect(toQueueRecord(record)).toEqual({
+      messageId: 'm-1',
+      body: '{"alert":{}}',
+      receiptHandle: 'rh-1',
+      receiveCount: 4,
+      sentAtMs: 1_700_000_000_500,
+    });
+  });
+
+  it.each<[string, string | undefined, number | undefined]>([
+    ['epoch milliseconds', '1700000000500', 1_700_000_000_500],
+    ['missing', undefined, undefined],
+    ['empty (the local poller when the emulator gives none)', '', undefined],
+    ['not a number', 'yesterday', undefined],
+    ['zero', '0', undefined],
+    ['a fraction', '1700000000500.5', undefined],
+  ])('reads SentTimestamp %s as %p (left out, deliver falls back to the envelope)', (_name, sent, expected) => {
+    const record = anSqsRecord();
+    const attributes = { ...record.attributes } as Record<string, string | undefined>;
+    if (sent === undefined) delete attributes.SentTimestamp;
+    else attributes.SentTimestamp = sent;
+    expect(toQueueRecord({ ...record, attributes: attributes as unknown as typeof record.attributes }).sentAtMs).toBe(expected);
   });
 
   it.each<[string, string | undefined, number]>([
