@@ -8,9 +8,9 @@ import { percentile } from './stats';
 
 /**
  * `npm run bench:recovery`: the retry schedule in real time, outside `npm test` (about 15 minutes).
- * The relay runs as `npm start` does (its own process, embedded emulators, PORT=0) against a fake
- * Squadcast on 127.0.0.1 that fails at random or goes down, and each scenario prints one line of
- * figures, the same ones the simulated-clock tests print (tests/unit/delivery/retry-budget.test.ts):
+ * The relay runs as `npm start -- --ephemeral` does (its own process, embedded emulators in memory,
+ * PORT=0) against a fake Squadcast on 127.0.0.1 that fails at random or goes down, and each
+ * scenario prints one line of figures, the same ones the simulated-clock tests print (tests/unit/delivery/retry-budget.test.ts):
  *   faults  300 alerts under 35 % random 500/429/timeouts, the ceiling lifted: 202 -> incident p99;
  *   outage  a 3-minute total outage, the ceiling lifted: delivered after recovery p99, none twice;
  *   drain   300 alerts accepted during a 3-minute outage at the default ceiling: per-minute pace.
@@ -34,7 +34,8 @@ const startRelay = async (env: Record<string, string>): Promise<Relay> => {
   // The relay's own embedded emulators, whatever this shell points at.
   delete childEnv.AWS_ENDPOINT_URL_SQS;
   delete childEnv.AWS_ENDPOINT_URL_DYNAMODB;
-  const child: ChildProcess = spawn(TSX, ['local/main.ts'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --ephemeral: the drill keeps nothing, and never touches (or waits on the lock of) ./.relay-data.
+  const child: ChildProcess = spawn(TSX, ['local/main.ts', '--ephemeral'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-20_000);
