@@ -156,7 +156,7 @@ const DeliverEnv = t.intersection([
     SQUADCAST_TIMEOUT_MS: withDefault(intInRange(100, 60_000), 8_000),
     DELIVERY_CONCURRENCY: withDefault(intInRange(1, 100), 10),
     DELIVERY_LEASE_MS: withDefault(intInRange(1_000, 900_000), 45_000),
-    // Retries follow the alert's age: half of it, from 2 s up to 300 s (lib/delivery/retry-budget.ts).
+    // A retry's step: the smaller of half the alert's age and this doubled per receive, up to the max (lib/delivery/retry-budget.ts).
     DELIVERY_RETRY_BASE_SECONDS: withDefault(intInRange(0, 3_600), 2),
     // SQS's longest visibility timeout is 12 h.
     DELIVERY_RETRY_MAX_SECONDS: withDefault(intInRange(1, 43_200), 300),

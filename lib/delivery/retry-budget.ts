@@ -42,8 +42,8 @@ const STEP_PER_SECOND_OF_AGE = 0.5;
 
 /**
  * Why attempts and deferrals cannot reach the backstop within the budget, whatever their mix: the
- * k-th time a message is put back it waits at least k × s, so its R-th receive (R = 1000) comes at
- * least s × R(R+1)/2 after it was queued. With s = 2 × (budget + margin) / (R(R+1)), that is the
+ * k-th time a message is put back it waits at least k × s, so the receive after its R-th (R = 1000),
+ * which SQS turns into the move, comes at least s × R(R+1)/2 after it was queued. With s = 2 × (budget + margin) / (R(R+1)), that is the
  * whole budget plus an hour. For the default 24 h: s = 2 × 90 000 s / 1 001 000 ≈ 0.18 s, a floor
  * that reaches 180 s only at the 1000th receive; the backoff's own gaps (up to `maxSeconds`) stay
  * above it for the ~400 attempts a day-long outage costs, so it only stretches long runs of
