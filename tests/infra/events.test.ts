@@ -85,6 +85,24 @@ describe('events/', () => {
     ]);
   });
 
+  it('deliver.json carries no queue time: a Squadcast failure during a console test is retried, never dead-lettered', async () => {
+    const event = readEvent<SQSEvent>('deliver.json');
+    expect(event.Records[0]?.attributes).not.toHaveProperty('SentTimestamp');
+    const deadLetters = new FakeMessageQueue();
+    const result = await deliverBatch(event.Records.map(toQueueRecord), {
+      sink: new FakeIncidentSink().answer({ kind: 'transient', reason: 'Squadcast answered 503' }),
+      ledger: new FakeLedger(),
+      deadLetters,
+      retries: new FakeRetryScheduler(),
+      retryPolicy: { baseSeconds: 1, maxSeconds: 1, giveUpSeconds: 3_600, inFlightSeconds: 1 },
+      concurrency: 1,
+      log: new CapturingLogger(),
+      now: () => new Date(),
+    });
+    expect(toBatchResponse(result)).toEqual({ batchItemFailures: [{ itemIdentifier: '00000000-0000-4000-8000-000000000001' }] });
+    expect(deadLetters.bodies()).toEqual([]);
+  });
+
   it.each([
     ['test-alert.json', 3],
     ['test-alert-high.json', 1],
