@@ -44,9 +44,9 @@ export const buildBareBundle = (
 const LOAD_SCRIPT =
   'const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
 
-/** One fresh `node` process: milliseconds to load the bundle and run its init. */
-export const timeLoad = (bundlePath: string, env: NodeJS.ProcessEnv): number => {
-  const result = spawnSync(process.execPath, ['-e', LOAD_SCRIPT, bundlePath], { env, encoding: 'utf8' });
+/** One fresh `node` process (the project's Node unless another binary is named): milliseconds to load the bundle and run its init. */
+export const timeLoad = (bundlePath: string, env: NodeJS.ProcessEnv, node: string = process.execPath): number => {
+  const result = spawnSync(node, ['-e', LOAD_SCRIPT, bundlePath], { env, encoding: 'utf8' });
   const ms = Number(result.stdout);
   if (result.status !== 0 || !Number.isFinite(ms)) throw new Error(`loading ${bundlePath} failed (${result.status}): ${result.stderr}`);
   return ms;
@@ -76,4 +76,42 @@ export const sampleColdStarts = (
   }
   const [realMs = [], ...bareMs] = samples;
   return { realMs, bareMs };
+};
+
+/** The version another Node binary reports (e.g. `v20.20.2`), or undefined when it does not run. */
+export const nodeVersionOf = (node: string): string | undefined => {
+  const result = spawnSync(node, ['--version'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+};
+
+export interface NodeComparisonSamples {
+  /** The project's Node (the one the bench runs on, as Lambda's nodejs24.x). */
+  readonly thisMs: number[];
+  readonly otherMs: number[];
+}
+
+/**
+ * The same bundle loaded by this Node and by another one (BENCH_COMPARE_NODE), taking turns in an
+ * order that alternates each round: what changing the runtime alone does to a cold start.
+ */
+export const sampleNodeComparison = (
+  bundlePath: string,
+  otherNode: string,
+  env: NodeJS.ProcessEnv,
+  runs: number,
+): NodeComparisonSamples => {
+  const thisMs: number[] = [];
+  const otherMs: number[] = [];
+  timeLoad(bundlePath, env);
+  timeLoad(bundlePath, env, otherNode);
+  for (let run = 0; run < runs; run++) {
+    if (run % 2 === 0) {
+      thisMs.push(timeLoad(bundlePath, env));
+      otherMs.push(timeLoad(bundlePath, env, otherNode));
+    } else {
+      otherMs.push(timeLoad(bundlePath, env, otherNode));
+      thisMs.push(timeLoad(bundlePath, env));
+    }
+  }
+  return { thisMs, otherMs };
 };

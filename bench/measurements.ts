@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { MAX_BODY_BYTES } from '../lib/ingest/ingest-webhook';
 import { makeAlerts, webhookBody } from './alerts';
 import { resolveEnvironment } from './bundles';
-import type { SdkClient } from './cold-start';
-import { buildBareBundle, FUNCTION_CLIENTS, sampleColdStarts } from './cold-start';
+import type { NodeComparisonSamples, SdkClient } from './cold-start';
+import { buildBareBundle, FUNCTION_CLIENTS, nodeVersionOf, sampleColdStarts, sampleNodeComparison } from './cold-start';
 import { BENCH } from './config';
 import type { EndToEndResult } from './end-to-end';
 import { runEndToEnd } from './end-to-end';
@@ -39,6 +39,8 @@ export interface ColdStartRow {
   readonly clients: { readonly atInit: readonly SdkClient[]; readonly later: readonly SdkClient[] };
   readonly realMs: number[];
   readonly bareMs: number[][];
+  /** The same bundle under another Node binary (BENCH_COMPARE_NODE), when one is named. */
+  readonly otherNode?: { readonly version: string } & NodeComparisonSamples;
 }
 
 export interface Runs {
@@ -152,9 +154,25 @@ const measureDeliver = async (h: Harness): Promise<DeliverRun> => {
   return { rounds, firstBatch };
 };
 
+/**
+ * BENCH_COMPARE_NODE=/usr/bin/node (say, a Node 20) adds to figure 5 each bundle's load + init under
+ * that Node against the project's, measured side by side. Unset, or not a working binary: left out.
+ */
+const otherNodeToCompare = (): { readonly path: string; readonly version: string } | undefined => {
+  const path = process.env.BENCH_COMPARE_NODE?.trim();
+  if (!path) return undefined;
+  const version = nodeVersionOf(path);
+  if (version === undefined) {
+    say(`BENCH_COMPARE_NODE=${path} does not run: the Node comparison is left out`);
+    return undefined;
+  }
+  return { path, version };
+};
+
 /** Figure 5: nothing else runs meanwhile. Parameters stay SSM names, as in AWS (read on first invoke). */
 const measureColdStart = async (h: Harness): Promise<ColdStartRow[]> => {
   say(`figure 5: cold start, ${BENCH.coldStartRuns} fresh processes per bundle`);
+  const compareNode = otherNodeToCompare();
   const rows: ColdStartRow[] = [];
   for (const packaged of Object.values(h.pkg.functions)) {
     const name = packaged.name;
@@ -182,7 +200,20 @@ const measureColdStart = async (h: Harness): Promise<ColdStartRow[]> => {
       env,
       BENCH.coldStartRuns,
     );
-    rows.push({ name, zipBytes: packaged.zipBytes, bundleBytes: packaged.bundleBytes, bareBytes, allBytes, clients, ...samples });
+    const otherNode =
+      compareNode === undefined
+        ? undefined
+        : { version: compareNode.version, ...sampleNodeComparison(packaged.bundlePath, compareNode.path, env, BENCH.coldStartRuns) };
+    rows.push({
+      name,
+      zipBytes: packaged.zipBytes,
+      bundleBytes: packaged.bundleBytes,
+      bareBytes,
+      allBytes,
+      clients,
+      ...samples,
+      ...(otherNode === undefined ? {} : { otherNode }),
+    });
   }
   return rows;
 };

@@ -3,6 +3,26 @@ import { fixed, kib, renderTable } from '../report';
 import { median, medianRatio } from '../stats';
 import { defineFigure, need } from './figure';
 
+type ColdStartFigureRow = {
+  readonly name: string;
+  readonly otherNode?:
+    | { readonly version: string; readonly medianMs: number; readonly thisMedianMs: number; readonly ratio: number }
+    | undefined;
+};
+
+/** The lines comparing the project's Node with BENCH_COMPARE_NODE, when it was measured. */
+const nodeComparison = (cold: readonly ColdStartFigureRow[]): string[] => {
+  const version = cold.find((r) => r.otherNode !== undefined)?.otherNode?.version;
+  if (version === undefined) return [];
+  return [
+    `   the same bundles under ${version} (BENCH_COMPARE_NODE), taking turns with ${process.version} in each round:`,
+    renderTable(
+      ['function', `${process.version} p50 ms`, `${version} p50 ms`, `ratio ${process.version} / ${version}`],
+      cold.map((r) => [r.name, fixed(r.otherNode?.thisMedianMs, 1), fixed(r.otherNode?.medianMs, 1), fixed(r.otherNode?.ratio)]),
+    ),
+  ];
+};
+
 /** Figure 5: load + init of each packaged bundle in a fresh process, against bare bundles creating the same SDK clients. */
 export const coldStart = defineFigure({
   name: 'cold-start',
@@ -26,6 +46,16 @@ export const coldStart = defineFigure({
         /** Against a bare bundle that also imports the clients the function needs after init (SSM). */
         withLaterClients:
           allMs === undefined ? undefined : { bundleBytes: row.allBytes, medianMs: median(allMs), ratio: medianRatio(row.realMs, allMs) },
+        /** This Node / another Node (BENCH_COMPARE_NODE) for the same bundle: below 1 means this one starts faster. */
+        otherNode:
+          row.otherNode === undefined
+            ? undefined
+            : {
+                version: row.otherNode.version,
+                medianMs: median(row.otherNode.otherMs),
+                thisMedianMs: median(row.otherNode.thisMs),
+                ratio: medianRatio(row.otherNode.thisMs, row.otherNode.otherMs),
+              },
       };
     }),
   report: (cold) => [
@@ -63,5 +93,6 @@ export const coldStart = defineFigure({
         fixed(r.withLaterClients?.ratio),
       ]),
     ),
+    ...nodeComparison(cold),
   ],
 });

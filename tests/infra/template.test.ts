@@ -175,6 +175,11 @@ describe('serverless package (CloudFormation template)', () => {
     expect(runtimes).toEqual(FUNCTIONS.map(() => 'nodejs24.x'));
   });
 
+  it('gives ingest 512 MB (a batch at the body limit peaks near 230 MiB) and the other functions 256 MB', () => {
+    expect(props('IngestLambdaFunction').MemorySize).toBe(512);
+    for (const id of ['DeliverLambdaFunction', 'StatusLambdaFunction', 'TestAlertLambdaFunction']) expect(props(id).MemorySize).toBe(256);
+  });
+
   it('gives ingest the same addresses as the resource policy, as a plain string (serverless invoke local reads it)', () => {
     const policy = props('ApiGatewayRestApi').Policy as { Statement: Statement[] };
     const policyIps = policy.Statement.flatMap((s) => asArray(s.Condition?.IpAddress?.['aws:SourceIp'] as string | string[]));
