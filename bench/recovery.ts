@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FakeSquadcast } from './fake-squadcast';
 import { startFakeSquadcast } from './fake-squadcast';
-import { percentile } from './stats';
+import { percentile, seededRandom } from './stats';
 
 /**
  * `npm run bench:recovery`: the retry schedule in real time, outside `npm test` (about 15 minutes).
@@ -116,18 +116,6 @@ const figures = (values: readonly number[]): string =>
 const twiceAmong = (squadcast: FakeSquadcast, ids: readonly string[]): number =>
   ids.filter((id) => (squadcast.accepted.get(id)?.length ?? 0) > 1).length;
 
-/** mulberry32: a seeded PRNG, so that a run's faults can be replayed. */
-const seeded = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
-
 const batchesOf = (prefix: string, count: number, size: number): string[][] =>
   Array.from({ length: Math.ceil(count / size) }, (_, b) =>
     Array.from({ length: Math.min(size, count - b * size) }, (_, i) => `${prefix}-${b * size + i}`),
@@ -143,7 +131,7 @@ const faults: Scenario = async (squadcast) => {
     LOCAL_RESOURCE_PREFIX: `drill-faults-${Date.now()}`,
   });
   try {
-    squadcast.setBehaviour({ kind: 'faults', rate: 0.35, random: seeded(20_261_201), hangMs: 9_000 });
+    squadcast.setBehaviour({ kind: 'faults', rate: 0.35, random: seededRandom(20_261_201), hangMs: 9_000 });
     const postsBefore = squadcast.posts();
     const acceptedAt = new Map<string, number>();
     const batches = batchesOf('fault', 300, 10);

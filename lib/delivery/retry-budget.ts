@@ -16,6 +16,22 @@ export interface RetryPolicy {
   readonly inFlightSeconds: number;
 }
 
+/** The deliver settings a retry policy is made of (DELIVERY_RETRY_*, DELIVERY_GIVE_UP_HOURS, DELIVERY_LEASE_MS). */
+export interface RetrySettings {
+  readonly retryBaseSeconds: number;
+  readonly retryMaxSeconds: number;
+  readonly giveUpHours: number;
+  readonly leaseMs: number;
+}
+
+/** The policy those settings give: another delivery's lease is waited out whole before looking again. */
+export const retryPolicyFrom = (settings: RetrySettings): RetryPolicy => ({
+  baseSeconds: settings.retryBaseSeconds,
+  maxSeconds: settings.retryMaxSeconds,
+  giveUpSeconds: settings.giveUpHours * 3_600,
+  inFlightSeconds: Math.ceil(settings.leaseMs / 1000),
+});
+
 /**
  * The alerts queue's maxReceiveCount (serverless.yml), the largest SQS accepts. Only the backstop:
  * it moves a message deliver cannot handle at all (a crash on every receive) to the dead-letter

@@ -8,6 +8,7 @@ import { createSsmParameterStore } from '../config/ssm-parameter-store';
 import type { DeliverDeps } from '../delivery/deliver-batch';
 import { createRateLimiter, MAX_WAIT_FOR_TURN_MS, shareOfCeiling } from '../delivery/rate-limit';
 import { createRecoveryWatch, RECOVERY_WATCH } from '../delivery/recovery-watch';
+import { retryPolicyFrom } from '../delivery/retry-budget';
 import { createSquadcastSink } from '../delivery/squadcast-sink';
 import { checkSquadcastUrl } from '../delivery/squadcast-url';
 import { createDynamoDbLedger } from '../ledger/dynamodb-ledger';
@@ -38,12 +39,7 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
     ledger: createDynamoDbLedger(dynamodb, config.ledgerTableName, { leaseMs: config.leaseMs }),
     deadLetters: createSqsQueue(sqs, config.deadLetterQueueUrl),
     retries: createSqsRetryScheduler(sqs, config.alertsQueueUrl),
-    retryPolicy: {
-      baseSeconds: config.retryBaseSeconds,
-      maxSeconds: config.retryMaxSeconds,
-      giveUpSeconds: config.giveUpHours * 3_600,
-      inFlightSeconds: Math.ceil(config.leaseMs / 1000),
-    },
+    retryPolicy: retryPolicyFrom(config),
     concurrency: config.concurrency,
     // One limiter per container, kept across invocations.
     rateLimit: createRateLimiter({

@@ -1,8 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { seededRandom } from '../../bench/stats';
 import type { ChaosRequest, ChaosSquadcast } from '../helpers/chaos-squadcast';
-import { seededRandom, startChaosSquadcast } from '../helpers/chaos-squadcast';
+import { startChaosSquadcast } from '../helpers/chaos-squadcast';
 import type { EmulatorClients } from '../helpers/emulators';
 import { emulatorClients, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess } from '../helpers/local-processes';

@@ -1,8 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { decodeWebhookBody } from '../../lib/alert/decode-webhook';
 import { readAlert } from '../../lib/alert/read-alert';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
@@ -10,6 +7,8 @@ import { toIncident } from '../../lib/incident/to-incident';
 import capture2017 from '../fixtures/published/capture-2017-batch.json';
 import f5Payloads from '../fixtures/published/f5-webhooks-payloads.json';
 import supportArticle from '../fixtures/published/support-article-bare-alert.json';
+import type { BrowserSession } from '../helpers/browser';
+import { browserTestNamed, hasBrowser, openBrowser, SCREENSHOTS } from '../helpers/browser';
 import { markdown } from '../helpers/markdown-render';
 
 /**
@@ -24,13 +23,7 @@ declare const document: {
   readonly body: { readonly textContent: string | null };
 };
 
-const BROWSER = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasBrowser = existsSync(BROWSER);
-if (!hasBrowser)
-  console.warn(`incident render browser test SKIPPED: no Chromium at ${BROWSER} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-const browserTest = hasBrowser ? test : test.skip;
-
-const SCREENSHOTS = resolve(__dirname, '..', '..', 'tmp', 'screenshots');
+const browserTest = browserTestNamed('incident render');
 const RECEIVED_AT = new Date('2026-12-01T09:30:00.000Z');
 
 const fromFixture = (body: unknown): SquadcastIncident => {
@@ -98,38 +91,19 @@ const page_ = (): string =>
     '</body></html>',
   ].join('\n');
 
-let context: BrowserContext | undefined;
+let session: BrowserSession | undefined;
 let page: Page;
-let userDataDir = '';
-const requested: string[] = [];
+let requested: string[] = [];
 
 beforeAll(async () => {
   if (!hasBrowser) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  userDataDir = mkdtempSync(join(tmpdir(), 'relay-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: BROWSER,
-    headless: true,
-    viewport: { width: 1100, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('request', (request) => requested.push(request.url()));
+  session = await openBrowser({ width: 1100, height: 900 });
+  ({ page, requested } = session);
   await page.setContent(page_());
 }, 90_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await session?.close();
 });
 
 browserTest('the rendered descriptions hold no link, image, script or other HTML from alert text, and load nothing', async () => {

@@ -1,9 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import type { BrowserSession } from '../helpers/browser';
+import { browserTestNamed, hasBrowser, openBrowser, SCREENSHOTS } from '../helpers/browser';
 import { emulatorClients, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
 import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
@@ -17,13 +16,7 @@ import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRe
 declare function getComputedStyle(element: unknown): { readonly backgroundColor: string; readonly color: string };
 declare const document: { readonly scripts: { readonly length: number }; querySelectorAll(selector: string): { readonly length: number } };
 
-const BROWSER = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasBrowser = existsSync(BROWSER);
-if (!hasBrowser)
-  console.warn(`status page browser test SKIPPED: no Chromium at ${BROWSER} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-const browserTest = hasBrowser ? test : test.skip;
-
-const SCREENSHOTS = resolve(__dirname, '..', '..', 'tmp', 'screenshots');
+const browserTest = browserTestNamed('status page');
 const TOKEN = 'status-page-token-0123456789';
 const PREFIX = 'status-e2e';
 const DAY_MS = 86_400_000;
@@ -33,10 +26,9 @@ const GREY = 'rgb(154, 163, 173)';
 let emulators: EmulatorProcess;
 let squadcast: FakeSquadcast;
 let relay: RelayProcess;
-let context: BrowserContext | undefined;
+let session: BrowserSession | undefined;
 let page: Page;
-let userDataDir = '';
-const requested: string[] = [];
+let requested: string[] = [];
 
 const utcDate = (daysAgo: number): string => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
 
@@ -102,34 +94,16 @@ const barCounts = (): Promise<Record<string, number>> =>
 
 beforeAll(async () => {
   if (!hasBrowser) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
   [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
   relay = await startRelayProcess({
     ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
   });
-  userDataDir = mkdtempSync(join(tmpdir(), 'relay-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: BROWSER,
-    headless: true,
-    viewport: { width: 900, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('request', (request) => requested.push(request.url()));
+  session = await openBrowser({ width: 900, height: 900 });
+  ({ page, requested } = session);
 }, 90_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await session?.close();
   await stopLocalStack({ relay, emulators, squadcast });
 });
 

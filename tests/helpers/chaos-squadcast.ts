@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../../bench/stats';
 
 /**
  * A fake Squadcast Incident Webhook on 127.0.0.1 that misbehaves on purpose, and a ledger of
@@ -48,18 +49,6 @@ export interface ChaosSquadcast {
   calm(): void;
   stop(): Promise<void>;
 }
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
-export const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
 
 const eventIdOf = (body: string): string | undefined => {
   try {

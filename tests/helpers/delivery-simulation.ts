@@ -13,7 +13,7 @@ import type { DeliverDeps, QueueRecord } from '../../lib/delivery/deliver-batch'
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
 import { createRateLimiter, MAX_WAIT_FOR_TURN_MS, shareOfCeiling } from '../../lib/delivery/rate-limit';
 import { createRecoveryWatch, RECOVERY_WATCH } from '../../lib/delivery/recovery-watch';
-import { BACKSTOP_RECEIVES } from '../../lib/delivery/retry-budget';
+import { BACKSTOP_RECEIVES, retryPolicyFrom } from '../../lib/delivery/retry-budget';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
@@ -309,12 +309,7 @@ export const simulateRelay = async (options: RelaySimulationOptions): Promise<Re
     ledger,
     deadLetters: run.deadLetters,
     retries: queue.retries,
-    retryPolicy: {
-      baseSeconds: config.retryBaseSeconds,
-      maxSeconds: config.retryMaxSeconds,
-      giveUpSeconds: config.giveUpHours * 3_600,
-      inFlightSeconds: Math.ceil(config.leaseMs / 1000),
-    },
+    retryPolicy: retryPolicyFrom(config),
     concurrency: config.concurrency,
     log: silentLogger,
     now: () => new Date(clock.now),

@@ -4,9 +4,11 @@
  */
 
 import type { LogFields, Logger } from '../../lib/common/logger';
+import { Secret } from '../../lib/common/secret';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { IncidentSink } from '../../lib/delivery/squadcast-sink';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
+import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import type { ClaimResult, DeliveryLedger, DeliverySummary, Lease, LedgerReader } from '../../lib/ledger/ledger';
 import type {
   MessageQueue,
@@ -16,6 +18,7 @@ import type {
   RetryScheduler,
   SendReport,
 } from '../../lib/queue/message-queue';
+import { anAllowlist, TEST_WEBHOOK_TOKEN } from './factories';
 
 export interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -237,3 +240,28 @@ export class FakeQueueDepthReader implements QueueDepthReader {
     return this.value;
   }
 }
+
+export interface IngestHarnessOptions extends Partial<IngestDeps> {
+  /** Like SQS, the queues refuse a message body over this many bytes (reported failed). */
+  readonly maxMessageBytes?: number;
+}
+
+/**
+ * Ingest's dependencies on in-memory ports: Threat Stack's addresses, TEST_WEBHOOK_TOKEN, queues
+ * and a logger that record what they get. Options replace any of them.
+ */
+export const ingestHarness = ({ maxMessageBytes, ...overrides }: IngestHarnessOptions = {}) => {
+  const alerts = new FakeMessageQueue(maxMessageBytes);
+  const deadLetters = new FakeMessageQueue(maxMessageBytes);
+  const log = new CapturingLogger();
+  const deps: IngestDeps = {
+    allowlist: anAllowlist(),
+    token: new Secret(TEST_WEBHOOK_TOKEN),
+    alerts,
+    deadLetters,
+    log,
+    now: () => new Date('2023-11-14T22:13:21.000Z'),
+    ...overrides,
+  };
+  return { deps, alerts, deadLetters, log };
+};

@@ -10,8 +10,7 @@ import { toBatchResponse, toQueueRecord } from '../../lib/delivery/sqs-event';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import { sendTestAlert } from '../../lib/test-alert/test-alert';
-import { anAllowlist } from '../helpers/factories';
-import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler } from '../helpers/fakes';
+import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler, ingestHarness } from '../helpers/fakes';
 
 const root = resolve(__dirname, '../..');
 const eventsDir = join(root, 'events');
@@ -27,9 +26,8 @@ const functions = [
   file: m[2] ?? '',
 }));
 
-const ingestDeps = (alerts: FakeMessageQueue, log = new CapturingLogger()): IngestDeps => {
-  return { allowlist: anAllowlist(), token: new Secret(TOKEN), alerts, deadLetters: new FakeMessageQueue(), log, now: () => new Date() };
-};
+const ingestDeps = (alerts: FakeMessageQueue, log = new CapturingLogger()): IngestDeps =>
+  ingestHarness({ token: new Secret(TOKEN), alerts, log, now: () => new Date() }).deps;
 
 describe('events/', () => {
   it('has a documented event for every function in serverless.yml', () => {

@@ -4,9 +4,9 @@ import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import { THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
-import type { MessageQueue } from '../../lib/queue/message-queue';
 import { silentLogger } from '../helpers/delivery-simulation';
 import { anAllowlist, anIngestEvent } from '../helpers/factories';
+import { ingestHarness } from '../helpers/fakes';
 
 /**
  * The caller is who the connection says (`requestContext.identity.sourceIp`), never what a header
@@ -15,17 +15,7 @@ import { anAllowlist, anIngestEvent } from '../helpers/factories';
 const TOKEN = 'source-address-token-0123456789';
 const ALLOWED = [...THREAT_STACK_SOURCE_IPS, '10.1.0.0/16', '2001:db8:abcd::/48', '::ffff:198.51.100.7'];
 
-const deps = (): IngestDeps => {
-  const queue: MessageQueue = { sendAll: async () => ({ failedKeys: [] }) };
-  return {
-    allowlist: anAllowlist(ALLOWED),
-    token: new Secret(TOKEN),
-    alerts: queue,
-    deadLetters: queue,
-    log: silentLogger,
-    now: () => new Date(0),
-  };
-};
+const deps = (): IngestDeps => ingestHarness({ allowlist: anAllowlist(ALLOWED), token: new Secret(TOKEN) }).deps;
 
 const statusFor = async (event: APIGatewayProxyEvent): Promise<number> =>
   (await handleIngestEvent(event, async () => deps(), silentLogger)).statusCode;

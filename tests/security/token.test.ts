@@ -5,24 +5,14 @@ import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 
 import { matchToken, tokenMatches } from '../../lib/ingest/webhook-token';
-import type { MessageQueue } from '../../lib/queue/message-queue';
 import { silentLogger } from '../helpers/delivery-simulation';
 import { anAllowlist, anIngestEvent } from '../helpers/factories';
+import { ingestHarness } from '../helpers/fakes';
 
 /** The token in the webhook path is the only secret a caller shows. Anything but the exact token is 403. */
 const TOKEN = 'Tok3n_with-every.kind~of-char0123';
 
-const deps = (): IngestDeps => {
-  const queue: MessageQueue = { sendAll: async () => ({ failedKeys: [] }) };
-  return {
-    allowlist: anAllowlist(),
-    token: new Secret(TOKEN),
-    alerts: queue,
-    deadLetters: queue,
-    log: silentLogger,
-    now: () => new Date(0),
-  };
-};
+const deps = (): IngestDeps => ingestHarness({ allowlist: anAllowlist(), token: new Secret(TOKEN) }).deps;
 
 const statusFor = async (event: APIGatewayProxyEvent): Promise<number> =>
   (await handleIngestEvent(event, async () => deps(), silentLogger)).statusCode;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { percentile } from '../../../bench/stats';
+import { percentile, seededRandom } from '../../../bench/stats';
 import type { RetryPolicy } from '../../../lib/delivery/retry-budget';
 import {
   BACKSTOP_MARGIN_SECONDS,
@@ -14,7 +14,6 @@ import {
   retryStepSeconds,
 } from '../../../lib/delivery/retry-budget';
 import type { SendOutcome } from '../../../lib/delivery/send-outcome';
-import { seededRandom } from '../../helpers/chaos-squadcast';
 import type { SimulatedAnswer } from '../../helpers/delivery-simulation';
 import { maxInWindow, simulateRelay } from '../../helpers/delivery-simulation';
 

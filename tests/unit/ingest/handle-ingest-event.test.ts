@@ -1,24 +1,13 @@
 import { ConfigError } from '../../../lib/common/config-error';
-import { Secret } from '../../../lib/common/secret';
 import { handleIngestEvent } from '../../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../../lib/ingest/ingest-webhook';
 
-import { aBatchBody, anAlert, anAllowlist, anIngestEvent, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN } from '../../helpers/factories';
-import { CapturingLogger, FakeMessageQueue } from '../../helpers/fakes';
+import { aBatchBody, anAlert, anIngestEvent, aRawAlert, SENTINEL } from '../../helpers/factories';
+import { CapturingLogger, ingestHarness } from '../../helpers/fakes';
 
 const setup = () => {
-  const alerts = new FakeMessageQueue();
-  const deadLetters = new FakeMessageQueue();
-  const log = new CapturingLogger();
-  const deps: IngestDeps = {
-    allowlist: anAllowlist(),
-    token: new Secret(TEST_WEBHOOK_TOKEN),
-    alerts,
-    deadLetters,
-    log,
-    now: () => new Date('2023-11-14T22:13:21Z'),
-  };
-  return { deps, alerts, deadLetters, log, depsFn: async () => deps };
+  const harness = ingestHarness();
+  return { ...harness, depsFn: async (): Promise<IngestDeps> => harness.deps };
 };
 
 const bodyOf = (response: { body: string }): unknown => JSON.parse(response.body);

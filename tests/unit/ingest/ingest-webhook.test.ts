@@ -7,25 +7,14 @@ import type { IngestDeps, IngestResult, RefusalReason, WebhookRequest } from '..
 import { ingestWebhook, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
 
 import { MAX_MESSAGE_BYTES, MAX_QUEUED_ALERT_BYTES } from '../../../lib/queue/messages';
-import { aBatchBody, anAlert, anAllowlist, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
-import { CapturingLogger, FakeMessageQueue } from '../../helpers/fakes';
+import { aBatchBody, anAlert, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
+import { ingestHarness } from '../../helpers/fakes';
 
 const NOW = new Date('2023-11-14T22:13:21.000Z');
 
 const setup = (overrides: Partial<IngestDeps> = {}) => {
   // Like SQS, the queues refuse a message over the size the relay assumes.
-  const alerts = new FakeMessageQueue(MAX_MESSAGE_BYTES);
-  const deadLetters = new FakeMessageQueue(MAX_MESSAGE_BYTES);
-  const log = new CapturingLogger();
-  const deps: IngestDeps = {
-    allowlist: anAllowlist(),
-    token: new Secret(TEST_WEBHOOK_TOKEN),
-    alerts,
-    deadLetters,
-    log,
-    now: () => NOW,
-    ...overrides,
-  };
+  const { deps, alerts, deadLetters, log } = ingestHarness({ maxMessageBytes: MAX_MESSAGE_BYTES, now: () => NOW, ...overrides });
   const ingest = (request: Partial<WebhookRequest> & { readonly json?: unknown } = {}): Promise<IngestResult> => {
     const { json, ...rest } = request;
     return ingestWebhook(
