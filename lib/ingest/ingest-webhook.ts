@@ -163,11 +163,12 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   const decoded = checked.value;
 
   const unique = distinctById(decoded.alerts);
-  // Filtered alerts are valid and answered 2xx (Threat Stack must not resend them), but never queued.
-  // A degraded alert is never filtered: a payload change must not silence an alert.
+  // Filtered alerts are answered 2xx (Threat Stack must not resend them), but never queued: the
+  // operator chose that a severity never pages. An alert whose severity cannot be read is never
+  // filtered: a payload change must not silence what may be the most severe alert.
   const [wanted, filtered] = partition(
     unique,
-    ({ read }) => isDegraded(read) || read.severity === undefined || (deps.deliverSeverities?.has(read.severity) ?? true),
+    ({ read }) => read.severity === undefined || (deps.deliverSeverities?.has(read.severity) ?? true),
   );
   // The builder shortens an alert too large for one message: nothing is refused for its size.
   const messages = wanted.map((alert) => ({

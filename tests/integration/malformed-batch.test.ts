@@ -70,7 +70,7 @@ test('a batch of real-world malformations: every object pages once, degraded; on
       deadLetters,
       log: new CapturingLogger(),
       now: () => NOW,
-      // A filter that would drop severity 2 and 3: no degraded alert may be dropped by it.
+      // A filter that drops severities 2 and 3: an alert whose severity cannot be read still pages.
       deliverSeverities: new Set([1] as const),
       metrics,
     },

@@ -466,20 +466,21 @@ describe('ingestWebhook: severity filter (DELIVER_SEVERITIES)', () => {
     expect(deadLetters.accepted).toHaveLength(1);
   });
 
-  it('never filters a degraded alert: an unknown severity, or a filtered severity with another field unreadable, pages', async () => {
+  it('never filters an alert whose severity cannot be read; a filtered severity stays filtered, whatever else is unreadable', async () => {
     const { ingest, alerts } = setup({ deliverSeverities: new Set([1] as const) });
     const unknown = aRawAlert({ severity: 7 });
+    const missing = aRawAlert({ severity: undefined });
     const lowButBroken = aRawAlert({ severity: 3, title: undefined });
     const low = aRawAlert({ severity: 3 });
-    expect(await ingest({ json: { alerts: [unknown, lowButBroken, low] } })).toEqual({
+    expect(await ingest({ json: { alerts: [unknown, missing, lowButBroken, low] } })).toEqual({
       kind: 'accepted',
       accepted: 2,
       degraded: 2,
       rejected: 0,
       duplicates: 0,
-      filtered: 1,
+      filtered: 2,
     });
-    expect(alerts.accepted.map((m) => m.key)).toEqual([unknown.id, lowButBroken.id]);
+    expect(alerts.accepted.map((m) => m.key)).toEqual([unknown.id, missing.id]);
   });
 
   it('counts received, enqueued, rejected, degraded and filtered alerts', async () => {
