@@ -565,6 +565,10 @@ describe('serverless package (CloudFormation template)', () => {
   it('sends every alarm, and its recovery, to the alarm topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
     expect(alarms.length).toBe(13);
+    const ids = Object.entries(template.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm')
+      .map(([id]) => id);
+    console.log(`alarms in the template: ${ids.length} (${ids.join(', ')}), each notifying the alarm topic and its recovery`);
     for (const alarm of alarms) {
       expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.Properties?.OKActions).toEqual([{ Ref: 'AlarmTopic' }]);
