@@ -43,8 +43,10 @@ export const NonBlankString = t.refinement(t.string, (s) => s.trim().length > 0,
 export const EpochMillis = t.refinement(IntegerFromNumberOrString, (n) => n >= 0 && n <= 8.64e15, 'EpochMillis');
 
 /**
- * One Threat Stack alert. Unknown extra fields are kept (io-ts `type` does not strip them),
- * and never make an alert invalid.
+ * A well-formed Threat Stack alert, as the public sources describe it. Unknown extra fields are
+ * kept (io-ts `type` does not strip them). Nothing is refused for failing it: ingest and deliver
+ * read any object leniently (`read-alert.ts`); this is the shape the test alert is built to, and a
+ * well-formed alert reads with no issue.
  */
 export const AlertCodec = t.intersection([
   t.type({
@@ -66,6 +68,3 @@ export type Alert = t.TypeOf<typeof AlertCodec>;
 
 /** `{"alerts": [...]}`: the usual batched shape. Each element is decoded on its own. */
 export const AlertBatchCodec = t.type({ alerts: t.array(t.unknown) });
-
-/** The organization name under either documented spelling. */
-export const organizationName = (alert: Alert): string | undefined => alert.organization_name ?? alert.organization_Name;

@@ -1,7 +1,7 @@
 import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { isRight } from 'fp-ts/lib/Either';
 import testAlertEvent from '../../events/test-alert.json';
 import testAlertHighEvent from '../../events/test-alert-high.json';
+import { decodeWith } from '../../lib/common/checked';
 import { QueuedAlertCodec } from '../../lib/queue/messages';
 import type { TestAlertResult } from '../../lib/test-alert/test-alert';
 import type { EmulatorClients } from '../helpers/emulators';
@@ -76,17 +76,16 @@ test('events/test-alert.json: one message on the alerts queue, a labelled severi
 
   const bodies = await receiveAll();
   expect(bodies).toHaveLength(1);
-  const decoded = QueuedAlertCodec.decode(JSON.parse(bodies[0] ?? ''));
-  expect(isRight(decoded)).toBe(true);
-  if (!isRight(decoded)) return;
-  expect(decoded.right.alert).toMatchObject({
+  const decoded = decodeWith(QueuedAlertCodec, JSON.parse(bodies[0] ?? ''));
+  if (decoded.kind === 'invalid') throw new Error(`the queued test alert does not decode: ${decoded.problems.join('; ')}`);
+  expect(decoded.value.alert).toMatchObject({
     id: result.alertId,
     title: 'TEST ALERT from threatstack-squadcast-relay',
     severity: 3,
     server_or_region: 'relay stage handler-test',
     source: 'RelayTest',
   });
-  expect(decoded.right.receivedAt).toBe(result.sentAt);
+  expect(decoded.value.receivedAt).toBe(result.sentAt);
 
   // The log line names the alert as its correlation key.
   const logged = stdout.mock.calls.map(([line]) => String(line)).find((line) => line.includes('test alert queued'));

@@ -1,4 +1,3 @@
-import { isRight } from 'fp-ts/lib/Either';
 import type * as t from 'io-ts';
 import {
   AlertBatchCodec,
@@ -6,14 +5,14 @@ import {
   EpochMillis,
   IntegerFromNumberOrString,
   NonBlankString,
-  organizationName,
   SeverityCodec,
 } from '../../../lib/alert/codec';
-import { anAlert, aRawAlert } from '../../helpers/factories';
+import { decodeWith } from '../../../lib/common/checked';
+import { aRawAlert } from '../../helpers/factories';
 
-const decoded = <A>(codec: t.Decoder<unknown, A>, input: unknown): A | 'invalid' => {
-  const result = codec.decode(input);
-  return isRight(result) ? result.right : 'invalid';
+const decoded = <C extends t.Mixed>(codec: C, input: unknown): t.TypeOf<C> | 'invalid' => {
+  const result = decodeWith(codec, input);
+  return result.kind === 'valid' ? result.value : 'invalid';
 };
 
 describe('IntegerFromNumberOrString', () => {
@@ -150,16 +149,5 @@ describe('AlertBatchCodec', () => {
     expect(decoded(AlertBatchCodec, { alerts: [1, 'x'] })).toEqual({ alerts: [1, 'x'] });
     expect(decoded(AlertBatchCodec, { alerts: {} })).toBe('invalid');
     expect(decoded(AlertBatchCodec, { alerts: null })).toBe('invalid');
-  });
-});
-
-describe('organizationName', () => {
-  it.each([
-    ['organization_name', anAlert({ organization_name: 'Lower' }), 'Lower'],
-    ['organization_Name', anAlert({ organization_Name: 'Upper' }), 'Upper'],
-    ['both (organization_name wins)', anAlert({ organization_name: 'Lower', organization_Name: 'Upper' }), 'Lower'],
-    ['neither', anAlert(), undefined],
-  ])('%s', (_name, alert, expected) => {
-    expect(organizationName(alert)).toBe(expected);
   });
 });

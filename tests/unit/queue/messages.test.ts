@@ -1,5 +1,5 @@
-import { isRight } from 'fp-ts/lib/Either';
 import { readAlert } from '../../../lib/alert/read-alert';
+import { decodeWith } from '../../../lib/common/checked';
 import {
   failedDeliveryMessage,
   MAX_MESSAGE_BYTES,
@@ -50,8 +50,8 @@ describe('queuedAlertMessage', () => {
   it('carries what ingest did to the alert, and round-trips through QueuedAlertCodec', () => {
     const alert = { title: 'no id', severity: 9 };
     const notes = [{ field: 'x', problem: 'nested deeper than 32 levels: cut at that depth' }];
-    const decoded = QueuedAlertCodec.decode(JSON.parse(queuedAlertMessage({ id: 'relay-derived-1', alert, notes }, AT).body));
-    expect(isRight(decoded) && decoded.right).toEqual({ alert, alertId: 'relay-derived-1', receivedAt: AT.toISOString(), notes });
+    const decoded = decodeWith(QueuedAlertCodec, JSON.parse(queuedAlertMessage({ id: 'relay-derived-1', alert, notes }, AT).body));
+    expect(decoded).toEqual({ kind: 'valid', value: { alert, alertId: 'relay-derived-1', receivedAt: AT.toISOString(), notes } });
   });
 
   it.each([
@@ -158,7 +158,7 @@ describe('undecodableMessage', () => {
       failure: { stage: 'deliver', reason: 'undecodable message', problems: ['(root): expected JSON'], at: AT.toISOString() },
       raw: 'not json',
     });
-    expect(isRight(RawDeadLetterCodec.decode(body))).toBe(true);
+    expect(decodeWith(RawDeadLetterCodec, body).kind).toBe('valid');
   });
 
   // SQS delivers a body of up to 256 KiB; as a JSON string inside the dead letter, its quotes,
@@ -178,7 +178,7 @@ describe('undecodableMessage', () => {
     const body = JSON.parse(message.body) as { raw: string };
     expect(body.raw).toMatch(new RegExp(`…\\(truncated from ${received.length} characters\\)$`));
     expect(received.startsWith(body.raw.replace(/…\(truncated from \d+ characters\)$/, ''))).toBe(true);
-    expect(isRight(RawDeadLetterCodec.decode(body))).toBe(true);
+    expect(decodeWith(RawDeadLetterCodec, body).kind).toBe('valid');
   });
 });
 
@@ -189,8 +189,8 @@ describe('failedDeliveryMessage', () => {
     expect(message.key).toBe('a-1');
     const body: unknown = JSON.parse(message.body);
     expect(body).toEqual({ ...queued, failure: { stage: 'deliver', reason: 'Squadcast answered 400', at: AT.toISOString() } });
-    const decoded = QueuedAlertCodec.decode(body);
-    expect(isRight(decoded) && decoded.right.alert).toEqual(queued.alert);
+    const decoded = decodeWith(QueuedAlertCodec, body);
+    expect(decoded.kind === 'valid' && decoded.value.alert).toEqual(queued.alert);
   });
 
   it('replaces an earlier failure', () => {
@@ -219,6 +219,6 @@ describe('QueuedAlertCodec', () => {
     ['a failure with an unknown stage', { alert: aRawAlert(), failure: { stage: 'other', reason: 'r', at: 'a' } }, false],
     ['a rejected-alert dead letter (no alert)', { failure: { stage: 'ingest', reason: 'invalid alert', at: 'a' }, raw: {} }, false],
   ])('%s: %p', (_name, input, ok) => {
-    expect(isRight(QueuedAlertCodec.decode(input))).toBe(ok);
+    expect(decodeWith(QueuedAlertCodec, input).kind === 'valid').toBe(ok);
   });
 });
