@@ -1,3 +1,5 @@
+// First, before any module that loads node:sqlite.
+import './require-node';
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from './data-dir';
 import { describeStop, describeStorage } from './describe-stop';
@@ -5,19 +7,6 @@ import type { LocalStack } from './stack';
 import { LOCAL_DEFAULTS, STOP_GRACE_MS, startLocalStack } from './stack';
 
 const USAGE = 'usage: npm start [-- --ephemeral]   (settings come from the environment: README, "Quick start")';
-
-/**
- * The embedded SQS emulator persists with node:sqlite (Node >= 22.5). `npm start` runs on the
- * Node the project pins (the `node` package, 24, as Lambda's nodejs24.x); `tsx local/main.ts`
- * under an older system Node would fail later and less clearly.
- */
-const checkNodeVersion = (): void => {
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-  if (major > 22 || (major === 22 && minor >= 5)) return;
-  throw new Error(
-    `Node ${process.version} is too old (the relay needs 22.5 or newer): run it with \`npm start\`, which uses the project's Node 24`,
-  );
-};
 
 const readArgs = (): { ephemeral: boolean } => {
   try {
@@ -47,7 +36,6 @@ const printBanner = (stack: LocalStack): void => {
 
 /** `npm start`: the relay on 127.0.0.1 with its embedded defaults. */
 const main = async (): Promise<void> => {
-  checkNodeVersion();
   const { ephemeral } = readArgs();
   const stack = await startLocalStack(process.env, resolveDataDir(process.env, ephemeral));
   printBanner(stack);
