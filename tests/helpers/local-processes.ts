@@ -156,6 +156,24 @@ export const startFakeSquadcast = async (key = 'SQUADCAST-TEST-KEY-5f0c1d2e3a4b'
 };
 
 /** Polls `check` until it returns true. */
+/** Runs an operator command (`scripts/<script>.ts`) on the project's Node, as `npm run <script>` would, and collects what it printed. */
+export const runScript = (script: string, args: readonly string[]): Promise<{ code: number | null; output: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', `${script}.ts`), ...args], {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+
 export const eventually = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_AWS, stopLocalStack } from '../helpers/emulators';
 import type { FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+import { eventually, runScript, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * `npm run redrive -- --local` against `npm start` on its embedded emulators, which have no
@@ -11,7 +9,6 @@ import { eventually, startFakeSquadcast, startRelayProcess } from '../helpers/lo
  * an invalid alert returns to the dead-letter queue, and a copy of an alert already delivered
  * (what a crash between the move's send and delete leaves behind) is absorbed by the ledger.
  */
-const ROOT = join(__dirname, '..', '..');
 const TOKEN = 'local-redrive-token-0123456789';
 const PREFIX = 'local-redrive';
 
@@ -26,18 +23,7 @@ const createdFor = (id: string): number =>
     .length;
 const refusingAt = new Set<object>();
 
-const redrive = (args: string[]): Promise<{ code: number | null; output: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'redrive.ts'), ...args], {
-      cwd: ROOT,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.once('exit', (code) => resolve({ code, output }));
-  });
+const redrive = (args: string[]) => runScript('redrive', args);
 
 const alert = (id: string): Record<string, unknown> => ({
   id,

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+import { eventually, relayEnv, runScript, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * The operator's side of the relay, as a user tries it against the local stack: the severity
@@ -10,8 +8,6 @@ import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRe
  * `npm run status` run as commands, the EMF metrics and correlated logs the functions print,
  * and a bad setting failing the start with the key's name.
  */
-const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const TOKEN = 'operations-token-0123456789';
 const PREFIX = 'relay-ops';
 
@@ -35,18 +31,6 @@ const alert = (id: string, severity: number): Record<string, unknown> => ({
 const port = (): string => new URL(relay.baseUrl).port;
 
 /** Runs `npm run <script> -- ...` the way npm does: tsx on the script file. */
-const runScript = (script: string, args: string[]): Promise<{ code: number | null; output: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(TSX, [join('scripts', `${script}.ts`), ...args], {
-      cwd: ROOT,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.once('exit', (code) => resolve({ code, output }));
-  });
 
 /** The EMF documents the relay printed (one JSON line each, `_aws` at the top). */
 const emfLines = (): Array<
