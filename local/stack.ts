@@ -150,7 +150,7 @@ export const startLocalStack = async (
       .handler;
     const deliverHandler = (require('../handlers/deliver') as typeof import('../handlers/deliver')).handler;
     const realDeliver = (event: SQSEvent): Promise<SQSBatchResponse> => deliverHandler(event, localContext('deliver'));
-    const faults = withInjectedFaults(realDeliver, env.LOCAL_FAULT_DELIVER_FAILURE_RATE);
+    const faults = withInjectedFaults(realDeliver, Number(env.LOCAL_FAULT_DELIVER_FAILURE_RATE ?? 0));
     if (faults.rate > 0) print(`[local] fault injection: ${faults.rate} of deliver invocations fail (LOCAL_FAULT_DELIVER_FAILURE_RATE)`);
 
     const { Attributes } = await sqs.send(

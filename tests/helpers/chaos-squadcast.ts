@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { seededRandom } from '../../bench/stats';
 
 /**
  * A fake Squadcast Incident Webhook on 127.0.0.1 that misbehaves on purpose, and a ledger of
@@ -20,6 +20,8 @@ export type Behaviour =
 export interface ChaosRequest {
   readonly seq: number;
   readonly eventId: string | undefined;
+  /** 1 for the first request for this event id, 2 for the next, and so on. */
+  readonly attempt: number;
   readonly behaviour: Behaviour;
   readonly created: boolean;
   readonly receivedAt: number;
@@ -30,7 +32,10 @@ export interface ChaosRequest {
 
 export interface ChaosOptions {
   readonly key: string;
-  /** Deterministic choices for a given seed (timing still varies). */
+  /**
+   * The k-th request for an event id always meets the same behaviour for a given seed, whatever
+   * order requests arrive in: the faults do not depend on the machine's speed.
+   */
   readonly seed: number;
   /** Chance of each misbehaviour; the rest is 'accept'. */
   readonly odds: Partial<Record<Exclude<Behaviour, 'accept' | 'too-large'>, number>>;
@@ -60,16 +65,20 @@ const eventIdOf = (body: string): string | undefined => {
   }
 };
 
+/** A number in [0, 1) that only the seed, the event id and the attempt decide. */
+export const chaosRoll = (seed: number, eventId: string, attempt: number): number =>
+  createHash('sha256').update(`${seed}:${eventId}:${attempt}`).digest().readUInt32BE(0) / 4_294_967_296;
+
 export const startChaosSquadcast = async (options: ChaosOptions): Promise<ChaosSquadcast> => {
-  const random = seededRandom(options.seed);
   const requests: ChaosRequest[] = [];
+  const attempts = new Map<string, number>();
   let hook: ((request: ChaosRequest) => void) | undefined;
   let calm = false;
 
-  const choose = (eventId: string | undefined): Behaviour => {
+  const choose = (eventId: string | undefined, attempt: number): Behaviour => {
     if (eventId !== undefined && options.refuses(eventId)) return 'too-large';
     if (calm) return 'accept';
-    let roll = random();
+    let roll = chaosRoll(options.seed, eventId ?? '(none)', attempt);
     for (const [behaviour, odds] of Object.entries(options.odds) as Array<[Behaviour, number]>) {
       if (roll < odds) return behaviour;
       roll -= odds;
@@ -82,10 +91,13 @@ export const startChaosSquadcast = async (options: ChaosOptions): Promise<ChaosS
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const eventId = eventIdOf(Buffer.concat(chunks).toString('utf8'));
-      const behaviour = choose(eventId);
+      const attempt = (attempts.get(eventId ?? '') ?? 0) + 1;
+      attempts.set(eventId ?? '', attempt);
+      const behaviour = choose(eventId, attempt);
       const record: ChaosRequest = {
         seq: requests.length,
         eventId,
+        attempt,
         behaviour,
         created: behaviour === 'accept' || behaviour === 'slow-accept',
         receivedAt: Date.now(),

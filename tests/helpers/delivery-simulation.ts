@@ -25,10 +25,55 @@ interface Timer {
   readonly resolve: () => void;
 }
 
+/** Earlier first; among timers due at once, the one set first (`seq`). */
+const before = (a: Timer, b: Timer): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
+/**
+ * A binary min-heap of timers: a day-long simulation sets hundreds of thousands of them, and
+ * re-sorting the whole list for every tick made those runs quadratic.
+ */
+export class TimerHeap {
+  readonly #items: Timer[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  push(timer: Timer): void {
+    const items = this.#items;
+    items.push(timer);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(items[i] as Timer, items[parent] as Timer)) break;
+      [items[i], items[parent]] = [items[parent] as Timer, items[i] as Timer];
+      i = parent;
+    }
+  }
+
+  pop(): Timer | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    items[0] = last;
+    for (let i = 0; ; ) {
+      const [left, right] = [2 * i + 1, 2 * i + 2];
+      let smallest = i;
+      if (left < items.length && before(items[left] as Timer, items[smallest] as Timer)) smallest = left;
+      if (right < items.length && before(items[right] as Timer, items[smallest] as Timer)) smallest = right;
+      if (smallest === i) break;
+      [items[i], items[smallest]] = [items[smallest] as Timer, items[i] as Timer];
+      i = smallest;
+    }
+    return top;
+  }
+}
+
 /** Timers that fire only when `run` advances the clock, earliest first. */
 export class VirtualClock {
   now = 0;
-  #timers: Timer[] = [];
+  readonly #timers = new TimerHeap();
   #seq = 0;
 
   readonly sleep = (ms: number): Promise<void> =>
@@ -40,10 +85,9 @@ export class VirtualClock {
   async run(done: () => boolean, maxVirtualMs: number): Promise<void> {
     for (;;) {
       // Let every promise chain that can move without time move first.
-      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
       if (done()) return;
-      this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.#timers.shift();
+      const next = this.#timers.pop();
       if (next === undefined) throw new Error('simulation stalled: nothing is waiting on time');
       if (next.at > maxVirtualMs) throw new Error(`simulation ran past ${maxVirtualMs} ms of virtual time`);
       this.now = next.at;

@@ -35,12 +35,11 @@ describe('createSquadcastSink', () => {
           init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
         }),
     );
-    const started = Date.now();
+    // The fetch never settles by itself: only the sink's own timeout can end it.
     expect(await sinkWith(doFetch, 20).send(toIncident(aReadAlert()))).toEqual({
       kind: 'transient',
       reason: 'Squadcast request timed out',
     });
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('reads a fetch that throws TimeoutError as transient', async () => {
