@@ -4,6 +4,7 @@ import type { Checked } from '../common/checked';
 import { decodeWith, invalid, valid, valueOrThrow } from '../common/checked';
 import { ConfigError } from '../common/config-error';
 import { Secret } from '../common/secret';
+import { LEASE_MARGIN_MS } from '../delivery/rate-limit';
 import { MAX_GIVE_UP_HOURS } from '../delivery/retry-budget';
 import type { Priority, SeverityPriorities } from '../incident/to-incident';
 import { DEFAULT_PRIORITIES, highestPriority, PRIORITIES } from '../incident/to-incident';
@@ -208,8 +209,10 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
     throw new ConfigError(['DELIVERY_RETRY_MAX_SECONDS: must not be longer than DELIVERY_GIVE_UP_HOURS (no retry would fit the budget)']);
   }
   // A lease that ends while its POST is still out lets a second delivery send the same incident.
-  if (raw.DELIVERY_LEASE_MS <= raw.SQUADCAST_TIMEOUT_MS) {
-    throw new ConfigError(['DELIVERY_LEASE_MS: must be longer than SQUADCAST_TIMEOUT_MS (a claim must outlast the request it covers)']);
+  if (raw.DELIVERY_LEASE_MS <= raw.SQUADCAST_TIMEOUT_MS + LEASE_MARGIN_MS) {
+    throw new ConfigError([
+      `DELIVERY_LEASE_MS: must be longer than SQUADCAST_TIMEOUT_MS + ${LEASE_MARGIN_MS} (a claim must outlast the request it covers and its record)`,
+    ]);
   }
   return {
     alertsQueueUrl: raw.ALERTS_QUEUE_URL,

@@ -1,3 +1,4 @@
+import { changedFields, fingerprintOf, holdMsFor } from '../alert/fingerprint';
 import { readAlert } from '../alert/read-alert';
 import type { Checked } from '../common/checked';
 import { decodeWith, invalid } from '../common/checked';
@@ -133,10 +134,11 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
   });
   const alertId = alert.id;
   const retryIn = (reason: string, retryAfterMs?: number): RecordOutcome => retryLater(record, queued, deps, reason, retryAfterMs);
-  // The turn is taken before the claim, so that waiting for it never eats into the lease.
-  const admission = (await deps.rateLimit?.admit()) ?? { kind: 'send' };
-  if (admission.kind === 'later') return deferred(record, deps, 'rate ceiling reached', admission.delayMs / 1000);
-  const claim = await deps.ledger.claim(alertId, deps.now());
+  const fingerprint = fingerprintOf(queued.alert);
+  const version = { alertId, fingerprint: fingerprint.value, fields: fingerprint.fields, holdMs: holdMsFor(alertId) };
+  // The claim comes first: an alert already delivered must not spend a turn of the Squadcast pace.
+  // The lease outlasts the longest wait for a turn plus the POST (lib/runtime/deliver-runtime.ts).
+  const claim = await deps.ledger.claim(version, deps.now());
   if (claim.kind === 'already-delivered') {
     deps.log.info('alert already delivered; not sent again', { alertId });
     return { kind: 'duplicate' };
@@ -147,8 +149,17 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
     return deferred(record, deps, 'another delivery holds the alert', deps.retryPolicy.inFlightSeconds);
   }
 
+  const admission = (await deps.rateLimit?.admit()) ?? { kind: 'send' };
+  if (admission.kind === 'later') {
+    await deps.ledger.release(claim.lease).catch(() => undefined);
+    return deferred(record, deps, 'rate ceiling reached', admission.delayMs / 1000);
+  }
+  const earlier =
+    claim.earlier === undefined ? undefined : { deliveredAt: claim.earlier.deliveredAt, changed: changedFields(claim.earlier.fields, version.fields) };
+  if (earlier !== undefined) deps.log.info('alert reuses the id of one delivered before; paged again', { alertId, changed: earlier.changed });
+
   const started = Date.now();
-  const outcome = await deps.sink.send(toIncident(alert, deps.priorities, deps.unknownSeverityPriority));
+  const outcome = await deps.sink.send(toIncident(alert, deps.priorities, deps.unknownSeverityPriority, earlier));
   const latencyMs = Date.now() - started;
   deps.metrics?.squadcastLatency(latencyMs);
   deps.recovery?.answered(outcome.kind !== 'transient', deps.now().getTime());

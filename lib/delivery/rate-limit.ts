@@ -34,6 +34,16 @@ const MINUTE_MS = 60_000;
  */
 export const MAX_WAIT_FOR_TURN_MS = 10_000;
 
+/** Room left in a lease after the wait for a turn and the POST, for the ledger write that ends it. */
+export const LEASE_MARGIN_MS = 1_000;
+
+/**
+ * The longest wait for a turn with a claim held: the claim is taken first (an alert already
+ * delivered spends no turn), so the wait, the POST and the record must fit inside the lease.
+ */
+export const maxWaitForTurnMs = (settings: { readonly leaseMs: number; readonly squadcastTimeoutMs: number }): number =>
+  Math.max(0, Math.min(MAX_WAIT_FOR_TURN_MS, settings.leaseMs - settings.squadcastTimeoutMs - LEASE_MARGIN_MS));
+
 /**
  * A container's share of the account-wide ceiling. Lambda runs at most `invocations` deliver
  * containers at once (the event source mapping's maximumConcurrency), each with its own limiter,

@@ -40,8 +40,23 @@ export const fallbackTitle = (alert: ReadAlert): string => {
 
 const row = (label: string, value: string): string => `| ${label} | ${value} |`;
 
+/** An earlier alert delivered under the same id (lib/alert/fingerprint.ts): this one differs, or is a new occurrence. */
+export interface EarlierDelivery {
+  readonly deliveredAt: Date;
+  /** The shown fields that changed since; empty for the same content paged again after its hold. */
+  readonly changed: readonly string[];
+}
+
+/** The line that says an alert's id was used before, and what changed. Field names are the documented ones: no escaping needed. */
+const earlierLine = (earlier: EarlierDelivery): string => {
+  const at = codeSpan(earlier.deliveredAt.toISOString(), 'paragraph');
+  return earlier.changed.length > 0
+    ? `**This alert reuses the id of an earlier alert**, delivered at ${at}. Changed since then: ${earlier.changed.join(', ')}.`
+    : `**An alert with the same id and content was delivered at ${at}**; this is a new occurrence, paged again.`;
+};
+
 /** Renders one alert with the given caps. */
-const render = (alert: ReadAlert, caps: Caps) => {
+const render = (alert: ReadAlert, caps: Caps, earlier: EarlierDelivery | undefined) => {
   const cut = (text: string, max = caps.value): string => plainText(truncate(text, max));
   const code = (text: string, place: Place = 'table-cell'): string => codeSpan(cut(text), place);
   const text = (value: string, place: Place = 'table-cell'): string => freeText(cut(value), place);
@@ -103,6 +118,7 @@ const render = (alert: ReadAlert, caps: Caps) => {
   const head = [
     `**${freeText(cut(title, caps.title), 'paragraph')}**`,
     '',
+    ...(earlier === undefined ? [] : [earlierLine(earlier), '']),
     ...(alert.unreadable.length === 0
       ? []
       : [`**Fields the relay could not read:** ${issueList(alert.unreadable)}. They are shown as sent below.`, '']),
@@ -123,9 +139,9 @@ const render = (alert: ReadAlert, caps: Caps) => {
 const fits = (lines: readonly string[]): boolean => jsonStringBytes(lines.join('\n')) <= MAX_DESCRIPTION_BYTES;
 
 /** The description, within MAX_DESCRIPTION_BYTES: see the module comment for what is cut first. */
-export const describe = (alert: ReadAlert): string => {
+export const describe = (alert: ReadAlert, earlier?: EarlierDelivery): string => {
   for (let caps = FULL; ; caps = halve(caps)) {
-    const { head, extras, tail } = render(alert, caps);
+    const { head, extras, tail } = render(alert, caps, earlier);
     if (fits([...head, ...extras, ...tail])) return [...head, ...extras, ...tail].join('\n');
     const omitted = (n: number): string => row('…', `${n} more fields left out to keep this description under 15,000 bytes`);
     if (fits([...head, omitted(extras.length), ...tail])) {

@@ -1,6 +1,7 @@
 import type { Severity } from '../alert/codec';
 import type { ReadAlert } from '../alert/read-alert';
 import { plainText, truncate } from '../common/text';
+import type { EarlierDelivery } from './describe';
 import { describe, fallbackTitle } from './describe';
 
 export type TagValue = string | { readonly value: string; readonly color: string };
@@ -58,17 +59,19 @@ const optionalTag = (name: string, value: string | undefined): Record<string, st
  * the incident names the alert Threat Stack's UI shows. An alert whose severity could not be read
  * gets `unknownPriority` (by default the highest priority the mapping uses) and the tag `severity: unknown`.
  * The body stays under MAX_INCIDENT_BYTES whatever the alert holds: the description is bounded,
- * and so are the message, the tags and the id.
+ * and so are the message, the tags and the id. `earlier` is an alert delivered before under the same
+ * id: the description says so, and names the fields that changed.
  */
 export const toIncident = (
   alert: ReadAlert,
   priorities: SeverityPriorities = DEFAULT_PRIORITIES,
   unknownPriority: Priority = highestPriority(priorities),
+  earlier?: EarlierDelivery,
 ): SquadcastIncident => {
   const title = plainText(alert.title ?? '');
   return {
     message: truncate(title.trim() === '' ? fallbackTitle(alert) : title, MAX_MESSAGE_CHARS),
-    description: describe(alert),
+    description: describe(alert, earlier),
     tags: {
       severity: SEVERITY_TAGS[alert.severity ?? 'unknown'],
       ...optionalTag('source', alert.source),

@@ -1,6 +1,7 @@
 import type { Severity } from '../alert/codec';
 import type { ReceivedAlert } from '../alert/decode-webhook';
 import { decodeWebhookBody } from '../alert/decode-webhook';
+import { fingerprintOf } from '../alert/fingerprint';
 import { describeIssues, isDegraded } from '../alert/read-alert';
 import type { Checked } from '../common/checked';
 import { invalid, valid } from '../common/checked';
@@ -112,10 +113,16 @@ const parseJson = (body: Buffer): Checked<unknown> => {
   }
 };
 
-/** Keeps the first alert of each id (derived ids included): a batch that names an alert twice pages once. */
-const distinctById = (alerts: readonly ReceivedAlert[]): ReceivedAlert[] => {
+/**
+ * Keeps the first of each alert sent twice in one batch: the same id AND the same fingerprint (the
+ * fields its incident shows). Two alerts that share an id but differ (a raised severity) both page.
+ */
+const distinctAlerts = (alerts: readonly ReceivedAlert[]): ReceivedAlert[] => {
   const seen = new Set<string>();
-  return alerts.filter(({ read }) => !seen.has(read.id) && Boolean(seen.add(read.id)));
+  return alerts.filter(({ read, fields }) => {
+    const key = `${read.id}\u0000${fingerprintOf(fields).value}`;
+    return !seen.has(key) && Boolean(seen.add(key));
+  });
 };
 
 /** Splits in one pass: the items `test` keeps, then the others, each in order. */
@@ -162,7 +169,7 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   }
   const decoded = checked.value;
 
-  const unique = distinctById(decoded.alerts);
+  const unique = distinctAlerts(decoded.alerts);
   // Filtered alerts are answered 2xx (Threat Stack must not resend them), but never queued: the
   // operator chose that a severity never pages. An alert whose severity cannot be read is never
   // filtered: a payload change must not silence what may be the most severe alert.

@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { ClaimResult, DailyCounts, DeliveryLedger, Lease, LedgerReader } from './ledger';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AlertVersion, ClaimResult, DailyCounts, DeliveryLedger, EarlierVersion, Lease, LedgerReader } from './ledger';
 
 /**
- * The delivery ledger in DynamoDB. Table layout (serverless.yml `ActivityTable`, a logical id kept
- * from before the name "ledger", like the `activity` attribute, so that no deploy replaces the table):
- * - `pk` = `alert#<id>`: one item per alert, `state` in-flight | delivered | failed, a lease
+ * The delivery ledger in DynamoDB, through the SDK's DocumentClient (plain values in, plain values
+ * out). Table layout (serverless.yml `ActivityTable`, a logical id kept from before the name
+ * "ledger", like the `activity` attribute, so that no deploy replaces the table):
+ * - `pk` = `alert#<id>`: one item per alert id, `state` in-flight | delivered | failed, a lease
  *   (`leaseToken`, `leaseUntil` epoch ms) and `expiresAt` (epoch seconds, the TTL attribute).
+ * - What was delivered under the id: `fingerprints` (a string set of every version delivered),
+ *   `heldUntil` (epoch ms: until then a delivered version is not sent again), and `lastFields`, the
+ *   per-field digests of the latest version, from which a later version's changes are named.
+ *   An item written before fingerprints existed holds its id whatever the content, as it did.
  * - Delivered items also carry `activity` = "delivered" and `deliveredAt` (ISO-8601): the keys of
  *   the sparse GSI `delivered-at`, which the status reads. One partition suffices: Squadcast
  *   accepts at most 1000 incidents a minute, far below a partition's write limit.
- * TTL deletes lazily (days late, and emulators never do), so reads filter on `deliveredAt`.
+ * TTL deletes lazily (days late, and emulators never do), so reads filter on `deliveredAt`, and
+ * the hold is `heldUntil`, never the TTL.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html
  */
 export const DELIVERED_AT_INDEX = 'delivered-at';
@@ -25,60 +33,97 @@ export interface DynamoDbLedgerOptions {
   readonly leaseMs: number;
 }
 
-const keyOf = (alertId: string): Record<string, AttributeValue> => ({ pk: { S: `alert#${alertId}` } });
-const expiresAt = (from: Date): AttributeValue => ({ N: String(Math.floor((from.getTime() + RETENTION_DAYS * DAY_MS) / 1000)) });
+/** The attributes this module reads back from an item. */
+interface LedgerItem {
+  readonly state?: string;
+  readonly fingerprints?: ReadonlySet<string>;
+  readonly heldUntil?: number;
+  readonly lastFields?: Readonly<Record<string, string>>;
+  readonly deliveredAt?: string;
+}
+
+const keyOf = (alertId: string) => ({ pk: `alert#${alertId}` });
+const expiresAt = (from: Date): number => Math.floor((from.getTime() + RETENTION_DAYS * DAY_MS) / 1000);
 
 const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException => error instanceof ConditionalCheckFailedException;
 
-export const createDynamoDbLedger = (client: DynamoDBClient, tableName: string, options: DynamoDbLedgerOptions): DeliveryLedger => {
-  /** After a refused claim: delivered already, or someone else holds a live lease. */
-  const readState = async (alertId: string, item: Record<string, AttributeValue> | undefined): Promise<ClaimResult> => {
+/** Whether `item` holds this version back: delivered and still held, or (an item from before fingerprints) delivered at all. */
+const holds = (item: LedgerItem | undefined, version: AlertVersion, now: Date): boolean => {
+  if (item?.fingerprints === undefined) return item?.state === 'delivered';
+  return item.fingerprints.has(version.fingerprint) && (item.heldUntil ?? 0) > now.getTime();
+};
+
+/** The latest delivery recorded under the id, if there was one. */
+const earlierVersion = (item: LedgerItem | undefined): EarlierVersion | undefined =>
+  item?.deliveredAt === undefined ? undefined : { deliveredAt: new Date(item.deliveredAt), fields: item.lastFields ?? {} };
+
+export const createDynamoDbLedger = (client: DynamoDBDocumentClient, tableName: string, options: DynamoDbLedgerOptions): DeliveryLedger => {
+  /** After a refused claim: this version delivered already, or someone else holds a live lease. */
+  const refused = async (version: AlertVersion, now: Date, item: LedgerItem | undefined): Promise<ClaimResult> => {
     const current =
-      item ?? (await client.send(new GetItemCommand({ TableName: tableName, Key: keyOf(alertId), ConsistentRead: true }))).Item;
-    return current?.state?.S === 'delivered' ? { kind: 'already-delivered' } : { kind: 'in-flight' };
+      item ??
+      ((await client.send(new GetCommand({ TableName: tableName, Key: keyOf(version.alertId), ConsistentRead: true }))).Item as LedgerItem);
+    return holds(current, version, now) ? { kind: 'already-delivered' } : { kind: 'in-flight' };
   };
 
   return {
-    claim: async (alertId, now) => {
+    claim: async (version, now) => {
       const token = randomUUID();
       try {
-        await client.send(
-          new PutItemCommand({
+        // One request: take the lease unless this version is held or another lease is live, and
+        // read what was there (the earlier version, if any) in the same call.
+        const { Attributes } = await client.send(
+          new UpdateCommand({
             TableName: tableName,
-            Item: {
-              ...keyOf(alertId),
-              state: { S: 'in-flight' },
-              leaseToken: { S: token },
-              leaseUntil: { N: String(now.getTime() + options.leaseMs) },
-              expiresAt: expiresAt(now),
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR (#state <> :delivered AND leaseUntil < :now)',
+            Key: keyOf(version.alertId),
+            UpdateExpression:
+              'SET #state = :inFlight, leaseToken = :token, leaseUntil = :leaseUntil, expiresAt = if_not_exists(expiresAt, :expires)',
+            ConditionExpression:
+              'attribute_not_exists(pk) OR ((attribute_exists(fingerprints) OR #state <> :delivered) ' +
+              'AND NOT (contains(fingerprints, :fingerprint) AND heldUntil > :now) ' +
+              'AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now))',
             ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':delivered': { S: 'delivered' }, ':now': { N: String(now.getTime()) } },
+            ExpressionAttributeValues: {
+              ':inFlight': 'in-flight',
+              ':delivered': 'delivered',
+              ':token': token,
+              ':leaseUntil': now.getTime() + options.leaseMs,
+              ':expires': expiresAt(now),
+              ':fingerprint': version.fingerprint,
+              ':now': now.getTime(),
+            },
+            ReturnValues: 'ALL_OLD',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return { kind: 'claimed', lease: { alertId, token } };
+        const earlier = earlierVersion(Attributes as LedgerItem | undefined);
+        return { kind: 'claimed', lease: { version, token }, ...(earlier === undefined ? {} : { earlier }) };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        return readState(alertId, (error as { Item?: Record<string, AttributeValue> }).Item);
+        // The DocumentClient unmarshalls answers, not errors: the old item comes as attribute values.
+        return refused(version, now, error.Item === undefined ? undefined : (unmarshall(error.Item) as LedgerItem));
       }
     },
 
     complete: async (lease: Lease, deliveredAt: Date) => {
+      const { version } = lease;
       // Unconditional on purpose: the incident exists, so the record must say so even if the lease ran out.
       await client.send(
-        new UpdateItemCommand({
+        new UpdateCommand({
           TableName: tableName,
-          Key: keyOf(lease.alertId),
+          Key: keyOf(version.alertId),
           UpdateExpression:
-            'SET #state = :delivered, activity = :activity, deliveredAt = :at, expiresAt = :expires REMOVE leaseUntil, leaseToken',
+            'SET #state = :delivered, activity = :activity, deliveredAt = :at, expiresAt = :expires, heldUntil = :heldUntil, lastFields = :fields ' +
+            'ADD fingerprints :fingerprint REMOVE leaseUntil, leaseToken',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
-            ':delivered': { S: 'delivered' },
-            ':activity': { S: ACTIVITY_KEY },
-            ':at': { S: deliveredAt.toISOString() },
+            ':delivered': 'delivered',
+            ':activity': ACTIVITY_KEY,
+            ':at': deliveredAt.toISOString(),
             ':expires': expiresAt(deliveredAt),
+            ':heldUntil': deliveredAt.getTime() + version.holdMs,
+            ':fields': version.fields,
+            ':fingerprint': new Set([version.fingerprint]),
           },
         }),
       );
@@ -87,13 +132,13 @@ export const createDynamoDbLedger = (client: DynamoDBClient, tableName: string, 
     release: async (lease: Lease) => {
       try {
         await client.send(
-          new UpdateItemCommand({
+          new UpdateCommand({
             TableName: tableName,
-            Key: keyOf(lease.alertId),
+            Key: keyOf(lease.version.alertId),
             UpdateExpression: 'SET #state = :failed, leaseUntil = :zero',
             ConditionExpression: 'leaseToken = :token',
             ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':failed': { S: 'failed' }, ':zero': { N: '0' }, ':token': { S: lease.token } },
+            ExpressionAttributeValues: { ':failed': 'failed', ':zero': 0, ':token': lease.token },
           }),
         );
       } catch (error) {
@@ -104,7 +149,7 @@ export const createDynamoDbLedger = (client: DynamoDBClient, tableName: string, 
   };
 };
 
-export const createDynamoDbLedgerReader = (client: DynamoDBClient, tableName: string): LedgerReader => ({
+export const createDynamoDbLedgerReader = (client: DynamoDBDocumentClient, tableName: string): LedgerReader => ({
   summarize: async (since) => {
     const latest = async (): Promise<string | undefined> => {
       const page = await client.send(
@@ -112,33 +157,34 @@ export const createDynamoDbLedgerReader = (client: DynamoDBClient, tableName: st
           TableName: tableName,
           IndexName: DELIVERED_AT_INDEX,
           KeyConditionExpression: 'activity = :activity',
-          ExpressionAttributeValues: { ':activity': { S: ACTIVITY_KEY } },
+          ExpressionAttributeValues: { ':activity': ACTIVITY_KEY },
           ScanIndexForward: false,
           Limit: 1,
         }),
       );
-      return page.Items?.[0]?.deliveredAt?.S;
+      const deliveredAt: unknown = page.Items?.[0]?.deliveredAt;
+      return typeof deliveredAt === 'string' ? deliveredAt : undefined;
     };
     // One pass over the window gives both the total and the per-day chart. It reads only the
     // index keys: about 60 bytes an incident, so 30 days at Squadcast's highest plan limit would
     // still be a few hundred pages; real relays read one or two.
     const countSince = async (): Promise<DailyCounts> => {
       const counts: Record<string, number> = {};
-      let startKey: Record<string, AttributeValue> | undefined;
+      let startKey: Record<string, unknown> | undefined;
       do {
         const page = await client.send(
           new QueryCommand({
             TableName: tableName,
             IndexName: DELIVERED_AT_INDEX,
             KeyConditionExpression: 'activity = :activity AND deliveredAt >= :since',
-            ExpressionAttributeValues: { ':activity': { S: ACTIVITY_KEY }, ':since': { S: since.toISOString() } },
+            ExpressionAttributeValues: { ':activity': ACTIVITY_KEY, ':since': since.toISOString() },
             ProjectionExpression: 'deliveredAt',
             ExclusiveStartKey: startKey,
           }),
         );
         for (const item of page.Items ?? []) {
-          const day = item.deliveredAt?.S?.slice(0, 10);
-          if (day !== undefined) counts[day] = (counts[day] ?? 0) + 1;
+          const deliveredAt: unknown = item.deliveredAt;
+          if (typeof deliveredAt === 'string') counts[deliveredAt.slice(0, 10)] = (counts[deliveredAt.slice(0, 10)] ?? 0) + 1;
         }
         startKey = page.LastEvaluatedKey;
       } while (startKey !== undefined);

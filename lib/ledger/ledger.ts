@@ -1,22 +1,40 @@
+/** One version of an alert: its id, and the fingerprint of what its incident shows (lib/alert/fingerprint.ts). */
+export interface AlertVersion {
+  readonly alertId: string;
+  readonly fingerprint: string;
+  /** Per shown field, a digest of its value: kept with a delivery, to name what a later version changed. */
+  readonly fields: Readonly<Record<string, string>>;
+  /** How long, once delivered, this version holds a resend of itself back (`holdMsFor`). */
+  readonly holdMs: number;
+}
+
 /** A claim on an alert: only its holder may send the incident. */
 export interface Lease {
-  readonly alertId: string;
+  readonly version: AlertVersion;
   readonly token: string;
 }
 
+/** The latest delivery recorded under the same id, found when a claim for another version (or a held-out one) succeeds. */
+export interface EarlierVersion {
+  readonly deliveredAt: Date;
+  /** Its per-field digests (empty when the record predates fingerprints). */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
 export type ClaimResult =
-  | { readonly kind: 'claimed'; readonly lease: Lease }
+  | { readonly kind: 'claimed'; readonly lease: Lease; readonly earlier?: EarlierVersion }
+  /** This version was delivered, and is still held. */
   | { readonly kind: 'already-delivered' }
-  /** Another delivery of the same alert holds the lease right now. */
+  /** Another delivery of the same alert id holds the lease right now. */
   | { readonly kind: 'in-flight' };
 
 /**
- * The delivery ledger, keyed on the Threat Stack alert id. It makes delivery idempotent
- * (claim before sending, complete after Squadcast's 2xx) and it is the record of incidents
- * that the 30-day status is computed from.
+ * The delivery ledger, keyed on the alert id, and holding the fingerprints delivered under it. It
+ * makes delivery idempotent on "the same alert sent again" (claim before sending, complete after
+ * Squadcast's 2xx) and it is the record of incidents that the 30-day status is computed from.
  */
 export interface DeliveryLedger {
-  claim(alertId: string, now: Date): Promise<ClaimResult>;
+  claim(version: AlertVersion, now: Date): Promise<ClaimResult>;
   complete(lease: Lease, deliveredAt: Date): Promise<void>;
   /** Gives the claim up after a failed attempt so that the next attempt may take it at once. */
   release(lease: Lease): Promise<void>;

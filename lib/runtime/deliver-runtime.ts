@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { once } from '../common/once';
@@ -6,7 +7,7 @@ import { readDeliverConfig } from '../config/env';
 import { secretReader } from '../config/secret-reader';
 import { createSsmParameterStore } from '../config/ssm-parameter-store';
 import type { DeliverDeps } from '../delivery/deliver-batch';
-import { createRateLimiter, MAX_WAIT_FOR_TURN_MS, shareOfCeiling } from '../delivery/rate-limit';
+import { createRateLimiter, maxWaitForTurnMs, shareOfCeiling } from '../delivery/rate-limit';
 import { createRecoveryWatch, RECOVERY_WATCH } from '../delivery/recovery-watch';
 import { retryPolicyFrom } from '../delivery/retry-budget';
 import { createSquadcastSink } from '../delivery/squadcast-sink';
@@ -26,7 +27,7 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
   const telemetry = telemetryFor('deliver', env, options);
   const config = readDeliverConfig(env);
   const sqs = new SQSClient(awsClientConfig);
-  const dynamodb = new DynamoDBClient(awsClientConfig);
+  const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig));
   const squadcastUrl = secretReader({
     key: 'SQUADCAST_WEBHOOK_URL',
     source: config.squadcastUrl,
@@ -44,7 +45,7 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
     // One limiter per container, kept across invocations.
     rateLimit: createRateLimiter({
       perMinute: shareOfCeiling(config.maxPerMinute, config.maxInvocations),
-      maxWaitMs: MAX_WAIT_FOR_TURN_MS,
+      maxWaitMs: maxWaitForTurnMs(config),
       limiters: config.maxInvocations,
     }),
     // It remembers the records this container put back, across invocations.

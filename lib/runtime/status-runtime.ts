@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { readStatusConfig } from '../config/env';
 import { createDynamoDbLedgerReader } from '../ledger/dynamodb-ledger';
@@ -12,7 +13,7 @@ export const createStatusRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpti
   const telemetry = telemetryFor('status', env, options);
   const config = readStatusConfig(env);
   const deps: StatusDeps = {
-    ledger: createDynamoDbLedgerReader(new DynamoDBClient(awsClientConfig), config.ledgerTableName),
+    ledger: createDynamoDbLedgerReader(DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig)), config.ledgerTableName),
     queues: createSqsDepthReader(new SQSClient(awsClientConfig), config.alertsQueueUrl, config.deadLetterQueueUrl),
     now: () => new Date(),
     log: telemetry.log,

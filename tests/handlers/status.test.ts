@@ -25,11 +25,11 @@ describe('status handler', () => {
     let page = 0;
     loaded.dynamodbSend.mockImplementation(async (command) => {
       const input = (command as { input: Record<string, unknown> }).input;
-      if (input.Limit === 1) return { Items: lastDeliveredAt === undefined ? [] : [{ deliveredAt: { S: lastDeliveredAt } }] };
+      if (input.Limit === 1) return { Items: lastDeliveredAt === undefined ? [] : [{ deliveredAt: lastDeliveredAt }] };
       const current = page++;
       return {
-        Items: (pages[current] ?? []).map((at) => ({ deliveredAt: { S: at } })),
-        ...(current < pages.length - 1 ? { LastEvaluatedKey: { pk: { S: `page-${current}` } } } : {}),
+        Items: (pages[current] ?? []).map((at) => ({ deliveredAt: at })),
+        ...(current < pages.length - 1 ? { LastEvaluatedKey: { pk: `page-${current}` } } : {}),
       };
     });
     loaded.sqsSend.mockImplementation(async (command) => {

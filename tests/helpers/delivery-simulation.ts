@@ -16,7 +16,7 @@ import { createRecoveryWatch, RECOVERY_WATCH } from '../../lib/delivery/recovery
 import { BACKSTOP_RECEIVES, retryPolicyFrom } from '../../lib/delivery/retry-budget';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
-import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
+import type { AlertVersion, ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
 import type { MessageQueue, OutboundMessage, RetryScheduler } from '../../lib/queue/message-queue';
 
 interface Timer {
@@ -181,22 +181,22 @@ export class SimulatedLedger implements DeliveryLedger {
     private readonly leaseMs: number,
   ) {}
 
-  async claim(alertId: string): Promise<ClaimResult> {
+  async claim({ alertId }: AlertVersion): Promise<ClaimResult> {
     const item = this.items.get(alertId);
     if (item?.state === 'delivered') return { kind: 'already-delivered' };
     if (item !== undefined && item.leaseUntil >= this.clock.now) return { kind: 'in-flight' };
     const token = `t${++this.#tokens}`;
     this.items.set(alertId, { state: 'in-flight', token, leaseUntil: this.clock.now + this.leaseMs });
-    return { kind: 'claimed', lease: { alertId, token } };
+    return { kind: 'claimed', lease: { version: { alertId, fingerprint: '', fields: {}, holdMs: 0 }, token } };
   }
 
   async complete(lease: Lease): Promise<void> {
-    this.items.set(lease.alertId, { state: 'delivered', token: '', leaseUntil: 0 });
+    this.items.set(lease.version.alertId, { state: 'delivered', token: '', leaseUntil: 0 });
   }
 
   async release(lease: Lease): Promise<void> {
-    const item = this.items.get(lease.alertId);
-    if (item?.token === lease.token) this.items.set(lease.alertId, { state: 'failed', token: '', leaseUntil: 0 });
+    const item = this.items.get(lease.version.alertId);
+    if (item?.token === lease.token) this.items.set(lease.version.alertId, { state: 'failed', token: '', leaseUntil: 0 });
   }
 }
 

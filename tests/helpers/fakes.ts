@@ -9,7 +9,7 @@ import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { IncidentSink } from '../../lib/delivery/squadcast-sink';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
-import type { ClaimResult, DeliveryLedger, DeliverySummary, Lease, LedgerReader } from '../../lib/ledger/ledger';
+import type { AlertVersion, ClaimResult, DeliveryLedger, DeliverySummary, Lease, LedgerReader } from '../../lib/ledger/ledger';
 import type {
   MessageQueue,
   OutboundMessage,
@@ -98,12 +98,20 @@ interface LedgerEntry {
   state: 'in-flight' | 'delivered' | 'failed';
   token?: string;
   deliveredAt?: Date;
+  fingerprints?: ReadonlySet<string>;
+  fields?: Readonly<Record<string, string>>;
 }
 
-/** An in-memory ledger with the DynamoDB ledger's rules (no lease expiry: a held lease stays held). */
+/**
+ * An in-memory ledger with the DynamoDB ledger's rules (no lease expiry: a held lease stays held).
+ * A delivered entry holds the fingerprints delivered under its id; one seeded without a fingerprint
+ * holds every version, as a record written before fingerprints existed does.
+ */
 export class FakeLedger implements DeliveryLedger {
   readonly entries = new Map<string, LedgerEntry>();
+  /** The alert id of every claim, in order. */
   readonly claims: string[] = [];
+  readonly versions: AlertVersion[] = [];
   readonly completed: Array<{ readonly lease: Lease; readonly deliveredAt: Date }> = [];
   readonly released: Lease[] = [];
   claimError: Error | undefined;
@@ -111,34 +119,47 @@ export class FakeLedger implements DeliveryLedger {
   releaseError: Error | undefined;
   #tokens = 0;
 
-  /** Records an alert as already delivered, or as held by another delivery. */
-  seed(alertId: string, state: 'delivered' | 'in-flight'): this {
-    this.entries.set(alertId, { state, token: 'someone-else' });
+  /** Records an alert as already delivered (this version only, when `delivered` is given), or as held by another delivery. */
+  seed(alertId: string, state: 'delivered' | 'in-flight', delivered?: { version: AlertVersion; at: Date }): this {
+    this.entries.set(alertId, {
+      state,
+      token: 'someone-else',
+      ...(delivered === undefined
+        ? {}
+        : { fingerprints: new Set([delivered.version.fingerprint]), fields: delivered.version.fields, deliveredAt: delivered.at }),
+    });
     return this;
   }
 
-  async claim(alertId: string, _now: Date): Promise<ClaimResult> {
+  async claim(version: AlertVersion, _now: Date): Promise<ClaimResult> {
+    const { alertId } = version;
     this.claims.push(alertId);
+    this.versions.push(version);
     if (this.claimError !== undefined) throw this.claimError;
     const entry = this.entries.get(alertId);
-    if (entry?.state === 'delivered') return { kind: 'already-delivered' };
     if (entry?.state === 'in-flight') return { kind: 'in-flight' };
+    if (entry?.state === 'delivered' && (entry.fingerprints === undefined || entry.fingerprints.has(version.fingerprint)))
+      return { kind: 'already-delivered' };
     const token = `lease-${++this.#tokens}`;
-    this.entries.set(alertId, { state: 'in-flight', token });
-    return { kind: 'claimed', lease: { alertId, token } };
+    this.entries.set(alertId, { ...entry, state: 'in-flight', token });
+    const earlier = entry?.deliveredAt === undefined ? {} : { earlier: { deliveredAt: entry.deliveredAt, fields: entry.fields ?? {} } };
+    return { kind: 'claimed', lease: { version, token }, ...earlier };
   }
 
   async complete(lease: Lease, deliveredAt: Date): Promise<void> {
     this.completed.push({ lease, deliveredAt });
     if (this.completeError !== undefined) throw this.completeError;
-    this.entries.set(lease.alertId, { state: 'delivered', deliveredAt });
+    const { alertId, fingerprint, fields } = lease.version;
+    const fingerprints = new Set([...(this.entries.get(alertId)?.fingerprints ?? []), fingerprint]);
+    this.entries.set(alertId, { state: 'delivered', deliveredAt, fingerprints, fields });
   }
 
   async release(lease: Lease): Promise<void> {
     this.released.push(lease);
     if (this.releaseError !== undefined) throw this.releaseError;
-    const entry = this.entries.get(lease.alertId);
-    if (entry?.token === lease.token) this.entries.set(lease.alertId, { state: 'failed' });
+    const entry = this.entries.get(lease.version.alertId);
+    if (entry?.token === lease.token)
+      this.entries.set(lease.version.alertId, { ...entry, state: entry.deliveredAt ? 'delivered' : 'failed' });
   }
 
   stateOf(alertId: string): LedgerEntry['state'] | undefined {

@@ -13,6 +13,7 @@ export interface LoadedHandler<M> {
   readonly module: M;
   /** `SQSClient.prototype.send` of the handler's registry. */
   readonly sqsSend: SendSpy;
+  /** `DynamoDBDocumentClient.prototype.send`: the ledger speaks DynamoDB through the DocumentClient (plain values). */
   readonly dynamodbSend: SendSpy;
   readonly ssmSend: SendSpy;
 }
@@ -51,10 +52,10 @@ export const loadHandler = <M>(env: Readonly<Record<string, string | undefined>>
     let loaded: LoadedHandler<M> | undefined;
     jest.isolateModules(() => {
       const { SQSClient } = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
-      const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+      const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb');
       const { SSMClient } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
       const sqsSend = spySend(SQSClient.prototype, 'SQS');
-      const dynamodbSend = spySend(DynamoDBClient.prototype, 'DynamoDB');
+      const dynamodbSend = spySend(DynamoDBDocumentClient.prototype, 'DynamoDB');
       const ssmSend = spySend(SSMClient.prototype, 'SSM');
       loaded = { module: load(), sqsSend, dynamodbSend, ssmSend };
     });

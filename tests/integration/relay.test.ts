@@ -156,6 +156,25 @@ test('the same batch again opens no second incident', async () => {
   );
 });
 
+test('the same id with other content pages again, saying what changed; sent again as it was, it does not', async () => {
+  const first = alert('reused-id', { severity: 3, title: 'Host: a login' });
+  expect((await post({ alerts: [first] })).status).toBe(202);
+  await eventually('the first version delivered', () => incidentsFor('reused-id').length === 1);
+  await eventually('queue drained', drained);
+
+  // Threat Stack raises the severity under the same id, and sends the batch twice; the first version comes again too.
+  const raised = { ...first, severity: 1, title: 'Host: a root login' };
+  expect((await post({ alerts: [raised, raised] })).status).toBe(202);
+  await eventually('the raised version delivered', () => incidentsFor('reused-id').length === 2);
+  expect((await post({ alerts: [raised, first] })).status).toBe(202);
+  await eventually('queue drained again', drained);
+
+  const [, second, ...more] = incidentsFor('reused-id');
+  expect(more).toEqual([]);
+  expect(second).toMatchObject({ priority: 'P1', message: 'Host: a root login' });
+  expect(second?.description).toMatch(/\*\*This alert reuses the id of an earlier alert\*\*, delivered at `[^`]+`\. Changed since then: title, severity\./);
+});
+
 test('Squadcast answering 500 then 200: delivered exactly once', async () => {
   let calls = 0;
   squadcast.respondWith((request) => (request.body.includes('"event_id":"flaky-1"') && calls++ === 0 ? { status: 500 } : { status: 202 }));

@@ -51,7 +51,7 @@ const start = async (env: NodeJS.ProcessEnv): Promise<RelayProcess> => {
     SQUADCAST_WEBHOOK_URL: squadcast.url,
     // A POST stays in progress 6 s, past the stop's 5 s grace; the claim's lease just outlasts it.
     SQUADCAST_TIMEOUT_MS: '6000',
-    DELIVERY_LEASE_MS: '6500',
+    DELIVERY_LEASE_MS: '7500',
     ...env,
   });
   relays.push(relay);
@@ -120,7 +120,7 @@ describe('stopping', () => {
     const redeliveryMs = Date.now() - restarted;
     const sentAgain = squadcast.requests.slice(before).map((request) => (JSON.parse(request.body) as { event_id: string }).event_id);
     console.log(
-      `graceful stop: exit ${stopMs} ms after SIGTERM (grace 5000 ms) with 1 delivery stuck on a Squadcast that does not answer; released 3; after restart delivered again within ${redeliveryMs} ms (lease 6500 ms)`,
+      `graceful stop: exit ${stopMs} ms after SIGTERM (grace 5000 ms) with 1 delivery stuck on a Squadcast that does not answer; released 3; after restart delivered again within ${redeliveryMs} ms (lease 7500 ms)`,
     );
     expect(sentAgain.sort()).toEqual(ids);
     await again.stop();

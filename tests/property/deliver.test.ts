@@ -5,7 +5,7 @@ import { deliverBatch } from '../../lib/delivery/deliver-batch';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
-import type { ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
+import type { AlertVersion, ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
 
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
 import { validAlert } from '../helpers/alert-arbitraries';
@@ -28,20 +28,21 @@ const SQUADCAST_MAX_BYTES = 30 * 1024;
 class KeyLimitedLedger implements DeliveryLedger {
   readonly states = new Map<string, 'in-flight' | 'delivered' | 'failed'>();
 
-  async claim(alertId: string): Promise<ClaimResult> {
+  async claim(version: AlertVersion): Promise<ClaimResult> {
+    const { alertId } = version;
     if (Buffer.byteLength(`alert#${alertId}`, 'utf8') > 2048)
       throw Object.assign(new Error('Size of hashkey has exceeded the maximum size limit of 2048 bytes'), { name: 'ValidationException' });
     if (this.states.get(alertId) === 'delivered') return { kind: 'already-delivered' };
     this.states.set(alertId, 'in-flight');
-    return { kind: 'claimed', lease: { alertId, token: 't' } };
+    return { kind: 'claimed', lease: { version, token: 't' } };
   }
 
   async complete(lease: Lease): Promise<void> {
-    this.states.set(lease.alertId, 'delivered');
+    this.states.set(lease.version.alertId, 'delivered');
   }
 
   async release(lease: Lease): Promise<void> {
-    this.states.set(lease.alertId, 'failed');
+    this.states.set(lease.version.alertId, 'failed');
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Alert } from '../../../lib/alert/codec';
+import { fingerprintOf } from '../../../lib/alert/fingerprint';
 import type { DeliverDeps, QueueRecord } from '../../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../../lib/delivery/deliver-batch';
 import { createRecoveryWatch } from '../../../lib/delivery/recovery-watch';
@@ -60,7 +61,9 @@ describe('deliverBatch: delivered', () => {
     expect(sink.sent).toHaveLength(1);
     expect(sink.sent[0]).toEqual(expect.objectContaining({ event_id: alert.id, priority: 'P2', status: 'trigger' }));
     expect(ledger.claims).toEqual([alert.id]);
-    expect(ledger.completed).toEqual([{ lease: { alertId: alert.id, token: 'lease-1' }, deliveredAt: NOW }]);
+    const fingerprint = fingerprintOf(alert);
+    const version = { alertId: alert.id, fingerprint: fingerprint.value, fields: fingerprint.fields, holdMs: 30 * 24 * 3_600_000 };
+    expect(ledger.completed).toEqual([{ lease: { version, token: 'lease-1' }, deliveredAt: NOW }]);
     expect(ledger.stateOf(alert.id)).toBe('delivered');
     expect(retries.calls).toEqual([]);
   });
@@ -346,7 +349,7 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
         failure: { stage: 'deliver', reason: 'Squadcast answered 400', at: NOW.toISOString() },
       },
     ]);
-    expect(ledger.released).toEqual([{ alertId: alert.id, token: 'lease-1' }]);
+    expect(ledger.released.map((lease) => [lease.version.alertId, lease.token])).toEqual([[alert.id, 'lease-1']]);
     expect(retries.calls).toEqual([]);
     expect(log.find('delivery refused; alert dead-lettered')).toEqual({
       level: 'error',
@@ -523,7 +526,7 @@ describe('deliverBatch: a batch', () => {
 });
 
 describe('deliverBatch: optional collaborators', () => {
-  it('puts a record back when the rate limiter says later, before claiming', async () => {
+  it('puts a record back when the rate limiter says later, giving its claim up for the next attempt', async () => {
     const { deliver, sink, ledger, retries } = setup({
       rateLimit: { admit: async () => ({ kind: 'later', delayMs: 12_500 }), pauseFor: () => undefined },
     });
@@ -532,9 +535,20 @@ describe('deliverBatch: optional collaborators', () => {
       failedMessageIds: [record.messageId],
       outcomes: [{ kind: 'deferred', reason: 'rate ceiling reached', delaySeconds: 12.5 }],
     });
-    expect(ledger.claims).toEqual([]);
+    expect(ledger.claims).toHaveLength(1);
+    expect(ledger.released).toHaveLength(1);
     expect(sink.sent).toEqual([]);
     expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 12.5 }]);
+  });
+
+  it('an alert already delivered spends no turn of the Squadcast pace: the ledger is asked first', async () => {
+    const admit = jest.fn(async () => ({ kind: 'send' as const }));
+    const { deliver, ledger, sink } = setup({ rateLimit: { admit, pauseFor: () => undefined } });
+    const alert = anAlert();
+    ledger.seed(alert.id, 'delivered');
+    expect((await deliver([aQueueRecord({ alert })])).outcomes).toEqual([{ kind: 'duplicate' }]);
+    expect(admit).not.toHaveBeenCalled();
+    expect(sink.sent).toEqual([]);
   });
 
   it("pauses the rate limiter for Squadcast's Retry-After, capped at maxSeconds", async () => {
@@ -635,5 +649,52 @@ describe('deliverBatch: when Squadcast comes back', () => {
     retries.error = new Error('ReceiptHandleIsInvalid');
     const record = aQueueRecord();
     expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'delivered' }] });
+  });
+});
+
+describe('deliverBatch: the same id with other content', () => {
+  const versionOf = (alert: Record<string, unknown>, alertId: string) => {
+    const fingerprint = fingerprintOf(alert);
+    return { alertId, fingerprint: fingerprint.value, fields: fingerprint.fields, holdMs: 30 * 24 * 3_600_000 };
+  };
+
+  it('pages an alert resent under a delivered id with a raised severity and a new title, saying what changed', async () => {
+    const { deliver, sink, ledger, log } = setup();
+    const first = anAlert({ severity: 3, title: 'Host: a login' });
+    const changed = { ...first, severity: 1 as const, title: 'Host: a root login' };
+    ledger.seed(first.id, 'delivered', { version: versionOf(first, first.id), at: new Date('2023-11-14T20:00:00.000Z') });
+
+    expect((await deliver([aQueueRecord({ alert: changed })])).outcomes).toEqual([{ kind: 'delivered' }]);
+
+    expect(sink.sent).toHaveLength(1);
+    expect(sink.sent[0]?.priority).toBe('P1');
+    expect(sink.sent[0]?.description).toContain(
+      '**This alert reuses the id of an earlier alert**, delivered at `2023-11-14T20:00:00.000Z`. Changed since then: title, severity.',
+    );
+    expect(log.find('alert reuses the id of one delivered before; paged again')?.fields).toEqual({
+      alertId: first.id,
+      changed: ['title', 'severity'],
+    });
+  });
+
+  it('an identical resend of a delivered alert is not sent again; an unknown extra field does not make it another alert', async () => {
+    const { deliver, sink, ledger } = setup();
+    const alert = anAlert();
+    ledger.seed(alert.id, 'delivered', { version: versionOf(alert, alert.id), at: NOW });
+
+    const outcomes = (await deliver([aQueueRecord({ alert }), aQueueRecord({ body: aQueuedAlertBody({ ...alert, added_by_threat_stack: 'x' } as typeof alert) })])).outcomes;
+
+    expect(outcomes).toEqual([{ kind: 'duplicate' }, { kind: 'duplicate' }]);
+    expect(sink.sent).toEqual([]);
+  });
+
+  it('holds a derived id (an alert without a usable id) for an hour, a Threat Stack id for 30 days', async () => {
+    const { deliver, ledger } = setup();
+    const { id: _id, ...idless } = anAlert();
+    await deliver([aQueueRecord({ body: JSON.stringify({ alert: idless }) }), aQueueRecord({ alert: anAlert() })]);
+    expect(ledger.versions.map((version) => [version.alertId.startsWith('relay-derived-'), version.holdMs])).toEqual([
+      [true, 3_600_000],
+      [false, 30 * 24 * 3_600_000],
+    ]);
   });
 });

@@ -326,7 +326,8 @@ describe('configuration (SQUADCAST_MAX_PER_MINUTE, DELIVERY_MAX_INVOCATIONS)', (
       { SQUADCAST_MAX_PER_MINUTE: '3', DELIVERY_MAX_INVOCATIONS: '5' },
       'SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS',
     ],
-    [{ DELIVERY_LEASE_MS: '8000', SQUADCAST_TIMEOUT_MS: '8000' }, 'DELIVERY_LEASE_MS: must be longer than SQUADCAST_TIMEOUT_MS'],
+    [{ DELIVERY_LEASE_MS: '8000', SQUADCAST_TIMEOUT_MS: '8000' }, 'DELIVERY_LEASE_MS: must be longer than SQUADCAST_TIMEOUT_MS + 1000'],
+    [{ DELIVERY_LEASE_MS: '9000', SQUADCAST_TIMEOUT_MS: '8000' }, 'DELIVERY_LEASE_MS: must be longer than SQUADCAST_TIMEOUT_MS + 1000'],
   ])('%p is refused at cold start, naming the key and never the value', (extra, message) => {
     expect(() => readDeliverConfig(env(extra))).toThrow(message);
     try {

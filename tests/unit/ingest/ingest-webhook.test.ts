@@ -333,18 +333,34 @@ describe('ingestWebhook: queueing', () => {
     expect(JSON.stringify(queued)).not.toContain(SENTINEL);
   });
 
-  it('queues an alert named twice in one batch once, keeping the first, and counts the duplicate', async () => {
+  it('queues an alert sent twice in one batch once, keeping the first, and counts the duplicate', async () => {
     const { ingest, alerts, log } = setup();
-    const first = anAlert({ id: 'dup-1', title: 'first copy' });
+    const first = anAlert({ id: 'dup-1', title: 'the title' });
     const other = anAlert();
-    const result = await ingest({
-      json: { alerts: [first, other, { ...first, title: 'second copy' }, { ...first, title: 'third copy' }] },
-    });
+    // Key order and unknown extra fields do not make another alert.
+    const again = { extra: 'added later', ...first };
+    const result = await ingest({ json: { alerts: [first, other, again, { ...first }] } });
     expect(result).toEqual({ kind: 'accepted', accepted: 2, rejected: 0, duplicates: 2 });
     const queued = alerts.bodies<QueuedBody>();
     expect(queued.map((b) => b.alert.id).sort()).toEqual(['dup-1', other.id].sort());
-    expect(queued.find((b) => b.alert.id === 'dup-1')?.alert.title).toBe('first copy');
+    expect(queued.find((b) => b.alert.id === 'dup-1')?.alert).toEqual(first);
     expect(log.find('webhook accepted')?.fields).toEqual(expect.objectContaining({ received: 4, enqueued: 2, duplicates: 2, failed: 0 }));
+  });
+
+  it('queues both of two alerts that share an id but differ in what the incident shows: both page', async () => {
+    const { ingest, alerts } = setup();
+    const low = anAlert({ id: 'shared-1', severity: 3, title: 'a login' });
+    const raised = { ...low, severity: 1 as const, title: 'a root login' };
+    expect(await ingest({ json: { alerts: [low, raised, raised] } })).toEqual({
+      kind: 'accepted',
+      accepted: 2,
+      rejected: 0,
+      duplicates: 1,
+    });
+    expect(alerts.bodies<QueuedBody>().map((b) => [b.alert.id, b.alert.severity])).toEqual([
+      ['shared-1', 3],
+      ['shared-1', 1],
+    ]);
   });
 
   it.each([
