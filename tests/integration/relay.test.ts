@@ -172,7 +172,9 @@ test('the same id with other content pages again, saying what changed; sent agai
   const [, second, ...more] = incidentsFor('reused-id');
   expect(more).toEqual([]);
   expect(second).toMatchObject({ priority: 'P1', message: 'Host: a root login' });
-  expect(second?.description).toMatch(/\*\*This alert reuses the id of an earlier alert\*\*, delivered at `[^`]+`\. Changed since then: title, severity\./);
+  expect(second?.description).toMatch(
+    /\*\*This alert reuses the id of an earlier alert\*\*, delivered at `[^`]+`\. Changed since then: title, severity\./,
+  );
 });
 
 test('Squadcast answering 500 then 200: delivered exactly once', async () => {

@@ -1,4 +1,4 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startPoller } from '../../local/poller';
 import { fakeAwsClient } from '../helpers/aws';
@@ -13,7 +13,7 @@ const QUEUE = 'http://127.0.0.1:1/000000000000/alerts';
 /** A queue that hands out `batches` in order, then nothing (after a short long-poll). */
 const queueOf = (batches: string[][]) => {
   const pending = [...batches];
-  return fakeAwsClient<SQSClient>(async (name, input) => {
+  return fakeAwsClient(SQSClient, async (name, input) => {
     if (name === 'ReceiveMessageCommand') {
       const batch = pending.shift();
       if (batch === undefined) {
@@ -88,7 +88,7 @@ it('on stop, an invocation that finishes before the deadline completes normally;
 it('messages received after the stop began are released at once, never handed to deliver', async () => {
   const receivedAfterStop = deferred<void>();
   let stopped = false;
-  const sqs = fakeAwsClient<SQSClient>(async (name, input) => {
+  const sqs = fakeAwsClient(SQSClient, async (name, input) => {
     if (name === 'ReceiveMessageCommand') {
       await new Promise((resolve) => setTimeout(resolve, 30));
       if (!stopped) return { Messages: [] };

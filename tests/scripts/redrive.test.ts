@@ -1,5 +1,4 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { SQSServiceException } from '@aws-sdk/client-sqs';
+import { SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { describeDeadLetter, run } from '../../scripts/redrive';
 import { anAwsError, fakeAwsClient } from '../helpers/aws';
 import { anAlert } from '../helpers/factories';
@@ -27,7 +26,7 @@ const ingestReject = JSON.stringify({
 
 /** An SQS account holding the two queues; the dead-letter queue holds `waiting` messages, `bodies` of which a peek returns. */
 const fakeSqs = (waiting: number, bodies: string[] = []) =>
-  fakeAwsClient<SQSClient>((name, input) => {
+  fakeAwsClient(SQSClient, (name, input) => {
     switch (name) {
       case 'GetQueueUrlCommand':
         return { QueueUrl: url(String(input.QueueName)) };
@@ -134,7 +133,7 @@ describe('npm run redrive', () => {
   });
 
   it('names a stage that is not deployed', async () => {
-    const sqs = fakeAwsClient<SQSClient>(() => {
+    const sqs = fakeAwsClient(SQSClient, () => {
       throw anAwsError('QueueDoesNotExist');
     });
     await expect(run(['--stage', 'nope'], captureIo().io, { sqs: () => sqs.client })).rejects.toThrow(
@@ -188,7 +187,7 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
   const emulator = (bodies: string[], options: { refuseSend?: (body: string) => boolean; comesBack?: boolean } = {}) => {
     const deadLetter = bodies.map((Body, i) => ({ MessageId: `m-${i}`, ReceiptHandle: `r-${i}`, Body, hidden: false }));
     const alerts: string[] = [];
-    const sqs = fakeAwsClient<SQSClient>((name, input) => {
+    const sqs = fakeAwsClient(SQSClient, (name, input) => {
       switch (name) {
         case 'GetQueueAttributesCommand': {
           const queue = String(input.QueueUrl).split('/').pop() ?? '';
@@ -327,7 +326,7 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
 
   it('another error of StartMessageMoveTask is not taken for a missing move task', async () => {
     const { sqs } = emulator([deliverFailure]);
-    const denied = fakeAwsClient<SQSClient>((name, input) => {
+    const denied = fakeAwsClient(SQSClient, (name, input) => {
       if (name === 'StartMessageMoveTaskCommand') throw anAwsError('AccessDenied', { $fault: 'client' });
       return sqs.client.send({ constructor: { name }, input } as never);
     });

@@ -1,4 +1,4 @@
-import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { run } from '../../scripts/status';
 import { anAwsError, fakeAwsClient } from '../helpers/aws';
 import { aRelayStatus } from '../helpers/factories';
@@ -6,7 +6,7 @@ import { captureIo } from './io';
 
 /** A Lambda client whose Invoke answers `payload` (or a function error). */
 const lambdaAnswering = (payload: unknown, functionError?: string) =>
-  fakeAwsClient<LambdaClient>(() => ({
+  fakeAwsClient(LambdaClient, () => ({
     StatusCode: 200,
     ...(functionError ? { FunctionError: functionError } : {}),
     Payload: new TextEncoder().encode(JSON.stringify(payload)),
@@ -85,7 +85,7 @@ describe('npm run status', () => {
     await expect(run(['--stage', 'prod'], io, { lambda: () => failing.client, fetch: unusedFetch })).rejects.toThrow(
       'threatstack-squadcast-relay-prod-status failed: ConfigError: invalid configuration: LEDGER_TABLE_NAME: expected non-empty string',
     );
-    const missing = fakeAwsClient<LambdaClient>(() => {
+    const missing = fakeAwsClient(LambdaClient, () => {
       throw anAwsError('ResourceNotFoundException');
     });
     await expect(run(['--stage', 'nope'], io, { lambda: () => missing.client, fetch: unusedFetch })).rejects.toThrow(

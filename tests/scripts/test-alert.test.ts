@@ -1,4 +1,4 @@
-import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { RelayStatus } from '../../lib/status/relay-status';
 import { run } from '../../scripts/test-alert';
 import { fakeAwsClient } from '../helpers/aws';
@@ -31,7 +31,7 @@ const sent = (severity: number) => ({
 /** testAlert answers `sent`; status answers each of `statuses` in turn (the last one repeats). */
 const fakeLambda = (statuses: RelayStatus[]) => {
   let polls = 0;
-  return fakeAwsClient<LambdaClient>((_name, input) => {
+  return fakeAwsClient(LambdaClient, (_name, input) => {
     const fn = String(input.FunctionName);
     const payload = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString()) as { severity?: number };
     const answer = fn.endsWith('-testAlert') ? sent(payload.severity ?? 3) : statuses[Math.min(polls++, statuses.length - 1)];

@@ -682,7 +682,12 @@ describe('deliverBatch: the same id with other content', () => {
     const alert = anAlert();
     ledger.seed(alert.id, 'delivered', { version: versionOf(alert, alert.id), at: NOW });
 
-    const outcomes = (await deliver([aQueueRecord({ alert }), aQueueRecord({ body: aQueuedAlertBody({ ...alert, added_by_threat_stack: 'x' } as typeof alert) })])).outcomes;
+    const outcomes = (
+      await deliver([
+        aQueueRecord({ alert }),
+        aQueueRecord({ body: aQueuedAlertBody({ ...alert, added_by_threat_stack: 'x' } as typeof alert) }),
+      ])
+    ).outcomes;
 
     expect(outcomes).toEqual([{ kind: 'duplicate' }, { kind: 'duplicate' }]);
     expect(sink.sent).toEqual([]);

@@ -1,5 +1,5 @@
-import type { SendMessageBatchCommandInput, SendMessageBatchResult, SQSClient } from '@aws-sdk/client-sqs';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchCommandInput, SendMessageBatchResult } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { OutboundMessage } from '../../../lib/queue/message-queue';
 import { createSqsDepthReader, createSqsQueue, createSqsRetryScheduler } from '../../../lib/queue/sqs-queue';
 import { anAwsError, fakeAwsClient } from '../../helpers/aws';
@@ -27,16 +27,16 @@ beforeEach(() => noSleep.mockClear());
 
 describe('createSqsQueue', () => {
   it('sends nothing for no messages', async () => {
-    const sqs = fakeAwsClient<SQSClient>();
+    const sqs = fakeAwsClient(SQSClient);
     expect(await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep }).sendAll([])).toEqual({ failedKeys: [] });
-    expect(sqs.send).not.toHaveBeenCalled();
+    expect(sqs.commands()).toEqual([]);
   });
 
   it('sends SendMessageBatchCommand objects with the queue URL and at most 10 entries each', async () => {
-    const sqs = fakeAwsClient<SQSClient>((_name, input) => allSucceed(asBatch(input)));
+    const sqs = fakeAwsClient(SQSClient, (_name, input) => allSucceed(asBatch(input)));
     const input = messages(23);
     expect(await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep }).sendAll(input)).toEqual({ failedKeys: [] });
-    expect(sqs.send.mock.calls.every(([command]) => command instanceof SendMessageBatchCommand)).toBe(true);
+    expect(sqs.commands().every((command) => command.name === SendMessageBatchCommand.name)).toBe(true);
     const inputs = sqs.inputsOf<SendMessageBatchCommandInput>('SendMessageBatchCommand');
     expect(inputs.map((i) => i.Entries?.length)).toEqual([10, 10, 3]);
     expect(inputs.every((i) => i.QueueUrl === QUEUE_URL)).toBe(true);
@@ -47,14 +47,14 @@ describe('createSqsQueue', () => {
   });
 
   it('splits by 256 KiB as well as by 10 entries', async () => {
-    const sqs = fakeAwsClient<SQSClient>((_name, input) => allSucceed(asBatch(input)));
+    const sqs = fakeAwsClient(SQSClient, (_name, input) => allSucceed(asBatch(input)));
     await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep }).sendAll(messages(5, 100 * 1024));
     expect(sqs.inputsOf<SendMessageBatchCommandInput>('SendMessageBatchCommand').map((i) => i.Entries?.length)).toEqual([2, 2, 1]);
   });
 
   it('retries only the entries in Failed, with backoff, until they succeed', async () => {
     let call = 0;
-    const sqs = fakeAwsClient<SQSClient>((_name, raw) => {
+    const sqs = fakeAwsClient(SQSClient, (_name, raw) => {
       const input = asBatch(raw);
       call++;
       if (call === 1) {
@@ -71,7 +71,7 @@ describe('createSqsQueue', () => {
   });
 
   it('reports entries still failing after every attempt, by key', async () => {
-    const sqs = fakeAwsClient<SQSClient>((_name, raw) => {
+    const sqs = fakeAwsClient(SQSClient, (_name, raw) => {
       const input = asBatch(raw);
       const entries = input.Entries ?? [];
       // The entry whose body starts with "2:" always fails (ids are positions in the call).
@@ -80,12 +80,12 @@ describe('createSqsQueue', () => {
     });
     const report = await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep, attempts: 3 }).sendAll(messages(4));
     expect(report).toEqual({ failedKeys: ['alert-2'] });
-    expect(sqs.send).toHaveBeenCalledTimes(3);
+    expect(sqs.commands()).toHaveLength(3);
     expect(noSleep).toHaveBeenCalledTimes(2);
   });
 
   it('does not retry a sender fault, and reports it', async () => {
-    const sqs = fakeAwsClient<SQSClient>((_name, raw) => {
+    const sqs = fakeAwsClient(SQSClient, (_name, raw) => {
       const entries = asBatch(raw).Entries ?? [];
       return {
         Successful: [],
@@ -94,27 +94,27 @@ describe('createSqsQueue', () => {
     });
     const report = await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep }).sendAll(messages(3));
     expect(report).toEqual({ failedKeys: ['alert-0'] });
-    expect(sqs.send).toHaveBeenCalledTimes(1);
+    expect(sqs.commands()).toHaveLength(1);
     expect(noSleep).not.toHaveBeenCalled();
   });
 
   it('ignores a Failed entry with an unknown id', async () => {
-    const sqs = fakeAwsClient<SQSClient>(() => ({ Successful: [], Failed: [{ Id: '99', SenderFault: false, Code: 'X' }] }));
+    const sqs = fakeAwsClient(SQSClient, () => ({ Successful: [], Failed: [{ Id: '99', SenderFault: false, Code: 'X' }] }));
     expect(await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep }).sendAll(messages(2))).toEqual({ failedKeys: [] });
   });
 
   it('retries a thrown send, then succeeds', async () => {
     let call = 0;
-    const sqs = fakeAwsClient<SQSClient>((_name, input) => {
+    const sqs = fakeAwsClient(SQSClient, (_name, input) => {
       if (++call === 1) throw anAwsError('ServiceUnavailable');
       return allSucceed(asBatch(input));
     });
     expect(await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep }).sendAll(messages(2))).toEqual({ failedKeys: [] });
-    expect(sqs.send).toHaveBeenCalledTimes(2);
+    expect(sqs.commands()).toHaveLength(2);
   });
 
   it('retries a send that always throws, then reports every key of that chunk (never throws)', async () => {
-    const sqs = fakeAwsClient<SQSClient>(() => {
+    const sqs = fakeAwsClient(SQSClient, () => {
       throw anAwsError('AccessDenied');
     });
     const report = await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep }).sendAll(messages(12));
@@ -123,12 +123,12 @@ describe('createSqsQueue', () => {
         .map((m) => m.key)
         .sort(),
     );
-    expect(sqs.send).toHaveBeenCalledTimes(2 * 4);
+    expect(sqs.commands()).toHaveLength(2 * 4);
     expect(noSleep).toHaveBeenCalledTimes(2 * 3);
   });
 
   it('waits with growing backoff between attempts', async () => {
-    const sqs = fakeAwsClient<SQSClient>(() => {
+    const sqs = fakeAwsClient(SQSClient, () => {
       throw anAwsError('ServiceUnavailable');
     });
     await createSqsQueue(sqs.client, QUEUE_URL, { sleep: noSleep, attempts: 4, baseDelayMs: 100 }).sendAll(messages(1));
@@ -144,7 +144,7 @@ describe('createSqsQueue', () => {
   });
 
   it('fails only the chunk that failed', async () => {
-    const sqs = fakeAwsClient<SQSClient>((_name, raw) => {
+    const sqs = fakeAwsClient(SQSClient, (_name, raw) => {
       const input = asBatch(raw);
       if (bodies(input).some((b) => b.startsWith('10:'))) throw anAwsError('InternalError');
       return allSucceed(input);
@@ -184,7 +184,7 @@ describe('createSqsRetryScheduler', () => {
     [43_201, 43_200],
     [1e9, 43_200],
   ])('changes the visibility for %p seconds to %p', async (seconds, visibility) => {
-    const sqs = fakeAwsClient<SQSClient>();
+    const sqs = fakeAwsClient(SQSClient);
     await createSqsRetryScheduler(sqs.client, QUEUE_URL).retryAfter('receipt-1', seconds);
     expect(sqs.commands()).toEqual([
       { name: 'ChangeMessageVisibilityCommand', input: { QueueUrl: QUEUE_URL, ReceiptHandle: 'receipt-1', VisibilityTimeout: visibility } },
@@ -192,7 +192,7 @@ describe('createSqsRetryScheduler', () => {
   });
 
   it('lets a failed call reject (the caller decides)', async () => {
-    const sqs = fakeAwsClient<SQSClient>(() => {
+    const sqs = fakeAwsClient(SQSClient, () => {
       throw anAwsError('ReceiptHandleIsInvalid');
     });
     await expect(createSqsRetryScheduler(sqs.client, QUEUE_URL).retryAfter('r', 1)).rejects.toThrow('ReceiptHandleIsInvalid');
@@ -203,7 +203,7 @@ describe('createSqsDepthReader', () => {
   const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letter';
 
   it('sums waiting, in-flight and delayed messages of the alerts queue, and counts the dead letters', async () => {
-    const sqs = fakeAwsClient<SQSClient>((_name, input) =>
+    const sqs = fakeAwsClient(SQSClient, (_name, input) =>
       input.QueueUrl === QUEUE_URL
         ? {
             Attributes: {
@@ -228,14 +228,14 @@ describe('createSqsDepthReader', () => {
   });
 
   it('reads missing or unreadable attributes as zero', async () => {
-    const sqs = fakeAwsClient<SQSClient>((_name, input) =>
+    const sqs = fakeAwsClient(SQSClient, (_name, input) =>
       input.QueueUrl === QUEUE_URL ? { Attributes: { ApproximateNumberOfMessages: 'n/a', ApproximateNumberOfMessagesDelayed: '2' } } : {},
     );
     expect(await createSqsDepthReader(sqs.client, QUEUE_URL, DLQ_URL).depths()).toEqual({ pending: 2, deadLetter: 0 });
   });
 
   it('lets a failed read reject', async () => {
-    const sqs = fakeAwsClient<SQSClient>(() => {
+    const sqs = fakeAwsClient(SQSClient, () => {
       throw anAwsError('QueueDoesNotExist');
     });
     await expect(createSqsDepthReader(sqs.client, QUEUE_URL, DLQ_URL).depths()).rejects.toThrow('QueueDoesNotExist');
