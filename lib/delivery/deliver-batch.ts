@@ -155,8 +155,11 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
     return deferred(record, deps, 'rate ceiling reached', admission.delayMs / 1000);
   }
   const earlier =
-    claim.earlier === undefined ? undefined : { deliveredAt: claim.earlier.deliveredAt, changed: changedFields(claim.earlier.fields, version.fields) };
-  if (earlier !== undefined) deps.log.info('alert reuses the id of one delivered before; paged again', { alertId, changed: earlier.changed });
+    claim.earlier === undefined
+      ? undefined
+      : { deliveredAt: claim.earlier.deliveredAt, changed: changedFields(claim.earlier.fields, version.fields) };
+  if (earlier !== undefined)
+    deps.log.info('alert reuses the id of one delivered before; paged again', { alertId, changed: earlier.changed });
 
   const started = Date.now();
   const outcome = await deps.sink.send(toIncident(alert, deps.priorities, deps.unknownSeverityPriority, earlier));

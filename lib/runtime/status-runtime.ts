@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readStatusConfig } from '../config/env';
 import { createDynamoDbLedgerReader } from '../ledger/dynamodb-ledger';
 import { createSqsDepthReader } from '../queue/sqs-queue';

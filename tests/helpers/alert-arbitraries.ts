@@ -79,18 +79,17 @@ export const mixedBatch = fc
     { minLength: 1, maxLength: 25 },
   )
   .chain((elements) =>
-    fc.array(fc.nat(), { maxLength: 3 }).map((repeats) => {
+    fc.array(fc.tuple(fc.nat(), fc.boolean()), { maxLength: 3 }).map((repeats) => {
       const valid = elements.filter((e) => e.kind === 'valid');
-      // A repeat names an earlier alert's id with other content: the first one wins.
+      // A repeat names an earlier alert's id: the same alert again (paged once), or the same id with
+      // another title (another version of it, which pages too).
       const copies =
         valid.length === 0
           ? []
-          : repeats.map(
-              (n): Element => ({
-                kind: 'valid',
-                value: { ...(valid[n % valid.length] as Element & { kind: 'valid' }).value, title: `repeat ${MARK}` },
-              }),
-            );
+          : repeats.map(([n, changed]): Element => {
+              const original = (valid[n % valid.length] as Element & { kind: 'valid' }).value;
+              return { kind: 'valid', value: changed ? { ...original, title: `repeat ${MARK}` } : { ...original } };
+            });
       return [...elements, ...copies];
     }),
   );

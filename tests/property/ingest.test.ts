@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
+import { fingerprintOf } from '../../lib/alert/fingerprint';
 import { deriveAlertId, MAX_ALERT_ID_CHARS } from '../../lib/alert/read-alert';
 import type { Logger } from '../../lib/common/logger';
 import { Secret } from '../../lib/common/secret';
@@ -127,11 +128,11 @@ test('a mixed batch: every object queued exactly once (malformed ones degraded),
       const received = JSON.parse(JSON.stringify(values)) as unknown[];
       const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
       const objects = received.filter(isObject);
-      const distinct = [...new Set(objects.map(expectedId))];
+      // One alert is one id and one fingerprint (what its incident shows): two versions of an id both page.
+      const keyOf = (o: Record<string, unknown>): string => `${expectedId(o)} ${fingerprintOf(o).value}`;
+      const distinct = [...new Set(objects.map(keyOf))];
       const notObjects = received.length - objects.length;
-      const broken = new Set(
-        received.flatMap((value, i) => (elements[i]?.kind === 'invalid' && isObject(value) ? [expectedId(value)] : [])),
-      );
+      const broken = new Set(received.flatMap((value, i) => (elements[i]?.kind === 'invalid' && isObject(value) ? [keyOf(value)] : [])));
       const answer = answerOf(response);
       expect(answer).toMatchObject({ accepted: distinct.length, rejected: notObjects, duplicates: objects.length - distinct.length });
       // Each broken object pages degraded; well-formed ones may too (an implausible created_at is flagged).
@@ -139,10 +140,13 @@ test('a mixed batch: every object queued exactly once (malformed ones degraded),
       expect(degraded).toBeGreaterThanOrEqual(broken.size);
       expect(degraded).toBeLessThanOrEqual(distinct.length);
       expect('degraded' in answer).toBe(degraded > 0);
-      // Queued: each id once, with the content of its first occurrence, as sent.
+      // Queued: each alert once, with the content of its first occurrence, as sent.
       const queued = h.queued();
-      expect(queued.map((q) => q.alertId).sort()).toEqual([...distinct].sort());
-      for (const id of distinct) expect(queued.find((q) => q.alertId === id)?.alert).toEqual(objects.find((o) => expectedId(o) === id));
+      expect(queued.map((q) => `${q.alertId} ${fingerprintOf(q.alert).value}`).sort()).toEqual([...distinct].sort());
+      for (const key of distinct)
+        expect(queued.find((q) => `${q.alertId} ${fingerprintOf(q.alert).value}` === key)?.alert).toEqual(
+          objects.find((o) => keyOf(o) === key),
+        );
       // Dead-lettered: each element that is not an object, with a problem that names its path and no value.
       const letters = h.deadLetters();
       expect(letters).toHaveLength(notObjects);
