@@ -32,22 +32,47 @@ export const METRIC_NAMES = {
   duplicate: 'DuplicatesSkipped',
   retried: 'DeliveryRetried',
   deadLettered: 'AlertsDeadLettered',
+  // Failed sends to Squadcast, one metric per class (lib/delivery/send-outcome.ts).
+  /** 5xx. */
+  failedServerError: 'SquadcastFailedServerError',
+  /** 429. */
+  failedThrottled: 'SquadcastFailedThrottled',
+  /** 408, or no answer within SQUADCAST_TIMEOUT_MS. */
+  failedTimeout: 'SquadcastFailedTimeout',
+  /** The connection failed (DNS, refused, reset). */
+  failedNetwork: 'SquadcastFailedNetwork',
+  /** Any other 4xx: will not change on retry; the alert is dead-lettered. */
+  refused: 'SquadcastRefused',
+  /** A retry's visibility timeout cut to what SQS allows (12 hours from the receive). */
+  retryClamped: 'RetryDelayClamped',
   /**
    * A secret (webhook token, Squadcast URL) could not be read again from SSM, or SSM held a bad
    * value: the last good value is used meanwhile, for at most an hour.
    */
   secretStale: 'SecretReadFailed',
   squadcastLatency: 'SquadcastLatency',
+  /**
+   * The age, in seconds since it was queued, of the oldest alert whose send failed transiently in an
+   * invocation: one value per invocation, the largest (SquadcastOutageAlarm reads its Maximum).
+   */
+  oldestFailingAlertAge: 'OldestFailingAlertAge',
 } as const;
 
-export type CountMetric = Exclude<keyof typeof METRIC_NAMES, 'squadcastLatency'>;
+export type CountMetric = Exclude<keyof typeof METRIC_NAMES, 'squadcastLatency' | 'oldestFailingAlertAge'>;
 
 /** The port the relay's code records through; `flush` ends an invocation. */
 export interface RelayMetrics {
   count(metric: CountMetric, value?: number): void;
   /** One Squadcast request's duration. */
   squadcastLatency(ms: number): void;
+  /** An alert whose send just failed transiently, `seconds` after it was queued; the invocation publishes the largest. */
+  failingAlertAge(seconds: number): void;
   flush(): void;
 }
 
-export const noMetrics: RelayMetrics = { count: () => undefined, squadcastLatency: () => undefined, flush: () => undefined };
+export const noMetrics: RelayMetrics = {
+  count: () => undefined,
+  squadcastLatency: () => undefined,
+  failingAlertAge: () => undefined,
+  flush: () => undefined,
+};

@@ -15,6 +15,7 @@ import type { SendRateLimiter } from './rate-limit';
 import type { RecoveryWatch } from './recovery-watch';
 import type { RetryPolicy } from './retry-budget';
 import { deferralSeconds, describeWait, retryDelaySeconds } from './retry-budget';
+import type { FailureClass } from './send-outcome';
 import type { IncidentSink } from './squadcast-sink';
 
 /** One received message, independent of the Lambda event's shape. */
@@ -165,6 +166,7 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
   const outcome = await deps.sink.send(toIncident(alert, deps.priorities, deps.unknownSeverityPriority, earlier));
   const latencyMs = Date.now() - started;
   deps.metrics?.squadcastLatency(latencyMs);
+  if (outcome.kind !== 'delivered') deps.metrics?.count(FAILURE_METRIC[outcome.failure]);
   deps.recovery?.answered(outcome.kind !== 'transient', deps.now().getTime());
   switch (outcome.kind) {
     case 'delivered': {
@@ -190,6 +192,7 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
       await deps.ledger.release(claim.lease).catch(() => undefined);
       const now = deps.now();
       const waited = Math.round(waitedSeconds(record, queued, now));
+      deps.metrics?.failingAlertAge(waited);
       if (waited < deps.retryPolicy.giveUpSeconds) {
         deps.log.warn('delivery failed; will retry', {
           alertId,
@@ -215,6 +218,14 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
       return { kind: 'dead-lettered' };
     }
   }
+};
+
+const FAILURE_METRIC: Readonly<Record<FailureClass, CountMetric>> = {
+  'server-error': 'failedServerError',
+  throttled: 'failedThrottled',
+  timeout: 'failedTimeout',
+  network: 'failedNetwork',
+  refused: 'refused',
 };
 
 /** ChangeMessageVisibility calls in flight when records are woken (a few hundred take about a second). */

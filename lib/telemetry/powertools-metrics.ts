@@ -25,6 +25,7 @@ export const createRelayMetrics = (settings: MetricsSettings): RelayMetrics => {
   });
   const counts = new Map<CountMetric, number>();
   let latencies = 0;
+  let oldestFailing: number | undefined;
   return {
     count: (metric, value = 1) => {
       counts.set(metric, (counts.get(metric) ?? 0) + value);
@@ -33,11 +34,16 @@ export const createRelayMetrics = (settings: MetricsSettings): RelayMetrics => {
       latencies++;
       metrics.addMetric(METRIC_NAMES.squadcastLatency, MetricUnit.Milliseconds, ms);
     },
+    failingAlertAge: (seconds) => {
+      oldestFailing = Math.max(oldestFailing ?? 0, Math.round(seconds));
+    },
     flush: () => {
-      if (counts.size === 0 && latencies === 0) return;
+      if (counts.size === 0 && latencies === 0 && oldestFailing === undefined) return;
       for (const [metric, value] of counts) metrics.addMetric(METRIC_NAMES[metric], MetricUnit.Count, value);
+      if (oldestFailing !== undefined) metrics.addMetric(METRIC_NAMES.oldestFailingAlertAge, MetricUnit.Seconds, oldestFailing);
       counts.clear();
       latencies = 0;
+      oldestFailing = undefined;
       metrics.publishStoredMetrics();
     },
   };

@@ -88,7 +88,7 @@ describe('events/', () => {
     expect(event.Records[0]?.attributes).not.toHaveProperty('SentTimestamp');
     const deadLetters = new FakeMessageQueue();
     const result = await deliverBatch(event.Records.map(toQueueRecord), {
-      sink: new FakeIncidentSink().answer({ kind: 'transient', reason: 'Squadcast answered 503' }),
+      sink: new FakeIncidentSink().answer({ kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' }),
       ledger: new FakeLedger(),
       deadLetters,
       retries: new FakeRetryScheduler(),

@@ -88,7 +88,7 @@ test('every alert ingest queues becomes one incident under 30 KB, keyed on its i
             send: async (incident): Promise<SendOutcome> => {
               incidents.push(incident);
               return refusedIds.has(incident.event_id)
-                ? { kind: 'permanent', reason: 'Squadcast answered 413' }
+                ? { kind: 'permanent', reason: 'Squadcast answered 413', failure: 'refused' }
                 : { kind: 'delivered', status: 202 };
             },
           },

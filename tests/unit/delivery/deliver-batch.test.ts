@@ -1,5 +1,6 @@
 import type { Alert } from '../../../lib/alert/codec';
 import { fingerprintOf } from '../../../lib/alert/fingerprint';
+import { noMetrics } from '../../../lib/common/metrics';
 import type { DeliverDeps, QueueRecord } from '../../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../../lib/delivery/deliver-batch';
 import { createRecoveryWatch } from '../../../lib/delivery/recovery-watch';
@@ -138,7 +139,7 @@ describe('deliverBatch: idempotency', () => {
 describe('deliverBatch: transient failures come back later', () => {
   it('releases the claim and retries after half to all of a step of half the alert age, from 2 s up to 300 s', async () => {
     const { deliver, sink, ledger, retries, log } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' });
     const records = [0, 60_000, HOUR_MS, 23 * HOUR_MS].map((ageMs) => waitedFor(ageMs, ageMs === 0 ? { receiveCount: 1 } : {}));
     const result = await deliver(records);
     expect(result.failedMessageIds).toEqual(records.map((r) => r.messageId));
@@ -154,7 +155,7 @@ describe('deliverBatch: transient failures come back later', () => {
 
   it('steps by the smaller of half the age and 2 s doubled per receive: neither deferrals nor time in a busy queue lengthen it', async () => {
     const { deliver, sink } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500', failure: 'server-error' });
     // 30 s old: its 1st receive (it waited in the queue) steps 2 s, its 3rd 8 s; its 40th (deferred often) 15 s, half its age.
     const result = await deliver([1, 3, 40].map((receiveCount) => waitedFor(30_000, { receiveCount })));
     expect(result.outcomes.map((o) => (o.kind === 'retry' ? o.delaySeconds : NaN))).toEqual([1.5, 6, 11.25]);
@@ -162,7 +163,7 @@ describe('deliverBatch: transient failures come back later', () => {
 
   it("measures the wait from SQS's SentTimestamp (a redrive restarts it), else from the envelope's receivedAt", async () => {
     const { deliver, sink, deadLetters } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 502' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 502', failure: 'server-error' });
     const threeDaysAgo = new Date(NOW.getTime() - 72 * HOUR_MS).toISOString();
     const redriven = waitedFor(60_000, { body: aQueuedAlertBody(anAlert(), threeDaysAgo) });
     const withoutSentTimestamp = aQueueRecord({
@@ -184,14 +185,14 @@ describe('deliverBatch: transient failures come back later', () => {
     [1, 2],
   ])('spreads the first retry between half and all of the base step (random() = %p -> %p s)', async (random, seconds) => {
     const { deliver, sink, retries } = setup({ random: () => random });
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500', failure: 'server-error' });
     await deliver([waitedFor(0, { receiveCount: 1 })]);
     expect(retries.calls[0]?.seconds).toBe(seconds);
   });
 
   it('waits at least k x 0.18 s on the k-th receive, so that 1000 receives cannot fit in the budget', async () => {
     const { deliver, sink, retries } = setup({ random: () => 0 });
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500', failure: 'server-error' });
     await deliver([waitedFor(HOUR_MS, { receiveCount: 10 }), waitedFor(HOUR_MS, { receiveCount: 999 })]);
     // Jitter at its lowest: 150 s; the floor for the 999th receive: 999 x 2 x 90 000 / (1000 x 1001) = 179.64 s.
     expect(retries.calls.map((c) => c.seconds)).toEqual([150, expect.closeTo(179.64, 2)]);
@@ -199,7 +200,7 @@ describe('deliverBatch: transient failures come back later', () => {
 
   it('honours Retry-After when it is longer than the backoff', async () => {
     const { deliver, sink, retries } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 120_000 });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled', retryAfterMs: 120_000 });
     const record = waitedFor(0);
     await deliver([record]);
     expect(retries.calls).toEqual([{ receiptHandle: record.receiptHandle, seconds: 120 }]);
@@ -207,21 +208,21 @@ describe('deliverBatch: transient failures come back later', () => {
 
   it('keeps the backoff when Retry-After is shorter', async () => {
     const { deliver, sink, retries } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 1_000 });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled', retryAfterMs: 1_000 });
     await deliver([waitedFor(160_000)]);
     expect(retries.calls[0]?.seconds).toBe(60);
   });
 
   it('never waits longer than maxSeconds, whatever Retry-After says', async () => {
     const { deliver, sink, retries } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503', retryAfterMs: 365 * 86_400_000 });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error', retryAfterMs: 365 * 86_400_000 });
     await deliver([waitedFor(0)]);
     expect(retries.calls[0]?.seconds).toBe(300);
   });
 
   it('still retries when releasing the claim fails', async () => {
     const { deliver, sink, ledger } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast request timed out' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast request timed out', failure: 'timeout' });
     ledger.releaseError = new Error('dynamodb down');
     const record = aQueueRecord();
     expect((await deliver([record])).failedMessageIds).toEqual([record.messageId]);
@@ -229,7 +230,7 @@ describe('deliverBatch: transient failures come back later', () => {
 
   it('swallows a failed retryAfter (the visibility timeout brings the record back) and still reports the record', async () => {
     const { deliver, sink, retries } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 502' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 502', failure: 'server-error' });
     retries.error = new Error('ReceiptHandleIsInvalid');
     const record = aQueueRecord();
     await expect(deliver([record])).resolves.toEqual(expect.objectContaining({ failedMessageIds: [record.messageId] }));
@@ -272,7 +273,7 @@ describe('deliverBatch: transient failures come back later', () => {
 describe('deliverBatch: giving up after DELIVERY_GIVE_UP_HOURS', () => {
   it('a transient failure after the budget dead-letters the alert with the last failure and how long it waited', async () => {
     const { deliver, sink, ledger, deadLetters, retries, log } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' });
     const alert = anAlert({ title: SENTINEL });
     const record = waitedFor(24 * HOUR_MS + 185_000, { alert, receiveCount: 412 });
     expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'dead-lettered' }] });
@@ -292,7 +293,7 @@ describe('deliverBatch: giving up after DELIVERY_GIVE_UP_HOURS', () => {
 
   it('retries a failure one second before the budget is spent', async () => {
     const { deliver, sink, deadLetters } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500', failure: 'server-error' });
     expect((await deliver([waitedFor(24 * HOUR_MS - 1_000)])).outcomes).toEqual([
       { kind: 'retry', reason: 'Squadcast answered 500', delaySeconds: 225 },
     ]);
@@ -301,7 +302,7 @@ describe('deliverBatch: giving up after DELIVERY_GIVE_UP_HOURS', () => {
 
   it('keeps the alert on the queue when the dead-letter queue refuses it', async () => {
     const { deliver, sink, deadLetters } = setup();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500', failure: 'server-error' });
     deadLetters.failAll();
     expect((await deliver([waitedFor(25 * HOUR_MS)])).outcomes).toEqual([
       { kind: 'retry', reason: 'dead-letter queue unavailable', delaySeconds: 225 },
@@ -336,7 +337,7 @@ describe('deliverBatch: giving up after DELIVERY_GIVE_UP_HOURS', () => {
 describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
   it('dead-letters the queued alert with the reason, releases the claim and reports success', async () => {
     const { deliver, sink, ledger, deadLetters, retries, log } = setup();
-    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 400' });
+    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 400', failure: 'refused' });
     const alert = anAlert({ extra: 'kept' });
     const record = aQueueRecord({ body: aQueuedAlertBody(alert, '2023-11-14T22:13:19.000Z') });
     expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'dead-lettered' }] });
@@ -360,7 +361,7 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
 
   it('retries when the dead-letter queue refuses the message', async () => {
     const { deliver, sink, deadLetters, retries } = setup();
-    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 401' });
+    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 401', failure: 'refused' });
     deadLetters.failAll();
     const record = aQueueRecord();
     expect(await deliver([record])).toEqual({
@@ -372,7 +373,7 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
 
   it('retries when the dead-letter queue throws', async () => {
     const { deliver, sink, deadLetters } = setup();
-    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 404' });
+    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 404', failure: 'refused' });
     deadLetters.error = new Error('socket hang up');
     const record = aQueueRecord();
     expect((await deliver([record])).failedMessageIds).toEqual([record.messageId]);
@@ -489,9 +490,9 @@ describe('deliverBatch: a batch', () => {
     ledger.seed(alerts[1]?.id ?? '', 'delivered');
     sink.respond = (incident: SquadcastIncident) =>
       incident.event_id === alerts[2]?.id
-        ? { kind: 'transient', reason: 'Squadcast answered 500' }
+        ? { kind: 'transient', reason: 'Squadcast answered 500', failure: 'server-error' }
         : incident.event_id === alerts[3]?.id
-          ? { kind: 'permanent', reason: 'Squadcast answered 400' }
+          ? { kind: 'permanent', reason: 'Squadcast answered 400', failure: 'refused' }
           : { kind: 'delivered', status: 202 };
     const records = [...alerts.map((alert) => aQueueRecord({ alert })), aQueueRecord({ body: '{' })];
     const result = await deliver(records);
@@ -557,10 +558,10 @@ describe('deliverBatch: optional collaborators', () => {
     const { deliver, sink } = setup({ rateLimit });
     sink.respond = (incident) =>
       incident.message === 'far'
-        ? { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 86_400_000 }
+        ? { kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled', retryAfterMs: 86_400_000 }
         : incident.message === 'near'
-          ? { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 30_000 }
-          : { kind: 'transient', reason: 'Squadcast answered 500' };
+          ? { kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled', retryAfterMs: 30_000 }
+          : { kind: 'transient', reason: 'Squadcast answered 500', failure: 'server-error' };
     await deliver([
       aQueueRecord({ alert: anAlert({ title: 'near' }) }),
       aQueueRecord({ alert: anAlert({ title: 'far' }) }),
@@ -569,12 +570,14 @@ describe('deliverBatch: optional collaborators', () => {
     expect(pauses.sort((a, b) => a - b)).toEqual([30_000, 300_000]);
   });
 
-  it('counts each outcome and the Squadcast latency', async () => {
+  it('counts each outcome, each failed send by class, the Squadcast latency and the age of the alerts that failed', async () => {
     const counted: string[] = [];
     const latencies: number[] = [];
+    const ages: number[] = [];
     const metrics = {
       count: (metric: string) => void counted.push(metric),
       squadcastLatency: (ms: number) => void latencies.push(ms),
+      failingAlertAge: (seconds: number) => void ages.push(seconds),
       flush: () => undefined,
     };
     const { deliver, ledger, sink } = setup({ metrics });
@@ -582,10 +585,17 @@ describe('deliverBatch: optional collaborators', () => {
     ledger.seed(duplicate.id, 'delivered');
     const failing = anAlert();
     sink.respond = (incident) =>
-      incident.event_id === failing.id ? { kind: 'transient', reason: 'x' } : { kind: 'delivered', status: 202 };
-    await deliver([aQueueRecord(), aQueueRecord({ alert: duplicate }), aQueueRecord({ alert: failing }), aQueueRecord({ body: 'x' })]);
-    expect(counted.sort()).toEqual(['deadLettered', 'delivered', 'duplicate', 'retried']);
+      incident.event_id === failing.id ? { kind: 'transient', reason: 'x', failure: 'server-error' } : { kind: 'delivered', status: 202 };
+    const queuedTenMinutesAgo = NOW.getTime() - 600_000;
+    await deliver([
+      aQueueRecord(),
+      aQueueRecord({ alert: duplicate }),
+      aQueueRecord({ alert: failing, sentAtMs: queuedTenMinutesAgo }),
+      aQueueRecord({ body: 'x' }),
+    ]);
+    expect(counted.sort()).toEqual(['deadLettered', 'delivered', 'duplicate', 'failedServerError', 'retried']);
     expect(latencies).toHaveLength(2);
+    expect(ages).toEqual([600]);
   });
 });
 
@@ -611,7 +621,7 @@ describe('deliverBatch: when Squadcast comes back', () => {
 
   it('makes the records it put back after a failed attempt visible at once, not those deferred, and only once', async () => {
     const { deliver, sink, retries, at } = withWatch();
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' });
     const [deferredRecord, failed] = [waitedFor(HOUR_MS), waitedFor(HOUR_MS)];
     await deliver([deferredRecord as QueueRecord, failed as QueueRecord]);
     at(40_000);
@@ -631,18 +641,18 @@ describe('deliverBatch: when Squadcast comes back', () => {
 
   it('a refusal (4xx) also shows that Squadcast answers again', async () => {
     const { deliver, sink, retries, at } = withWatch({ deferFirst: false });
-    sink.answer({ kind: 'transient', reason: 'Squadcast request timed out' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast request timed out', failure: 'timeout' });
     const failed = waitedFor(HOUR_MS);
     await deliver([failed]);
     at(31_000);
-    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 400' });
+    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 400', failure: 'refused' });
     await deliver([aQueueRecord()]);
     expect(retries.calls.filter((c) => c.seconds === 0)).toEqual([{ receiptHandle: failed.receiptHandle, seconds: 0 }]);
   });
 
   it('still answers the batch when making a woken record visible fails (it comes back on its own)', async () => {
     const { deliver, sink, retries, at } = withWatch({ deferFirst: false });
-    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500' });
+    sink.answer({ kind: 'transient', reason: 'Squadcast answered 500', failure: 'server-error' });
     await deliver([waitedFor(HOUR_MS)]);
     at(60_000);
     sink.answer({ kind: 'delivered', status: 202 });

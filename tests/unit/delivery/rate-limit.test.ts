@@ -260,7 +260,9 @@ describe('the ceiling across concurrent deliveries (simulated Lambda, SQS and Dy
   test('429 with Retry-After: the container that got it sends nothing more until the pause ends, and nothing is lost', async () => {
     // Squadcast throttles everything for the first 10 s, asking for 30 s.
     const answer = (at: number): SendOutcome =>
-      at < 10_000 ? { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 30_000 } : { kind: 'delivered', status: 202 };
+      at < 10_000
+        ? { kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled', retryAfterMs: 30_000 }
+        : { kind: 'delivered', status: 202 };
     const run = await simulate({ alerts: 100, ceiling: 1_000, containers: 2, answer, maxVirtualMs: 3_600_000 });
     for (const container of [0, 1]) {
       const first429 = run.answers.find((a) => a.container === container && a.outcome.kind === 'transient');
@@ -280,7 +282,12 @@ describe('the ceiling across concurrent deliveries (simulated Lambda, SQS and Dy
     let calls = 0;
     const answer = (at: number): SendOutcome =>
       at < 70 * MINUTE
-        ? { kind: 'transient', reason: 'Squadcast answered 503', ...(++calls % 2 === 0 ? { retryAfterMs: 60_000 } : {}) }
+        ? {
+            kind: 'transient',
+            reason: 'Squadcast answered 503',
+            failure: 'server-error',
+            ...(++calls % 2 === 0 ? { retryAfterMs: 60_000 } : {}),
+          }
         : { kind: 'delivered', status: 202 };
     const run = await simulate({ alerts: 5, ceiling: 150, containers: 2, answer, maxVirtualMs: 24 * 3_600_000 });
     const attempts = run.sends.filter((s) => s.eventId === 'a-0').map((s) => s.at);

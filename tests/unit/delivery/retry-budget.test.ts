@@ -22,16 +22,16 @@ const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
 const accepted: SimulatedAnswer = { latencyMs: 150, outcome: { kind: 'delivered', status: 202 } };
-const down: SimulatedAnswer = { latencyMs: 5, outcome: { kind: 'transient', reason: 'network error (ECONNREFUSED)' } };
+const down: SimulatedAnswer = { latencyMs: 5, outcome: { kind: 'transient', reason: 'network error (ECONNREFUSED)', failure: 'network' } };
 
 /** 35 % faults, a third each: 500, 429 (half with Retry-After: 1), a timeout after SQUADCAST_TIMEOUT_MS (8 s). */
 const faulty = (random: () => number) => (): SimulatedAnswer => {
   const roll = random();
   const fault = (outcome: SendOutcome, latencyMs = 100): SimulatedAnswer => ({ latencyMs, outcome });
-  if (roll < 0.35 / 3) return fault({ kind: 'transient', reason: 'Squadcast answered 500' });
-  if (roll < 0.35 / 2) return fault({ kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 1_000 });
-  if (roll < (2 * 0.35) / 3) return fault({ kind: 'transient', reason: 'Squadcast answered 429' });
-  if (roll < 0.35) return fault({ kind: 'transient', reason: 'Squadcast request timed out' }, 8_000);
+  if (roll < 0.35 / 3) return fault({ kind: 'transient', reason: 'Squadcast answered 500', failure: 'server-error' });
+  if (roll < 0.35 / 2) return fault({ kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled', retryAfterMs: 1_000 });
+  if (roll < (2 * 0.35) / 3) return fault({ kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled' });
+  if (roll < 0.35) return fault({ kind: 'transient', reason: 'Squadcast request timed out', failure: 'timeout' }, 8_000);
   return accepted;
 };
 
@@ -207,7 +207,10 @@ describe('outages at the shipped defaults (150 a minute, 2 deliver containers)',
     const outageEnd = 24 * HOUR;
     // 100 alerts spread over the outage (one every 14.4 min, the first as it starts); alert-0 keeps failing afterwards.
     const arrivals = Array.from({ length: 100 }, (_, i) => i * 864 * SECOND);
-    const failing: SimulatedAnswer = { latencyMs: 150, outcome: { kind: 'transient', reason: 'Squadcast answered 503' } };
+    const failing: SimulatedAnswer = {
+      latencyMs: 150,
+      outcome: { kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' },
+    };
     const squadcast = (at: number, eventId: string): SimulatedAnswer => (at < outageEnd || eventId === 'alert-0' ? failing : accepted);
     const started = performance.now();
     const run = await simulateRelay({ arrivals, squadcast, ceilingPerMinute: 150, random, maxVirtualMs: 30 * HOUR });
@@ -249,7 +252,12 @@ describe('outages at the shipped defaults (150 a minute, 2 deliver containers)',
       const arrivals = Array.from({ length: backlog }, (_, i) => i * (outageEnd / backlog));
       const refused: SimulatedAnswer = {
         latencyMs: 150,
-        outcome: { kind: 'transient', reason: 'Squadcast answered 503', ...(retryAfterMs > 0 ? { retryAfterMs } : {}) },
+        outcome: {
+          kind: 'transient',
+          reason: 'Squadcast answered 503',
+          failure: 'server-error',
+          ...(retryAfterMs > 0 ? { retryAfterMs } : {}),
+        },
       };
       const run = await simulateRelay({
         arrivals,

@@ -9,19 +9,31 @@ describe('classifyStatus', () => {
     expect(classifyStatus(status, null, NOW)).toEqual({ kind: 'delivered', status });
   });
 
-  it.each([408, 429, 500, 502, 503, 504, 599])('%p is transient', (status) => {
-    expect(classifyStatus(status, null, NOW)).toEqual({ kind: 'transient', reason: `Squadcast answered ${status}` });
+  it.each<[number, string]>([
+    [408, 'timeout'],
+    [429, 'throttled'],
+    [500, 'server-error'],
+    [502, 'server-error'],
+    [503, 'server-error'],
+    [504, 'server-error'],
+    [599, 'server-error'],
+  ])('%p is transient, of class %s', (status, failure) => {
+    expect(classifyStatus(status, null, NOW)).toEqual({ kind: 'transient', reason: `Squadcast answered ${status}`, failure });
   });
 
   it.each([400, 401, 403, 404, 405, 409, 413, 422, 301, 302, 307, 308, 304, 100, 199])('%p is permanent', (status) => {
-    expect(classifyStatus(status, null, NOW)).toEqual({ kind: 'permanent', reason: `Squadcast answered ${status}` });
+    expect(classifyStatus(status, null, NOW)).toEqual({ kind: 'permanent', reason: `Squadcast answered ${status}`, failure: 'refused' });
   });
 
   it.each<[number, string, SendOutcome]>([
-    [429, '30', { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 30_000 }],
-    [503, 'Tue, 14 Nov 2023 22:15:20 GMT', { kind: 'transient', reason: 'Squadcast answered 503', retryAfterMs: 120_000 }],
-    [429, 'soon', { kind: 'transient', reason: 'Squadcast answered 429' }],
-    [400, '30', { kind: 'permanent', reason: 'Squadcast answered 400' }],
+    [429, '30', { kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled', retryAfterMs: 30_000 }],
+    [
+      503,
+      'Tue, 14 Nov 2023 22:15:20 GMT',
+      { kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error', retryAfterMs: 120_000 },
+    ],
+    [429, 'soon', { kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled' }],
+    [400, '30', { kind: 'permanent', reason: 'Squadcast answered 400', failure: 'refused' }],
     [202, '30', { kind: 'delivered', status: 202 }],
   ])('%p with Retry-After %p', (status, retryAfter, outcome) => {
     expect(classifyStatus(status, retryAfter, NOW)).toEqual(outcome);
@@ -69,7 +81,7 @@ describe('classifyError', () => {
     ['undefined', undefined, 'network error (unknown)'],
   ])('%s is transient', (_name, error, reason) => {
     const outcome = classifyError(error);
-    expect(outcome).toEqual({ kind: 'transient', reason });
+    expect(outcome).toEqual({ kind: 'transient', reason, failure: reason.includes('timed out') ? 'timeout' : 'network' });
     expect(JSON.stringify(outcome)).not.toContain('squadcast.com');
     expect(JSON.stringify(outcome)).not.toContain('secret-key');
   });

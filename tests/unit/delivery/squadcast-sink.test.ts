@@ -39,12 +39,17 @@ describe('createSquadcastSink', () => {
     expect(await sinkWith(doFetch, 20).send(toIncident(aReadAlert()))).toEqual({
       kind: 'transient',
       reason: 'Squadcast request timed out',
+      failure: 'timeout',
     });
   });
 
   it('reads a fetch that throws TimeoutError as transient', async () => {
     const doFetch = fakeFetch(() => Promise.reject(new DOMException('The operation was aborted due to timeout', 'TimeoutError')));
-    expect(await sinkWith(doFetch).send(toIncident(aReadAlert()))).toEqual({ kind: 'transient', reason: 'Squadcast request timed out' });
+    expect(await sinkWith(doFetch).send(toIncident(aReadAlert()))).toEqual({
+      kind: 'transient',
+      reason: 'Squadcast request timed out',
+      failure: 'timeout',
+    });
   });
 
   it('reads a network error as transient, without the URL', async () => {
@@ -54,22 +59,22 @@ describe('createSquadcastSink', () => {
       ),
     );
     const outcome = await sinkWith(doFetch).send(toIncident(aReadAlert()));
-    expect(outcome).toEqual({ kind: 'transient', reason: 'network error (ECONNREFUSED)' });
+    expect(outcome).toEqual({ kind: 'transient', reason: 'network error (ECONNREFUSED)', failure: 'network' });
     expect(JSON.stringify(outcome)).not.toContain('secret-key');
   });
 
   it.each<[number, Record<string, string>, unknown]>([
     [200, {}, { kind: 'delivered', status: 200 }],
     [204, {}, { kind: 'delivered', status: 204 }],
-    [429, { 'retry-after': '7' }, { kind: 'transient', reason: 'Squadcast answered 429', retryAfterMs: 7_000 }],
+    [429, { 'retry-after': '7' }, { kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled', retryAfterMs: 7_000 }],
     [
       503,
       { 'Retry-After': 'Tue, 14 Nov 2023 22:14:20 GMT' },
-      { kind: 'transient', reason: 'Squadcast answered 503', retryAfterMs: 60_000 },
+      { kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error', retryAfterMs: 60_000 },
     ],
-    [500, {}, { kind: 'transient', reason: 'Squadcast answered 500' }],
-    [413, {}, { kind: 'permanent', reason: 'Squadcast answered 413' }],
-    [301, { location: 'https://elsewhere.example/' }, { kind: 'permanent', reason: 'Squadcast answered 301' }],
+    [500, {}, { kind: 'transient', reason: 'Squadcast answered 500', failure: 'server-error' }],
+    [413, {}, { kind: 'permanent', reason: 'Squadcast answered 413', failure: 'refused' }],
+    [301, { location: 'https://elsewhere.example/' }, { kind: 'permanent', reason: 'Squadcast answered 301', failure: 'refused' }],
   ])('classifies %p %p', async (status, headers, outcome) => {
     const doFetch = fakeFetch(() => new Response(status === 204 ? null : 'body', { status, headers }));
     expect(await sinkWith(doFetch).send(toIncident(aReadAlert()))).toEqual(outcome);

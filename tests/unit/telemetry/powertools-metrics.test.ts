@@ -87,6 +87,23 @@ describe('createRelayMetrics', () => {
     expect(out.lines.filter((l) => !l.startsWith('{"_aws"'))).toEqual([]);
   });
 
+  it('publishes the largest failing-alert age of an invocation as one value in seconds (OldestFailingAlertAge), then forgets it', () => {
+    const m = metrics();
+    m.failingAlertAge(12.4);
+    m.failingAlertAge(615.6);
+    m.failingAlertAge(30);
+    m.flush();
+    m.count('delivered');
+    m.flush();
+    const [failing, next] = out.emf();
+    expect(failing).toMatchObject({ OldestFailingAlertAge: 616 });
+    expect((failing?._aws as { CloudWatchMetrics: Array<{ Metrics: unknown[] }> }).CloudWatchMetrics[0]?.Metrics).toContainEqual({
+      Name: 'OldestFailingAlertAge',
+      Unit: 'Seconds',
+    });
+    expect(next).not.toHaveProperty('OldestFailingAlertAge');
+  });
+
   it('records a count of 0 when told (a steady series for graphs)', () => {
     const m = metrics();
     m.count('rejected', 0);
