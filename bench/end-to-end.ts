@@ -38,7 +38,7 @@ export interface PhaseCounts {
 export interface EndToEndResult {
   /** Alerts a second through the whole pipeline, between the 10th and 90th percentile arrivals. */
   readonly deliveredPerSecond: number;
-  /** Alerts a second the webhook accepted (202) while it was pushed as hard as `senders` allow. */
+  /** Alerts a second the webhook accepted (200) while it was pushed as hard as `senders` allow. */
   readonly acceptedPerSecond: number;
   /** What the local poller could deliver if every step but Squadcast's answer took no time. */
   readonly deliveryLimitPerSecond: number;
@@ -111,7 +111,7 @@ const waitFor = async (what: string, check: () => boolean, timeoutMs: number): P
   }
 };
 
-/** Posts one batch; returns when the webhook answered 202, with the ids it accepted. */
+/** Posts one batch; returns when the webhook answered 200, with the ids it accepted. */
 const post = async (baseUrl: string, alerts: readonly Record<string, unknown>[]): Promise<number> => {
   const response = await fetch(`${baseUrl}/threatstack/${TOKEN}`, {
     method: 'POST',
@@ -120,7 +120,7 @@ const post = async (baseUrl: string, alerts: readonly Record<string, unknown>[])
   });
   const accepted = performance.now();
   const text = await response.text();
-  if (response.status !== 202) throw new Error(`webhook answered ${response.status}: ${text}`);
+  if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${text}`);
   return accepted;
 };
 
@@ -187,7 +187,7 @@ export const runEndToEnd = async (settings: EndToEndSettings): Promise<EndToEndR
     await settle();
     const throughputCounts = await countsSince(beforeThroughput, ids.length);
 
-    // Latency: a steady offered load below capacity; each alert timed from its 202 to its arrival.
+    // Latency: a steady offered load below capacity; each alert timed from its 200 to its arrival.
     const offeredPerSecond = Math.max(settings.alertsPerPost, Math.round(deliveredPerSecond * settings.latencyLoadFraction));
     const intervalMs = (1000 * settings.alertsPerPost) / offeredPerSecond;
     const posts = Math.max(1, Math.round((settings.latencySeconds * 1000) / intervalMs));

@@ -11,7 +11,7 @@ import { percentile, seededRandom } from './stats';
  * The relay runs as `npm start -- --ephemeral` does (its own process, embedded emulators in memory,
  * PORT=0) against a fake Squadcast on 127.0.0.1 that fails at random or goes down, and each
  * scenario prints one line of figures, the same ones the simulated-clock tests print (tests/unit/delivery/retry-budget.test.ts):
- *   faults  300 alerts under 35 % random 500/429/timeouts, the ceiling lifted: 202 -> incident p99;
+ *   faults  300 alerts under 35 % random 500/429/timeouts, the ceiling lifted: 200 -> incident p99;
  *   outage  a 3-minute total outage, the ceiling lifted: delivered after recovery p99, none twice;
  *   drain   300 alerts accepted during a 3-minute outage at the default ceiling: per-minute pace.
  * `npm run bench:recovery -- faults drain` runs only those. Nothing leaves 127.0.0.1.
@@ -73,7 +73,7 @@ const alert = (id: string): Record<string, unknown> => ({
   source: 'Host',
 });
 
-/** Posts one batch; returns when the relay answered 202 (performance.now()), per alert id. */
+/** Posts one batch; returns when the relay answered 200 (performance.now()), per alert id. */
 const post = async (relay: Relay, ids: readonly string[]): Promise<number> => {
   const response = await fetch(relay.webhookUrl, {
     method: 'POST',
@@ -81,11 +81,11 @@ const post = async (relay: Relay, ids: readonly string[]): Promise<number> => {
     body: JSON.stringify({ alerts: ids.map(alert) }),
   });
   await response.text();
-  if (response.status !== 202) throw new Error(`the relay answered ${response.status}`);
+  if (response.status !== 200) throw new Error(`the relay answered ${response.status}`);
   return performance.now();
 };
 
-/** Sends `batches` of ids, one batch every `everyMs`; records each alert's 202. */
+/** Sends `batches` of ids, one batch every `everyMs`; records each alert's 200. */
 const sendOver = async (relay: Relay, batches: readonly string[][], everyMs: number, acceptedAt: Map<string, number>): Promise<void> => {
   const start = performance.now();
   for (const [i, batch] of batches.entries()) {
@@ -140,7 +140,7 @@ const faults: Scenario = async (squadcast) => {
     await waitForAll(squadcast, ids, 10 * MINUTE);
     const waits = ids.map((id) => (squadcast.accepted.get(id)?.[0] ?? NaN) - (acceptedAt.get(id) ?? NaN)).filter(Number.isFinite);
     const posts = squadcast.posts() - postsBefore;
-    // The slowest alert's attempts, as offsets from its 202 and Squadcast's answers (0: no answer before the relay's timeout).
+    // The slowest alert's attempts, as offsets from its 200 and Squadcast's answers (0: no answer before the relay's timeout).
     const slowest = ids.reduce((a, b) =>
       (squadcast.accepted.get(a)?.[0] ?? 0) - (acceptedAt.get(a) ?? 0) >= (squadcast.accepted.get(b)?.[0] ?? 0) - (acceptedAt.get(b) ?? 0)
         ? a

@@ -4,7 +4,7 @@ import { fixed } from '../report';
 import { deliveryParallelism } from './delivery-parallelism';
 import { defineFigure, need } from './figure';
 
-/** Figure 7: throughput and 202 → incident latency through `npm start`'s pipeline. */
+/** Figure 7: throughput and 200 → incident latency through `npm start`'s pipeline. */
 export const endToEnd = defineFigure({
   name: 'end-to-end',
   number: 7,
@@ -28,7 +28,7 @@ export const endToEnd = defineFigure({
             "   (the emulators serialize each record's claim and record, so the bare 10-record batch of figure 3 takes " +
               `${fixed(bareTenRecords, 0)} ms, not ${BENCH.squadcastDelayMs})`,
           ]),
-      `   202 → incident at Squadcast, at ${result.offeredPerSecond} alerts/s offered: p50 ${fixed(result.latencyMs.p50, 1)} ms, ` +
+      `   200 → incident at Squadcast, at ${result.offeredPerSecond} alerts/s offered: p50 ${fixed(result.latencyMs.p50, 1)} ms, ` +
         `p99 ${fixed(result.latencyMs.p99, 1)} ms, max ${fixed(result.latencyMs.max, 1)} ms (${result.latencyMs.samples} alerts)`,
     ];
   },

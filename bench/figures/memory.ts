@@ -11,7 +11,7 @@ export const memory = defineFigure({
   needs: ['memory'],
   compute: (measured) => {
     const { rows, largestAccepted } = need(measured, 'memory');
-    const accepted = rows.filter((row) => row.status === 202);
+    const accepted = rows.filter((row) => row.status === 200);
     const peakRssBytesPerBodyByte =
       accepted.length >= 2
         ? slope(

@@ -116,7 +116,7 @@ const requestsAndOverhead = async (
       await settle();
       const ms = await timed(async () => {
         const result = await post(body);
-        if (result.statusCode !== 202) throw new Error(`ingest answered ${result.statusCode}: ${result.body}`);
+        if (result.statusCode !== 200) throw new Error(`ingest answered ${result.statusCode}: ${result.body}`);
       });
       handlerSqsRequests = diffCounts((await fetchCounts(settings.sqsProxy)).requests, before.requests);
       return ms;

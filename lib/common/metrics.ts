@@ -42,7 +42,7 @@ export const METRIC_NAMES = {
   /** The connection failed (DNS, refused, reset). */
   failedNetwork: 'SquadcastFailedNetwork',
   /** Any other 4xx: will not change on retry; the alert is dead-lettered. */
-  refused: 'SquadcastRefused',
+  failedRefused: 'SquadcastRefused',
   /** A retry's visibility timeout cut to what SQS allows (12 hours from the receive). */
   retryClamped: 'RetryDelayClamped',
   /**

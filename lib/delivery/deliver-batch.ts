@@ -225,7 +225,7 @@ const FAILURE_METRIC: Readonly<Record<FailureClass, CountMetric>> = {
   throttled: 'failedThrottled',
   timeout: 'failedTimeout',
   network: 'failedNetwork',
-  refused: 'refused',
+  refused: 'failedRefused',
 };
 
 /** ChangeMessageVisibility calls in flight when records are woken (a few hundred take about a second). */

@@ -30,7 +30,9 @@ export const toHttpResponse = (result: IngestResult): APIGatewayProxyResult => {
         { 'retry-after': '5' },
       );
     case 'accepted':
-      return json(202, {
+      // Exactly 200: Threat Stack sends a batch again, up to 3 times, for any other answer
+      // (docs/reference/threatstack-webhook.md), and a 2xx other than 200 is not an exception.
+      return json(200, {
         accepted: result.accepted,
         ...(result.degraded === undefined ? {} : { degraded: result.degraded }),
         rejected: result.rejected,

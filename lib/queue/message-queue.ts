@@ -22,7 +22,7 @@ export interface RetryScheduler {
 export interface QueueDepths {
   /** Waiting, in flight or delayed in the alerts queue. */
   readonly pending: number;
-  /** Waiting in the dead-letter queue. */
+  /** In the dead-letter queue: waiting, or being read right now. */
   readonly deadLetter: number;
 }
 

@@ -96,7 +96,12 @@ export const createSqsDepthReader = (client: SQSClient, alertsQueueUrl: string, 
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
         }),
       ),
-      client.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })),
+      client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: deadLetterQueueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      ),
     ]);
     return {
       pending: readCount(
@@ -105,7 +110,8 @@ export const createSqsDepthReader = (client: SQSClient, alertsQueueUrl: string, 
         'ApproximateNumberOfMessagesNotVisible',
         'ApproximateNumberOfMessagesDelayed',
       ),
-      deadLetter: readCount(deadLetter.Attributes, 'ApproximateNumberOfMessages'),
+      // In flight too: a dead letter being read (a preview, the console's "Poll for messages") is still there.
+      deadLetter: readCount(deadLetter.Attributes, 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'),
     };
   },
 });

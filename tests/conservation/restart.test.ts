@@ -36,14 +36,14 @@ const alert = (id: string): Record<string, unknown> => ({
   source: 'Host',
 });
 
-/** Posts `ids` in batches of 10; every batch must be answered 202 (the relay is up and its queue works). */
+/** Posts `ids` in batches of 10; every batch must be answered 200 (the relay is up and its queue works). */
 const post = async (ids: readonly string[]): Promise<void> => {
   for (let i = 0; i < ids.length; i += 10) {
     const response = await fetch(`${relay.baseUrl()}/threatstack/${TOKEN}`, {
       method: 'POST',
       body: JSON.stringify({ alerts: ids.slice(i, i + 10).map(alert) }),
     });
-    expect(response.status).toBe(202);
+    expect(response.status).toBe(200);
     expect(((await response.json()) as { accepted: number }).accepted).toBe(ids.slice(i, i + 10).length);
   }
 };

@@ -27,11 +27,11 @@ describe('ingest handler', () => {
     answerSendMessageBatch(loaded.sqsSend);
   });
 
-  it('answers 202 {accepted, degraded, rejected, duplicates} and queues each alert with SendMessageBatch', async () => {
+  it('answers 200 {accepted, degraded, rejected, duplicates} and queues each alert with SendMessageBatch', async () => {
     const degraded = aRawAlert({ severity: 'high' });
     const alerts = [anAlert(), anAlert(), degraded];
     const response = await handler(anIngestEvent({ body: aBatchBody([alerts[0], alerts[1], alerts[0], degraded, 'not an alert']) }));
-    expect(response).toEqual({ statusCode: 202, headers: JSON_HEADERS, body: expect.any(String) });
+    expect(response).toEqual({ statusCode: 200, headers: JSON_HEADERS, body: expect.any(String) });
     expect(bodyOf(response)).toEqual({ accepted: 3, degraded: 1, rejected: 1, duplicates: 1 });
     const sent = commandsOf(loaded.sqsSend);
     expect(sent.map((c) => c.name)).toEqual(['SendMessageBatchCommand', 'SendMessageBatchCommand']);
@@ -43,9 +43,9 @@ describe('ingest handler', () => {
     ]);
   });
 
-  it('answers 202 with zero for {"alerts": []}, sending nothing', async () => {
+  it('answers 200 with zero for {"alerts": []}, sending nothing', async () => {
     const response = await handler(anIngestEvent({ body: '{"alerts":[]}' }));
-    expect(response.statusCode).toBe(202);
+    expect(response.statusCode).toBe(200);
     expect(bodyOf(response)).toEqual({ accepted: 0, rejected: 0, duplicates: 0 });
     expect(loaded.sqsSend).not.toHaveBeenCalled();
   });
@@ -174,7 +174,7 @@ describe('ingest handler configuration', () => {
     answerSendMessageBatch(sqsSend);
     const accepted = await module.handler(anIngestEvent({ token: 'token-from-ssm-0123456789' }));
     const refused = await module.handler(anIngestEvent({ token: TEST_WEBHOOK_TOKEN }));
-    expect([accepted.statusCode, refused.statusCode]).toEqual([202, 403]);
+    expect([accepted.statusCode, refused.statusCode]).toEqual([200, 403]);
     expect(commandsOf(ssmSend)).toEqual([
       { name: 'GetParameterCommand', input: { Name: '/relay/unit/webhook-token', WithDecryption: true } },
     ]);
@@ -186,6 +186,6 @@ describe('ingest handler configuration', () => {
     ssmSend.mockImplementationOnce(async () => Promise.reject(Object.assign(new Error('throttled'), { name: 'ThrottlingException' })));
     ssmSend.mockImplementation(async () => ({ Parameter: { Value: TEST_WEBHOOK_TOKEN } }));
     expect((await module.handler(anIngestEvent())).statusCode).toBe(503);
-    expect((await module.handler(anIngestEvent())).statusCode).toBe(202);
+    expect((await module.handler(anIngestEvent())).statusCode).toBe(200);
   });
 });

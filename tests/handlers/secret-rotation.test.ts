@@ -124,7 +124,7 @@ describe('webhook token rotation, in the order of the operator guide', () => {
     // 2. Put a new current value; wait maxAge, so that every container accepts it.
     ssm.put(CURRENT, NEW_TOKEN);
     await world.run(MAX_AGE_SECONDS + 20);
-    expect(await world.probe('new')).toEqual([202, 202]);
+    expect(await world.probe('new')).toEqual([200, 200]);
     const switchedAt = clock.elapsed();
     // 3. Edit the URL in Threat Stack.
     world.switchThreatStack();
@@ -140,10 +140,10 @@ describe('webhook token rotation, in the order of the operator guide', () => {
     ssm.delete(PREVIOUS);
     await world.run(MAX_AGE_SECONDS + 20);
     expect(await world.probe('old')).toEqual([403, 403]);
-    expect(await world.probe('new')).toEqual([202, 202]);
+    expect(await world.probe('new')).toEqual([200, 200]);
 
     // Every call Threat Stack made was accepted: no alert refused during the rotation.
-    const refused = world.calls.filter((call) => call.status !== 202);
+    const refused = world.calls.filter((call) => call.status !== 200);
     expect(refused).toEqual([]);
     expect(world.calls.length).toBeGreaterThan(50);
     // SSM is read once per parameter, container and maxAge (plus the first read), not per invocation.
@@ -191,8 +191,8 @@ describe('an SSM failure after the cache has expired', () => {
     world.ssm.failWith(() => anSsmError('ThrottlingException'));
     await world.run(MAX_AGE_SECONDS + 3_600 - 80);
     // Each container's cache expired after 5 minutes; its refreshes have failed since (almost an
-    // hour), and it has kept answering 202 with the token it read last.
-    expect(world.calls.map((call) => call.status)).toEqual(world.calls.map(() => 202));
+    // hour), and it has kept answering 200 with the token it read last.
+    expect(world.calls.map((call) => call.status)).toEqual(world.calls.map(() => 200));
     const warnings = world.lines.filter((line) => line.message === 'secret parameter could not be read');
     expect(warnings[0]).toEqual(
       expect.objectContaining({
@@ -209,7 +209,7 @@ describe('an SSM failure after the cache has expired', () => {
     expect(world.calls.slice(-2).map((call) => call.status)).toEqual([503, 503]);
     world.ssm.recover();
     await world.run(40);
-    expect(world.calls.slice(-2).map((call) => call.status)).toEqual([202, 202]);
+    expect(world.calls.slice(-2).map((call) => call.status)).toEqual([200, 200]);
     expect(world.lines.filter((line) => line.message === 'secret parameter read again').length).toBeGreaterThan(0);
   });
 });
@@ -224,7 +224,7 @@ describe('Squadcast URL rotation (deliver)', () => {
     SECRETS_MAX_AGE_SECONDS: String(MAX_AGE_SECONDS),
     SQUADCAST_MAX_PER_MINUTE: '100000',
   };
-  const fetchMock = jest.fn<Promise<Response>, [string, RequestInit]>(async () => new Response(null, { status: 202 }));
+  const fetchMock = jest.fn<Promise<Response>, [string, RequestInit]>(async () => new Response(null, { status: 200 }));
   const realFetch = global.fetch;
   beforeAll(() => {
     global.fetch = fetchMock as unknown as typeof fetch;

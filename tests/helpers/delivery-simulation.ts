@@ -6,18 +6,22 @@
  * machine's speed.
  */
 
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Alert } from '../../lib/alert/codec';
 import type { Logger } from '../../lib/common/logger';
 import { readDeliverConfig } from '../../lib/config/env';
 import type { DeliverDeps, QueueRecord } from '../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
-import { createRateLimiter, MAX_WAIT_FOR_TURN_MS, shareOfCeiling } from '../../lib/delivery/rate-limit';
+import { createRateLimiter, maxWaitForTurnMs, shareOfCeiling } from '../../lib/delivery/rate-limit';
 import { createRecoveryWatch, RECOVERY_WATCH } from '../../lib/delivery/recovery-watch';
 import { BACKSTOP_RECEIVES, retryPolicyFrom } from '../../lib/delivery/retry-budget';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
+import { toBatchResponse, toQueueRecord } from '../../lib/delivery/sqs-event';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import type { AlertVersion, ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
 import type { MessageQueue, OutboundMessage, RetryScheduler } from '../../lib/queue/message-queue';
+import type { Telemetry } from '../../lib/telemetry/telemetry';
+import { instrumented } from '../../lib/telemetry/telemetry';
 
 interface Timer {
   readonly at: number;
@@ -213,14 +217,53 @@ export const collectingQueue = (): MessageQueue & { readonly bodies: string[] } 
 
 export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** What a container invokes with a batch: `deliverBatch` itself, or the deliver handler built around it. */
+export type DeliverInvocation = (records: QueueRecord[]) => Promise<{ readonly failedMessageIds: readonly string[] }>;
+
+/** The SQS event Lambda's event source mapping would build from the records. */
+const asSqsEvent = (records: readonly QueueRecord[]): SQSEvent => ({
+  Records: records.map(
+    (record): SQSRecord => ({
+      messageId: record.messageId,
+      receiptHandle: record.receiptHandle,
+      body: record.body,
+      attributes: {
+        ApproximateReceiveCount: String(record.receiveCount),
+        SentTimestamp: String(record.sentAtMs ?? ''),
+        SenderId: 'simulated',
+        ApproximateFirstReceiveTimestamp: String(record.sentAtMs ?? ''),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:alerts',
+      awsRegion: 'us-east-1',
+    }),
+  ),
+});
+
 /**
- * One Lambda container: receive up to `batchSize`, invoke `deliverBatch`, delete what did not fail.
+ * The deliver handler as handlers/deliver.ts builds it (instrumented: metrics published when each
+ * invocation ends; SQS event in, batchItemFailures out), around simulated dependencies.
+ */
+export const deliverHandlerWith =
+  (telemetry: Telemetry, deps: DeliverDeps): DeliverInvocation =>
+  async (records) => {
+    const handler = instrumented(telemetry, async (event: SQSEvent) =>
+      toBatchResponse(await deliverBatch(event.Records.map(toQueueRecord), deps)),
+    );
+    const response = await handler(asSqsEvent(records));
+    return { failedMessageIds: response.batchItemFailures.map((failure) => failure.itemIdentifier) };
+  };
+
+/**
+ * One Lambda container: receive up to `batchSize`, invoke deliver, delete what did not fail.
  * Like the event source mapping, an empty receive waits (here: until the next message is due).
  */
 export const runContainer = async (
   queue: SimulatedQueue,
   clock: VirtualClock,
-  deps: DeliverDeps,
+  invoke: DeliverInvocation,
   stop: () => boolean,
   batchSize = 10,
 ): Promise<void> => {
@@ -232,7 +275,7 @@ export const runContainer = async (
       await clock.sleep(next === undefined ? 1_000 : Math.min(1_000, Math.max(20, next - clock.now)));
       continue;
     }
-    const result = await deliverBatch(records, deps);
+    const result = await invoke(records);
     const failed = new Set(result.failedMessageIds);
     for (const record of records) if (!failed.has(record.messageId)) queue.delete(record.receiptHandle);
   }
@@ -262,7 +305,7 @@ export interface SimulatedAnswer {
 }
 
 export interface RelaySimulationOptions {
-  /** When each alert is queued (ingest's 202), in virtual ms; alert i is `alert-<i>`. */
+  /** When each alert is queued (ingest's 200), in virtual ms; alert i is `alert-<i>`. */
   readonly arrivals: readonly number[];
   readonly squadcast: (at: number, eventId: string) => SimulatedAnswer;
   /** SQUADCAST_MAX_PER_MINUTE; the shipped default is 150. */
@@ -275,9 +318,16 @@ export interface RelaySimulationOptions {
   readonly withoutRecoveryWatch?: boolean;
   /** Drives the jitter; a seeded one makes the run repeatable. */
   readonly random: () => number;
+  /**
+   * When given, every container runs the deliver handler (instrumented) with its own telemetry, as
+   * each Lambda container has: its log and metrics lines are what the relay prints.
+   */
+  readonly telemetry?: () => Telemetry;
   /** The run ends when this holds (default: the queue is empty), or fails past `maxVirtualMs`. */
   readonly until?: (run: RelaySimulation) => boolean;
   readonly maxVirtualMs: number;
+  /** The clock to run on (a test that stamps what is printed with the simulated time passes its own). */
+  readonly clock?: VirtualClock;
 }
 
 export interface SimulatedSend {
@@ -292,6 +342,8 @@ export interface RelaySimulation {
   readonly queue: SimulatedQueue;
   readonly ledger: SimulatedLedger;
   readonly deadLetters: ReturnType<typeof collectingQueue>;
+  /** When each dead letter was sent, in virtual ms. */
+  readonly deadLetteredAt: number[];
   readonly sends: SimulatedSend[];
   /** alert id -> when it was queued. */
   readonly queuedAt: Map<string, number>;
@@ -312,7 +364,7 @@ export const shippedDeliverConfig = (env: Readonly<Record<string, string>> = {})
 export const simulateRelay = async (options: RelaySimulationOptions): Promise<RelaySimulation> => {
   const config = shippedDeliverConfig({ SQUADCAST_MAX_PER_MINUTE: String(options.ceilingPerMinute), ...options.env });
   const containers = options.containers ?? 2;
-  const clock = new VirtualClock();
+  const clock = options.clock ?? new VirtualClock();
   // serverless.yml: visibility timeout 180 s, maxReceiveCount = the backstop.
   const queue = new SimulatedQueue(clock, 180_000, BACKSTOP_RECEIVES);
   const ledger = new SimulatedLedger(clock, config.leaseMs);
@@ -321,6 +373,7 @@ export const simulateRelay = async (options: RelaySimulationOptions): Promise<Re
     queue,
     ledger,
     deadLetters: collectingQueue(),
+    deadLetteredAt: [],
     sends: [],
     queuedAt: new Map(),
     deliveredAt: new Map(),
@@ -338,7 +391,13 @@ export const simulateRelay = async (options: RelaySimulationOptions): Promise<Re
     }
   })();
 
-  const depsFor = (): DeliverDeps => ({
+  const deadLetters: MessageQueue = {
+    sendAll: async (messages) => {
+      for (const _ of messages) run.deadLetteredAt.push(clock.now);
+      return run.deadLetters.sendAll(messages);
+    },
+  };
+  const depsFor = (telemetry: Telemetry | undefined): DeliverDeps => ({
     sink: {
       send: async (incident: SquadcastIncident) => {
         const at = clock.now;
@@ -351,23 +410,28 @@ export const simulateRelay = async (options: RelaySimulationOptions): Promise<Re
       },
     },
     ledger,
-    deadLetters: run.deadLetters,
+    deadLetters,
     retries: queue.retries,
     retryPolicy: retryPolicyFrom(config),
     concurrency: config.concurrency,
-    log: silentLogger,
+    log: telemetry?.log ?? silentLogger,
+    ...(telemetry === undefined ? {} : { metrics: telemetry.metrics }),
     now: () => new Date(clock.now),
     random: options.random,
     rateLimit: createRateLimiter({
       perMinute: shareOfCeiling(config.maxPerMinute, containers),
-      maxWaitMs: MAX_WAIT_FOR_TURN_MS,
+      maxWaitMs: maxWaitForTurnMs(config),
       limiters: containers,
       now: () => clock.now,
       sleep: clock.sleep,
     }),
     ...(options.withoutRecoveryWatch ? {} : { recovery: createRecoveryWatch(RECOVERY_WATCH) }),
   });
-  const loops = Array.from({ length: containers }, () => runContainer(queue, clock, depsFor(), done));
+  const loops = Array.from({ length: containers }, () => {
+    const telemetry = options.telemetry?.();
+    const deps = depsFor(telemetry);
+    return runContainer(queue, clock, telemetry ? deliverHandlerWith(telemetry, deps) : (records) => deliverBatch(records, deps), done);
+  });
   await clock.run(done, options.maxVirtualMs);
   void loops;
   void arrivals;

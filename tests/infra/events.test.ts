@@ -42,7 +42,7 @@ describe('events/', () => {
     for (const file of readdirSync(eventsDir).filter((f) => f.endsWith('.json'))) expect(readme).toContain(`\`${file}\``);
   });
 
-  it('ingest.json: a placeholder token is refused with 403; the real token queues its one labelled test alert (202)', async () => {
+  it('ingest.json: a placeholder token is refused with 403; the real token queues its one labelled test alert (200)', async () => {
     const event = readEvent<APIGatewayProxyEvent>('ingest.json');
     const refusedQueue = new FakeMessageQueue();
     const refused = await handleIngestEvent(event, async () => ingestDeps(refusedQueue), new CapturingLogger());
@@ -53,7 +53,7 @@ describe('events/', () => {
     const withToken = JSON.parse(JSON.stringify(event).replaceAll('REPLACE-WITH-THE-WEBHOOK-TOKEN', TOKEN)) as APIGatewayProxyEvent;
     const alerts = new FakeMessageQueue();
     const accepted = await handleIngestEvent(withToken, async () => ingestDeps(alerts), new CapturingLogger());
-    expect(accepted.statusCode).toBe(202);
+    expect(accepted.statusCode).toBe(200);
     expect(JSON.parse(accepted.body)).toEqual({ accepted: 1, rejected: 0, duplicates: 0 });
     expect(alerts.bodies<{ alert: { title: string } }>().map((b) => b.alert.title)).toEqual([
       'TEST ALERT (Lambda console, ingest) from threatstack-squadcast-relay',

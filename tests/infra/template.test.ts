@@ -9,6 +9,7 @@ import { parsePriorities, parseSeverities, parseUnknownPriority, readDeliverConf
 import { BACKSTOP_RECEIVES, MAX_GIVE_UP_HOURS, QUEUE_RETENTION_HOURS } from '../../lib/delivery/retry-budget';
 import { THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import { METRICS_SERVICE } from '../../lib/telemetry/telemetry';
+import { packageService } from '../helpers/package-service';
 import { readZip } from '../helpers/zip';
 
 interface Resource {
@@ -38,9 +39,10 @@ interface MetricQuery {
   };
 }
 
-/** infra/alarm-email-subscription.js, the osls plugin that adds the subscription when alarmEmail is set. */
-interface AlarmEmailPlugin {
-  alarmEmailSubscription(email: unknown): Resource | undefined;
+/** infra/alarm-destination.js, the osls plugin that decides where alarms go. */
+interface AlarmDestinationPlugin {
+  alarmDestination(settings: Record<string, unknown>, stage: string): unknown;
+  applyAlarmDestination(template: Template, destination: unknown): string;
 }
 
 interface Statement {
@@ -53,20 +55,6 @@ interface Statement {
 const projectRoot = resolve(__dirname, '../..');
 const THREAT_STACK_IPS = ['52.20.173.142', '54.173.79.87', '54.174.225.119'];
 const FUNCTIONS = ['ingest', 'deliver', 'status', 'testAlert'] as const;
-
-/** The environment of a machine with no AWS account: anything needing AWS fails fast. */
-const credentialFreeEnv = (): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (key.startsWith('AWS_') && key !== 'AWS_CA_BUNDLE') delete env[key];
-  }
-  return {
-    ...env,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-};
 
 /** cfn-lint's path, or undefined when it is not installed (`pip install cfn-lint`). */
 const findCfnLint = (): string | undefined => {
@@ -93,20 +81,6 @@ const cfnLint = (cfnLintPath: string, templatePath: string): string[] => {
   const lines = findings.map((f) => `${f.Rule.Id} ${f.Level}: ${f.Message} at ${(f.Location.Path ?? []).join('/')}`);
   if (run.status !== 0 && lines.length === 0) throw new Error(`cfn-lint failed (exit ${run.status}):\n${run.stderr}`);
   return lines;
-};
-
-const packageService = (outDir: string): Template => {
-  const cli = join(projectRoot, 'node_modules', 'osls', 'bin', 'serverless.js');
-  const run = spawnSync(process.execPath, [cli, 'package', '--stage', 'ci', '--package', outDir], {
-    cwd: projectRoot,
-    env: credentialFreeEnv(),
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (run.status !== 0) {
-    throw new Error(`serverless package failed (${run.error?.message ?? `exit ${run.status}`}):\n${run.stdout}\n${run.stderr}`);
-  }
-  return JSON.parse(readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
 };
 
 /** SECRETS_MAX_AGE_SECONDS as the functions parse it. */
@@ -141,7 +115,7 @@ describe('serverless package (CloudFormation template)', () => {
 
   beforeAll(() => {
     outDir = mkdtempSync(join(tmpdir(), 'relay-package-'));
-    template = packageService(outDir);
+    template = packageService(outDir) as Template;
     resources = template.Resources;
     outputs = template.Outputs;
   }, 120_000);
@@ -189,13 +163,13 @@ describe('serverless package (CloudFormation template)', () => {
     expect([...policyIps].sort()).toEqual([...THREAT_STACK_SOURCE_IPS].sort());
   });
 
-  it('holds no condition: the alarm email is decided at package time (cfn-lint W8003)', () => {
+  it('holds no condition: the alarm destination is decided at package time (cfn-lint W8003)', () => {
     expect(template.Conditions).toBeUndefined();
     expect(Object.values(resources).filter((r) => r.Condition !== undefined)).toEqual([]);
-    // Packaged without alarmEmail: no subscription. With it, the plugin adds one (tests/infra/package-time.test.ts).
+    // The ci stage says alarmEmail: none: the topic, no subscription (tests/plugins/alarm-destination.test.ts has the others).
     expect(resources.AlarmEmailSubscription).toBeUndefined();
     expect(readFileSync(join(projectRoot, 'serverless.yml'), 'utf8')).toMatch(
-      /\nplugins:\n(?: {2}.*\n)* {2}- \.\/infra\/alarm-email-subscription\.js\n/,
+      /\nplugins:\n(?: {2}.*\n)* {2}- \.\/infra\/alarm-destination\.js\n/,
     );
   });
 
@@ -234,13 +208,16 @@ describe('serverless package (CloudFormation template)', () => {
     expect(cfnLint(cfnLintPath ?? '', join(outDir, 'cloudformation-template-update-stack.json'))).toEqual([]);
   });
 
-  withCfnLint('passes cfn-lint with the alarm email subscription too', () => {
-    const plugin = require('../../infra/alarm-email-subscription.js') as AlarmEmailPlugin;
-    const subscription = plugin.alarmEmailSubscription('oncall@example.com');
-    expect(subscription).toBeDefined();
-    const withEmail = join(outDir, 'with-alarm-email.json');
-    writeFileSync(withEmail, JSON.stringify({ ...template, Resources: { ...resources, AlarmEmailSubscription: subscription } }));
-    expect(cfnLint(cfnLintPath ?? '', withEmail)).toEqual([]);
+  withCfnLint.each([
+    ['two alarm emails', { alarmEmail: 'oncall@example.com, secops@example.com' }],
+    ['an existing SNS topic', { alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:pager' }],
+  ])('passes cfn-lint with %s as the alarm destination too', (name, settings) => {
+    const plugin = require('../../infra/alarm-destination.js') as AlarmDestinationPlugin;
+    const copy = JSON.parse(JSON.stringify(template)) as Template;
+    plugin.applyAlarmDestination(copy, plugin.alarmDestination(settings, 'ci'));
+    const path = join(outDir, `with-${name.replace(/\W+/g, '-')}.json`);
+    writeFileSync(path, JSON.stringify(copy));
+    expect(cfnLint(cfnLintPath ?? '', path)).toEqual([]);
   });
 
   it('lets only Threat Stack addresses invoke the REST API', () => {
@@ -303,11 +280,31 @@ describe('serverless package (CloudFormation template)', () => {
     });
   });
 
-  it('bills ActivityTable per request and expires items on expiresAt', () => {
+  it('bills ActivityTable per request, expires items on expiresAt, and can restore it to any second of 35 days', () => {
     expect(props('ActivityTable')).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
+  });
+
+  it("reserves deliver's concurrency at the mapping's maximum: never starved, never past the Squadcast pace", () => {
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find((m) => JSON.stringify(m.Properties?.FunctionName).includes('Deliver'));
+    const maximum = (mapping?.Properties?.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency;
+    expect(props('DeliverLambdaFunction').ReservedConcurrentExecutions).toBe(maximum);
+    expect(environment('deliver').DELIVERY_MAX_INVOCATIONS).toBe(String(maximum));
+    for (const id of ['IngestLambdaFunction', 'StatusLambdaFunction', 'TestAlertLambdaFunction'])
+      expect(props(id).ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('throttles the API stage well above what Threat Stack sends (a rule raises at most 200 alerts a minute)', () => {
+    const [deployment, ...others] = ofType('AWS::ApiGateway::Deployment');
+    expect(others).toEqual([]);
+    expect(deployment?.Properties?.StageDescription).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+  });
+
+  it('publishes no numbered function versions (versionFunctions: false): nothing piles up', () => {
+    expect(ofType('AWS::Lambda::Version')).toEqual([]);
   });
 
   it('alarms as soon as a message reaches the dead-letter queue, counting the ones being read (in flight) too', () => {
@@ -406,6 +403,18 @@ describe('serverless package (CloudFormation template)', () => {
     expect(ssmResources('TestAlertRole')).toEqual([]);
   });
 
+  it("lets the status read the delivered-at index, never the table's items, and the queues' depths", () => {
+    const statements = roleStatements('StatusRole').filter((s) => !asArray(s.Action).every((a) => a.startsWith('logs:')));
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sqs:GetQueueAttributes',
+        Resource: [{ 'Fn::GetAtt': ['AlertsQueue', 'Arn'] }, { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }],
+      },
+      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Sub': '${ActivityTable.Arn}/index/delivered-at' } },
+    ]);
+  });
+
   it('lets testAlert send to the alerts queue and nothing else', () => {
     expect(environment('testAlert')).toMatchObject({ ALERTS_QUEUE_URL: { Ref: 'AlertsQueue' } });
     expect(resources.TestAlertLambdaFunction?.Properties?.Events).toBeUndefined();
@@ -422,7 +431,7 @@ describe('serverless package (CloudFormation template)', () => {
     ).toEqual([]);
   });
 
-  it('alarms when the oldest alert has waited 15 minutes', () => {
+  it('alarms when the oldest alert has waited 15 minutes without being picked up (a stuck consumer)', () => {
     expect(props('OldestMessageAlarm')).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateAgeOfOldestMessage',
@@ -535,16 +544,68 @@ describe('serverless package (CloudFormation template)', () => {
     });
   });
 
-  it('alarms when a secret has failed to refresh from SSM for about a minute (more than 5 failed reads in 5 minutes)', () => {
+  it('alarms on one failed secret read, within its minute, and holds 5 minutes after the last one', () => {
     expect(props('SecretReadFailedAlarm')).toMatchObject({
       Namespace: 'ThreatstackSquadcastRelay',
       MetricName: METRIC_NAMES.secretStale,
       Dimensions: relayDimensions,
       Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 1,
-      Threshold: 5,
+      Period: 60,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 1,
+      Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms on a Squadcast outage from the age of the alerts that keep failing (tests/infra/alarm-evaluation.system.test.ts runs it)', () => {
+    const alarm = props('SquadcastOutageAlarm');
+    expect(alarm).toMatchObject({
+      Namespace: 'ThreatstackSquadcastRelay',
+      MetricName: METRIC_NAMES.oldestFailingAlertAge,
+      Dimensions: relayDimensions,
+      Statistic: 'Maximum',
+      Threshold: 600,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      DatapointsToAlarm: 1,
+    });
+    // It can answer within 15 minutes: a failing alert is tried at least every 300 s.
+    expect(Number(alarm.Period) * Number(alarm.DatapointsToAlarm) + Number(alarm.Threshold)).toBeLessThanOrEqual(15 * 60);
+  });
+
+  it('alarms on a dead letter 10 days old, 4 days before SQS deletes it', () => {
+    const alarm = props('DeadLetterAgeAlarm');
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] } }],
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(Number(alarm.Threshold)).toBeLessThanOrEqual(10 * 86_400);
+    expect(Number(props('DeadLetterQueue').MessageRetentionPeriod) - Number(alarm.Threshold)).toBeGreaterThanOrEqual(4 * 86_400);
+  });
+
+  it('alarms on every new dead letter, even while the dead-letter queue is already in alarm', () => {
+    const alarm = props('DeadLetterArrivalsAlarm');
+    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 5, DatapointsToAlarm: 1 });
+    const queries = alarm.Metrics as MetricQuery[];
+    expect(queries.filter((q) => q.ReturnData).map((q) => q.Expression)).toEqual(['deadLettered + rejected + sent']);
+    const metric = (id: string) => queries.find((q) => q.Id === id)?.MetricStat?.Metric;
+    expect(metric('deadLettered')).toEqual({
+      Namespace: 'ThreatstackSquadcastRelay',
+      MetricName: METRIC_NAMES.deadLettered,
+      Dimensions: relayDimensions,
+    });
+    expect(metric('rejected')).toEqual({
+      Namespace: 'ThreatstackSquadcastRelay',
+      MetricName: METRIC_NAMES.rejected,
+      Dimensions: relayDimensions,
+    });
+    expect(metric('sent')).toEqual({
+      Namespace: 'AWS/SQS',
+      MetricName: 'NumberOfMessagesSent',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] } }],
     });
   });
 
@@ -562,9 +623,9 @@ describe('serverless package (CloudFormation template)', () => {
     });
   });
 
-  it('sends every alarm, and its recovery, to the alarm topic', () => {
+  it('sends every alarm, and its recovery, to the topic in use; no data is no failure; no FILL in metric math', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBe(13);
+    expect(alarms.length).toBe(16);
     const ids = Object.entries(template.Resources)
       .filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm')
       .map(([id]) => id);
@@ -573,6 +634,9 @@ describe('serverless package (CloudFormation template)', () => {
       expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.Properties?.OKActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.Properties?.TreatMissingData).toBe('notBreaching');
+      // CloudWatch documents that FILL can hold an alarm on a value it stands in for a late minute.
+      const expressions = ((alarm.Properties?.Metrics ?? []) as MetricQuery[]).map((q) => q.Expression ?? '');
+      expect(expressions.filter((e) => /FILL/i.test(e))).toEqual([]);
     }
   });
 

@@ -106,6 +106,6 @@ test('a batch of real-world malformations: every object pages once, degraded; on
   expect(unknownSeverity).toBe(4); // severity 4, "high", null, and the empty object
   expect(incidents.filter((incident) => incident.priority === 'P1').length).toBeGreaterThanOrEqual(unknownSeverity);
   console.log(
-    `malformed batch: ${MALFORMED.length + 1} elements (1 well-formed, ${MALFORMED.length} malformed); 202 ${JSON.stringify({ ...result, kind: undefined })}; incidents ${incidents.length}, of which unknown severity ${unknownSeverity}, with "could not read" ${withHeading}, with relay notes ${withNotes}; dead-lettered ${deadLetters.accepted.length}`,
+    `malformed batch: ${MALFORMED.length + 1} elements (1 well-formed, ${MALFORMED.length} malformed); 200 ${JSON.stringify({ ...result, kind: undefined })}; incidents ${incidents.length}, of which unknown severity ${unknownSeverity}, with "could not read" ${withHeading}, with relay notes ${withNotes}; dead-lettered ${deadLetters.accepted.length}`,
   );
 });

@@ -70,7 +70,7 @@ test(`${BATCHES} batches of ${BATCH_SIZE} alerts as fast as the webhook takes th
       for (let batch = work.shift(); batch !== undefined; batch = work.shift()) {
         const sentAt = Date.now();
         const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, { method: 'POST', body: JSON.stringify({ alerts: batch }) });
-        expect(response.status).toBe(202);
+        expect(response.status).toBe(200);
         accepted += ((await response.json()) as { accepted: number }).accepted;
         for (const alert of batch) postedAt.set(alert.id, sentAt);
       }

@@ -23,7 +23,7 @@ const calls: string[] = [];
 const routes: LocalRoutes = {
   ingest: async (event) => {
     calls.push(`ingest ${event.path}`);
-    return { statusCode: 202, body: '{"accepted":0}' };
+    return { statusCode: 200, body: '{"accepted":0}' };
   },
   status: async () => {
     calls.push('status');
@@ -76,12 +76,12 @@ describe('only the relay’s own origin may drive it', () => {
     server.open(routes);
     const port = server.port;
     const cases: Array<[string, OutgoingHttpHeaders, number]> = [
-      ['127.0.0.1 with the port', { host: `127.0.0.1:${port}` }, 202],
-      ['localhost with the port', { host: `localhost:${port}` }, 202],
-      ['LOCALHOST in capitals', { host: `LOCALHOST:${port}` }, 202],
-      ['[::1] with the port', { host: `[::1]:${port}` }, 202],
-      ['its own origin', { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` }, 202],
-      ['its own origin by name', { host: `localhost:${port}`, origin: `http://localhost:${port}` }, 202],
+      ['127.0.0.1 with the port', { host: `127.0.0.1:${port}` }, 200],
+      ['localhost with the port', { host: `localhost:${port}` }, 200],
+      ['LOCALHOST in capitals', { host: `LOCALHOST:${port}` }, 200],
+      ['[::1] with the port', { host: `[::1]:${port}` }, 200],
+      ['its own origin', { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` }, 200],
+      ['its own origin by name', { host: `localhost:${port}`, origin: `http://localhost:${port}` }, 200],
       ['a rebound name', { host: `attacker.example:${port}` }, 403],
       ['a rebound name without port', { host: 'attacker.example' }, 403],
       ['127.0.0.1 without the port', { host: '127.0.0.1' }, 403],
@@ -98,7 +98,7 @@ describe('only the relay’s own origin may drive it', () => {
       expect({ what, status: answer.status }).toEqual({ what, status });
       if (status === 403) expect(JSON.parse(answer.body)).toEqual({ error: expect.stringMatching(/^forbidden: /) });
     }
-    expect(calls.filter((call) => call.startsWith('ingest'))).toHaveLength(cases.filter(([, , status]) => status === 202).length);
+    expect(calls.filter((call) => call.startsWith('ingest'))).toHaveLength(cases.filter(([, , status]) => status === 200).length);
     // GET routes too: another site's page cannot read the status or the incidents by rebinding a name.
     expect((await send(server, '/status', { method: 'GET', headers: { host: 'attacker.example' } })).status).toBe(403);
     expect(calls).not.toContain('status');
@@ -175,7 +175,7 @@ describe('starting and stopping', () => {
     expect(JSON.parse(early.body)).toEqual({ error: 'the relay is starting; send it again in a moment' });
     expect(early.headers['retry-after']).toBe('5');
     server.open(routes);
-    expect((await send(server, `/threatstack/${TOKEN}`)).status).toBe(202);
+    expect((await send(server, `/threatstack/${TOKEN}`)).status).toBe(200);
   });
 
   it('a drain lets the request being handled finish and refuses new connections', async () => {
@@ -187,7 +187,7 @@ describe('starting and stopping', () => {
       ingest: async () => {
         entered.resolve();
         await release.promise;
-        return { statusCode: 202, body: '{"accepted":1}' };
+        return { statusCode: 200, body: '{"accepted":1}' };
       },
     });
     const inFlight = send(server, `/threatstack/${TOKEN}`);
@@ -196,7 +196,7 @@ describe('starting and stopping', () => {
     await expect(send(server, `/threatstack/${TOKEN}`)).rejects.toThrow(/ECONNREFUSED/);
     release.resolve();
     expect(await drained).toBe(true);
-    expect((await inFlight).status).toBe(202);
+    expect((await inFlight).status).toBe(200);
   });
 
   it('a drain gives up at its deadline on a request that does not finish', async () => {

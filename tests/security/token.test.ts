@@ -66,7 +66,7 @@ test('anything but the exact token is refused with 403', async () => {
     }),
     { numRuns: 500 },
   );
-  expect(await statusFor(withToken(TOKEN))).toBe(202);
+  expect(await statusFor(withToken(TOKEN))).toBe(200);
 });
 
 test.each<[string, APIGatewayProxyEvent['pathParameters']]>([

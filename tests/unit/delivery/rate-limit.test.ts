@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { Alert } from '../../../lib/alert/codec';
 import { readDeliverConfig } from '../../../lib/config/env';
 import type { DeliverDeps } from '../../../lib/delivery/deliver-batch';
+import { deliverBatch } from '../../../lib/delivery/deliver-batch';
 import type { Admission } from '../../../lib/delivery/rate-limit';
 import { burstFor, createRateLimiter, shareOfCeiling } from '../../../lib/delivery/rate-limit';
 import { BACKSTOP_RECEIVES } from '../../../lib/delivery/retry-budget';
@@ -226,7 +227,10 @@ const simulate = async (options: {
       sleep: clock.sleep,
     }),
   });
-  const containers = Array.from({ length: options.containers }, (_, i) => runContainer(queue, clock, depsFor(i), delivered));
+  const containers = Array.from({ length: options.containers }, (_, i) => {
+    const deps = depsFor(i);
+    return runContainer(queue, clock, (records) => deliverBatch(records, deps), delivered);
+  });
   await clock.run(delivered, options.maxVirtualMs);
   void containers;
   return { sends, answers, queue, ledger, deadLetters, clock };

@@ -13,14 +13,14 @@ const setup = () => {
 const bodyOf = (response: { body: string }): unknown => JSON.parse(response.body);
 
 describe('handleIngestEvent', () => {
-  it('answers 202 with the counts', async () => {
+  it('answers 200 with the counts', async () => {
     const { depsFn, log } = setup();
     const response = await handleIngestEvent(
       anIngestEvent({ body: aBatchBody([anAlert(), anAlert(), aRawAlert({ severity: 7 }), 'not an alert']) }),
       depsFn,
       log,
     );
-    expect(response.statusCode).toBe(202);
+    expect(response.statusCode).toBe(200);
     expect(bodyOf(response)).toEqual({ accepted: 3, degraded: 1, rejected: 1, duplicates: 0 });
   });
 

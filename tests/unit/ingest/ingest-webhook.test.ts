@@ -295,7 +295,7 @@ describe('ingestWebhook: queueing', () => {
     ['created_at "1459447024000.0"', { created_at: '1459447024000.0' }],
     ['no title', { title: undefined }],
     ['created_at in seconds', { created_at: 1_459_447_024 }],
-  ])('pages a bare alert with %s as a degraded alert (202, counted), never 400', async (_name, overrides) => {
+  ])('pages a bare alert with %s as a degraded alert (200, counted), never 400', async (_name, overrides) => {
     const { ingest, alerts } = setup();
     expect(await ingest({ json: aRawAlert(overrides) })).toEqual({
       kind: 'accepted',

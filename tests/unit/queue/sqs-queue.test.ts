@@ -202,7 +202,7 @@ describe('createSqsRetryScheduler', () => {
 describe('createSqsDepthReader', () => {
   const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letter';
 
-  it('sums waiting, in-flight and delayed messages of the alerts queue, and counts the dead letters', async () => {
+  it('sums waiting, in-flight and delayed messages of the alerts queue, and the dead letters waiting or being read', async () => {
     const sqs = fakeAwsClient(SQSClient, (_name, input) =>
       input.QueueUrl === QUEUE_URL
         ? {
@@ -212,9 +212,9 @@ describe('createSqsDepthReader', () => {
               ApproximateNumberOfMessagesDelayed: '5',
             },
           }
-        : { Attributes: { ApproximateNumberOfMessages: '7' } },
+        : { Attributes: { ApproximateNumberOfMessages: '7', ApproximateNumberOfMessagesNotVisible: '2' } },
     );
-    expect(await createSqsDepthReader(sqs.client, QUEUE_URL, DLQ_URL).depths()).toEqual({ pending: 12, deadLetter: 7 });
+    expect(await createSqsDepthReader(sqs.client, QUEUE_URL, DLQ_URL).depths()).toEqual({ pending: 12, deadLetter: 9 });
     expect(sqs.commands()).toEqual([
       {
         name: 'GetQueueAttributesCommand',
@@ -223,7 +223,10 @@ describe('createSqsDepthReader', () => {
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
         },
       },
-      { name: 'GetQueueAttributesCommand', input: { QueueUrl: DLQ_URL, AttributeNames: ['ApproximateNumberOfMessages'] } },
+      {
+        name: 'GetQueueAttributesCommand',
+        input: { QueueUrl: DLQ_URL, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] },
+      },
     ]);
   });
 
