@@ -12,7 +12,7 @@ export interface RetryPolicy {
   readonly maxSeconds: number;
   /** DELIVERY_GIVE_UP_HOURS in seconds: a failed attempt after the alert has waited this long dead-letters it. */
   readonly giveUpSeconds: number;
-  /** How long to wait when another delivery of the same alert holds the lease. */
+  /** How long to wait before looking again when another delivery of the same alert holds the lease. */
   readonly inFlightSeconds: number;
 }
 
@@ -24,12 +24,20 @@ export interface RetrySettings {
   readonly leaseMs: number;
 }
 
-/** The policy those settings give: another delivery's lease is waited out whole before looking again. */
+/**
+ * How often a delivery that met another one's lease looks again, at most. The holder usually
+ * finishes within a POST (a copy of the alert in the same batch, Threat Stack's resend), so waiting
+ * out a whole 45-second lease would hold every copy that long; a holder that crashed is found out
+ * when its lease ends, a few looks later.
+ */
+export const IN_FLIGHT_RECHECK_SECONDS = 10;
+
+/** The policy those settings give. */
 export const retryPolicyFrom = (settings: RetrySettings): RetryPolicy => ({
   baseSeconds: settings.retryBaseSeconds,
   maxSeconds: settings.retryMaxSeconds,
   giveUpSeconds: settings.giveUpHours * 3_600,
-  inFlightSeconds: Math.ceil(settings.leaseMs / 1000),
+  inFlightSeconds: Math.min(Math.ceil(settings.leaseMs / 1000), IN_FLIGHT_RECHECK_SECONDS),
 });
 
 /**

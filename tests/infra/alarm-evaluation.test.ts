@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { seededRandom } from '../../bench/stats';
 import { readMetricsConfig } from '../../lib/config/env';
 import { secretReader } from '../../lib/config/secret-reader';
@@ -11,7 +8,7 @@ import { evaluateAlarm, parseEmf, resolveIntrinsics } from '../helpers/cloudwatc
 import type { SimulatedAnswer } from '../helpers/delivery-simulation';
 import { simulateRelay, VirtualClock } from '../helpers/delivery-simulation';
 import type { PackagedTemplate } from '../helpers/package-service';
-import { packageService } from '../helpers/package-service';
+import { packagedOnce } from '../helpers/package-service';
 
 /**
  * The alarms of the packaged template, evaluated as CloudWatch evaluates them, against the metric
@@ -23,17 +20,11 @@ const SECOND = 1_000;
 /** The queue names a deployed stack would give, standing in for the template's Fn::GetAtt. */
 const QUEUE_NAMES: Readonly<Record<string, string>> = { AlertsQueue: 'relay-ci-alerts', DeadLetterQueue: 'relay-ci-dead-letter' };
 
-let outDir = '';
 let template: PackagedTemplate;
 
 beforeAll(() => {
-  outDir = mkdtempSync(join(tmpdir(), 'relay-alarms-'));
-  template = packageService(outDir);
-}, 120_000);
-
-afterAll(() => {
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
-});
+  ({ template } = packagedOnce());
+}, 300_000);
 
 /** An alarm of the packaged template, its intrinsics resolved as a deployed stack would resolve them. */
 const alarmNamed = (logicalId: string): AlarmDefinition => {

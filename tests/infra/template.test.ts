@@ -9,7 +9,7 @@ import { parsePriorities, parseSeverities, parseUnknownPriority, readDeliverConf
 import { BACKSTOP_RECEIVES, MAX_GIVE_UP_HOURS, QUEUE_RETENTION_HOURS } from '../../lib/delivery/retry-budget';
 import { THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import { METRICS_SERVICE } from '../../lib/telemetry/telemetry';
-import { packageService } from '../helpers/package-service';
+import { packagedOnce } from '../helpers/package-service';
 import { readZip } from '../helpers/zip';
 
 interface Resource {
@@ -114,15 +114,10 @@ describe('serverless package (CloudFormation template)', () => {
   };
 
   beforeAll(() => {
-    outDir = mkdtempSync(join(tmpdir(), 'relay-package-'));
-    template = packageService(outDir) as Template;
+    ({ dir: outDir, template } = packagedOnce() as { dir: string; template: Template });
     resources = template.Resources;
     outputs = template.Outputs;
-  }, 120_000);
-
-  afterAll(() => {
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
-  });
+  }, 300_000);
 
   it('produces one non-empty bundle per function', () => {
     for (const name of FUNCTIONS) {
@@ -215,9 +210,14 @@ describe('serverless package (CloudFormation template)', () => {
     const plugin = require('../../infra/alarm-destination.js') as AlarmDestinationPlugin;
     const copy = JSON.parse(JSON.stringify(template)) as Template;
     plugin.applyAlarmDestination(copy, plugin.alarmDestination(settings, 'ci'));
-    const path = join(outDir, `with-${name.replace(/\W+/g, '-')}.json`);
-    writeFileSync(path, JSON.stringify(copy));
-    expect(cfnLint(cfnLintPath ?? '', path)).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'relay-template-'));
+    try {
+      const path = join(dir, `with-${name.replace(/\W+/g, '-')}.json`);
+      writeFileSync(path, JSON.stringify(copy));
+      expect(cfnLint(cfnLintPath ?? '', path)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lets only Threat Stack addresses invoke the REST API', () => {

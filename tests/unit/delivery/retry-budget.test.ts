@@ -7,10 +7,12 @@ import {
   deferralSeconds,
   describeWait,
   floorStepSeconds,
+  IN_FLIGHT_RECHECK_SECONDS,
   MAX_GIVE_UP_HOURS,
   putBackFloorSeconds,
   QUEUE_RETENTION_HOURS,
   retryDelaySeconds,
+  retryPolicyFrom,
   retryStepSeconds,
 } from '../../../lib/delivery/retry-budget';
 import type { SendOutcome } from '../../../lib/delivery/send-outcome';
@@ -45,6 +47,18 @@ const figures = (values: readonly number[]) => ({
 // The shipped defaults (lib/config/env.ts): steps of half the alert's age from 2 s to 300 s, give up after 24 h.
 const POLICY: RetryPolicy = { baseSeconds: 2, maxSeconds: 300, giveUpSeconds: 24 * 3_600, inFlightSeconds: 45 };
 const withBudget = (hours: number): RetryPolicy => ({ ...POLICY, giveUpSeconds: hours * 3_600 });
+
+describe('retryPolicyFrom', () => {
+  it.each<[number, number]>([
+    [45_000, 10],
+    [7_500, 8],
+    [2_000, 2],
+  ])('a lease of %p ms is looked at again after %p s at most (the holder usually finishes within a POST)', (leaseMs, seconds) => {
+    const policy = retryPolicyFrom({ retryBaseSeconds: 2, retryMaxSeconds: 300, giveUpHours: 24, leaseMs });
+    expect(policy).toEqual({ baseSeconds: 2, maxSeconds: 300, giveUpSeconds: 86_400, inFlightSeconds: seconds });
+    expect(IN_FLIGHT_RECHECK_SECONDS).toBe(10);
+  });
+});
 
 describe('the retry schedule', () => {
   test.each<[number, number, number]>([
