@@ -8,52 +8,10 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 
-/** One value of one metric at one time. */
-export interface Datapoint {
-  readonly namespace: string;
-  readonly name: string;
-  /** Dimension name -> value, exactly the dimension set the value was published under. */
-  readonly dimensions: Readonly<Record<string, string>>;
-  readonly atMs: number;
-  readonly value: number;
-}
+import type { Datapoint } from '../../scripts/rehearsal/emf';
 
-interface EmfDocument {
-  readonly _aws?: {
-    readonly Timestamp?: number;
-    readonly CloudWatchMetrics?: ReadonlyArray<{
-      readonly Namespace: string;
-      readonly Dimensions: ReadonlyArray<readonly string[]>;
-      readonly Metrics: ReadonlyArray<{ readonly Name: string }>;
-    }>;
-  };
-  readonly [key: string]: unknown;
-}
-
-/** The datapoints one EMF line publishes: one per metric, dimension set and value. `atMs` overrides its Timestamp (a simulated clock). */
-export const parseEmf = (line: string, atMs?: number): Datapoint[] => {
-  let doc: EmfDocument;
-  try {
-    doc = JSON.parse(line) as EmfDocument;
-  } catch {
-    return [];
-  }
-  const directives = doc._aws?.CloudWatchMetrics;
-  if (directives === undefined) return [];
-  const at = atMs ?? Number(doc._aws?.Timestamp);
-  return directives.flatMap((directive) =>
-    directive.Dimensions.flatMap((dimensionSet) => {
-      const dimensions = Object.fromEntries(dimensionSet.map((name) => [name, String(doc[name])]));
-      return directive.Metrics.flatMap((metric) => {
-        const raw = doc[metric.Name];
-        const values = Array.isArray(raw) ? raw : [raw];
-        return values
-          .filter((value): value is number => typeof value === 'number')
-          .map((value) => ({ namespace: directive.Namespace, name: metric.Name, dimensions, atMs: at, value }));
-      });
-    }),
-  );
-};
+export { parseEmf } from '../../scripts/rehearsal/emf';
+export type { Datapoint };
 
 /** The properties of an AWS::CloudWatch::Alarm, with every intrinsic already resolved to a string. */
 export interface AlarmDefinition {
