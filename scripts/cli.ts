@@ -25,6 +25,14 @@ export class CliError extends Error {
   override readonly name = 'CliError';
 }
 
+/** Two options that cannot go together, refused with a message that names both. */
+export const refuseTogether = (options: Readonly<Record<string, unknown>>, first: string, second: string, usage: string): void => {
+  if (options[first] !== undefined && options[second] !== undefined)
+    throw new CliError(
+      `--${first} and --${second} cannot go together: ${first === 'local' || second === 'local' ? '--local is the npm start stack, --stage a deployed one' : 'choose one'}.\n${usage}`,
+    );
+};
+
 /** Stages are part of AWS resource names: letters, digits and hyphens. */
 export const checkStage = (stage: string | undefined, usage: string): string => {
   if (stage === undefined || stage.trim() === '') throw new CliError(`--stage is required.\n${usage}`);
@@ -49,14 +57,14 @@ const decodeJson = <C extends t.Mixed>(codec: C, text: string, what: string): t.
   );
 };
 
+/** A Lambda client for the region the command chose (scripts/stage-settings.ts, `regionFor`). */
+export const lambdaFor = (region: string): LambdaClient => new LambdaClient({ region });
+
 /**
  * Invokes a deployed function synchronously and decodes its answer. A function error (thrown in
  * the handler) comes back as `FunctionError` with `{errorType, errorMessage}` in the payload.
  * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
  */
-/** A Lambda client for `--region`, else the SDK's usual settings (profile, AWS_REGION). */
-export const lambdaFor = (region: string | undefined): LambdaClient => new LambdaClient(region === undefined ? {} : { region });
-
 export const invokeFunction = async <C extends t.Mixed>(
   lambda: LambdaClient,
   name: string,
@@ -69,6 +77,8 @@ export const invokeFunction = async <C extends t.Mixed>(
   } catch (error) {
     if (error instanceof ResourceNotFoundException)
       throw new CliError(`function ${name} not found: is the stage deployed in this account and region?`);
+    if ((error as Error | undefined)?.name === 'CredentialsProviderError')
+      throw new CliError(`no AWS credentials to invoke ${name}: log in (aws sso login, a profile, or AWS_ACCESS_KEY_ID) and run it again`);
     const e = error as Error | undefined;
     throw new CliError(`could not invoke ${name}: ${e?.name ?? 'error'}: ${e?.message ?? String(error)}`);
   }

@@ -5,8 +5,10 @@ import { RelayStatusCodec } from '../lib/status/relay-status';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { parseOptions } from './args';
 import type { Io } from './cli';
-import { CliError, checkStage, functionName, invokeFunction, lambdaFor, runMain } from './cli';
+import { CliError, checkStage, functionName, invokeFunction, lambdaFor, refuseTogether, runMain } from './cli';
 import { formatStatus } from './format-status';
+import type { ChosenRegion } from './stage-settings';
+import { regionFor } from './stage-settings';
 
 const USAGE = [
   'usage: npm run status -- --stage <stage> [--region <region>] [--json]',
@@ -14,12 +16,14 @@ const USAGE = [
 ].join('\n');
 
 export interface StatusDeps {
-  /** Builds the Lambda client; the region comes from --region, else the SDK's usual settings. */
-  readonly lambda: (region: string | undefined) => LambdaClient;
+  /** Builds the Lambda client for the chosen region. */
+  readonly lambda: (region: string) => LambdaClient;
   readonly fetch: typeof fetch;
+  /** --region, else the SDK's usual settings, else the stage's settings in serverless.yml. */
+  readonly region?: (flag: string | undefined, stage: string) => Promise<ChosenRegion>;
 }
 
-const defaultDeps: StatusDeps = { lambda: lambdaFor, fetch };
+const defaultDeps: StatusDeps = { lambda: lambdaFor, fetch, region: regionFor };
 
 /** Reads the local stack's GET /status (JSON), the same handler as the deployed function, decoded. */
 export const readLocalStatus = async (port: string, doFetch: typeof fetch): Promise<RelayStatus> => {
@@ -54,6 +58,8 @@ export const run = async (argv: readonly string[], io: Io, deps: StatusDeps = de
     io.out(USAGE);
     return 0;
   }
+  refuseTogether(options, 'stage', 'local', USAGE);
+  refuseTogether(options, 'region', 'local', USAGE);
   let status: RelayStatus;
   let heading: string;
   if (options.local) {
@@ -63,7 +69,9 @@ export const run = async (argv: readonly string[], io: Io, deps: StatusDeps = de
   } else {
     const stage = checkStage(options.stage, USAGE);
     const name = functionName(stage, 'status');
-    status = await invokeFunction(deps.lambda(options.region), name, {}, RelayStatusCodec);
+    const { region, from } = await (deps.region ?? regionFor)(options.region, stage);
+    io.err(`region ${region} (${from})`);
+    status = await invokeFunction(deps.lambda(region), name, {}, RelayStatusCodec);
     heading = `Threat Stack → Squadcast relay, stage ${stage} (${name})`;
   }
   io.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status, { color: io.color === true, heading }));

@@ -9,7 +9,9 @@ import { TEST_ALERT_TITLE } from '../lib/test-alert/test-alert';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { intOption, parseOptions } from './args';
 import type { Io } from './cli';
-import { CliError, checkStage, functionName, invokeFunction, lambdaFor, runMain } from './cli';
+import { CliError, checkStage, functionName, invokeFunction, lambdaFor, refuseTogether, runMain } from './cli';
+import type { ChosenRegion } from './stage-settings';
+import { regionFor } from './stage-settings';
 import { readLocalStatus } from './status';
 
 const USAGE = [
@@ -32,11 +34,13 @@ const TestAlertResultCodec = t.type({
 });
 
 export interface TestAlertCliDeps {
-  readonly lambda: (region: string | undefined) => LambdaClient;
+  readonly lambda: (region: string) => LambdaClient;
   readonly fetch: typeof fetch;
+  /** --region, else the SDK's usual settings, else the stage's settings in serverless.yml. */
+  readonly region?: (flag: string | undefined, stage: string) => Promise<ChosenRegion>;
 }
 
-const defaultDeps: TestAlertCliDeps = { lambda: lambdaFor, fetch };
+const defaultDeps: TestAlertCliDeps = { lambda: lambdaFor, fetch, region: regionFor };
 
 const POLL_MS = 5_000;
 
@@ -63,6 +67,9 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     io.out(USAGE);
     return 0;
   }
+  refuseTogether(options, 'stage', 'local', USAGE);
+  refuseTogether(options, 'region', 'local', USAGE);
+  refuseTogether(options, 'token', 'stage', USAGE);
   const severity = intOption(options.severity, 'severity', 1, 3, 3);
   const waitSeconds = intOption(options.wait, 'wait', 0, 900, 90);
   const event = { severity };
@@ -95,7 +102,9 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     readStatus = () => readLocalStatus(port, deps.fetch);
   } else {
     const stage = checkStage(options.stage, USAGE);
-    const lambda = deps.lambda(options.region);
+    const { region, from } = await (deps.region ?? regionFor)(options.region, stage);
+    io.err(`region ${region} (${from})`);
+    const lambda = deps.lambda(region);
     send = () => invokeFunction(lambda, functionName(stage, 'testAlert'), event, TestAlertResultCodec);
     readStatus = () => invokeFunction(lambda, functionName(stage, 'status'), {}, RelayStatusCodec);
   }

@@ -57,18 +57,50 @@ describe('.github/workflows', () => {
     expect(job('test')).toContain('- run: npm test');
   });
 
-  it('deploys main only, after the tests, with `serverless deploy --stage`', () => {
+  it('deploys main only, after the tests, passing only the stage and its region: no tunable', () => {
     const deploy = job('deploy');
     expect(deploy).toContain('needs: test');
     expect(deploy).toContain("if: github.ref == 'refs/heads/main'");
-    expect(deploy).toMatch(/npx --no-install serverless deploy --stage "\$STAGE"/);
+    const deployCommands = deploy.split('\n').filter((line) => line.includes('run: npx --no-install serverless deploy'));
+    expect(deployCommands).toEqual([
+      '        run: npx --no-install serverless deploy --stage "$STAGE" --region "${{ steps.settings.outputs.region }}"',
+    ]);
+    // Every other setting lives in serverless.yml params: nothing forwarded, so nothing reset by a deploy.
+    expect(ci).not.toContain('--param');
+    expect(deploy).toContain('serverless print --stage "$STAGE" --path provider.region --format text');
+  });
+
+  it('proves the stage after the deploy (npm run smoke), with the test alert on demand', () => {
+    const deploy = job('deploy');
+    expect(deploy.indexOf('npm run smoke -- --stage "$STAGE"')).toBeGreaterThan(deploy.indexOf('serverless deploy --stage'));
+    expect(deploy).toContain("${{ inputs.test_alert && '--test-alert' || '' }}");
+    expect(ci).toMatch(/test_alert:\n\s+description: .*\n\s+required: false\n\s+type: boolean/);
+  });
+
+  it('pins every action by full commit, with its version in a comment; Dependabot proposes updates', () => {
+    const uses = [...ci.matchAll(/uses: ([^\s]+)(.*)/g)].map((m) => [m[1] ?? '', m[2] ?? '']);
+    expect(uses.length).toBeGreaterThan(0);
+    for (const [action, comment] of uses) {
+      expect({ action, pinned: /@[0-9a-f]{40}$/.test(action) }).toEqual({ action, pinned: true });
+      expect({ action, comment: /^ # v\d+\.\d+\.\d+$/.test(comment) }).toEqual({ action, comment: true });
+    }
+    const dependabot = readFileSync(join(root, '.github', 'dependabot.yml'), 'utf8');
+    expect(dependabot).toContain('package-ecosystem: github-actions');
+    expect(dependabot).toContain('package-ecosystem: npm');
+    expect(dependabot.match(/interval: weekly/g)).toHaveLength(2);
+  });
+
+  it('runs the deploy rehearsal in the test job, with moto installed', () => {
+    const test = job('test');
+    expect(test).toContain('pip install cfn-lint==1.51.0 "moto[server]==5.2.1"');
+    expect(test).toContain('run: npm run rehearse');
   });
 
   it('takes AWS credentials from OIDC: id-token write, a role to assume, no stored keys', () => {
     const deploy = job('deploy');
     expect(deploy).toMatch(/permissions:\n\s+contents: read\n\s+id-token: write/);
     expect(deploy).toMatch(
-      /uses: aws-actions\/configure-aws-credentials@v\d+\n\s+with:\n\s+role-to-assume: \$\{\{ vars\.AWS_DEPLOY_ROLE_ARN \}\}/,
+      /uses: aws-actions\/configure-aws-credentials@[0-9a-f]{40} # v[\d.]+\n\s+with:\n\s+role-to-assume: \$\{\{ vars\.AWS_DEPLOY_ROLE_ARN \}\}/,
     );
     expect(ci).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|secrets\./);
     // Only the deploy job may ask for an OIDC token.

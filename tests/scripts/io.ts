@@ -26,3 +26,9 @@ export const captureIo = (answers?: string[]) => {
   };
   return { io, out, err, questions, sleeps, text: () => out.join('\n'), errors: () => err.join('\n') };
 };
+
+/** The region choice of the operator commands, without asking this machine's AWS settings: --region, else the stage's. */
+export const regionOfTest = async (flag: string | undefined, stage: string) =>
+  flag === undefined
+    ? { region: 'us-east-1', from: `serverless.yml params, where stage ${stage} is deployed` }
+    : { region: flag, from: '--region' };

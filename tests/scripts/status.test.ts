@@ -2,7 +2,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { run } from '../../scripts/status';
 import { anAwsError, fakeAwsClient } from '../helpers/aws';
 import { aRelayStatus } from '../helpers/factories';
-import { captureIo } from './io';
+import { captureIo, regionOfTest } from './io';
 
 /** A Lambda client whose Invoke answers `payload` (or a function error). */
 const lambdaAnswering = (payload: unknown, functionError?: string) =>
@@ -25,6 +25,7 @@ describe('npm run status', () => {
         return lambda.client;
       },
       fetch: unusedFetch,
+      region: regionOfTest,
     });
     expect(code).toBe(0);
     expect(regions).toEqual(['eu-west-1']);
@@ -55,22 +56,43 @@ describe('npm run status', () => {
       }),
     );
     const { io, text } = captureIo();
-    await run(['--stage', 'dev'], { ...io, color: true }, { lambda: () => lambda.client, fetch: unusedFetch });
+    await run(['--stage', 'dev'], { ...io, color: true }, { lambda: () => lambda.client, fetch: unusedFetch, region: regionOfTest });
     expect(text()).toContain('\u001b[90m●\u001b[0m Inactive (no incident in the last 30 days: send a test alert to turn it active)');
     expect(text()).toMatch(/Last incident\s+never/);
     expect(text()).toContain('no incidents in these days');
   });
 
+  it('says which region it uses, on stderr (stdout stays the answer)', async () => {
+    const { io, err } = captureIo();
+    await run(['--stage', 'prod', '--json'], io, {
+      lambda: () => lambdaAnswering(aRelayStatus()).client,
+      fetch: unusedFetch,
+      region: regionOfTest,
+    });
+    expect(err).toEqual(['region us-east-1 (serverless.yml params, where stage prod is deployed)']);
+  });
+
+  it('refuses --stage with --local, naming both', async () => {
+    const { io } = captureIo();
+    await expect(
+      run(['--stage', 'prod', '--local'], io, { lambda: () => lambdaAnswering(aRelayStatus()).client, fetch: unusedFetch }),
+    ).rejects.toThrow('--stage and --local cannot go together: --local is the npm start stack, --stage a deployed one.');
+  });
+
   it('--json prints the decoded status as JSON', async () => {
     const status = aRelayStatus();
     const { io, text } = captureIo();
-    await run(['--stage', 'prod', '--json'], io, { lambda: () => lambdaAnswering(status).client, fetch: unusedFetch });
+    await run(['--stage', 'prod', '--json'], io, {
+      lambda: () => lambdaAnswering(status).client,
+      fetch: unusedFetch,
+      region: regionOfTest,
+    });
     expect(JSON.parse(text())).toEqual(status);
   });
 
   it('needs --stage, and refuses a stage that cannot be part of a resource name', async () => {
     const { io } = captureIo();
-    const deps = { lambda: () => lambdaAnswering(aRelayStatus()).client, fetch: unusedFetch };
+    const deps = { lambda: () => lambdaAnswering(aRelayStatus()).client, fetch: unusedFetch, region: regionOfTest };
     await expect(run([], io, deps)).rejects.toThrow(/--stage is required\.\nusage: npm run status/);
     await expect(run(['--stage', 'prod;rm'], io, deps)).rejects.toThrow('--stage must be letters, digits or hyphens');
     await expect(run(['--stage', 'prod', '--bogus'], io, deps)).rejects.toThrow(/Unknown option '--bogus'/);
@@ -82,17 +104,17 @@ describe('npm run status', () => {
       { errorType: 'ConfigError', errorMessage: 'invalid configuration: LEDGER_TABLE_NAME: expected non-empty string' },
       'Unhandled',
     );
-    await expect(run(['--stage', 'prod'], io, { lambda: () => failing.client, fetch: unusedFetch })).rejects.toThrow(
+    await expect(run(['--stage', 'prod'], io, { lambda: () => failing.client, fetch: unusedFetch, region: regionOfTest })).rejects.toThrow(
       'threatstack-squadcast-relay-prod-status failed: ConfigError: invalid configuration: LEDGER_TABLE_NAME: expected non-empty string',
     );
     const missing = fakeAwsClient(LambdaClient, () => {
       throw anAwsError('ResourceNotFoundException');
     });
-    await expect(run(['--stage', 'nope'], io, { lambda: () => missing.client, fetch: unusedFetch })).rejects.toThrow(
+    await expect(run(['--stage', 'nope'], io, { lambda: () => missing.client, fetch: unusedFetch, region: regionOfTest })).rejects.toThrow(
       'function threatstack-squadcast-relay-nope-status not found: is the stage deployed in this account and region?',
     );
     const old = lambdaAnswering({ source: 'threatstack', active: true });
-    await expect(run(['--stage', 'prod'], io, { lambda: () => old.client, fetch: unusedFetch })).rejects.toThrow(
+    await expect(run(['--stage', 'prod'], io, { lambda: () => old.client, fetch: unusedFetch, region: regionOfTest })).rejects.toThrow(
       /unexpected shape \(.*incidentsPerDay.*\); is the deployed version older/,
     );
   });

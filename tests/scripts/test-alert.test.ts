@@ -3,7 +3,7 @@ import type { RelayStatus } from '../../lib/status/relay-status';
 import { run } from '../../scripts/test-alert';
 import { fakeAwsClient } from '../helpers/aws';
 import { aRelayStatus } from '../helpers/factories';
-import { captureIo } from './io';
+import { captureIo, regionOfTest } from './io';
 
 const SENT_AT = '2023-11-14T22:13:20.000Z';
 
@@ -53,7 +53,7 @@ describe('npm run test-alert', () => {
       aStatus('2023-11-14T22:13:21.500Z', { pending: 0, deadLetter: 0 }),
     ]);
     const { io, text, sleeps } = captureIo();
-    expect(await run(['--stage', 'prod'], io, { lambda: () => lambda.client, fetch: unusedFetch })).toBe(0);
+    expect(await run(['--stage', 'prod'], io, { lambda: () => lambda.client, fetch: unusedFetch, region: regionOfTest })).toBe(0);
     expect(invoked(lambda)).toEqual([
       'threatstack-squadcast-relay-prod-testAlert {"severity":3}',
       'threatstack-squadcast-relay-prod-status {}',
@@ -70,9 +70,13 @@ describe('npm run test-alert', () => {
   it('--severity 1 is passed on; --wait 0 sends and returns without polling', async () => {
     const lambda = fakeLambda([aStatus(null)]);
     const { io, text } = captureIo();
-    expect(await run(['--stage', 'prod', '--severity', '1', '--wait', '0'], io, { lambda: () => lambda.client, fetch: unusedFetch })).toBe(
-      0,
-    );
+    expect(
+      await run(['--stage', 'prod', '--severity', '1', '--wait', '0'], io, {
+        lambda: () => lambda.client,
+        fetch: unusedFetch,
+        region: regionOfTest,
+      }),
+    ).toBe(0);
     expect(invoked(lambda)).toEqual(['threatstack-squadcast-relay-prod-testAlert {"severity":1}']);
     expect(text()).toContain('(severity 1)');
     expect(text()).toContain('deliver sends it to Squadcast within seconds');
@@ -81,7 +85,9 @@ describe('npm run test-alert', () => {
   it('gives up after --wait seconds with exit 1 and says where to look', async () => {
     const lambda = fakeLambda([aStatus(null, { pending: 1, deadLetter: 1 })]);
     const { io, errors, sleeps } = captureIo();
-    expect(await run(['--stage', 'prod', '--wait', '20'], io, { lambda: () => lambda.client, fetch: unusedFetch })).toBe(1);
+    expect(
+      await run(['--stage', 'prod', '--wait', '20'], io, { lambda: () => lambda.client, fetch: unusedFetch, region: regionOfTest }),
+    ).toBe(1);
     // Polled at 0, 5, 10, 15 and 20 s: the last poll is at the deadline.
     expect(sleeps).toEqual([5000, 5000, 5000, 5000]);
     expect(invoked(lambda).filter((call) => call.includes('-status '))).toHaveLength(5);
@@ -92,7 +98,7 @@ describe('npm run test-alert', () => {
   it('refuses a severity or a wait out of range before invoking anything', async () => {
     const lambda = fakeLambda([aStatus(null)]);
     const { io } = captureIo();
-    const deps = { lambda: () => lambda.client, fetch: unusedFetch };
+    const deps = { lambda: () => lambda.client, fetch: unusedFetch, region: regionOfTest };
     await expect(run(['--stage', 'prod', '--severity', '4'], io, deps)).rejects.toThrow('--severity must be a whole number from 1 to 3');
     await expect(run(['--stage', 'prod', '--wait', '901'], io, deps)).rejects.toThrow('--wait must be a whole number from 0 to 900');
     await expect(run(['--severity', '2'], io, deps)).rejects.toThrow('--stage is required');
