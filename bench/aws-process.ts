@@ -7,7 +7,9 @@ import { startCountingProxy } from './counting-proxy';
  * counting proxy; prints the proxies' URLs as one JSON line. Everything listens on 127.0.0.1.
  */
 const main = async (): Promise<void> => {
-  const emulators = await startEmulators();
+  // The benchmark's processes sign with fixed credentials, and reach the emulators through counting
+  // proxies that keep their Host: the emulators check the credentials, not the Host.
+  const emulators = await startEmulators({ credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, checkHost: false });
   const sqs = await startCountingProxy(emulators.sqsEndpoint);
   const dynamodb = await startCountingProxy(emulators.dynamodbEndpoint);
   process.stdout.write(`${JSON.stringify({ sqsEndpoint: sqs.url, dynamodbEndpoint: dynamodb.url })}\n`);

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
@@ -18,6 +18,27 @@ export const resolveDataDir = (env: NodeJS.ProcessEnv, ephemeral: boolean, cwd: 
   if (setting !== undefined && setting.trim() === '') return { kind: 'ephemeral', reason: 'RELAY_DATA_DIR is empty' };
   return { kind: 'directory', path: resolve(cwd, setting ?? DEFAULT_DATA_DIR) };
 };
+
+/** The data directory cannot be created or written: the message names the setting, the path and the problem. */
+export class DataDirUnusable extends Error {
+  override readonly name = 'DataDirUnusable';
+  constructor(dir: string, cause: unknown) {
+    const code = (cause as { code?: unknown })?.code;
+    const problem =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'the file system is read-only'
+          : code === 'ENOTDIR' || code === 'EEXIST'
+            ? 'a file is in the way, not a directory'
+            : code === 'ENOSPC'
+              ? 'the disk is full'
+              : `cannot be opened (${typeof code === 'string' ? code : ((cause as Error)?.message ?? 'unknown')})`;
+    super(
+      `RELAY_DATA_DIR (${dir}): ${problem}. Give a directory this user can write (RELAY_DATA_DIR=/path), or keep nothing (RELAY_DATA_DIR= or npm start -- --ephemeral).`,
+    );
+  }
+}
 
 /** Another process holds the data directory: two relays on one directory would each think they own its queues. */
 export class DataDirInUse extends Error {
@@ -39,8 +60,14 @@ const PID_FILE = 'relay.pid';
  * https://www.sqlite.org/pragma.html#pragma_locking_mode
  */
 export const lockDataDir = (dir: string, pid: number = process.pid): DataDirLock => {
-  mkdirSync(dir, { recursive: true });
-  const db = new DatabaseSync(join(dir, LOCK_FILE));
+  let db: DatabaseSync;
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    db = new DatabaseSync(join(dir, LOCK_FILE));
+  } catch (error) {
+    throw new DataDirUnusable(dir, error);
+  }
   try {
     db.exec('PRAGMA locking_mode = EXCLUSIVE');
     // The first write takes the exclusive lock; locking_mode EXCLUSIVE keeps it after the commit.

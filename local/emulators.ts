@@ -1,14 +1,23 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DataDirLock } from './data-dir';
 import { lockDataDir } from './data-dir';
 
+/** AWS credentials, as the SDK takes them. */
+export interface EmulatorCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
 export interface Emulators {
   readonly sqsEndpoint: string;
   readonly dynamodbEndpoint: string;
+  /** The only credentials the emulators accept: new at every start. */
+  readonly credentials: EmulatorCredentials;
   /** The directory the emulators keep their state in, or undefined when they keep it in memory. */
   readonly dataDir: string | undefined;
   stop(): Promise<void>;
@@ -17,7 +26,52 @@ export interface Emulators {
 export interface EmulatorOptions {
   /** Keep queues and tables here (SQLite for SQS, LevelDB for DynamoDB); in memory when undefined. */
   readonly dataDir?: string;
+  /** The credentials to require; random ones when undefined. */
+  readonly credentials?: EmulatorCredentials;
+  /**
+   * Check that Host names the emulator itself (true unless told). Only the benchmark turns it off:
+   * it reaches the emulators through counting proxies that keep the client's Host.
+   */
+  readonly checkHost?: boolean;
 }
+
+/** Fresh credentials for one start of the emulators: a page cannot guess them. */
+export const randomCredentials = (): EmulatorCredentials => ({
+  accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`,
+  secretAccessKey: randomBytes(24).toString('base64url'),
+});
+
+/**
+ * Why a request must not reach an emulator, or undefined. The emulators answer any web page
+ * otherwise (dynalite even sends Access-Control-Allow-Origin: *), and a page that found their port in
+ * the banner could mark an alert delivered (so it never pages) or read the queued alerts, DNS
+ * rebinding included. Only the relay and this machine's tools talk to them: no Origin (browsers add
+ * it to every cross-origin request, and to every POST), a Host that is the emulator's own address,
+ * and a SigV4 signature by the per-start access key.
+ */
+export const refusedRequest = (request: IncomingMessage, port: number, accessKeyId: string, checkHost = true): string | undefined => {
+  if (request.headers.origin !== undefined) return 'requests from web pages are refused';
+  const host = request.headers.host?.toLowerCase();
+  if (checkHost && host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return 'the Host header does not name this emulator';
+  const authorization = request.headers.authorization ?? '';
+  if (!authorization.includes(`Credential=${accessKeyId}/`)) return "the request is not signed with this relay's local credentials";
+  return undefined;
+};
+
+/** Puts the gate in front of a server's own request handlers. */
+const gate = (server: Server, port: () => number, accessKeyId: string, checkHost: boolean): void => {
+  const handlers = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const refused = refusedRequest(request, port(), accessKeyId, checkHost);
+    if (refused === undefined) {
+      for (const handler of handlers) handler.call(server, request, response);
+      return;
+    }
+    response.writeHead(403, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ __type: 'AccessDeniedException', message: `forbidden: ${refused}` }));
+  });
+};
 
 const HOST = '127.0.0.1';
 
@@ -95,7 +149,11 @@ const repairUpdateMessageReady = (persistence: FauxqsPersistence): void => {
  * written through; a message in flight when the process died stays in flight until its visibility
  * timeout passes, then comes back, as in SQS.
  */
-const startFauxqs = async (dataDir: string | undefined): Promise<{ app: FauxqsApp; port: number }> => {
+const startFauxqs = async (
+  dataDir: string | undefined,
+  accessKeyId: string,
+  checkHost: boolean,
+): Promise<{ app: FauxqsApp; port: number }> => {
   const { buildApp } = (await import(fauxqsFile('app.js'))) as { buildApp(options: { logger: boolean; stores: Stores }): FauxqsApp };
   const { SqsStore } = (await import(fauxqsFile('sqs/sqsStore.js'))) as { SqsStore: new () => FauxqsSqsStore };
   const { SnsStore } = (await import(fauxqsFile('sns/snsStore.js'))) as { SnsStore: new () => Stores['snsStore'] };
@@ -118,12 +176,14 @@ const startFauxqs = async (dataDir: string | undefined): Promise<{ app: FauxqsAp
     for (const queue of stores.sqsStore.allQueues()) queue.persistence = persistence;
   }
   const app = buildApp({ logger: false, stores });
+  let port = 0;
+  gate(app.server, () => port, accessKeyId, checkHost);
   if (persistence !== undefined) {
     const opened = persistence;
     app.addHook('preClose', () => opened.close());
   }
   await app.listen({ host: HOST, port: 0 });
-  const port = (app.server.address() as AddressInfo).port;
+  port = (app.server.address() as AddressInfo).port;
   moveQueueUrls(stores.sqsStore, `http://${HOST}:${port}`);
   return { app, port };
 };
@@ -132,7 +192,11 @@ const startFauxqs = async (dataDir: string | undefined): Promise<{ app: FauxqsAp
  * dynalite, in memory or in LevelDB under `path`. LevelDB appends each write to its log before
  * answering, so a write the relay saw succeed survives a SIGKILL of the process.
  */
-const startDynalite = async (path: string | undefined): Promise<{ server: Server; port: number }> => {
+const startDynalite = async (
+  path: string | undefined,
+  accessKeyId: string,
+  checkHost: boolean,
+): Promise<{ server: Server; port: number }> => {
   const dynalite = require('dynalite') as (options: {
     createTableMs: number;
     deleteTableMs: number;
@@ -140,8 +204,11 @@ const startDynalite = async (path: string | undefined): Promise<{ server: Server
     path?: string;
   }) => Server;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path === undefined ? {} : { path }) });
+  let port = 0;
+  gate(server, () => port, accessKeyId, checkHost);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, HOST, resolve));
-  return { server, port: (server.address() as AddressInfo).port };
+  port = (server.address() as AddressInfo).port;
+  return { server, port };
 };
 
 /**
@@ -153,14 +220,17 @@ const startDynalite = async (path: string | undefined): Promise<{ server: Server
 export const startEmulators = async (options: EmulatorOptions = {}): Promise<Emulators> => {
   const lock: DataDirLock | undefined = options.dataDir === undefined ? undefined : lockDataDir(options.dataDir);
   const dir = (name: string): string | undefined => (options.dataDir === undefined ? undefined : join(options.dataDir, name));
+  const credentials = options.credentials ?? randomCredentials();
   let sqs: { app: FauxqsApp; port: number } | undefined;
   try {
-    sqs = await startFauxqs(dir('sqs'));
-    const dynamo = await startDynalite(dir('dynamodb'));
+    const checkHost = options.checkHost ?? true;
+    sqs = await startFauxqs(dir('sqs'), credentials.accessKeyId, checkHost);
+    const dynamo = await startDynalite(dir('dynamodb'), credentials.accessKeyId, checkHost);
     const fauxqs = sqs;
     return {
       sqsEndpoint: `http://${HOST}:${fauxqs.port}`,
       dynamodbEndpoint: `http://${HOST}:${dynamo.port}`,
+      credentials,
       dataDir: options.dataDir,
       stop: async () => {
         try {
@@ -178,10 +248,11 @@ export const startEmulators = async (options: EmulatorOptions = {}): Promise<Emu
   }
 };
 
-/** `tsx local/emulators.ts`: runs the emulators alone (in memory) and prints their endpoints as one JSON line. */
+/** `tsx local/emulators.ts`: runs the emulators alone (in memory) and prints their endpoints and credentials as one JSON line. */
 if (require.main === module) {
   void startEmulators().then((emulators) => {
-    process.stdout.write(`${JSON.stringify({ sqsEndpoint: emulators.sqsEndpoint, dynamodbEndpoint: emulators.dynamodbEndpoint })}\n`);
+    const { sqsEndpoint, dynamodbEndpoint, credentials } = emulators;
+    process.stdout.write(`${JSON.stringify({ sqsEndpoint, dynamodbEndpoint, credentials })}\n`);
     const stop = (): void => void emulators.stop().finally(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

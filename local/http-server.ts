@@ -17,13 +17,15 @@ export interface LocalRoutes {
    * webhook token is required: the route puts an alert on the queue, which pages someone.
    */
   testAlert?: { readonly token: Secret; readonly previousToken?: Secret; invoke(event: unknown): Promise<unknown> };
-  inbox?: { receive(body: string): { status: number; body: unknown }; list(): readonly unknown[] };
+  inbox?: { receive(key: string, body: string): { status: number; body: unknown }; list(): readonly unknown[] };
   /** What `npm run redrive -- --local` needs to reach the queues. */
   queues?: () => LocalQueues;
 }
 
 /** API Gateway's own payload limit: larger requests never reach the Lambda. */
 const API_GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
+/** The test alert's event is `{}` or `{"severity": n}`: 64 KiB is plenty. */
+export const TEST_ALERT_MAX_BYTES = 64 * 1024;
 
 const readBody = (request: IncomingMessage, limit: number): Promise<Buffer | undefined> =>
   new Promise((resolve, reject) => {
@@ -115,7 +117,10 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
   if (routes.testAlert && testAlert && request.method === 'POST') {
     if (matchToken(decodeSegment(testAlert[1] ?? ''), routes.testAlert.token, routes.testAlert.previousToken) === undefined)
       return sendJson(response, 403, { error: 'forbidden: POST /local/test-alert/{webhook token}' });
-    const body = (await readBody(request, 64 * 1024))?.toString('utf8').trim() ?? '';
+    const read = await readBody(request, TEST_ALERT_MAX_BYTES);
+    // Like the webhook: a body over the limit is refused, never ignored.
+    if (read === undefined) return sendJson(response, 413, { error: `body is larger than ${TEST_ALERT_MAX_BYTES} bytes` });
+    const body = read.toString('utf8').trim();
     let event: unknown = {};
     try {
       if (body !== '') event = JSON.parse(body);
@@ -132,9 +137,11 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
   }
   if (routes.inbox && url.pathname === '/local/incidents' && request.method === 'GET') return sendJson(response, 200, routes.inbox.list());
   if (routes.queues && url.pathname === '/local/queues' && request.method === 'GET') return sendJson(response, 200, routes.queues());
-  if (routes.inbox && url.pathname.startsWith('/local/squadcast/') && request.method === 'POST') {
+  const inboxPost = /^\/local\/squadcast\/([^/]*)$/.exec(url.pathname);
+  if (routes.inbox && inboxPost && request.method === 'POST') {
     const body = await readBody(request, API_GATEWAY_MAX_BYTES);
-    const answer = routes.inbox.receive(body?.toString('utf8') ?? '');
+    if (body === undefined) return sendJson(response, 413, { error: 'Request Too Long' });
+    const answer = routes.inbox.receive(decodeSegment(inboxPost[1] ?? '') ?? '', body.toString('utf8'));
     return sendJson(response, answer.status, answer.body);
   }
   sendJson(response, 404, { error: 'not found' });

@@ -6,15 +6,38 @@ import { describeStop, describeStorage } from './describe-stop';
 import type { LocalStack } from './stack';
 import { LOCAL_DEFAULTS, STOP_GRACE_MS, startLocalStack } from './stack';
 
-const USAGE = 'usage: npm start [-- --ephemeral]   (settings come from the environment: README, "Quick start")';
+const USAGE = [
+  'usage: npm start [-- --ephemeral]',
+  '  The whole relay on 127.0.0.1, with embedded SQS and DynamoDB emulators; what it accepts is kept in',
+  '  ./.relay-data (RELAY_DATA_DIR), or nowhere with --ephemeral. Settings come from the environment:',
+  '  PORT, WEBHOOK_TOKEN, SQUADCAST_WEBHOOK_URL, LOG_FORMAT=json ... (README, "Quick start").',
+].join('\n');
 
-const readArgs = (): { ephemeral: boolean } => {
+const readArgs = (): { ephemeral: boolean; help: boolean } => {
   try {
-    const { values } = parseArgs({ args: process.argv.slice(2), options: { ephemeral: { type: 'boolean' } }, strict: true });
-    return { ephemeral: values.ephemeral === true };
+    const { values } = parseArgs({
+      args: process.argv.slice(2),
+      options: { ephemeral: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    });
+    return { ephemeral: values.ephemeral === true, help: values.help === true };
   } catch (error) {
     throw new Error(`${(error as Error).message}\n${USAGE}`);
   }
+};
+
+/**
+ * Signals that arrive within this long are one Ctrl-C: a terminal sends SIGINT to every process of
+ * its foreground group (npm, and the relay), and a process in between may pass the same one on.
+ */
+export const SAME_CTRL_C_MS = 1_000;
+
+/** A start error, said so that the person knows what to change. */
+const explain = (error: unknown, port: string | undefined): string => {
+  const e = error as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE')
+    return `port ${port ?? LOCAL_DEFAULTS.PORT} on 127.0.0.1 is in use: stop what uses it, or choose another port with PORT=<port> (PORT=0 picks a free one)`;
+  return e?.message ?? String(error);
 };
 
 const printBanner = (stack: LocalStack): void => {
@@ -36,17 +59,24 @@ const printBanner = (stack: LocalStack): void => {
 
 /** `npm start`: the relay on 127.0.0.1 with its embedded defaults. */
 const main = async (): Promise<void> => {
-  const { ephemeral } = readArgs();
+  const { ephemeral, help } = readArgs();
+  if (help) {
+    console.log(USAGE);
+    return;
+  }
   const stack = await startLocalStack(process.env, resolveDataDir(process.env, ephemeral));
   printBanner(stack);
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      // A second Ctrl-C: quit now. What was accepted is safe in the data directory, as after a crash.
+    const now = performance.now();
+    if (stoppingSince !== undefined) {
+      // The same Ctrl-C, seen again (or passed on): the graceful stop goes on.
+      if (now - stoppingSince < SAME_CTRL_C_MS) return;
+      // A second, deliberate Ctrl-C: quit now. What was accepted is safe in the data directory, as after a crash.
       console.log(`[local] ${signal} again: quitting at once`);
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = now;
     console.log(
       `[local] ${signal}: stopping; no new webhooks, waiting up to ${STOP_GRACE_MS / 1000} s for deliveries in progress (Ctrl-C again to quit at once)`,
     );
@@ -68,6 +98,6 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((error: unknown) => {
-  console.error(`relay failed to start: ${(error as Error)?.message ?? String(error)}`);
+  console.error(`relay failed to start: ${explain(error, process.env.PORT)}`);
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -18,15 +19,13 @@ import { localContext } from './lambda-context';
 import { createLocalInbox } from './local-inbox';
 import { startPoller } from './poller';
 import { provision } from './provision';
+import { LOCAL_SETTING_DEFAULTS, readLocalSettings } from './settings';
 
 /** Local defaults; every one can be overridden from the environment (README, "Quick start"). */
 export const LOCAL_DEFAULTS = {
-  PORT: '3000',
+  ...LOCAL_SETTING_DEFAULTS,
   WEBHOOK_TOKEN: 'local-dev-token-change-me',
   AWS_REGION: 'us-east-1',
-  LOCAL_VISIBILITY_TIMEOUT_SECONDS: '180',
-  LOCAL_MAX_RECEIVE_COUNT: '1000',
-  LOCAL_RESOURCE_PREFIX: 'threatstack-squadcast-relay-local',
 } as const;
 
 /** How long a stop waits for running deliveries and requests before it releases what they hold. */
@@ -92,12 +91,26 @@ export const startLocalStack = async (
   dataDir: DataDir,
   print: (line: string) => void = console.log,
 ): Promise<LocalStack> => {
+  // Every local setting is read first: a bad one stops the start before anything runs.
+  const settings = readLocalSettings(env);
   const needsEmulators = !env.AWS_ENDPOINT_URL_SQS || !env.AWS_ENDPOINT_URL_DYNAMODB;
   const emulators: Emulators | undefined = needsEmulators
     ? await startEmulators(dataDir.kind === 'directory' ? { dataDir: dataDir.path } : {})
     : undefined;
-  const sqs = new SQSClient({});
-  const dynamodb = new DynamoDBClient({});
+  if (emulators) {
+    setDefault(env, 'AWS_ENDPOINT_URL_SQS', emulators.sqsEndpoint);
+    setDefault(env, 'AWS_ENDPOINT_URL_DYNAMODB', emulators.dynamodbEndpoint);
+    // The embedded emulators take only their per-start credentials: the relay signs with those, whatever
+    // AWS credentials the environment holds (it calls nothing else of AWS).
+    env.AWS_ACCESS_KEY_ID = emulators.credentials.accessKeyId;
+    env.AWS_SECRET_ACCESS_KEY = emulators.credentials.secretAccessKey;
+    delete env.AWS_SESSION_TOKEN;
+    delete env.AWS_PROFILE;
+  }
+  setDefault(env, 'AWS_REGION', LOCAL_DEFAULTS.AWS_REGION);
+  const clientConfig = { region: env.AWS_REGION };
+  const sqs = new SQSClient(clientConfig);
+  const dynamodb = new DynamoDBClient(clientConfig);
   let http: LocalHttpServer | undefined;
   const closeAll = async (): Promise<void> => {
     http?.close();
@@ -107,35 +120,31 @@ export const startLocalStack = async (
   };
 
   return undoing(async () => {
-    if (emulators) {
-      setDefault(env, 'AWS_ENDPOINT_URL_SQS', emulators.sqsEndpoint);
-      setDefault(env, 'AWS_ENDPOINT_URL_DYNAMODB', emulators.dynamodbEndpoint);
-      // The emulators accept any credentials; a real profile is left alone.
-      setDefault(env, 'AWS_ACCESS_KEY_ID', 'local');
-      setDefault(env, 'AWS_SECRET_ACCESS_KEY', 'local');
-    }
-    setDefault(env, 'AWS_REGION', LOCAL_DEFAULTS.AWS_REGION);
     setDefault(env, 'WEBHOOK_TOKEN', LOCAL_DEFAULTS.WEBHOOK_TOKEN);
     const allowedSourceIps = setDefault(env, 'ALLOWED_SOURCE_IPS', [...THREAT_STACK_SOURCE_IPS, '127.0.0.1', '::1'].join(','));
     // Locally one process runs both poller loops and shares one rate limiter: it gets the whole ceiling.
     setDefault(env, 'DELIVERY_MAX_INVOCATIONS', '1');
+    // One short line an event for a person, unless LOG_FORMAT=json asks for the functions' own lines.
+    env.LOG_FORMAT = settings.logFormat;
+    if (settings.logFormat === 'human') setDefault(env, 'POWERTOOLS_METRICS_DISABLED', 'true');
 
-    const resources = await provision(sqs, dynamodb, setDefault(env, 'LOCAL_RESOURCE_PREFIX', LOCAL_DEFAULTS.LOCAL_RESOURCE_PREFIX), {
-      visibilityTimeoutSeconds: Number(
-        setDefault(env, 'LOCAL_VISIBILITY_TIMEOUT_SECONDS', LOCAL_DEFAULTS.LOCAL_VISIBILITY_TIMEOUT_SECONDS),
-      ),
-      maxReceiveCount: Number(setDefault(env, 'LOCAL_MAX_RECEIVE_COUNT', LOCAL_DEFAULTS.LOCAL_MAX_RECEIVE_COUNT)),
+    const resources = await provision(sqs, dynamodb, settings.resourcePrefix, {
+      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+      maxReceiveCount: settings.maxReceiveCount,
     });
     env.ALERTS_QUEUE_URL = resources.alertsQueueUrl;
     env.DEAD_LETTER_QUEUE_URL = resources.deadLetterQueueUrl;
     env.LEDGER_TABLE_NAME = resources.ledgerTableName;
 
-    const inbox = env.SQUADCAST_WEBHOOK_URL ? undefined : createLocalInbox(print);
+    const kept = dataDir.kind === 'directory' && emulators !== undefined;
+    const inbox = env.SQUADCAST_WEBHOOK_URL
+      ? undefined
+      : createLocalInbox(print, kept ? { file: join(dataDir.path, 'incidents.jsonl') } : {});
     const onError = (error: unknown): void =>
       print(`[local] ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`);
     // The inbox lives on the relay's own port, known only once the server listens; it serves nothing until opened.
-    http = await startHttpServer({ port: Number(setDefault(env, 'PORT', LOCAL_DEFAULTS.PORT)), onError });
-    if (inbox) env.SQUADCAST_WEBHOOK_URL = `http://127.0.0.1:${http.port}/local/squadcast/local-key`;
+    http = await startHttpServer({ port: settings.port, onError });
+    if (inbox) env.SQUADCAST_WEBHOOK_URL = `http://127.0.0.1:${http.port}/local/squadcast/${inbox.key}`;
 
     // Every setting and secret, checked now: a bad one stops the start instead of answering 503 forever.
     const { token, previousToken } = await createIngestRuntime(env).deps();
@@ -150,7 +159,7 @@ export const startLocalStack = async (
       .handler;
     const deliverHandler = (require('../handlers/deliver') as typeof import('../handlers/deliver')).handler;
     const realDeliver = (event: SQSEvent): Promise<SQSBatchResponse> => deliverHandler(event, localContext('deliver'));
-    const faults = withInjectedFaults(realDeliver, Number(env.LOCAL_FAULT_DELIVER_FAILURE_RATE ?? 0));
+    const faults = withInjectedFaults(realDeliver, settings.faultRate);
     if (faults.rate > 0) print(`[local] fault injection: ${faults.rate} of deliver invocations fail (LOCAL_FAULT_DELIVER_FAILURE_RATE)`);
 
     const { Attributes } = await sqs.send(
@@ -172,6 +181,8 @@ export const startLocalStack = async (
         embedded: emulators !== undefined,
         alertsQueueUrl: resources.alertsQueueUrl,
         deadLetterQueueUrl: resources.deadLetterQueueUrl,
+        ...(emulators === undefined ? {} : { credentials: emulators.credentials }),
+        ...(kept ? { operationsLog: join(dataDir.path, 'operations.log') } : {}),
       }),
       ...(inbox ? { inbox } : {}),
     });

@@ -1,26 +1,20 @@
-import type { Message, SQSClientConfig } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import {
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
   ListMessageMoveTasksCommand,
-  QueueDoesNotExist,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
   SQSServiceException,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { readAlert } from '../lib/alert/read-alert';
 import { sleep as realSleep } from '../lib/common/backoff';
-import { decodeWith, valueOrThrow } from '../lib/common/checked';
-import { QueuedAlertCodec, RawDeadLetterCodec } from '../lib/queue/messages';
-import type { LocalQueues } from '../local/local-queues';
-import { LocalQueuesCodec } from '../local/local-queues';
-import { LOCAL_DEFAULTS } from '../local/stack';
 import { intOption, parseOptions } from './args';
 import type { Io } from './cli';
-import { CliError, checkStage, queueName, runMain } from './cli';
+import { runMain } from './cli';
+import type { QueueDeps } from './dead-letter-queues';
+import { attributes, describeDeadLetter, describeLine, maxReceiveCountOf, openQueues, release } from './dead-letter-queues';
+import { regionFor } from './stage-settings';
 
 const USAGE = [
   'usage: npm run redrive -- --stage <stage> [--region <region>] [--yes] [--rate <messages per second>]',
@@ -28,73 +22,16 @@ const USAGE = [
   '       npm run redrive -- --local [--port <port>] [--yes] [--rate <messages per second>]   (the `npm start` stack)',
   '  Shows what is in the dead-letter queue, then moves it back to the alerts queue',
   '  (SQS StartMessageMoveTask, or receive/send/delete where the endpoint has no move task)',
-  '  once you confirm, or at once with --yes.',
+  '  once you confirm, or at once with --yes. To look without moving, or to settle one for good:',
+  '  npm run dead-letters.',
 ].join('\n');
 
 /** How many dead letters are shown before the move. */
 const PREVIEW = 10;
 
-export interface DeadLetterLine {
-  readonly text: string;
-  /** False for messages that will come straight back: invalid alerts, undecodable bodies. */
-  readonly redeliverable: boolean;
-}
+export type RedriveDeps = QueueDeps;
 
-/** One line per dead letter: which alert, where it failed and why. Never the raw payload. */
-export const describeDeadLetter = (body: string): DeadLetterLine => {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { text: 'not JSON (it will come back to the dead-letter queue)', redeliverable: false };
-  }
-  const queued = decodeWith(QueuedAlertCodec, json);
-  if (queued.kind === 'valid') {
-    const { failure } = queued.value;
-    const alert = readAlert(queued.value.alert, { id: queued.value.alertId, receivedAt: new Date() });
-    const why =
-      failure === undefined
-        ? 'no failure recorded (moved here by SQS after 1000 receives: deliver could not handle it, e.g. it crashed on it)'
-        : `${failure.stage}: ${failure.reason} at ${failure.at}`;
-    return { text: `alert ${alert.id} (severity ${alert.severity ?? 'unknown'}): ${why}`, redeliverable: true };
-  }
-  const raw = decodeWith(RawDeadLetterCodec, json);
-  if (raw.kind === 'valid') {
-    const { failure } = raw.value;
-    const detail = failure.problems === undefined ? '' : `: ${failure.problems.slice(0, 3).join('; ')}`;
-    return {
-      text: `${failure.reason} (${failure.stage}${detail}): it will come back to the dead-letter queue`,
-      redeliverable: false,
-    };
-  }
-  return { text: 'unknown message shape (it will come back to the dead-letter queue)', redeliverable: false };
-};
-
-export interface RedriveDeps {
-  /** An SQS client for `--region` (else the SDK's usual settings), or with the given settings (--local). */
-  readonly sqs: (config: string | undefined | SQSClientConfig) => SQSClient;
-  readonly fetch?: typeof fetch;
-}
-
-const defaultDeps: RedriveDeps = {
-  sqs: (config) => new SQSClient(typeof config === 'object' ? config : config === undefined ? {} : { region: config }),
-  fetch,
-};
-
-/** The local stack's queues, as its `GET /local/queues` tells them. */
-const readLocalQueues = async (port: string, doFetch: typeof fetch): Promise<LocalQueues> => {
-  let response: Response;
-  try {
-    response = await doFetch(`http://127.0.0.1:${port}/local/queues`, { headers: { accept: 'application/json' } });
-  } catch {
-    throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
-  }
-  if (!response.ok) throw new CliError(`the local relay answered ${response.status}`);
-  return valueOrThrow(
-    decodeWith(LocalQueuesCodec, await response.json()),
-    () => new CliError('the local relay answered an unexpected shape: is it an older version of this checkout?'),
-  );
-};
+const defaultDeps: RedriveDeps = { sqs: (config) => new SQSClient(config), fetch, region: regionFor };
 
 /** Error names of an endpoint without message move tasks: fauxqs answers InvalidAction ("Unknown action"). */
 const UNSUPPORTED = new Set(['InvalidAction', 'UnsupportedOperation', 'NotImplemented']);
@@ -166,25 +103,6 @@ export const moveByHand = async (
   return { moved, failed };
 };
 
-const queueUrlOf = async (sqs: SQSClient, name: string): Promise<string> => {
-  try {
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    if (QueueUrl === undefined) throw new Error('no QueueUrl');
-    return QueueUrl;
-  } catch (error) {
-    if (error instanceof QueueDoesNotExist) {
-      throw new CliError(`queue ${name} not found: is the stage deployed in this account and region?`);
-    }
-    throw error;
-  }
-};
-
-const attributes = async (
-  sqs: SQSClient,
-  url: string,
-  names: Array<'QueueArn' | 'ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible'>,
-) => (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: names }))).Attributes ?? {};
-
 const printTasks = async (sqs: SQSClient, sourceArn: string, io: Io): Promise<number> => {
   const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 5 }));
   if (Results.length === 0) {
@@ -227,35 +145,7 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
     return 0;
   }
   const rate = options.rate === undefined ? undefined : intOption(options.rate, 'rate', 1, 500, 1);
-  let sqs: SQSClient;
-  let deadLetterName: string;
-  let alertsName: string;
-  let deadLetterUrl: string;
-  let alertsUrl: () => Promise<string>;
-  let again: string;
-  if (options.local) {
-    const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
-    const local = await readLocalQueues(port, deps.fetch ?? fetch);
-    sqs = deps.sqs({
-      endpoint: local.sqsEndpoint,
-      region: local.region,
-      // The embedded emulator takes any credentials; another endpoint gets the usual ones.
-      ...(local.embedded ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-    });
-    deadLetterName = new URL(local.deadLetterQueueUrl).pathname.split('/').pop() ?? '';
-    alertsName = new URL(local.alertsQueueUrl).pathname.split('/').pop() ?? '';
-    deadLetterUrl = local.deadLetterQueueUrl;
-    alertsUrl = async () => local.alertsQueueUrl;
-    again = `--local${options.port === undefined ? '' : ` --port ${options.port}`}`;
-  } else {
-    const stage = checkStage(options.stage, USAGE);
-    sqs = deps.sqs(options.region);
-    deadLetterName = queueName(stage, 'dead-letter');
-    alertsName = queueName(stage, 'alerts');
-    deadLetterUrl = await queueUrlOf(sqs, deadLetterName);
-    alertsUrl = () => queueUrlOf(sqs, alertsName);
-    again = `--stage ${stage}`;
-  }
+  const { sqs, deadLetterName, alertsName, deadLetterUrl, alertsUrl, again } = await openQueues(options, io, deps, USAGE);
   const deadLetter = await attributes(sqs, deadLetterUrl, [
     'QueueArn',
     'ApproximateNumberOfMessages',
@@ -283,20 +173,24 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
   const destinationUrl = await alertsUrl();
   const destinationArn = (await attributes(sqs, destinationUrl, ['QueueArn'])).QueueArn ?? '';
 
-  // A peek with VisibilityTimeout 0: the messages stay visible, for the move to take.
+  // A peek, asking for VisibilityTimeout 0; the messages are released again right after anyway
+  // (an endpoint may keep them hidden for its default, as the local emulator does): the preview
+  // never hides what it showed from the move.
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: PREVIEW, VisibilityTimeout: 0, WaitTimeSeconds: 0 }),
   );
-  const lines = Messages.map((message) => describeDeadLetter(message.Body ?? ''));
+  await release(sqs, deadLetterUrl, Messages);
+  const maxReceiveCount = await maxReceiveCountOf(sqs, destinationUrl);
+  const lines = Messages.map((message) => describeDeadLetter(message, maxReceiveCount));
   io.out(
     `${deadLetterName} holds about ${waiting} message${waiting === 1 ? '' : 's'}. ` +
       (Messages.length < waiting ? `A sample of ${Messages.length}:` : 'They are:'),
   );
-  for (const line of lines) io.out(`  - ${line.text}`);
+  for (const line of lines) io.out(`  - ${describeLine(line)}`);
   if (lines.some((line) => !line.redeliverable)) {
     io.out(
-      '  Messages marked "will come back" cannot be delivered as they are; ' +
-        'moving them is harmless but they return to the dead-letter queue.',
+      '  Messages a redrive brings straight back cannot be delivered as they are: moving them is harmless, ' +
+        'they return with their reason. Settle them with npm run dead-letters -- discard.',
     );
   }
   io.out(

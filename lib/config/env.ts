@@ -258,10 +258,19 @@ export const readTestAlertConfig = (env: NodeJS.ProcessEnv): TestAlertConfig => 
 export interface MetricsConfig {
   readonly namespace: string;
   readonly stage: string;
+  /** LOG_FORMAT: `json` unless `human` is asked for (the local stack asks, on a terminal). */
+  readonly logFormat: 'json' | 'human';
 }
 
 /** CloudWatch namespace and the `stage` dimension; both have local defaults so that `npm start` needs neither. */
 export const readMetricsConfig = (env: NodeJS.ProcessEnv): MetricsConfig => {
-  const raw = decodeEnv(t.partial({ METRICS_NAMESPACE: t.string, RELAY_STAGE: t.string }), env);
-  return { namespace: raw.METRICS_NAMESPACE?.trim() || 'ThreatstackSquadcastRelay', stage: raw.RELAY_STAGE?.trim() || 'local' };
+  const raw = decodeEnv(
+    t.partial({ METRICS_NAMESPACE: t.string, RELAY_STAGE: t.string, LOG_FORMAT: t.keyof({ json: null, human: null, '': null }) }),
+    env,
+  );
+  return {
+    namespace: raw.METRICS_NAMESPACE?.trim() || 'ThreatstackSquadcastRelay',
+    stage: raw.RELAY_STAGE?.trim() || 'local',
+    logFormat: raw.LOG_FORMAT === 'human' ? 'human' : 'json',
+  };
 };

@@ -9,8 +9,8 @@ import type { Priority, SeverityPriorities } from '../incident/to-incident';
 import { toIncident } from '../incident/to-incident';
 import type { DeliveryLedger } from '../ledger/ledger';
 import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
-import type { QueuedAlert } from '../queue/messages';
-import { failedDeliveryMessage, QueuedAlertCodec, undecodableMessage } from '../queue/messages';
+import type { QueuedAlert, RawDeadLetter } from '../queue/messages';
+import { failedDeliveryMessage, QueuedAlertCodec, RawDeadLetterCodec, redrivenRawDeadLetter, undecodableMessage } from '../queue/messages';
 import type { SendRateLimiter } from './rate-limit';
 import type { RecoveryWatch } from './recovery-watch';
 import type { RetryPolicy } from './retry-budget';
@@ -57,6 +57,16 @@ export interface DeliverDeps {
   /** Brings this container's failed records forward when Squadcast comes back; none when absent. */
   readonly recovery?: RecoveryWatch;
 }
+
+/** A body that is a raw dead letter (ingest's non-object element, or an unreadable message), redriven by an operator. */
+const readRawDeadLetter = (body: string): RawDeadLetter | undefined => {
+  try {
+    const checked = decodeWith(RawDeadLetterCodec, JSON.parse(body));
+    return checked.kind === 'valid' ? checked.value : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 const decodeRecord = (body: string): Checked<QueuedAlert> => {
   let json: unknown;
@@ -119,6 +129,18 @@ const deferred = (record: QueueRecord, deps: DeliverDeps, reason: string, delayS
  */
 const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<RecordOutcome> => {
   const decoded = decodeRecord(record.body);
+  const raw = decoded.kind === 'invalid' ? readRawDeadLetter(record.body) : undefined;
+  if (raw !== undefined) {
+    // An element that was never an alert, redriven: back where it was, with its own reason and path.
+    const sent = await deps.deadLetters.sendAll([redrivenRawDeadLetter(raw, record.messageId)]);
+    if (sent.failedKeys.length > 0) return retryLater(record, undefined, deps, 'dead-letter queue unavailable');
+    deps.log.error('a dead letter that is not an alert was redriven; back to the dead-letter queue with its reason', {
+      messageId: record.messageId,
+      reason: raw.failure.reason,
+      problems: raw.failure.problems ?? [],
+    });
+    return { kind: 'dead-lettered' };
+  }
   if (decoded.kind === 'invalid') {
     const sent = await deps.deadLetters.sendAll([undecodableMessage(record.messageId, record.body, decoded.problems, deps.now())]);
     if (sent.failedKeys.length > 0) return retryLater(record, undefined, deps, 'dead-letter queue unavailable');
@@ -205,13 +227,15 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
       }
       // Only a failed attempt gives up, never a deferral: the budget is spent and a person must look.
       const reason = `${outcome.reason}; still failing after ${describeWait(waited)} in the queue (give-up budget ${describeWait(deps.retryPolicy.giveUpSeconds)})`;
-      const sent = await deps.deadLetters.sendAll([failedDeliveryMessage(queued, alertId, reason, now)]);
+      const sent = await deps.deadLetters.sendAll([failedDeliveryMessage(queued, alertId, reason, now, record.receiveCount)]);
       if (sent.failedKeys.length > 0) return retryIn('dead-letter queue unavailable');
       deps.log.error('delivery failed for too long; alert dead-lettered', { alertId, reason, waitedSeconds: waited });
       return { kind: 'dead-lettered' };
     }
     case 'permanent': {
-      const sent = await deps.deadLetters.sendAll([failedDeliveryMessage(queued, alertId, outcome.reason, deps.now())]);
+      const sent = await deps.deadLetters.sendAll([
+        failedDeliveryMessage(queued, alertId, outcome.reason, deps.now(), record.receiveCount),
+      ]);
       await deps.ledger.release(claim.lease).catch(() => undefined);
       if (sent.failedKeys.length > 0) return retryIn('dead-letter queue unavailable');
       deps.log.error('delivery refused; alert dead-lettered', { alertId, reason: outcome.reason });

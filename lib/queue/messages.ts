@@ -36,10 +36,10 @@ const escapeUnits = (text: string): string =>
 /** JSON text that SQS (and its local emulator) accepts as a message body. */
 export const toSqsBody = (value: unknown): string => (JSON.stringify(value) ?? 'null').replace(OUTSIDE_SQS_SAFE_SET, escapeUnits);
 
-/** Why a message is in the dead-letter queue. */
+/** Why a message is in the dead-letter queue. `attempts`: how many times deliver had received it by then. */
 export const FailureCodec = t.intersection([
   t.type({ stage: t.keyof({ ingest: null, deliver: null }), reason: t.string, at: t.string }),
-  t.partial({ problems: t.array(t.string) }),
+  t.partial({ problems: t.array(t.string), attempts: t.number }),
 ]);
 export type Failure = t.TypeOf<typeof FailureCodec>;
 
@@ -62,7 +62,14 @@ const AlertObjectCodec = new t.Type<Record<string, unknown>, Record<string, unkn
  */
 export const QueuedAlertCodec = t.intersection([
   t.type({ alert: AlertObjectCodec }),
-  t.partial({ alertId: t.string, receivedAt: t.string, notes: t.array(AlertIssueCodec), failure: FailureCodec }),
+  t.partial({
+    alertId: t.string,
+    receivedAt: t.string,
+    notes: t.array(AlertIssueCodec),
+    failure: FailureCodec,
+    /** The failures of earlier trips through the dead-letter queue (each redrive keeps the one before). */
+    earlierFailures: t.array(FailureCodec),
+  }),
 ]);
 export type QueuedAlert = t.TypeOf<typeof QueuedAlertCodec>;
 
@@ -71,7 +78,11 @@ export type QueuedAlert = t.TypeOf<typeof QueuedAlertCodec>;
  * an object, or a message deliver could not read. `raw` is what was received (cut to fit); a
  * redrive cannot deliver it as it is.
  */
-export const RawDeadLetterCodec = t.type({ failure: FailureCodec, raw: t.unknown });
+export const RawDeadLetterCodec = t.intersection([
+  t.type({ failure: FailureCodec, raw: t.unknown }),
+  /** How many times it was redriven and came straight back (it cannot be delivered as it is). */
+  t.partial({ redrives: t.number }),
+]);
 export type RawDeadLetter = t.TypeOf<typeof RawDeadLetterCodec>;
 
 /** What ingest (or the test alert) queues: an alert object, its id, and what was done to it. */
@@ -145,9 +156,29 @@ export const queuedAlertMessage = (entry: AlertToQueue, receivedAt: Date): Queue
   return { key: entry.id, body: kept.body, shortenedFields: kept.shortened };
 };
 
-export const failedDeliveryMessage = (queued: QueuedAlert, alertId: string, reason: string, at: Date): OutboundMessage => ({
-  key: alertId,
-  body: toSqsBody({ ...queued, failure: { stage: 'deliver', reason, at: at.toISOString() } } satisfies QueuedAlert),
+/** A delivery that failed for good: the queued alert as it was, the failure, and any failure of an earlier trip kept. */
+export const failedDeliveryMessage = (
+  queued: QueuedAlert,
+  alertId: string,
+  reason: string,
+  at: Date,
+  attempts?: number,
+): OutboundMessage => {
+  const earlierFailures = [...(queued.earlierFailures ?? []), ...(queued.failure === undefined ? [] : [queued.failure])];
+  return {
+    key: alertId,
+    body: toSqsBody({
+      ...queued,
+      failure: { stage: 'deliver', reason, at: at.toISOString(), ...(attempts === undefined ? {} : { attempts }) },
+      ...(earlierFailures.length > 0 ? { earlierFailures } : {}),
+    } satisfies QueuedAlert),
+  };
+};
+
+/** A raw dead letter redriven to the alerts queue: back to the dead-letter queue as it was, its first reason kept. */
+export const redrivenRawDeadLetter = (letter: RawDeadLetter, key: string): OutboundMessage => ({
+  key,
+  body: toSqsBody({ ...letter, redrives: (letter.redrives ?? 0) + 1 } satisfies RawDeadLetter),
 });
 
 /** Where a raw dead letter starts cutting: well under the limit, so that one cut usually suffices. */

@@ -1,13 +1,19 @@
 import type { LogItem } from '@aws-lambda-powertools/logger';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { LogFields, Logger } from '../common/logger';
+import { formatHumanLine } from './human-log';
 
-/** Powertools Logger with its output redirected, for tests and tools that collect lines. */
+/** How a line is printed: Powertools' JSON (Lambda, `LOG_FORMAT=json`), or one short line for a person (`human`). */
+export type LogFormat = 'json' | 'human';
+
+/** Powertools Logger with its output redirected (tests and tools that collect lines) or shown for a person. */
 class LineLogger extends PowertoolsLogger {
   #write: ((line: string) => void) | undefined;
+  #format: LogFormat = 'json';
 
-  setWriter(write: (line: string) => void): this {
+  setWriter(write: (line: string) => void, format: LogFormat): this {
     this.#write = write;
+    this.#format = format;
     return this;
   }
 
@@ -17,7 +23,12 @@ class LineLogger extends PowertoolsLogger {
       return;
     }
     log.prepareForPrint();
-    this.#write(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+    const attributes = log.getAttributes();
+    this.#write(
+      this.#format === 'human'
+        ? formatHumanLine(JSON.parse(JSON.stringify(attributes, this.getJsonReplacer())) as Record<string, unknown>)
+        : JSON.stringify(attributes, this.getJsonReplacer()),
+    );
   }
 }
 
@@ -39,9 +50,9 @@ export interface PowertoolsBackedLogger extends Logger {
  * Powertools Logger (level from POWERTOOLS_LOG_LEVEL or Lambda's log level, INFO by default;
  * X-Ray trace id added when present). `write` replaces stdout/stderr, e.g. in tests.
  */
-export const createJsonLogger = (service: string, write?: (line: string) => void): PowertoolsBackedLogger => {
+export const createJsonLogger = (service: string, write?: (line: string) => void, format: LogFormat = 'json'): PowertoolsBackedLogger => {
   const logger = new LineLogger({ serviceName: service });
-  if (write !== undefined) logger.setWriter(write);
+  if (write !== undefined || format === 'human') logger.setWriter(write ?? ((line) => process.stdout.write(`${line}\n`)), format);
   return {
     powertools: logger,
     info: (message, fields) => logger.info(message, withCorrelation(fields)),

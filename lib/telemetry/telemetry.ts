@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { ConfigError } from '../common/config-error';
 import type { RelayMetrics } from '../common/metrics';
-import type { PowertoolsBackedLogger } from './powertools-logger';
+import type { LogFormat, PowertoolsBackedLogger } from './powertools-logger';
 import { createJsonLogger } from './powertools-logger';
 import { createRelayMetrics } from './powertools-metrics';
 
@@ -20,11 +20,13 @@ export interface TelemetrySettings {
   readonly stage: string;
   /** Replaces stdout for log and metric lines (tests). */
   readonly write?: (line: string) => void;
+  /** `json` (Lambda, the default) or `human` (npm start's terminal). */
+  readonly logFormat?: LogFormat;
 }
 
 /** One function's logger and metrics, created once per container. Logs name the function as `service`. */
 export const createTelemetry = (functionName: string, settings: TelemetrySettings): Telemetry => {
-  const log = createJsonLogger(functionName, settings.write);
+  const log = createJsonLogger(functionName, settings.write, settings.logFormat);
   return { log, metrics: createRelayMetrics({ namespace: settings.namespace, service: METRICS_SERVICE, stage: settings.stage, log }) };
 };
 

@@ -9,17 +9,19 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 export interface EmulatorEndpoints {
   readonly sqsEndpoint: string;
   readonly dynamodbEndpoint: string;
+  /** The credentials the emulators accept (new at every start). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
-export const LOCAL_AWS = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
+const REGION = 'us-east-1';
 
 /** The SDK's standard settings (endpoints, region, credentials) for the emulators, as environment variables. */
 export const emulatorEnv = (emulators: EmulatorEndpoints): NodeJS.ProcessEnv => ({
   AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
   AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
-  AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
-  AWS_REGION: LOCAL_AWS.region,
+  AWS_ACCESS_KEY_ID: emulators.credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: emulators.credentials.secretAccessKey,
+  AWS_REGION: REGION,
 });
 
 export interface EmulatorClients {
@@ -31,8 +33,9 @@ export interface EmulatorClients {
 
 /** SQS and DynamoDB clients for the emulators. */
 export const emulatorClients = (emulators: EmulatorEndpoints): EmulatorClients => {
-  const sqs = new SQSClient({ ...LOCAL_AWS, endpoint: emulators.sqsEndpoint });
-  const dynamodb = new DynamoDBClient({ ...LOCAL_AWS, endpoint: emulators.dynamodbEndpoint });
+  const config = { region: REGION, credentials: emulators.credentials };
+  const sqs = new SQSClient({ ...config, endpoint: emulators.sqsEndpoint });
+  const dynamodb = new DynamoDBClient({ ...config, endpoint: emulators.dynamodbEndpoint });
   return {
     sqs,
     dynamodb,

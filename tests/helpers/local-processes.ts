@@ -73,7 +73,7 @@ export const startEmulatorProcess = async (): Promise<EmulatorProcess> => {
         .find((l) => l.startsWith('{"sqsEndpoint"')),
     process,
   );
-  const endpoints = JSON.parse(line) as { sqsEndpoint: string; dynamodbEndpoint: string };
+  const endpoints = JSON.parse(line) as Pick<EmulatorProcess, 'sqsEndpoint' | 'dynamodbEndpoint' | 'credentials'>;
   return { ...process, ...endpoints };
 };
 
@@ -98,7 +98,8 @@ export interface RelayProcess extends RunningProcess {
  * data directory: a test never touches the project's `./.relay-data`.
  */
 export const startRelayProcess = async (env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<RelayProcess> => {
-  const process = spawnTsx('local/main.ts', { PORT: '0', RELAY_DATA_DIR: '', ...env }, args);
+  // Tests read the functions' structured lines: LOG_FORMAT=json unless a test asks for the human ones.
+  const process = spawnTsx('local/main.ts', { PORT: '0', RELAY_DATA_DIR: '', LOG_FORMAT: 'json', ...env }, args);
   const baseUrl = await waitFor('relay', () => /webhook \(POST\)\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(process.output())?.[1], process);
   return { ...process, baseUrl };
 };

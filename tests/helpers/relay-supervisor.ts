@@ -42,7 +42,7 @@ export const startRelaySupervisor = async (env: NodeJS.ProcessEnv, startupTimeou
     const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
       cwd: ROOT,
       // In memory unless `env` names a data directory (RELAY_DATA_DIR).
-      env: { ...process.env, PORT: '0', RELAY_DATA_DIR: '', ...env },
+      env: { ...process.env, PORT: '0', RELAY_DATA_DIR: '', LOG_FORMAT: 'json', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -78,7 +78,7 @@ describe('.github/workflows', () => {
   });
 
   it('pins every action by full commit, with its version in a comment; Dependabot proposes updates', () => {
-    const uses = [...ci.matchAll(/uses: ([^\s]+)(.*)/g)].map((m) => [m[1] ?? '', m[2] ?? '']);
+    const uses = [...ci.matchAll(/uses: ([^\s]+)(.*)/g)].map((m): [string, string] => [m[1] ?? '', m[2] ?? '']);
     expect(uses.length).toBeGreaterThan(0);
     for (const [action, comment] of uses) {
       expect({ action, pinned: /@[0-9a-f]{40}$/.test(action) }).toEqual({ action, pinned: true });

@@ -1,5 +1,6 @@
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_AWS, stopLocalStack } from '../helpers/emulators';
+import type { LocalQueues } from '../../local/local-queues';
+import { stopLocalStack } from '../helpers/emulators';
 import type { FakeSquadcast, RelayProcess } from '../helpers/local-processes';
 import { eventually, runScript, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
@@ -80,8 +81,9 @@ test('dead letters go back by receive/send/delete; deliverable ones arrive once,
   });
 
   // A copy of a delivered alert in the dead-letter queue, as a move interrupted between its send and its delete leaves it.
-  const { sqsEndpoint } = (await (await fetch(`${relay.baseUrl}/local/queues`)).json()) as { sqsEndpoint: string };
-  const sqs = new SQSClient({ ...LOCAL_AWS, endpoint: sqsEndpoint });
+  // This machine's tools reach the embedded emulators with the per-start credentials the relay gives them.
+  const local = (await (await fetch(`${relay.baseUrl}/local/queues`)).json()) as LocalQueues;
+  const sqs = new SQSClient({ region: local.region, credentials: local.credentials, endpoint: local.sqsEndpoint });
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${PREFIX}-dead-letter` }));
   await sqs.send(
     new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ alert: alert('redrive-2'), receivedAt: new Date().toISOString() }) }),

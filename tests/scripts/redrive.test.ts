@@ -1,9 +1,10 @@
 import { SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
-import { describeDeadLetter, run } from '../../scripts/redrive';
+import { run } from '../../scripts/redrive';
 import { anAwsError, fakeAwsClient } from '../helpers/aws';
 import { anAlert } from '../helpers/factories';
-import { captureIo } from './io';
+import { captureIo, regionOfTest } from './io';
 
+const unusedFetch = (() => Promise.reject(new Error('no fetch expected'))) as unknown as typeof fetch;
 const DLQ = 'threatstack-squadcast-relay-prod-dead-letter';
 const ALERTS = 'threatstack-squadcast-relay-prod-alerts';
 const url = (name: string): string => `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`;
@@ -12,7 +13,7 @@ const arn = (name: string): string => `arn:aws:sqs:us-east-1:123456789012:${name
 const deliverFailure = JSON.stringify({
   alert: anAlert({ id: 'alert-refused', severity: 1 }),
   receivedAt: '2023-11-14T22:13:20.000Z',
-  failure: { stage: 'deliver', reason: 'Squadcast answered 401', at: '2023-11-14T22:13:25.000Z' },
+  failure: { stage: 'deliver', reason: 'Squadcast answered 401', at: '2023-11-14T22:13:25.000Z', attempts: 1 },
 });
 const ingestReject = JSON.stringify({
   failure: {
@@ -37,9 +38,12 @@ const fakeSqs = (waiting: number, bodies: string[] = []) =>
             QueueArn: arn(queue),
             ApproximateNumberOfMessages: String(queue === DLQ ? waiting : 0),
             ApproximateNumberOfMessagesNotVisible: '0',
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn(DLQ), maxReceiveCount: 1000 }),
           },
         };
       }
+      case 'ChangeMessageVisibilityBatchCommand':
+        return { Successful: (input.Entries as Array<{ Id: string }>).map((e) => ({ Id: e.Id })) };
       case 'ReceiveMessageCommand':
         return { Messages: bodies.map((Body, i) => ({ MessageId: `m-${i}`, ReceiptHandle: `r-${i}`, Body })) };
       case 'StartMessageMoveTaskCommand':
@@ -70,18 +74,27 @@ describe('npm run redrive', () => {
   it('shows what is in the dead-letter queue, then with --yes moves it back with StartMessageMoveTask', async () => {
     const sqs = fakeSqs(2, [deliverFailure, ingestReject]);
     const { io, text } = captureIo();
-    expect(await run(['--stage', 'prod', '--yes'], io, { sqs: () => sqs.client })).toBe(0);
+    expect(await run(['--stage', 'prod', '--yes'], io, { sqs: () => sqs.client, fetch: unusedFetch, region: regionOfTest })).toBe(0);
     expect(sqs.inputsOf('GetQueueUrlCommand')).toEqual([{ QueueName: DLQ }, { QueueName: ALERTS }]);
-    // The peek leaves the messages visible, for the move task to take.
+    // The peek leaves the messages visible, for the move task to take: asked for, and made sure of.
     expect(sqs.inputsOf('ReceiveMessageCommand')).toEqual([
       expect.objectContaining({ QueueUrl: url(DLQ), MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+    ]);
+    expect(sqs.inputsOf('ChangeMessageVisibilityBatchCommand')).toEqual([
+      {
+        QueueUrl: url(DLQ),
+        Entries: [
+          { Id: '0', ReceiptHandle: 'r-0', VisibilityTimeout: 0 },
+          { Id: '1', ReceiptHandle: 'r-1', VisibilityTimeout: 0 },
+        ],
+      },
     ]);
     expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toEqual([{ SourceArn: arn(DLQ), DestinationArn: arn(ALERTS) }]);
     const printed = text();
     expect(printed).toContain(`${DLQ} holds about 2 messages. They are:`);
-    expect(printed).toContain('  - alert alert-refused (severity 1): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z');
+    expect(printed).toMatch(/ {2}- alert alert-refused \(severity 1, "[^"]+"\): deliver: Squadcast answered 401\n/);
     expect(printed).toContain(
-      '  - invalid alert (ingest: alerts[1].severity: expected Severity(1|2|3)): it will come back to the dead-letter queue',
+      '  - not an alert: ingest: invalid alert [alerts[1].severity: expected Severity(1|2|3)]: a redrive brings it straight back',
     );
     expect(printed).toContain('Move started (task task-handle-1). Follow it with: npm run redrive -- --stage prod --status');
     expect(printed).not.toContain('SENTINEL');
@@ -90,13 +103,13 @@ describe('npm run redrive', () => {
   it('moves nothing without a yes: no terminal means exit 1, a "n" means nothing moved', async () => {
     const noTerminal = fakeSqs(1, [deliverFailure]);
     const first = captureIo();
-    expect(await run(['--stage', 'prod'], first.io, { sqs: () => noTerminal.client })).toBe(1);
+    expect(await run(['--stage', 'prod'], first.io, { sqs: () => noTerminal.client, fetch: unusedFetch, region: regionOfTest })).toBe(1);
     expect(first.errors()).toContain('Nothing moved. Run again with --yes to start the move.');
     expect(noTerminal.inputsOf('StartMessageMoveTaskCommand')).toEqual([]);
 
     const declined = fakeSqs(1, [deliverFailure]);
     const second = captureIo(['n']);
-    expect(await run(['--stage', 'prod'], second.io, { sqs: () => declined.client })).toBe(0);
+    expect(await run(['--stage', 'prod'], second.io, { sqs: () => declined.client, fetch: unusedFetch, region: regionOfTest })).toBe(0);
     expect(second.questions).toEqual([`Move about 1 message from ${DLQ} to ${ALERTS}? [y/N] `]);
     expect(declined.inputsOf('StartMessageMoveTaskCommand')).toEqual([]);
   });
@@ -104,7 +117,7 @@ describe('npm run redrive', () => {
   it('moves after a "y", at the --rate asked for', async () => {
     const sqs = fakeSqs(120, [deliverFailure]);
     const { io, text } = captureIo(['y']);
-    expect(await run(['--stage', 'prod', '--rate', '5'], io, { sqs: () => sqs.client })).toBe(0);
+    expect(await run(['--stage', 'prod', '--rate', '5'], io, { sqs: () => sqs.client, fetch: unusedFetch, region: regionOfTest })).toBe(0);
     expect(text()).toContain('A sample of 1:');
     expect(text()).toContain('at 5 a second');
     expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toEqual([
@@ -115,7 +128,7 @@ describe('npm run redrive', () => {
   it('an empty dead-letter queue: nothing to move, nothing asked', async () => {
     const sqs = fakeSqs(0);
     const { io, text, questions } = captureIo(['y']);
-    expect(await run(['--stage', 'prod'], io, { sqs: () => sqs.client })).toBe(0);
+    expect(await run(['--stage', 'prod'], io, { sqs: () => sqs.client, fetch: unusedFetch, region: regionOfTest })).toBe(0);
     expect(text()).toBe(`${DLQ} is empty: nothing to move.`);
     expect(questions).toEqual([]);
     expect(sqs.commands().map((c) => c.name)).toEqual(['GetQueueUrlCommand', 'GetQueueAttributesCommand']);
@@ -124,7 +137,7 @@ describe('npm run redrive', () => {
   it('--status lists the recent move tasks of the dead-letter queue', async () => {
     const sqs = fakeSqs(0);
     const { io, out } = captureIo();
-    expect(await run(['--stage', 'prod', '--status'], io, { sqs: () => sqs.client })).toBe(0);
+    expect(await run(['--stage', 'prod', '--status'], io, { sqs: () => sqs.client, fetch: unusedFetch, region: regionOfTest })).toBe(0);
     expect(sqs.inputsOf('ListMessageMoveTasksCommand')).toEqual([{ SourceArn: arn(DLQ), MaxResults: 5 }]);
     expect(out).toEqual([
       'RUNNING started 2023-11-14T22:20:00.000Z: 3 of 7 moved',
@@ -136,36 +149,9 @@ describe('npm run redrive', () => {
     const sqs = fakeAwsClient(SQSClient, () => {
       throw anAwsError('QueueDoesNotExist');
     });
-    await expect(run(['--stage', 'nope'], captureIo().io, { sqs: () => sqs.client })).rejects.toThrow(
-      'queue threatstack-squadcast-relay-nope-dead-letter not found: is the stage deployed in this account and region?',
-    );
-  });
-});
-
-describe('describeDeadLetter', () => {
-  it.each<[string, string, string, boolean]>([
-    [
-      'a delivery failure',
-      deliverFailure,
-      'alert alert-refused (severity 1): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z',
-      true,
-    ],
-    [
-      'an alert SQS moved after 1000 receives',
-      JSON.stringify({ alert: anAlert({ id: 'tired', severity: 2 }) }),
-      'alert tired (severity 2): no failure recorded (moved here by SQS after 1000 receives: deliver could not handle it, e.g. it crashed on it)',
-      true,
-    ],
-    [
-      'an invalid alert',
-      ingestReject,
-      'invalid alert (ingest: alerts[1].severity: expected Severity(1|2|3)): it will come back to the dead-letter queue',
-      false,
-    ],
-    ['a body that is not JSON', '{nope', 'not JSON (it will come back to the dead-letter queue)', false],
-    ['some other JSON', '{"hello": "world"}', 'unknown message shape (it will come back to the dead-letter queue)', false],
-  ])('%s', (_name, body, text, redeliverable) => {
-    expect(describeDeadLetter(body)).toEqual({ text, redeliverable });
+    await expect(
+      run(['--stage', 'nope'], captureIo().io, { sqs: () => sqs.client, fetch: unusedFetch, region: regionOfTest }),
+    ).rejects.toThrow('queue threatstack-squadcast-relay-nope-dead-letter not found: is the stage deployed in this account and region?');
   });
 });
 
@@ -177,6 +163,7 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
     embedded: true,
     alertsQueueUrl: `${ENDPOINT}/000000000000/relay-local-alerts`,
     deadLetterQueueUrl: `${ENDPOINT}/000000000000/relay-local-dead-letter`,
+    credentials: { accessKeyId: 'LOCAL0A1B2C3D4E5F6', secretAccessKey: 'per-start-secret' },
   };
   const localFetch = (async (url: string) => {
     expect(url).toBe('http://127.0.0.1:4321/local/queues');
@@ -199,9 +186,15 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
             },
           };
         }
+        case 'ChangeMessageVisibilityBatchCommand': {
+          const entries = input.Entries as Array<{ Id: string; ReceiptHandle: string }>;
+          for (const m of deadLetter) if (entries.some((e) => e.ReceiptHandle === m.ReceiptHandle)) m.hidden = false;
+          return { Successful: entries.map((e) => ({ Id: e.Id })) };
+        }
         case 'ReceiveMessageCommand': {
           const visible = deadLetter.filter((m) => !m.hidden).slice(0, Number(input.MaxNumberOfMessages));
-          if (input.VisibilityTimeout !== 0) for (const m of visible) m.hidden = true;
+          // Like the local emulator: a receive hides what it returns, whatever VisibilityTimeout says.
+          for (const m of visible) m.hidden = true;
           return { Messages: visible.map(({ MessageId, ReceiptHandle, Body }) => ({ MessageId, ReceiptHandle, Body })) };
         }
         case 'SendMessageBatchCommand': {
@@ -257,9 +250,11 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
         return sqs.client;
       },
       fetch: localFetch,
+      region: regionOfTest,
     });
     expect(code).toBe(0);
-    expect(configs).toEqual([{ endpoint: ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }]);
+    // The embedded emulators take the relay's per-start credentials, which its own GET /local/queues gives.
+    expect(configs).toEqual([{ endpoint: ENDPOINT, region: 'us-east-1', credentials: local.credentials }]);
     expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toHaveLength(1);
     expect(deadLetter).toEqual([]);
     expect(alerts).toEqual(bodies);
@@ -285,13 +280,13 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
   it('a message the alerts queue refuses stays in the dead-letter queue (exit 1); one that comes straight back is moved once', async () => {
     const refused = emulator([deliverFailure, ingestReject], { refuseSend: (body) => body === ingestReject });
     const first = captureIo();
-    expect(await run(['--local', '--port', '4321', '--yes'], first.io, { sqs: () => refused.sqs.client, fetch: localFetch })).toBe(1);
+    expect(await run(['--local', '--port', '4321', '--yes'], first.io, { sqs: () => refused.sqs.client, fetch: localFetch, region: regionOfTest })).toBe(1);
     expect(first.text()).toContain('Moved 1 message from relay-local-dead-letter to relay-local-alerts. 1 could not be sent and stay in');
     expect(refused.deadLetter.map((m) => m.Body)).toEqual([ingestReject]);
 
     const bouncing = emulator([ingestReject], { comesBack: true });
     const second = captureIo();
-    expect(await run(['--local', '--port', '4321', '--yes'], second.io, { sqs: () => bouncing.sqs.client, fetch: localFetch })).toBe(0);
+    expect(await run(['--local', '--port', '4321', '--yes'], second.io, { sqs: () => bouncing.sqs.client, fetch: localFetch, region: regionOfTest })).toBe(0);
     expect(bouncing.alerts).toEqual([ingestReject]);
     expect(bouncing.deadLetter.map((m) => m.Body)).toEqual([ingestReject]);
   });
@@ -299,7 +294,7 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
   it('--rate paces the move by hand', async () => {
     const { sqs } = emulator(Array.from({ length: 7 }, () => deliverFailure));
     const { io, sleeps } = captureIo();
-    expect(await run(['--local', '--port', '4321', '--yes', '--rate', '3'], io, { sqs: () => sqs.client, fetch: localFetch })).toBe(0);
+    expect(await run(['--local', '--port', '4321', '--yes', '--rate', '3'], io, { sqs: () => sqs.client, fetch: localFetch, region: regionOfTest })).toBe(0);
     expect(
       sqs
         .inputsOf<{ MaxNumberOfMessages: number; VisibilityTimeout: number }>('ReceiveMessageCommand')
@@ -312,14 +307,14 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
   it('--status says there are no move tasks; a stopped relay is named', async () => {
     const { sqs } = emulator([]);
     const { io, text } = captureIo();
-    expect(await run(['--local', '--port', '4321', '--status'], io, { sqs: () => sqs.client, fetch: localFetch })).toBe(0);
+    expect(await run(['--local', '--port', '4321', '--status'], io, { sqs: () => sqs.client, fetch: localFetch, region: regionOfTest })).toBe(0);
     expect(text()).toBe(
       'This SQS endpoint has no message move tasks: npm run redrive moves the messages itself there, and is done when it returns.',
     );
     const unreachable = (async () => {
       throw new TypeError('fetch failed');
     }) as unknown as typeof fetch;
-    await expect(run(['--local', '--port', '4321'], captureIo().io, { sqs: () => sqs.client, fetch: unreachable })).rejects.toThrow(
+    await expect(run(['--local', '--port', '4321'], captureIo().io, { sqs: () => sqs.client, fetch: unreachable, region: regionOfTest })).rejects.toThrow(
       'could not reach the local relay on 127.0.0.1:4321: is npm start running?',
     );
   });
@@ -331,7 +326,7 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
       return sqs.client.send({ constructor: { name }, input } as never);
     });
     await expect(
-      run(['--local', '--port', '4321', '--yes'], captureIo().io, { sqs: () => denied.client, fetch: localFetch }),
+      run(['--local', '--port', '4321', '--yes'], captureIo().io, { sqs: () => denied.client, fetch: localFetch, region: regionOfTest }),
     ).rejects.toThrow('AccessDenied');
     expect(denied.inputsOf('SendMessageBatchCommand')).toEqual([]);
   });

@@ -365,8 +365,16 @@ describe('readTestAlertConfig and readMetricsConfig', () => {
   it('read their keys with local defaults', () => {
     expect(readTestAlertConfig({ ALERTS_QUEUE_URL: 'q' })).toEqual({ alertsQueueUrl: 'q', stage: 'local' });
     expect(readTestAlertConfig({ ALERTS_QUEUE_URL: 'q', RELAY_STAGE: ' prod ' })).toEqual({ alertsQueueUrl: 'q', stage: 'prod' });
-    expect(readMetricsConfig({})).toEqual({ namespace: 'ThreatstackSquadcastRelay', stage: 'local' });
-    expect(readMetricsConfig({ METRICS_NAMESPACE: 'Custom', RELAY_STAGE: 'dev' })).toEqual({ namespace: 'Custom', stage: 'dev' });
+    expect(readMetricsConfig({})).toEqual({ namespace: 'ThreatstackSquadcastRelay', stage: 'local', logFormat: 'json' });
+    expect(readMetricsConfig({ METRICS_NAMESPACE: 'Custom', RELAY_STAGE: 'dev', LOG_FORMAT: 'human' })).toEqual({
+      namespace: 'Custom',
+      stage: 'dev',
+      logFormat: 'human',
+    });
+  });
+
+  it('refuses a LOG_FORMAT it does not know, naming the key', () => {
+    expect(configErrorOf(() => readMetricsConfig({ LOG_FORMAT: 'yaml' })).message).toContain('LOG_FORMAT');
   });
 
   it('names a missing queue for the test alert', () => {

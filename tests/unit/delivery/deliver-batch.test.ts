@@ -279,7 +279,12 @@ describe('deliverBatch: giving up after DELIVERY_GIVE_UP_HOURS', () => {
     expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'dead-lettered' }] });
     const reason = 'Squadcast answered 503; still failing after 24 h 3 min in the queue (give-up budget 24 h 0 min)';
     expect(deadLetters.bodies<DeadLetter>()).toEqual([
-      { alert, alertId: alert.id, receivedAt: '2023-11-14T22:13:21.000Z', failure: { stage: 'deliver', reason, at: NOW.toISOString() } },
+      {
+        alert,
+        alertId: alert.id,
+        receivedAt: '2023-11-14T22:13:21.000Z',
+        failure: { stage: 'deliver', reason, at: NOW.toISOString(), attempts: record.receiveCount },
+      },
     ]);
     expect(ledger.released).toHaveLength(1);
     expect(retries.calls).toEqual([]);
@@ -347,7 +352,7 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
         alert,
         alertId: alert.id,
         receivedAt: '2023-11-14T22:13:19.000Z',
-        failure: { stage: 'deliver', reason: 'Squadcast answered 400', at: NOW.toISOString() },
+        failure: { stage: 'deliver', reason: 'Squadcast answered 400', at: NOW.toISOString(), attempts: 1 },
       },
     ]);
     expect(ledger.released.map((lease) => [lease.version.alertId, lease.token])).toEqual([[alert.id, 'lease-1']]);
@@ -383,11 +388,6 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
     ['not JSON', `not json ${SENTINEL}`, ['(root): expected JSON']],
     ['JSON without an alert', JSON.stringify({ note: SENTINEL }), ['alert: expected object']],
     ['an alert that is not an object', JSON.stringify({ alert: [SENTINEL] }), ['alert: expected object']],
-    [
-      'a dead letter from ingest, redriven',
-      JSON.stringify({ failure: { stage: 'ingest', reason: 'invalid alert', at: 'x' }, raw: SENTINEL }),
-      ['alert: expected object'],
-    ],
   ])('dead-letters an undecodable message (%s) with its problems, without claiming or POSTing', async (_name, body, problems) => {
     const { deliver, sink, ledger, deadLetters, log } = setup();
     const record = aQueueRecord({ body });
@@ -400,6 +400,36 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
     expect(sink.sent).toEqual([]);
     expect(log.find('undecodable message dead-lettered')?.fields).toEqual({ messageId: record.messageId, problems });
     expect(log.text()).not.toContain(SENTINEL);
+  });
+
+  it('sends a dead letter from ingest that was redriven back as it was: its own reason and path, one more redrive', async () => {
+    const { deliver, sink, ledger, deadLetters, log } = setup();
+    const letter = {
+      failure: { stage: 'ingest', reason: 'invalid alert', problems: ['alerts[1]: expected object'], at: 'x' },
+      raw: SENTINEL,
+    };
+    const record = aQueueRecord({ body: JSON.stringify({ ...letter, redrives: 2 }) });
+    expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'dead-lettered' }] });
+    expect(deadLetters.bodies<DeadLetter>()).toEqual([{ ...letter, redrives: 3 }]);
+    expect(ledger.claims).toEqual([]);
+    expect(sink.sent).toEqual([]);
+    expect(log.find('a dead letter that is not an alert was redriven; back to the dead-letter queue with its reason')?.fields).toEqual({
+      messageId: record.messageId,
+      reason: 'invalid alert',
+      problems: ['alerts[1]: expected object'],
+    });
+  });
+
+  it('a delivery dead-lettered again after a redrive keeps the failure of its earlier trip', async () => {
+    const { deliver, sink, deadLetters } = setup();
+    sink.answer({ kind: 'permanent', reason: 'Squadcast answered 401', failure: 'refused' });
+    const alert = anAlert();
+    const earlier = { stage: 'deliver' as const, reason: 'Squadcast answered 404', at: '2023-11-10T00:00:00.000Z', attempts: 1 };
+    await deliver([aQueueRecord({ body: JSON.stringify({ alert, alertId: alert.id, failure: earlier }), receiveCount: 2 })]);
+    expect(deadLetters.bodies<DeadLetter & { earlierFailures?: unknown }>()[0]).toMatchObject({
+      failure: { stage: 'deliver', reason: 'Squadcast answered 401', attempts: 2 },
+      earlierFailures: [earlier],
+    });
   });
 
   it('dead-letters an undecodable message of 250 KiB: SQS takes its dead letter, cut to fit 256 KiB', async () => {

@@ -1,0 +1,266 @@
+import type { Message, SQSClientConfig } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueDoesNotExist,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { readAlert } from '../lib/alert/read-alert';
+import { decodeWith, valueOrThrow } from '../lib/common/checked';
+import { plainText, truncate } from '../lib/common/text';
+import type { Failure } from '../lib/queue/messages';
+import { QueuedAlertCodec, RawDeadLetterCodec } from '../lib/queue/messages';
+import type { LocalQueues } from '../local/local-queues';
+import { LocalQueuesCodec } from '../local/local-queues';
+import { LOCAL_DEFAULTS } from '../local/stack';
+import type { Io } from './cli';
+import { CliError, checkStage, queueName, refuseTogether } from './cli';
+import type { ChosenRegion } from './stage-settings';
+
+/**
+ * What `npm run redrive` and `npm run dead-letters` share: finding a stage's (or the local stack's)
+ * queues, reading every dead letter without hiding any, and describing one for a person.
+ */
+
+export interface QueueDeps {
+  /** An SQS client for the chosen region, or with the given settings (--local). */
+  readonly sqs: (config: SQSClientConfig) => SQSClient;
+  readonly fetch: typeof fetch;
+  readonly region: (flag: string | undefined, stage: string) => Promise<ChosenRegion>;
+}
+
+export interface QueueTarget {
+  readonly sqs: SQSClient;
+  readonly deadLetterName: string;
+  readonly alertsName: string;
+  readonly deadLetterUrl: string;
+  alertsUrl(): Promise<string>;
+  /** How to name this target again on the command line: `--stage prod`, `--local --port 3001`. */
+  readonly again: string;
+  /** The deployed stage, when it is one. */
+  readonly stage?: string;
+  readonly region?: string;
+  /** The local stack's operations log (a file), when the target is the local stack and keeps one. */
+  readonly localOperationsLog?: string;
+}
+
+/** The local stack's queues, as its `GET /local/queues` tells them. */
+const readLocalQueues = async (port: string, doFetch: typeof fetch): Promise<LocalQueues> => {
+  let response: Response;
+  try {
+    response = await doFetch(`http://127.0.0.1:${port}/local/queues`, { headers: { accept: 'application/json' } });
+  } catch {
+    throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
+  }
+  if (!response.ok) throw new CliError(`the local relay answered ${response.status}`);
+  return valueOrThrow(
+    decodeWith(LocalQueuesCodec, await response.json()),
+    () => new CliError('the local relay answered an unexpected shape: is it an older version of this checkout?'),
+  );
+};
+
+const queueUrlOf = async (sqs: SQSClient, name: string): Promise<string> => {
+  try {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    if (QueueUrl === undefined) throw new Error('no QueueUrl');
+    return QueueUrl;
+  } catch (error) {
+    if (error instanceof QueueDoesNotExist)
+      throw new CliError(`queue ${name} not found: is the stage deployed in this account and region?`);
+    throw error;
+  }
+};
+
+const lastSegment = (url: string): string => new URL(url).pathname.split('/').pop() ?? '';
+
+/** The queues of `--stage` (in the region it chooses, said on stderr) or of `--local` (the npm start stack). */
+export const openQueues = async (
+  options: { readonly stage?: string; readonly region?: string; readonly local?: boolean; readonly port?: string },
+  io: Io,
+  deps: QueueDeps,
+  usage: string,
+): Promise<QueueTarget> => {
+  refuseTogether(options, 'stage', 'local', usage);
+  refuseTogether(options, 'region', 'local', usage);
+  if (options.local) {
+    const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
+    const local = await readLocalQueues(port, deps.fetch);
+    return {
+      sqs: deps.sqs({
+        endpoint: local.sqsEndpoint,
+        region: local.region,
+        // The embedded emulators take the relay's per-start credentials; another endpoint the usual ones.
+        ...(local.credentials === undefined ? {} : { credentials: local.credentials }),
+      }),
+      deadLetterName: lastSegment(local.deadLetterQueueUrl),
+      alertsName: lastSegment(local.alertsQueueUrl),
+      deadLetterUrl: local.deadLetterQueueUrl,
+      alertsUrl: async () => local.alertsQueueUrl,
+      again: `--local${options.port === undefined ? '' : ` --port ${options.port}`}`,
+      ...(local.operationsLog === undefined ? {} : { localOperationsLog: local.operationsLog }),
+    };
+  }
+  const stage = checkStage(options.stage, usage);
+  const { region, from } = await deps.region(options.region, stage);
+  io.err(`region ${region} (${from})`);
+  const sqs = deps.sqs({ region });
+  const deadLetterName = queueName(stage, 'dead-letter');
+  const alertsName = queueName(stage, 'alerts');
+  return {
+    sqs,
+    deadLetterName,
+    alertsName,
+    deadLetterUrl: await queueUrlOf(sqs, deadLetterName),
+    alertsUrl: () => queueUrlOf(sqs, alertsName),
+    again: `--stage ${stage}`,
+    stage,
+    region,
+  };
+};
+
+export type Attribute = 'QueueArn' | 'ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible' | 'RedrivePolicy';
+
+export const attributes = async (sqs: SQSClient, url: string, names: Attribute[]): Promise<Partial<Record<Attribute, string>>> =>
+  (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: names }))).Attributes ?? {};
+
+/** The alerts queue's maxReceiveCount (its redrive policy): after that many receives SQS moves a message itself. */
+export const maxReceiveCountOf = async (sqs: SQSClient, alertsUrl: string): Promise<number | undefined> => {
+  const { RedrivePolicy } = await attributes(sqs, alertsUrl, ['RedrivePolicy']);
+  try {
+    const count = Number((JSON.parse(RedrivePolicy ?? '{}') as { maxReceiveCount?: unknown }).maxReceiveCount);
+    return Number.isSafeInteger(count) && count > 0 ? count : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** While the dead letters are read, they are hidden this long; every one is made visible again right after. */
+const READ_VISIBILITY_SECONDS = 30;
+
+/**
+ * Every dead letter (up to `limit`), read without moving or hiding anything: each batch is received
+ * (hidden for READ_VISIBILITY_SECONDS, so that the next receive returns others), and once all are
+ * read, every one is made visible again at once. SQS counts each read as a receive.
+ */
+export const readDeadLetters = async (sqs: SQSClient, url: string, limit = 1_000): Promise<Message[]> => {
+  const seen = new Map<string, Message>();
+  try {
+    for (let emptyReceives = 0; seen.size < limit && emptyReceives < 2; ) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: Math.min(10, limit - seen.size),
+          VisibilityTimeout: READ_VISIBILITY_SECONDS,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
+      const fresh = Messages.filter((message) => !seen.has(message.MessageId ?? ''));
+      if (fresh.length === 0) emptyReceives += 1;
+      for (const message of fresh) seen.set(message.MessageId ?? '', message);
+    }
+  } finally {
+    await release(sqs, url, [...seen.values()]);
+  }
+  return [...seen.values()];
+};
+
+/** Makes messages visible again (after a preview or a read): nothing shown stays hidden. */
+export const release = async (sqs: SQSClient, url: string, messages: readonly Message[]): Promise<void> => {
+  for (let i = 0; i < messages.length; i += 10) {
+    const batch = messages.slice(i, i + 10);
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: url,
+        Entries: batch.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle ?? '', VisibilityTimeout: 0 })),
+      }),
+    );
+  }
+};
+
+/** One dead letter, for a person: which alert, why, with the field path, and its history. Never the raw payload. */
+export interface DeadLetterEntry {
+  readonly messageId: string;
+  readonly kind: 'alert' | 'not an alert' | 'unreadable';
+  readonly alertId?: string;
+  readonly title?: string;
+  readonly severity?: number | 'unknown';
+  /** Where it failed and why: `deliver: Squadcast answered 401`, `ingest: invalid alert`. */
+  readonly reason: string;
+  /** Field paths and expectations, never values: `alerts[1]: expected object`. */
+  readonly problems: readonly string[];
+  /** When the relay first accepted it (ingest's time). */
+  readonly firstAcceptedAt?: string;
+  readonly deadLetteredAt?: string;
+  /** How many times deliver had received it when it gave up. */
+  readonly attempts?: number;
+  /** Failures of earlier trips through the dead-letter queue, and redrives that came straight back. */
+  readonly earlierFailures: readonly string[];
+  /** False when a redrive cannot deliver it as it is (it would come straight back). */
+  readonly redeliverable: boolean;
+}
+
+const failureText = (failure: Failure): string => `${failure.stage}: ${failure.reason}`;
+
+export const describeDeadLetter = (message: Message, maxReceiveCount?: number): DeadLetterEntry => {
+  const messageId = message.MessageId ?? '';
+  let json: unknown;
+  try {
+    json = JSON.parse(message.Body ?? '');
+  } catch {
+    return { messageId, kind: 'unreadable', reason: 'not JSON', problems: [], earlierFailures: [], redeliverable: false };
+  }
+  const queued = decodeWith(QueuedAlertCodec, json);
+  if (queued.kind === 'valid') {
+    const { failure, earlierFailures = [] } = queued.value;
+    const alert = readAlert(queued.value.alert, { id: queued.value.alertId, receivedAt: new Date() });
+    return {
+      messageId,
+      kind: 'alert',
+      alertId: alert.id,
+      ...(alert.title === undefined ? {} : { title: alert.title }),
+      severity: alert.severity ?? 'unknown',
+      reason:
+        failure === undefined
+          ? `no failure recorded: moved here by SQS after ${maxReceiveCount ?? 'maxReceiveCount'} receives (deliver could not handle it, e.g. it crashed on it)`
+          : failureText(failure),
+      problems: failure?.problems ?? [],
+      ...(queued.value.receivedAt === undefined ? {} : { firstAcceptedAt: queued.value.receivedAt }),
+      ...(failure === undefined ? {} : { deadLetteredAt: failure.at }),
+      ...(failure?.attempts === undefined ? {} : { attempts: failure.attempts }),
+      earlierFailures: earlierFailures.map((f) => `${failureText(f)} at ${f.at}`),
+      redeliverable: true,
+    };
+  }
+  const raw = decodeWith(RawDeadLetterCodec, json);
+  if (raw.kind === 'valid') {
+    const { failure, redrives } = raw.value;
+    return {
+      messageId,
+      kind: 'not an alert',
+      reason: failureText(failure),
+      problems: failure.problems ?? [],
+      firstAcceptedAt: failure.at,
+      deadLetteredAt: failure.at,
+      earlierFailures: redrives === undefined ? [] : [`redriven ${redrives} time${redrives === 1 ? '' : 's'}, back each time`],
+      redeliverable: false,
+    };
+  }
+  return { messageId, kind: 'unreadable', reason: 'unknown message shape', problems: [], earlierFailures: [], redeliverable: false };
+};
+
+/** One line for a person: `alert abc (severity 1, "Host: …"): deliver: Squadcast answered 401 …`. */
+export const describeLine = (entry: DeadLetterEntry): string => {
+  // Alert text goes to a terminal: control characters (colours, cursor moves, a title change) are removed.
+  const what =
+    entry.kind === 'alert'
+      ? `alert ${plainText(entry.alertId ?? '')} (severity ${entry.severity}${entry.title === undefined ? '' : `, "${truncate(plainText(entry.title), 60)}"`})`
+      : entry.kind === 'not an alert'
+        ? 'not an alert'
+        : 'unreadable';
+  const problems = entry.problems.length === 0 ? '' : ` [${entry.problems.slice(0, 3).join('; ')}]`;
+  const back = entry.redeliverable ? '' : ': a redrive brings it straight back';
+  return `${what}: ${entry.reason}${problems}${back}`;
+};

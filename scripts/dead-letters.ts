@@ -1,0 +1,166 @@
+import { appendFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import {
+  CloudWatchLogsClient,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+  ResourceAlreadyExistsException,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { DeleteMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { parseOptions } from './args';
+import type { Io } from './cli';
+import { CliError, runMain, SERVICE } from './cli';
+import type { DeadLetterEntry, QueueDeps, QueueTarget } from './dead-letter-queues';
+import { describeDeadLetter, describeLine, maxReceiveCountOf, openQueues, readDeadLetters } from './dead-letter-queues';
+import { regionFor } from './stage-settings';
+
+const USAGE = [
+  'usage: npm run dead-letters -- --stage <stage> [--region <region>] [--json]',
+  '       npm run dead-letters -- --local [--port <port>] [--json]   (the `npm start` stack)',
+  '       npm run dead-letters -- --stage <stage> | --local  --discard <message id> --reason "<why>" [--yes]',
+  '  Lists every dead letter: the alert, why it is there (with the field path), when it was first',
+  '  accepted and how many times deliver had tried it. Nothing is moved or left hidden.',
+  '  --discard settles one for good (one that a redrive cannot deliver, such as an element of a batch',
+  '  that is not an alert): it is shown, removed after you confirm, and recorded with your reason in',
+  "  the stage's operations log (/threatstack-squadcast-relay/<stage>/operations), or the local one.",
+].join('\n');
+
+/** Where a discard is recorded: the stage's operations log group, or the local stack's file. */
+export interface OperationsLog {
+  record(entry: Record<string, unknown>): Promise<string>;
+}
+
+export interface DeadLettersDeps extends QueueDeps {
+  readonly operationsLog: (target: QueueTarget) => OperationsLog;
+  readonly who: () => string;
+}
+
+const cloudWatchLog = (target: QueueTarget): OperationsLog => ({
+  record: async (entry) => {
+    const group = `/${SERVICE}/${target.stage}/operations`;
+    const stream = `dead-letters-${new Date().toISOString().slice(0, 10)}`;
+    const logs = new CloudWatchLogsClient(target.region === undefined ? {} : { region: target.region });
+    try {
+      await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream })).catch((error: unknown) => {
+        if (!(error instanceof ResourceAlreadyExistsException)) throw error;
+      });
+      await logs.send(
+        new PutLogEventsCommand({
+          logGroupName: group,
+          logStreamName: stream,
+          logEvents: [{ timestamp: Date.now(), message: JSON.stringify(entry) }],
+        }),
+      );
+      return `${group} (stream ${stream})`;
+    } finally {
+      logs.destroy();
+    }
+  },
+});
+
+const localLog = (target: QueueTarget): OperationsLog => ({
+  record: async (entry) => {
+    if (target.localOperationsLog === undefined) return 'nowhere: the local relay runs ephemeral (nothing it holds is kept)';
+    appendFileSync(target.localOperationsLog, `${JSON.stringify(entry)}\n`);
+    return target.localOperationsLog;
+  },
+});
+
+const defaultDeps: DeadLettersDeps = {
+  sqs: (config) => new SQSClient(config),
+  fetch,
+  region: regionFor,
+  operationsLog: (target) => (target.stage === undefined ? localLog(target) : cloudWatchLog(target)),
+  who: () => process.env.GITHUB_ACTOR ?? userInfo().username,
+};
+
+/** The lines a person reads about one dead letter. */
+const details = (entry: DeadLetterEntry): string[] => [
+  `${entry.messageId}  ${describeLine(entry)}`,
+  ...(entry.firstAcceptedAt === undefined ? [] : [`    first accepted  ${entry.firstAcceptedAt}`]),
+  ...(entry.deadLetteredAt === undefined ? [] : [`    dead-lettered   ${entry.deadLetteredAt}`]),
+  ...(entry.attempts === undefined ? [] : [`    received        ${entry.attempts} time${entry.attempts === 1 ? '' : 's'} by deliver`]),
+  ...entry.earlierFailures.map((failure) => `    before that     ${failure}`),
+];
+
+/** `npm run dead-letters`: inspect the dead-letter queue, or settle one dead letter on purpose. */
+export const run = async (argv: readonly string[], io: Io, deps: DeadLettersDeps = defaultDeps): Promise<number> => {
+  const options = parseOptions(
+    argv,
+    {
+      stage: { type: 'string' },
+      region: { type: 'string' },
+      local: { type: 'boolean' },
+      port: { type: 'string' },
+      json: { type: 'boolean' },
+      discard: { type: 'string' },
+      reason: { type: 'string' },
+      yes: { type: 'boolean', short: 'y' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (options.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (options.discard !== undefined && (options.reason ?? '').trim() === '')
+    throw new CliError(`--discard needs --reason "<why>": it is recorded with what was discarded.\n${USAGE}`);
+  if (options.discard !== undefined && options.json) throw new CliError(`--discard and --json cannot go together.\n${USAGE}`);
+  const target = await openQueues(options, io, deps, USAGE);
+  const messages = await readDeadLetters(target.sqs, target.deadLetterUrl);
+  const maxReceiveCount = await maxReceiveCountOf(target.sqs, await target.alertsUrl());
+  const entries = messages.map((message) => describeDeadLetter(message, maxReceiveCount));
+
+  if (options.discard === undefined) {
+    if (options.json) {
+      io.out(JSON.stringify(entries, null, 2));
+      return 0;
+    }
+    io.out(
+      `${target.deadLetterName}: ${entries.length === 0 ? 'empty' : `${entries.length} dead letter${entries.length === 1 ? '' : 's'}`}.`,
+    );
+    for (const entry of entries) for (const line of details(entry)) io.out(line);
+    if (entries.length > 0) {
+      io.out(`Move them back with npm run redrive -- ${target.again}; settle one that cannot be delivered with`);
+      io.out(`npm run dead-letters -- ${target.again} --discard <message id> --reason "<why>".`);
+    }
+    return 0;
+  }
+
+  const index = messages.findIndex((message) => message.MessageId === options.discard);
+  const message = messages[index];
+  const entry = entries[index];
+  if (message === undefined || entry === undefined) throw new CliError(`no dead letter ${options.discard} in ${target.deadLetterName}`);
+  for (const line of details(entry)) io.out(line);
+  if (entry.redeliverable) io.out('  A redrive could still deliver this one (npm run redrive): discarding it means it never pages.');
+  if (!options.yes) {
+    if (io.ask === undefined) {
+      io.err('Nothing discarded. Run again with --yes to discard it.');
+      return 1;
+    }
+    const answer = (await io.ask(`Discard ${entry.messageId} for good? [y/N] `)).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') {
+      io.out('Nothing discarded.');
+      return 0;
+    }
+  }
+  await target.sqs.send(new DeleteMessageCommand({ QueueUrl: target.deadLetterUrl, ReceiptHandle: message.ReceiptHandle }));
+  const recorded = {
+    action: 'dead letter discarded',
+    at: new Date().toISOString(),
+    by: deps.who(),
+    reason: (options.reason ?? '').trim(),
+    queue: target.deadLetterName,
+    messageId: entry.messageId,
+    kind: entry.kind,
+    ...(entry.alertId === undefined ? {} : { alertId: entry.alertId }),
+    deadLetterReason: entry.reason,
+    problems: entry.problems,
+  };
+  const where = await deps.operationsLog(target).record(recorded);
+  io.out(`Discarded ${entry.messageId}; recorded in ${where}.`);
+  return 0;
+};
+
+if (require.main === module) runMain((argv, io) => run(argv, io));

@@ -1,0 +1,59 @@
+import { formatHumanLine } from '../../../lib/telemetry/human-log';
+import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
+
+/** The local stack's terminal: one short line an event, from the same log calls Lambda prints as JSON. */
+describe('formatHumanLine', () => {
+  it('keeps the time, the function, the message and the event’s own fields; leaves out the Lambda context', () => {
+    const line = formatHumanLine({
+      level: 'INFO',
+      message: 'incident delivered',
+      service: 'deliver',
+      timestamp: '2026-12-04T10:32:01.123Z',
+      cold_start: true,
+      function_arn: 'arn:aws:lambda:us-east-1:1:function:x',
+      function_request_id: 'r-1',
+      correlation_id: 'abc',
+      alertId: 'abc',
+      status: 202,
+      latencyMs: 12,
+    });
+    expect(line).toBe('10:32:01 deliver    incident delivered  alertId=abc  status=202  latencyMs=12');
+  });
+
+  it('names warnings and errors, and shows lists compactly', () => {
+    expect(
+      formatHumanLine({
+        level: 'WARN',
+        message: 'webhook refused',
+        service: 'ingest',
+        timestamp: '2026-12-04T10:32:02.000Z',
+        reason: 'token',
+      }),
+    ).toBe('10:32:02 ingest     WARN webhook refused  reason=token');
+    expect(formatHumanLine({ level: 'INFO', message: 'm', service: 's', timestamp: 'x', alertIds: ['a', 'b'] })).toContain(
+      'alertIds=["a","b"]',
+    );
+  });
+
+  it('removes control characters that an alert id could carry to the terminal', () => {
+    const line = formatHumanLine({
+      level: 'INFO',
+      message: 'incident delivered',
+      service: 'deliver',
+      timestamp: 'x',
+      alertId: 'evil\u001b]0;owned\u0007\u001b[2K\rforged',
+    });
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f]/);
+    expect(line).toContain('alertId=evil]0;owned[2K forged');
+  });
+});
+
+describe('createJsonLogger with the human format', () => {
+  it('writes one human line for each log call', () => {
+    const lines: string[] = [];
+    const log = createJsonLogger('ingest', (line) => lines.push(line), 'human');
+    log.info('webhook accepted', { received: 3, enqueued: 3 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\d{2}:\d{2}:\d{2} ingest {5}webhook accepted {2}received=3 {2}enqueued=3$/);
+  });
+});
