@@ -150,7 +150,7 @@ const faults: Scenario = async (squadcast) => {
       .filter((r) => r.eventId === slowest)
       .map((r) => `+${seconds(r.at - (acceptedAt.get(slowest) ?? NaN))}:${r.status}`)
       .join(' ');
-    return `fault run (local stack, real time): alerts=300 faults=35% posts=${posts} (${(posts / 300).toFixed(2)} per alert) delivered=${waits.length} 202->incident ${figures(waits)} deadLettered=${await deadLetters(relay)} twice=${twiceAmong(squadcast, ids)}; slowest: ${timeline}`;
+    return `fault run (local stack, real time): alerts=300 faults=35% posts=${posts} (${(posts / 300).toFixed(2)} per alert) delivered=${waits.length} accepted->incident ${figures(waits)} deadLettered=${await deadLetters(relay)} twice=${twiceAmong(squadcast, ids)}; slowest: ${timeline}`;
   } finally {
     await relay.stop();
   }

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { resolveDataDir } from './data-dir';
 import { describeStop, describeStorage } from './describe-stop';
 import type { LocalStack } from './stack';
+import { SAME_CTRL_C_MS } from './settings';
 import { LOCAL_DEFAULTS, STOP_GRACE_MS, startLocalStack } from './stack';
 
 const USAGE = [
@@ -26,11 +27,6 @@ const readArgs = (): { ephemeral: boolean; help: boolean } => {
   }
 };
 
-/**
- * Signals that arrive within this long are one Ctrl-C: a terminal sends SIGINT to every process of
- * its foreground group (npm, and the relay), and a process in between may pass the same one on.
- */
-export const SAME_CTRL_C_MS = 1_000;
 
 /** A start error, said so that the person knows what to change. */
 const explain = (error: unknown, port: string | undefined): string => {

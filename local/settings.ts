@@ -83,3 +83,9 @@ export const readLocalSettings = (env: NodeJS.ProcessEnv): LocalSettings => {
   if (problems.length > 0) throw new ConfigError(problems);
   return settings;
 };
+
+/**
+ * Signals that arrive within this long are one Ctrl-C: a terminal sends SIGINT to every process of
+ * its foreground group (npm, and the relay), and a process in between may pass the same one on.
+ */
+export const SAME_CTRL_C_MS = 1_000;

@@ -144,21 +144,25 @@ const READ_VISIBILITY_SECONDS = 30;
  * (hidden for READ_VISIBILITY_SECONDS, so that the next receive returns others), and once all are
  * read, every one is made visible again at once. SQS counts each read as a receive.
  */
-export const readDeadLetters = async (sqs: SQSClient, url: string, limit = 1_000): Promise<Message[]> => {
+export const DEAD_LETTERS_READ_LIMIT = 1_000;
+
+export const readDeadLetters = async (sqs: SQSClient, url: string, limit = DEAD_LETTERS_READ_LIMIT): Promise<Message[]> => {
   const seen = new Map<string, Message>();
   try {
-    for (let emptyReceives = 0; seen.size < limit && emptyReceives < 2; ) {
+    while (seen.size < limit) {
       const { Messages = [] } = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: url,
           MaxNumberOfMessages: Math.min(10, limit - seen.size),
           VisibilityTimeout: READ_VISIBILITY_SECONDS,
-          WaitTimeSeconds: 0,
+          // Long polling asks every SQS server: an empty answer means nothing visible is left
+          // (a short poll samples some servers, and may come back empty while messages remain).
+          WaitTimeSeconds: 1,
           MessageSystemAttributeNames: ['All'],
         }),
       );
       const fresh = Messages.filter((message) => !seen.has(message.MessageId ?? ''));
-      if (fresh.length === 0) emptyReceives += 1;
+      if (fresh.length === 0) break;
       for (const message of fresh) seen.set(message.MessageId ?? '', message);
     }
   } finally {
@@ -262,5 +266,6 @@ export const describeLine = (entry: DeadLetterEntry): string => {
         : 'unreadable';
   const problems = entry.problems.length === 0 ? '' : ` [${entry.problems.slice(0, 3).join('; ')}]`;
   const back = entry.redeliverable ? '' : ': a redrive brings it straight back';
-  return `${what}: ${entry.reason}${problems}${back}`;
+  const at = entry.deadLetteredAt === undefined ? '' : ` at ${entry.deadLetteredAt}`;
+  return `${what}: ${entry.reason}${at}${problems}${back}`;
 };

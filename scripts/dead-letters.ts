@@ -11,7 +11,14 @@ import { parseOptions } from './args';
 import type { Io } from './cli';
 import { CliError, runMain, SERVICE } from './cli';
 import type { DeadLetterEntry, QueueDeps, QueueTarget } from './dead-letter-queues';
-import { describeDeadLetter, describeLine, maxReceiveCountOf, openQueues, readDeadLetters } from './dead-letter-queues';
+import {
+  DEAD_LETTERS_READ_LIMIT,
+  describeDeadLetter,
+  describeLine,
+  maxReceiveCountOf,
+  openQueues,
+  readDeadLetters,
+} from './dead-letter-queues';
 import { regionFor } from './stage-settings';
 
 const USAGE = [
@@ -118,7 +125,8 @@ export const run = async (argv: readonly string[], io: Io, deps: DeadLettersDeps
       return 0;
     }
     io.out(
-      `${target.deadLetterName}: ${entries.length === 0 ? 'empty' : `${entries.length} dead letter${entries.length === 1 ? '' : 's'}`}.`,
+      `${target.deadLetterName}: ${entries.length === 0 ? 'empty' : `${entries.length} dead letter${entries.length === 1 ? '' : 's'}`}` +
+        (entries.length >= DEAD_LETTERS_READ_LIMIT ? ` (the first ${DEAD_LETTERS_READ_LIMIT} read; there may be more).` : '.'),
     );
     for (const entry of entries) for (const line of details(entry)) io.out(line);
     if (entries.length > 0) {
@@ -158,9 +166,16 @@ export const run = async (argv: readonly string[], io: Io, deps: DeadLettersDeps
     deadLetterReason: entry.reason,
     problems: entry.problems,
   };
-  const where = await deps.operationsLog(target).record(recorded);
-  io.out(`Discarded ${entry.messageId}; recorded in ${where}.`);
-  return 0;
+  try {
+    const where = await deps.operationsLog(target).record(recorded);
+    io.out(`Discarded ${entry.messageId}; recorded in ${where}.`);
+    return 0;
+  } catch (error) {
+    // The message is gone: the record must not be. It is printed for the person to keep.
+    io.err(`Discarded ${entry.messageId}, but the operations log could not record it (${(error as Error).message}). The record:`);
+    io.out(JSON.stringify(recorded));
+    return 1;
+  }
 };
 
 if (require.main === module) runMain((argv, io) => run(argv, io));

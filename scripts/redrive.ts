@@ -190,7 +190,7 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
   if (lines.some((line) => !line.redeliverable)) {
     io.out(
       '  Messages a redrive brings straight back cannot be delivered as they are: moving them is harmless, ' +
-        'they return with their reason. Settle them with npm run dead-letters -- discard.',
+        `they return with their reason. Settle them with npm run dead-letters -- ${again} --discard <message id> --reason "<why>".`,
     );
   }
   io.out(

@@ -107,6 +107,8 @@ describe('serverless package (CloudFormation template)', () => {
   };
   const props = (logicalId: string): Record<string, unknown> => resource(logicalId).Properties ?? {};
   const ofType = (type: string): Resource[] => Object.values(resources).filter((r) => r.Type === type);
+  const functionLogGroups = (): Resource[] =>
+    ofType('AWS::Logs::LogGroup').filter((group) => String(group.Properties?.LogGroupName).startsWith('/aws/lambda/'));
   const functionId = (name: (typeof FUNCTIONS)[number]): string => `${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`;
   const roleStatements = (roleId: string): Statement[] => {
     const policies = (props(roleId).Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
@@ -172,8 +174,9 @@ describe('serverless package (CloudFormation template)', () => {
     for (const id of ['AlertsQueue', 'DeadLetterQueue']) {
       expect([resource(id).DeletionPolicy, resource(id).UpdateReplacePolicy]).toEqual(['Delete', 'Retain']);
     }
-    for (const group of ofType('AWS::Logs::LogGroup'))
-      expect([group.DeletionPolicy, group.UpdateReplacePolicy]).toEqual(['Delete', 'Delete']);
+    for (const group of functionLogGroups()) expect([group.DeletionPolicy, group.UpdateReplacePolicy]).toEqual(['Delete', 'Delete']);
+    // What operators did to dead letters outlives the stack: it is the audit trail.
+    expect([resource('OperationsLogGroup').DeletionPolicy, resource('OperationsLogGroup').UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
     expect([resource('ActivityTable').DeletionPolicy, resource('ActivityTable').UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
   });
 
@@ -329,10 +332,15 @@ describe('serverless package (CloudFormation template)', () => {
     });
   });
 
-  it('keeps function logs for 30 days', () => {
-    const logGroups = ofType('AWS::Logs::LogGroup');
+  it('keeps function logs for 30 days, and the operations log (dead letters discarded, by whom and why) for a year', () => {
+    const logGroups = functionLogGroups();
     expect(logGroups).toHaveLength(FUNCTIONS.length);
     for (const group of logGroups) expect(group.Properties?.RetentionInDays).toBe(30);
+    expect(resource('OperationsLogGroup').Properties).toEqual({
+      LogGroupName: '/threatstack-squadcast-relay/ci/operations',
+      RetentionInDays: 365,
+    });
+    expect(outputs.OperationsLogGroupName?.Value).toEqual({ Ref: 'OperationsLogGroup' });
   });
 
   it('gives each function its own role, with no wildcard action', () => {

@@ -69,7 +69,7 @@ test('dead letters go back by receive/send/delete; deliverable ones arrive once,
   const port = new URL(relay.baseUrl).port;
   const first = await redrive(['--local', '--port', port, '--yes']);
   expect(first.output).toContain(`${PREFIX}-dead-letter holds about 4 messages. They are:`);
-  expect(first.output).toContain('  - alert redrive-1 (severity 2): deliver: Squadcast answered 401 at ');
+  expect(first.output).toContain('  - alert redrive-1 (severity 2, "Host:  redrive redrive-1"): deliver: Squadcast answered 401 at ');
   expect(first.output).toContain('This SQS endpoint has no message move task (StartMessageMoveTask): moving them here, a batch at a time.');
   expect(first.output).toContain(`Moved 4 messages from ${PREFIX}-dead-letter to ${PREFIX}-alerts.`);
   expect(first.code).toBe(0);

@@ -1,4 +1,4 @@
-import { stopLocalStack } from '../helpers/emulators';
+import { emulatorEnv, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
 import { eventually, relayEnv, runScript, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
 
@@ -147,10 +147,7 @@ test('npm run status -- --local prints the same facts as the status page', async
 
 test('a bad DELIVER_SEVERITIES fails the start, naming the key and not the value', async () => {
   const failed = startRelayProcess({
-    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    ...emulatorEnv(emulators),
     LOCAL_RESOURCE_PREFIX: `${PREFIX}-bad`,
     DELIVER_SEVERITIES: '1,SENTINEL-urgent',
   });

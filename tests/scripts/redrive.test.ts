@@ -92,9 +92,9 @@ describe('npm run redrive', () => {
     expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toEqual([{ SourceArn: arn(DLQ), DestinationArn: arn(ALERTS) }]);
     const printed = text();
     expect(printed).toContain(`${DLQ} holds about 2 messages. They are:`);
-    expect(printed).toMatch(/ {2}- alert alert-refused \(severity 1, "[^"]+"\): deliver: Squadcast answered 401\n/);
+    expect(printed).toMatch(/ {2}- alert alert-refused \(severity 1, "[^"]+"\): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z\n/);
     expect(printed).toContain(
-      '  - not an alert: ingest: invalid alert [alerts[1].severity: expected Severity(1|2|3)]: a redrive brings it straight back',
+      '  - not an alert: ingest: invalid alert at 2023-11-14T22:13:20.000Z [alerts[1].severity: expected Severity(1|2|3)]: a redrive brings it straight back',
     );
     expect(printed).toContain('Move started (task task-handle-1). Follow it with: npm run redrive -- --stage prod --status');
     expect(printed).not.toContain('SENTINEL');
