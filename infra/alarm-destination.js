@@ -33,7 +33,8 @@ const alarmDestination = (settings, stage) => {
   if (email !== '' && topicArn !== '')
     return new Error(`${where}: set alarmEmail or alarmTopicArn, not both (alarms go to one destination)`);
   if (topicArn !== '') {
-    if (!TOPIC_ARN.test(topicArn)) return new Error(`${where}: alarmTopicArn is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);
+    if (!TOPIC_ARN.test(topicArn))
+      return new Error(`${where}: alarmTopicArn is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);
     return { kind: 'topic', arn: topicArn };
   }
   if (email.toLowerCase() === 'none') return { kind: 'none' };

@@ -3,8 +3,8 @@ import './require-node';
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from './data-dir';
 import { describeStop, describeStorage } from './describe-stop';
-import type { LocalStack } from './stack';
 import { SAME_CTRL_C_MS } from './settings';
+import type { LocalStack } from './stack';
 import { LOCAL_DEFAULTS, STOP_GRACE_MS, startLocalStack } from './stack';
 
 const USAGE = [
@@ -26,7 +26,6 @@ const readArgs = (): { ephemeral: boolean; help: boolean } => {
     throw new Error(`${(error as Error).message}\n${USAGE}`);
   }
 };
-
 
 /** A start error, said so that the person knows what to change. */
 const explain = (error: unknown, port: string | undefined): string => {

@@ -173,7 +173,7 @@ export const createStack = async (endpoint: string, packageDir: string, name: st
   const bucket = created.find((r) => r.LogicalResourceId === 'ServerlessDeploymentBucket')?.PhysicalResourceId;
   for (const [id, resource] of Object.entries(update.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const key = String((resource.Properties?.Code as { S3Key: string }).S3Key);
+    const key = String((resource.Properties?.Code as { S3Key?: string } | undefined)?.S3Key);
     const zip = key.split('/').pop() ?? '';
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(join(packageDir, zip)) }));
     if (zip === '') throw new Error(`${id}: no code key`);

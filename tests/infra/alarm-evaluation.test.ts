@@ -41,7 +41,10 @@ const alarmNamed = (logicalId: string): AlarmDefinition => {
 
 /** deliver's environment in the packaged template: the plain settings (queue and table names are Refs, left out). */
 const deliverEnv = (): Record<string, string> => {
-  const variables = (template.Resources.DeliverLambdaFunction?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+  const environment = template.Resources.DeliverLambdaFunction?.Properties?.Environment as
+    | { Variables: Record<string, unknown> }
+    | undefined;
+  const variables = environment?.Variables ?? {};
   return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 };
 

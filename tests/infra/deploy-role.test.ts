@@ -35,7 +35,7 @@ const resolve = (value: unknown): unknown => {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
 };
 const statements = resolve(
-  (role.Resources.DeployRole?.Properties.Policies as Array<{ PolicyDocument: { Statement: unknown[] } }>).flatMap(
+  ((role.Resources.DeployRole?.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>).flatMap(
     (p) => p.PolicyDocument.Statement,
   ),
 ) as Array<{ Effect: string; Action: string | string[]; Resource: string | string[] }>;

@@ -176,7 +176,10 @@ describe('serverless package (CloudFormation template)', () => {
     }
     for (const group of functionLogGroups()) expect([group.DeletionPolicy, group.UpdateReplacePolicy]).toEqual(['Delete', 'Delete']);
     // What operators did to dead letters outlives the stack: it is the audit trail.
-    expect([resource('OperationsLogGroup').DeletionPolicy, resource('OperationsLogGroup').UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    expect([resource('OperationsLogGroup').DeletionPolicy, resource('OperationsLogGroup').UpdateReplacePolicy]).toEqual([
+      'Retain',
+      'Retain',
+    ]);
     expect([resource('ActivityTable').DeletionPolicy, resource('ActivityTable').UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
   });
 
@@ -293,7 +296,8 @@ describe('serverless package (CloudFormation template)', () => {
 
   it("reserves deliver's concurrency at the mapping's maximum: never starved, never past the Squadcast pace", () => {
     const mapping = ofType('AWS::Lambda::EventSourceMapping').find((m) => JSON.stringify(m.Properties?.FunctionName).includes('Deliver'));
-    const maximum = (mapping?.Properties?.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency;
+    const maximum = (mapping?.Properties?.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency;
+    expect(maximum).toBeGreaterThan(0);
     expect(props('DeliverLambdaFunction').ReservedConcurrentExecutions).toBe(maximum);
     expect(environment('deliver').DELIVERY_MAX_INVOCATIONS).toBe(String(maximum));
     for (const id of ['IngestLambdaFunction', 'StatusLambdaFunction', 'TestAlertLambdaFunction'])

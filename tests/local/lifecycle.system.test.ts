@@ -4,9 +4,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SAME_CTRL_C_MS } from '../../local/settings';
 import type { RelayProcess } from '../helpers/local-processes';
 import { eventually, startRelayProcess } from '../helpers/local-processes';
-import { SAME_CTRL_C_MS } from '../../local/settings';
 
 /**
  * `npm start`'s life as a process: a bad setting stops it before it serves anything; SIGTERM or

@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { describeDeadLetter } from '../../scripts/dead-letter-queues';
 import type { DeadLettersDeps, OperationsLog } from '../../scripts/dead-letters';
 import { run } from '../../scripts/dead-letters';
-import { describeDeadLetter } from '../../scripts/dead-letter-queues';
 import { fakeAwsClient } from '../helpers/aws';
 import { anAlert } from '../helpers/factories';
 import { captureIo, regionOfTest } from './io';
@@ -136,9 +136,9 @@ describe('npm run dead-letters', () => {
     const queue = fakeQueue([refused('a-1'), notAnAlert]);
     const { records, log } = recording();
     const { io, text, questions } = captureIo(['y']);
-    expect(await run(['--stage', 'prod', '--discard', 'm-1', '--reason', ' not an alert: a test post '], io, depsFor(queue.client, log))).toBe(
-      0,
-    );
+    expect(
+      await run(['--stage', 'prod', '--discard', 'm-1', '--reason', ' not an alert: a test post '], io, depsFor(queue.client, log)),
+    ).toBe(0);
     expect(questions).toEqual(['Discard m-1 for good? [y/N] ']);
     expect(queue.inputsOf('DeleteMessageCommand')).toEqual([{ QueueUrl: url(DLQ), ReceiptHandle: 'm-1/1' }]);
     expect(queue.remaining()).toEqual([{ id: 'm-0', hidden: false }]);
@@ -182,9 +182,9 @@ describe('npm run dead-letters', () => {
 
   it('--discard of a message that is not there changes nothing', async () => {
     const queue = fakeQueue([notAnAlert]);
-    await expect(run(['--stage', 'prod', '--discard', 'm-9', '--reason', 'r', '--yes'], captureIo().io, depsFor(queue.client))).rejects.toThrow(
-      `no dead letter m-9 in ${DLQ}`,
-    );
+    await expect(
+      run(['--stage', 'prod', '--discard', 'm-9', '--reason', 'r', '--yes'], captureIo().io, depsFor(queue.client)),
+    ).rejects.toThrow(`no dead letter m-9 in ${DLQ}`);
     expect(queue.inputsOf('DeleteMessageCommand')).toEqual([]);
   });
 
@@ -192,8 +192,12 @@ describe('npm run dead-letters', () => {
     const queue = fakeQueue([notAnAlert]);
     const failing: OperationsLog = { record: () => Promise.reject(new Error('AccessDeniedException: logs:PutLogEvents')) };
     const { io, text, errors } = captureIo();
-    expect(await run(['--stage', 'prod', '--discard', 'm-0', '--reason', 'a test post', '--yes'], io, depsFor(queue.client, failing))).toBe(1);
-    expect(errors()).toContain('Discarded m-0, but the operations log could not record it (AccessDeniedException: logs:PutLogEvents). The record:');
+    expect(await run(['--stage', 'prod', '--discard', 'm-0', '--reason', 'a test post', '--yes'], io, depsFor(queue.client, failing))).toBe(
+      1,
+    );
+    expect(errors()).toContain(
+      'Discarded m-0, but the operations log could not record it (AccessDeniedException: logs:PutLogEvents). The record:',
+    );
     expect(JSON.parse(text().split('\n').pop() ?? '')).toMatchObject({ messageId: 'm-0', reason: 'a test post', by: 'alice' });
   });
 

@@ -92,7 +92,9 @@ describe('npm run redrive', () => {
     expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toEqual([{ SourceArn: arn(DLQ), DestinationArn: arn(ALERTS) }]);
     const printed = text();
     expect(printed).toContain(`${DLQ} holds about 2 messages. They are:`);
-    expect(printed).toMatch(/ {2}- alert alert-refused \(severity 1, "[^"]+"\): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z\n/);
+    expect(printed).toMatch(
+      / {2}- alert alert-refused \(severity 1, "[^"]+"\): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z\n/,
+    );
     expect(printed).toContain(
       '  - not an alert: ingest: invalid alert at 2023-11-14T22:13:20.000Z [alerts[1].severity: expected Severity(1|2|3)]: a redrive brings it straight back',
     );
@@ -280,13 +282,25 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
   it('a message the alerts queue refuses stays in the dead-letter queue (exit 1); one that comes straight back is moved once', async () => {
     const refused = emulator([deliverFailure, ingestReject], { refuseSend: (body) => body === ingestReject });
     const first = captureIo();
-    expect(await run(['--local', '--port', '4321', '--yes'], first.io, { sqs: () => refused.sqs.client, fetch: localFetch, region: regionOfTest })).toBe(1);
+    expect(
+      await run(['--local', '--port', '4321', '--yes'], first.io, {
+        sqs: () => refused.sqs.client,
+        fetch: localFetch,
+        region: regionOfTest,
+      }),
+    ).toBe(1);
     expect(first.text()).toContain('Moved 1 message from relay-local-dead-letter to relay-local-alerts. 1 could not be sent and stay in');
     expect(refused.deadLetter.map((m) => m.Body)).toEqual([ingestReject]);
 
     const bouncing = emulator([ingestReject], { comesBack: true });
     const second = captureIo();
-    expect(await run(['--local', '--port', '4321', '--yes'], second.io, { sqs: () => bouncing.sqs.client, fetch: localFetch, region: regionOfTest })).toBe(0);
+    expect(
+      await run(['--local', '--port', '4321', '--yes'], second.io, {
+        sqs: () => bouncing.sqs.client,
+        fetch: localFetch,
+        region: regionOfTest,
+      }),
+    ).toBe(0);
     expect(bouncing.alerts).toEqual([ingestReject]);
     expect(bouncing.deadLetter.map((m) => m.Body)).toEqual([ingestReject]);
   });
@@ -294,7 +308,13 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
   it('--rate paces the move by hand', async () => {
     const { sqs } = emulator(Array.from({ length: 7 }, () => deliverFailure));
     const { io, sleeps } = captureIo();
-    expect(await run(['--local', '--port', '4321', '--yes', '--rate', '3'], io, { sqs: () => sqs.client, fetch: localFetch, region: regionOfTest })).toBe(0);
+    expect(
+      await run(['--local', '--port', '4321', '--yes', '--rate', '3'], io, {
+        sqs: () => sqs.client,
+        fetch: localFetch,
+        region: regionOfTest,
+      }),
+    ).toBe(0);
     expect(
       sqs
         .inputsOf<{ MaxNumberOfMessages: number; VisibilityTimeout: number }>('ReceiveMessageCommand')
@@ -307,16 +327,18 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
   it('--status says there are no move tasks; a stopped relay is named', async () => {
     const { sqs } = emulator([]);
     const { io, text } = captureIo();
-    expect(await run(['--local', '--port', '4321', '--status'], io, { sqs: () => sqs.client, fetch: localFetch, region: regionOfTest })).toBe(0);
+    expect(
+      await run(['--local', '--port', '4321', '--status'], io, { sqs: () => sqs.client, fetch: localFetch, region: regionOfTest }),
+    ).toBe(0);
     expect(text()).toBe(
       'This SQS endpoint has no message move tasks: npm run redrive moves the messages itself there, and is done when it returns.',
     );
     const unreachable = (async () => {
       throw new TypeError('fetch failed');
     }) as unknown as typeof fetch;
-    await expect(run(['--local', '--port', '4321'], captureIo().io, { sqs: () => sqs.client, fetch: unreachable, region: regionOfTest })).rejects.toThrow(
-      'could not reach the local relay on 127.0.0.1:4321: is npm start running?',
-    );
+    await expect(
+      run(['--local', '--port', '4321'], captureIo().io, { sqs: () => sqs.client, fetch: unreachable, region: regionOfTest }),
+    ).rejects.toThrow('could not reach the local relay on 127.0.0.1:4321: is npm start running?');
   });
 
   it('another error of StartMessageMoveTask is not taken for a missing move task', async () => {

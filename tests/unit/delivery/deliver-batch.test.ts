@@ -1,6 +1,5 @@
 import type { Alert } from '../../../lib/alert/codec';
 import { fingerprintOf } from '../../../lib/alert/fingerprint';
-import { noMetrics } from '../../../lib/common/metrics';
 import type { DeliverDeps, QueueRecord } from '../../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../../lib/delivery/deliver-batch';
 import { createRecoveryWatch } from '../../../lib/delivery/recovery-watch';

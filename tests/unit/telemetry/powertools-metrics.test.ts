@@ -97,7 +97,9 @@ describe('createRelayMetrics', () => {
     m.flush();
     const [failing, next] = out.emf();
     expect(failing).toMatchObject({ OldestFailingAlertAge: 616 });
-    expect((failing?._aws as { CloudWatchMetrics: Array<{ Metrics: unknown[] }> }).CloudWatchMetrics[0]?.Metrics).toContainEqual({
+    expect(
+      (failing?._aws as { CloudWatchMetrics: Array<{ Metrics: unknown[] }> } | undefined)?.CloudWatchMetrics[0]?.Metrics,
+    ).toContainEqual({
       Name: 'OldestFailingAlertAge',
       Unit: 'Seconds',
     });
