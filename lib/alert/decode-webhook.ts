@@ -1,3 +1,4 @@
+import * as t from 'io-ts';
 import type { Checked } from '../common/checked';
 import { decodeWith, invalid, valid } from '../common/checked';
 import { AlertBatchCodec } from './codec';
@@ -35,30 +36,52 @@ const isAlertShaped = (body: Record<string, unknown>): boolean => ALERT_FIELDS.s
 
 const NOT_A_BATCH = `expected {"alerts": [...]} or an alert object (with ${ALERT_FIELDS.slice(0, 7).join(', ')})`;
 
-const receive = (element: Record<string, unknown>, path: string, receivedAt: Date): ReceivedAlert => {
-  if (!isNestedDeeperThan(element, MAX_ALERT_DEPTH)) return { path, fields: element, notes: [], read: readAlert(element, { receivedAt }) };
-  const notes = Object.entries(element)
-    .filter(([, value]) => isNestedDeeperThan(value, MAX_ALERT_DEPTH - 1))
-    .map(([field]) => ({ field, problem: `nested deeper than ${MAX_ALERT_DEPTH} levels: cut at that depth` }));
+const receive = (element: Record<string, unknown>, path: string, receivedAt: Date, found: readonly AlertIssue[] = []): ReceivedAlert => {
+  if (!isNestedDeeperThan(element, MAX_ALERT_DEPTH))
+    return { path, fields: element, notes: found, read: readAlert(element, { receivedAt, notes: found }) };
+  const notes = [
+    ...found,
+    ...Object.entries(element)
+      .filter(([, value]) => isNestedDeeperThan(value, MAX_ALERT_DEPTH - 1))
+      .map(([field]) => ({ field, problem: `nested deeper than ${MAX_ALERT_DEPTH} levels: cut at that depth` })),
+  ];
   const fields = cutToDepth(element, MAX_ALERT_DEPTH) as Record<string, unknown>;
   return { path, fields, notes, read: readAlert(fields, { receivedAt, notes }) };
 };
 
+const one = (alert: ReceivedAlert): DecodedWebhook => ({ alerts: [alert], rejected: [] });
+
+/** `{"alerts": {one alert}}`: a batch of one, sent without its list. */
+const WrappedAlertCodec = t.type({ alerts: t.UnknownRecord });
+
+/** What a value is, never what it holds. */
+const describeKind = (value: unknown): string =>
+  Array.isArray(value) ? (value.length === 0 ? 'an empty list' : 'a list') : value === null ? 'null' : `a ${typeof value}`;
+
 /**
  * Accepts every shape Threat Stack is documented to send: `{"alerts": [...]}`, a bare alert
- * object, and (leniently) a top-level array of alerts. Every element that is a JSON object is an
- * alert, read leniently (`readAlert`); an element that is not an object is returned as rejected, with
- * its problem. Only a body with no alert at all is a failure, with field paths.
+ * object, and (leniently) a top-level array of alerts or `{"alerts": {one alert}}`. Every element
+ * that is a JSON object is an alert, read leniently (`readAlert`); an element that is not an object
+ * is returned as rejected, with its problem. A body that is itself an alert pages even when its
+ * `alerts` field is odd (`"oops"`, `[]`): degraded, the incident naming the field. Only a body
+ * with nothing alert-like is a failure, with field paths.
  */
 export const decodeWebhookBody = (body: unknown, receivedAt: Date): Checked<DecodedWebhook> => {
   if (Array.isArray(body)) return valid(decodeElements(body, '', receivedAt));
-  if (isObject(body) && 'alerts' in body) {
-    const batch = decodeWith(AlertBatchCodec, body);
-    return batch.kind === 'invalid' ? batch : valid(decodeElements(batch.value.alerts, 'alerts', receivedAt));
-  }
   if (!isObject(body)) return invalid('(root): expected an object {"alerts": [...]} or a single alert object');
-  if (!isAlertShaped(body)) return invalid(`(root): ${NOT_A_BATCH}`);
-  return valid({ alerts: [receive(body, '', receivedAt)], rejected: [] });
+  if (!Object.hasOwn(body, 'alerts'))
+    return isAlertShaped(body) ? valid(one(receive(body, '', receivedAt))) : invalid(`(root): ${NOT_A_BATCH}`);
+
+  const batch = decodeWith(AlertBatchCodec, body);
+  if (batch.kind === 'valid' && (batch.value.alerts.length > 0 || !isAlertShaped(body)))
+    return valid(decodeElements(batch.value.alerts, 'alerts', receivedAt));
+  const wrapped = decodeWith(WrappedAlertCodec, body);
+  if (wrapped.kind === 'valid' && isAlertShaped(wrapped.value.alerts)) return valid(one(receive(wrapped.value.alerts, 'alerts', receivedAt)));
+  if (isAlertShaped(body)) {
+    const problem = `${describeKind(body.alerts)}, not a list of alerts: the body itself is read as the alert`;
+    return valid(one(receive(body, '', receivedAt, [{ field: 'alerts', problem }])));
+  }
+  return invalid(`alerts: expected an array of alerts, or one alert object (with ${ALERT_FIELDS.slice(0, 7).join(', ')})`);
 };
 
 const decodeElements = (elements: readonly unknown[], path: string, receivedAt: Date): DecodedWebhook => {

@@ -145,13 +145,42 @@ describe('decodeWebhookBody: a bare object is an alert when it has any documente
   });
 });
 
+describe('decodeWebhookBody: every body that carries an alert pages', () => {
+  it('{"alerts": {one alert}} is that alert', () => {
+    const { alerts, rejected } = accepted(decode({ alerts: aRawAlert({ id: 'wrapped-1' }) }));
+    expect(rejected).toEqual([]);
+    expect(alerts.map(({ path, read }) => [path, read.id, isDegraded(read)])).toEqual([['alerts', 'wrapped-1', false]]);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a string', 'oops', 'a string'],
+    ['a number', 7, 'a number'],
+    ['null', null, 'null'],
+    ['an empty list', [], 'an empty list'],
+    ['an object that is not an alert', { page: 2 }, 'a object'],
+  ])('an alert whose alerts field is %s is that alert, degraded, its incident naming the field', (_name, odd, kind) => {
+    const { alerts } = accepted(decode({ ...aRawAlert({ id: 'odd-1', severity: 1 }), alerts: odd }));
+    expect(alerts.map(({ path, read }) => [path, read.id, read.severity, isDegraded(read)])).toEqual([['', 'odd-1', 1, true]]);
+    expect(alerts[0]?.read.notes).toEqual([
+      { field: 'alerts', problem: `${kind}, not a list of alerts: the body itself is read as the alert` },
+    ]);
+    expect(alerts[0]?.fields.alerts).toEqual(odd);
+  });
+
+  it('a list of alerts wins over alert fields beside it', () => {
+    const { alerts } = accepted(decode({ ...aRawAlert({ id: 'outer' }), alerts: [aRawAlert({ id: 'inner' })] }));
+    expect(alerts.map(({ read }) => read.id)).toEqual(['inner']);
+  });
+});
+
 type Row = readonly [name: string, body: unknown, problems: readonly string[]];
 
 describe('decodeWebhookBody: bodies with no alert at all fail as a whole, with field paths', () => {
   it.each<Row>([
-    ['alerts is a string', { alerts: SENTINEL }, ['alerts: expected Array<unknown>']],
-    ['alerts is an object', { alerts: { 0: SENTINEL } }, ['alerts: expected Array<unknown>']],
-    ['alerts is null', { alerts: null, note: SENTINEL }, ['alerts: expected Array<unknown>']],
+    ['alerts is a string', { alerts: SENTINEL }, ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)']],
+    ['alerts is an object', { alerts: { 0: SENTINEL } }, ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)']],
+    ['alerts is an empty object', { alerts: {} }, ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)']],
+    ['alerts is null', { alerts: null, note: SENTINEL }, ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)']],
     ['a string', SENTINEL, ['(root): expected an object {"alerts": [...]} or a single alert object']],
     ['a number', 42, ['(root): expected an object {"alerts": [...]} or a single alert object']],
     ['null', null, ['(root): expected an object {"alerts": [...]} or a single alert object']],

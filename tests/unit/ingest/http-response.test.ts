@@ -50,9 +50,9 @@ describe('toHttpResponse', () => {
     ],
     [
       'bad request',
-      { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: ['alerts: expected Array<unknown>'] },
+      { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)'] },
       400,
-      { error: 'body is not a Threat Stack alert batch or alert', problems: ['alerts: expected Array<unknown>'] },
+      { error: 'body is not a Threat Stack alert batch or alert', problems: ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)'] },
       JSON_HEADERS,
     ],
     [

@@ -141,7 +141,7 @@ describe('ingestWebhook: bodies refused as a whole', () => {
   });
 
   it.each<[string, unknown, readonly string[]]>([
-    ['alerts that is not an array', { alerts: SENTINEL }, ['alerts: expected Array<unknown>']],
+    ['alerts that is not an array', { alerts: SENTINEL }, ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)']],
     ['a JSON string', SENTINEL, ['(root): expected an object {"alerts": [...]} or a single alert object']],
     [
       'an object with no alert field',
@@ -229,7 +229,7 @@ describe('ingestWebhook: every refusal is counted under its own reason', () => {
     await ingest({ body: Buffer.alloc(MAX_BODY_BYTES + 1, 0x20) });
     await ingest({ body: Buffer.from(`{"alerts": [${SENTINEL}`) });
     expect(log.entries.map((e) => e.fields)).toEqual([
-      { reason: 'no-alerts', sourceIp: THREAT_STACK_IP, problems: ['alerts: expected Array<unknown>'] },
+      { reason: 'no-alerts', sourceIp: THREAT_STACK_IP, problems: ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)'] },
       { reason: 'too-large', sourceIp: THREAT_STACK_IP, bytes: MAX_BODY_BYTES + 1 },
       { reason: 'not-json', sourceIp: THREAT_STACK_IP, error: 'body is not valid JSON' },
     ]);
@@ -305,6 +305,27 @@ describe('ingestWebhook: queueing', () => {
       duplicates: 0,
     });
     expect(alerts.accepted).toHaveLength(1);
+  });
+
+  it('pages an alert whose alerts field is not a list (degraded, the note carried to deliver), and {"alerts": {alert}}', async () => {
+    const { ingest, alerts } = setup();
+    expect(await ingest({ json: { ...aRawAlert({ id: 'odd-1' }), alerts: 'oops' } })).toEqual({
+      kind: 'accepted',
+      accepted: 1,
+      degraded: 1,
+      rejected: 0,
+      duplicates: 0,
+    });
+    expect(await ingest({ json: { alerts: aRawAlert({ id: 'wrapped-1' }) } })).toEqual({
+      kind: 'accepted',
+      accepted: 1,
+      rejected: 0,
+      duplicates: 0,
+    });
+    const [odd, wrapped] = alerts.bodies<QueuedBody>();
+    expect(odd?.alertId).toBe('odd-1');
+    expect(odd?.notes).toEqual([{ field: 'alerts', problem: 'a string, not a list of alerts: the body itself is read as the alert' }]);
+    expect(wrapped?.alertId).toBe('wrapped-1');
   });
 
   it('gives an alert without an id a derived one, the same when the batch is sent again with its keys in another order', async () => {
