@@ -16,6 +16,7 @@ export interface PackagedFunction {
   readonly bundlePath: string;
   readonly bundleBytes: number;
   readonly memoryMb: number;
+  readonly timeoutSeconds: number;
   /** The function's environment from serverless.yml, intrinsics unresolved. */
   readonly environment: Readonly<Record<string, CfnValue>>;
 }
@@ -56,6 +57,7 @@ interface LambdaResource {
   readonly Properties: {
     readonly Handler: string;
     readonly MemorySize?: number;
+    readonly Timeout?: number;
     readonly Code: { readonly S3Key: string };
     readonly Environment?: { readonly Variables?: Record<string, CfnValue> };
   };
@@ -103,7 +105,7 @@ export const packageService = (dir: string): PackagedService => {
   };
   const functions: Record<string, PackagedFunction> = {};
   for (const resource of Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
-    const { Handler, MemorySize, Code, Environment } = resource.Properties;
+    const { Handler, MemorySize, Timeout, Code, Environment } = resource.Properties;
     const zipName = Code.S3Key.split('/').pop() ?? '';
     const name = zipName.replace(/\.zip$/, '');
     const zipPath = join(dir, zipName);
@@ -116,6 +118,8 @@ export const packageService = (dir: string): PackagedService => {
       bundlePath,
       bundleBytes: statSync(bundlePath).size,
       memoryMb: MemorySize ?? 1024,
+      // CloudFormation's defaults when the template leaves them out.
+      timeoutSeconds: Timeout ?? 3,
       environment: Environment?.Variables ?? {},
     };
   }

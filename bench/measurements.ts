@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_BODY_BYTES } from '../lib/ingest/ingest-webhook';
+import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../lib/ingest/ingest-webhook';
 import { makeAlerts, webhookBody } from './alerts';
 import { resolveEnvironment } from './bundles';
 import type { NodeComparisonSamples, SdkClient } from './cold-start';
@@ -19,10 +19,14 @@ import type { IngestWorkerResult, IngestWorkerSettings } from './workers/ingest-
  */
 
 export type IngestRun = Extract<IngestWorkerResult, { mode: 'requests-and-overhead' }>;
-export type MemoryRow = Omit<Extract<IngestWorkerResult, { mode: 'memory' }>, 'mode'> & { alerts: number };
+export type MemoryRow = Omit<Extract<IngestWorkerResult, { mode: 'memory' }>, 'mode'> & {
+  alerts: number;
+  /** Realistic alerts (bench/alerts.ts), or the worst case: tiny ones, `{"id":"<n>"}`. */
+  shape: 'realistic' | 'tiny';
+};
 export interface MemoryRun {
   readonly rows: MemoryRow[];
-  /** The largest batch of realistic alerts whose body stays within ingest's limit. */
+  /** The largest batch of realistic alerts ingest takes (its body within the byte limit, its count within the alert limit). */
   readonly largestAccepted: number;
 }
 export interface DeliverRun {
@@ -82,7 +86,7 @@ const measureIngest = async (h: Harness): Promise<IngestRun> => {
 };
 
 const largestAcceptedBatch = (): number => {
-  const alerts = makeAlerts(20_000);
+  const alerts = makeAlerts(MAX_ALERTS_PER_REQUEST);
   let low = 1;
   let high = alerts.length;
   while (low < high) {
@@ -93,15 +97,26 @@ const largestAcceptedBatch = (): number => {
   return low;
 };
 
-/** Figure 6: peak memory of one invocation, one fresh process per batch size. */
+/** The worst case for ingest's time: the most alerts a request may hold, each as small as an alert can be. */
+const tinyAlerts = (count: number): Record<string, unknown>[] => Array.from({ length: count }, (_, i) => ({ id: `tiny-${i}` }));
+
+/** Figure 6: peak memory and time of one invocation, one fresh process per batch. */
 const measureMemory = async (h: Harness): Promise<MemoryRun> => {
-  say('figure 6: ingest peak memory, one fresh process per batch size');
+  say('figure 6: ingest peak memory and the worst-case batch, one fresh process per batch');
   const largest = largestAcceptedBatch();
-  const rows: MemoryRow[] = [];
   const sizes = [...new Set(BENCH.memoryBatchSizes.map((size) => (size === 'largest-accepted' ? largest : size)))].sort((a, b) => a - b);
-  for (const alerts of sizes) {
-    const bodyFile = join(h.work, `body-${alerts}.json`);
-    writeFileSync(bodyFile, webhookBody(makeAlerts(alerts)));
+  const batches = [
+    ...sizes.map((alerts) => ({ alerts, shape: 'realistic' as const, body: () => webhookBody(makeAlerts(alerts)) })),
+    ...[MAX_ALERTS_PER_REQUEST, MAX_ALERTS_PER_REQUEST + 1].map((alerts) => ({
+      alerts,
+      shape: 'tiny' as const,
+      body: () => webhookBody(tinyAlerts(alerts)),
+    })),
+  ];
+  const rows: MemoryRow[] = [];
+  for (const { alerts, shape, body } of batches) {
+    const bodyFile = join(h.work, `body-${shape}-${alerts}.json`);
+    writeFileSync(bodyFile, body());
     const result = await runWorker<Extract<IngestWorkerResult, { mode: 'memory' }>>(h.ingestWorker, ingestEnv(h), {
       mode: 'memory',
       bundlePath: h.fn('ingest').bundlePath,
@@ -109,7 +124,7 @@ const measureMemory = async (h: Harness): Promise<MemoryRun> => {
       bodyFile,
     } satisfies IngestWorkerSettings);
     const { mode: _mode, ...figures } = result;
-    rows.push({ alerts, ...figures });
+    rows.push({ alerts, shape, ...figures });
   }
   return { rows, largestAccepted: largest };
 };

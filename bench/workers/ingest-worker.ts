@@ -50,6 +50,9 @@ export type IngestWorkerResult =
       /** High-water mark before the invocation (loading can peak above the settled RSS). */
       readonly peakRssBeforeBytes: number;
       readonly peakRssBytes: number;
+      /** The invocation's wall time, and the CPU time this process spent in it (the work Lambda's CPU share slows down). */
+      readonly handlerMs: number;
+      readonly cpuMs: number;
       /** Highest V8 heap and external (Buffer) memory seen by a 1 ms sampler during the invocation. */
       readonly sampled: { readonly heapUsedBytes: number; readonly heapTotalBytes: number; readonly externalBytes: number };
     };
@@ -160,7 +163,11 @@ const memory = async (settings: Extract<IngestWorkerSettings, { mode: 'memory' }
     sampled.heapTotalBytes = Math.max(sampled.heapTotalBytes, usage.heapTotal);
     sampled.externalBytes = Math.max(sampled.externalBytes, usage.external);
   }, 1);
+  const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   const result = await handler(event);
+  const cpu = process.cpuUsage(cpuBefore);
+  const handlerMs = elapsedMs(started);
   clearInterval(sampler);
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
   return {
@@ -170,6 +177,8 @@ const memory = async (settings: Extract<IngestWorkerSettings, { mode: 'memory' }
     rssBeforeBytes,
     peakRssBeforeBytes,
     peakRssBytes,
+    handlerMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     sampled,
   };
 };

@@ -58,6 +58,10 @@ const WrappedAlertCodec = t.type({ alerts: t.UnknownRecord });
 const describeKind = (value: unknown): string =>
   Array.isArray(value) ? (value.length === 0 ? 'an empty list' : 'a list') : value === null ? 'null' : `a ${typeof value}`;
 
+/** How many alerts (or would-be alerts) a parsed body holds, read before any of them is: the list's length, else one. */
+export const countElements = (body: unknown): number =>
+  Array.isArray(body) ? body.length : isObject(body) && Array.isArray(body.alerts) ? body.alerts.length : 1;
+
 /**
  * Accepts every shape Threat Stack is documented to send: `{"alerts": [...]}`, a bare alert
  * object, and (leniently) a top-level array of alerts or `{"alerts": {one alert}}`. Every element
@@ -76,7 +80,8 @@ export const decodeWebhookBody = (body: unknown, receivedAt: Date): Checked<Deco
   if (batch.kind === 'valid' && (batch.value.alerts.length > 0 || !isAlertShaped(body)))
     return valid(decodeElements(batch.value.alerts, 'alerts', receivedAt));
   const wrapped = decodeWith(WrappedAlertCodec, body);
-  if (wrapped.kind === 'valid' && isAlertShaped(wrapped.value.alerts)) return valid(one(receive(wrapped.value.alerts, 'alerts', receivedAt)));
+  if (wrapped.kind === 'valid' && isAlertShaped(wrapped.value.alerts))
+    return valid(one(receive(wrapped.value.alerts, 'alerts', receivedAt)));
   if (isAlertShaped(body)) {
     const problem = `${describeKind(body.alerts)}, not a list of alerts: the body itself is read as the alert`;
     return valid(one(receive(body, '', receivedAt, [{ field: 'alerts', problem }])));

@@ -21,6 +21,11 @@ export const toHttpResponse = (result: IngestResult): APIGatewayProxyResult => {
       return json(415, { error: 'Content-Encoding not supported; send the body uncompressed' }, { 'accept-encoding': 'identity' });
     case 'payload-too-large':
       return json(413, { error: `body is larger than ${result.limitBytes} bytes`, limitBytes: result.limitBytes });
+    case 'too-many-alerts':
+      return json(413, {
+        error: `the request holds ${result.alerts} alerts; at most ${result.limitAlerts} are accepted in one request`,
+        limitAlerts: result.limitAlerts,
+      });
     case 'bad-request':
       return json(400, { error: result.error, problems: result.problems });
     case 'unavailable':

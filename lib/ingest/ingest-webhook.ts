@@ -1,6 +1,6 @@
 import type { Severity } from '../alert/codec';
 import type { ReceivedAlert } from '../alert/decode-webhook';
-import { decodeWebhookBody } from '../alert/decode-webhook';
+import { countElements, decodeWebhookBody } from '../alert/decode-webhook';
 import { fingerprintOf } from '../alert/fingerprint';
 import { describeIssues, isDegraded } from '../alert/read-alert';
 import type { Checked } from '../common/checked';
@@ -27,6 +27,7 @@ export type IngestResult =
   | { readonly kind: 'forbidden' }
   | { readonly kind: 'unsupported-encoding' }
   | { readonly kind: 'payload-too-large'; readonly limitBytes: number }
+  | { readonly kind: 'too-many-alerts'; readonly limitAlerts: number; readonly alerts: number }
   | { readonly kind: 'bad-request'; readonly error: string; readonly problems: readonly string[] }
   | { readonly kind: 'unavailable'; readonly queued: number; readonly failed: number }
   | {
@@ -56,10 +57,20 @@ export interface IngestDeps {
 
 /**
  * Lambda carries at most 6 MB of event, in which the body is a JSON string (its quotes escaped):
- * 4 MiB leaves room for that and holds about 16 000 alerts of 250 bytes. A larger storm is
- * refused with 413, by this check or by Lambda. (At 1 MiB a 10 000-alert batch was refused whole.)
+ * 4 MiB leaves room for that. Realistic alerts (about 250 bytes) reach MAX_ALERTS_PER_REQUEST first,
+ * at about 1.3 MiB; the byte limit bounds what a request can make ingest parse. A larger body is
+ * refused with 413, by this check or by Lambda.
  */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * The most alerts one request may hold: what ingest finishes within half its timeout (10 s) at its
+ * memory (512 MB, about 0.29 of a vCPU), whatever the alerts hold. The work is per alert (read,
+ * fingerprint, message, a tenth of a SendMessageBatch), so tiny alerts (`{"id":"1"}`, 262 137 of
+ * them fit in 4 MiB) are the worst case, not the body size. `npm run bench` (figure 6) prints it:
+ * measured on 2026-12-04, 5 000 tiny alerts took 0.8 to 1.0 s of CPU on one x86 core, about 3.5 s
+ * at 512 MB's share of a vCPU. Beyond it, 413, counted and alarmed as a body that is too large.
+ */
+export const MAX_ALERTS_PER_REQUEST = 5_000;
 /** Alert ids are the correlation key in logs; a line names at most this many. */
 const MAX_LOGGED_IDS = 100;
 
@@ -160,6 +171,11 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   if (parsed.kind === 'invalid') {
     const error = parsed.problems.join('; ');
     return refuse(deps, 'not-json', { kind: 'bad-request', error, problems: [] }, { sourceIp, error });
+  }
+  const alerts = countElements(parsed.value);
+  if (alerts > MAX_ALERTS_PER_REQUEST) {
+    const result = { kind: 'too-many-alerts', limitAlerts: MAX_ALERTS_PER_REQUEST, alerts } as const;
+    return refuse(deps, 'too-large', result, { sourceIp, alerts, limitAlerts: MAX_ALERTS_PER_REQUEST });
   }
   const now = deps.now();
   const checked = decodeWebhookBody(parsed.value, now);

@@ -2,8 +2,9 @@ import type { PackagedFunction } from '../../bench/bundles';
 import type { WireCounts } from '../../bench/counting-proxy';
 import { endToEnd } from '../../bench/figures/end-to-end';
 import type { Measured } from '../../bench/figures/figure';
+import { memory } from '../../bench/figures/memory';
 import { sqsRequests } from '../../bench/figures/sqs-requests';
-import type { Runs } from '../../bench/measurements';
+import type { MemoryRow, Runs } from '../../bench/measurements';
 import { FIGURES, runsFor, selectFigures } from '../../bench/run';
 
 /** Made-up runs in the shapes the workers report: enough for every figure to compute and print. */
@@ -15,6 +16,19 @@ const counts = (requests: Record<string, number>): WireCounts => ({
   receivedMessages: 300,
 });
 const phase = { alerts: 300, sqsRequests: { SendMessageBatch: 30, ReceiveMessage: 30, DeleteMessageBatch: 30 } };
+const memoryRow = (alerts: number, shape: 'realistic' | 'tiny', status: number, cpuMs: number): MemoryRow => ({
+  alerts,
+  shape,
+  bodyBytes: alerts * (shape === 'tiny' ? 18 : 260),
+  status,
+  rssBeforeBytes: 60e6,
+  peakRssBeforeBytes: 60e6,
+  peakRssBytes: 60e6 + alerts * 260 * 25,
+  handlerMs: cpuMs * 0.8,
+  cpuMs,
+  sampled: { heapUsedBytes: 20e6, heapTotalBytes: 30e6, externalBytes: 2e6 },
+});
+
 const RUNS: Runs = {
   ingest: {
     mode: 'requests-and-overhead',
@@ -30,15 +44,11 @@ const RUNS: Runs = {
     overhead: { handlerMs: [12, 11, 13], bareMs: [10, 10, 10], handlerSqsRequests: { SendMessageBatch: 10 }, bareSqsRequests: {} },
   },
   memory: {
-    rows: [100, 1000].map((alerts) => ({
-      alerts,
-      bodyBytes: alerts * 260,
-      status: 200,
-      rssBeforeBytes: 60e6,
-      peakRssBeforeBytes: 60e6,
-      peakRssBytes: 60e6 + alerts * 260 * 25,
-      sampled: { heapUsedBytes: 20e6, heapTotalBytes: 30e6, externalBytes: 2e6 },
-    })),
+    rows: [
+      ...[100, 1000].map((alerts) => memoryRow(alerts, 'realistic', 200, alerts * 0.1)),
+      memoryRow(5000, 'tiny', 200, 900),
+      memoryRow(5001, 'tiny', 413, 40),
+    ],
     largestAccepted: 15_465,
   },
   deliver: {
@@ -97,7 +107,8 @@ const fn = (name: string): PackagedFunction => ({
   zipBytes: 1,
   bundlePath: `/x/${name}.js`,
   bundleBytes: 1,
-  memoryMb: 256,
+  memoryMb: 512,
+  timeoutSeconds: 10,
   environment: {},
 });
 
@@ -187,6 +198,21 @@ describe('each figure alone', () => {
       { alerts: 10, perAlert: 0.1, limit: 0.1, ratio: 1 },
       { alerts: 100, perAlert: 0.1, limit: 0.1, ratio: 1 },
     ]);
+  });
+
+  it('figure 6 sets the worst accepted batch against half the timeout, at the CPU share of the configured memory', () => {
+    const measured = measuredFor(['memory']);
+    const lines = memory.report(memory.compute(measured), measured);
+    // 900 ms of CPU at 512 / 1769 of a vCPU: 3110 ms, within 5000 ms.
+    expect(lines).toContain(
+      '   worst case: 5000 tiny alerts (87.9 KiB) answered 200 in 720 ms, 900 ms of CPU; at 512 MB Lambda gives 0.29 vCPU: ' +
+        'about 3110 ms, budget 5000 ms (half the timeout): within',
+    );
+    expect(lines).toContain('   one more (5001): answered 413 in 32 ms');
+    const slow: Measured = { ...measured, runs: { memory: { ...RUNS.memory, rows: [memoryRow(5000, 'tiny', 200, 1500)] } } };
+    expect(memory.report(memory.compute(slow), slow).join('\n')).toContain(
+      'about 5183 ms, budget 5000 ms (half the timeout): OVER: lower MAX_ALERTS_PER_REQUEST or raise the memory',
+    );
   });
 
   it("figure 7 explains the gap with figure 3's bare batch only when deliver was measured too", () => {

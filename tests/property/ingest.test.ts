@@ -6,6 +6,7 @@ import type { Logger } from '../../lib/common/logger';
 import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
+import { MAX_ALERTS_PER_REQUEST } from '../../lib/ingest/ingest-webhook';
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
 import { MARK, mixedBatch, validAlert } from '../helpers/alert-arbitraries';
 import { anAllowlist, anIngestEvent } from '../helpers/factories';
@@ -243,9 +244,9 @@ test('huge strings and deep nesting: no 5xx; an alert too large for one message 
   }
 });
 
-test('10 000 alerts in one batch: all queued, none lost', async () => {
+test('the largest batch ingest takes (MAX_ALERTS_PER_REQUEST) is queued whole; one alert more is 413 naming the limit, nothing queued', async () => {
   const h = harness();
-  const alerts = Array.from({ length: 10_000 }, (_, i) => ({
+  const alerts = Array.from({ length: MAX_ALERTS_PER_REQUEST + 1 }, (_, i) => ({
     id: `bulk-${i}`,
     title: `Host:  alert ${i}`,
     created_at: 1_700_000_000_000 + i,
@@ -254,16 +255,24 @@ test('10 000 alerts in one batch: all queued, none lost', async () => {
     server_or_region: `web-${i % 50}`,
     source: 'Host',
   }));
-  const body = JSON.stringify({ alerts });
+  const tooMany = await h.call(post(JSON.stringify({ alerts })));
+  expect(tooMany.statusCode).toBe(413);
+  expect(answerOf(tooMany)).toEqual({
+    error: `the request holds ${MAX_ALERTS_PER_REQUEST + 1} alerts; at most ${MAX_ALERTS_PER_REQUEST} are accepted in one request`,
+    limitAlerts: MAX_ALERTS_PER_REQUEST,
+  });
+  expect(h.queued()).toEqual([]);
+
+  const body = JSON.stringify({ alerts: alerts.slice(0, MAX_ALERTS_PER_REQUEST) });
   const rssBefore = process.memoryUsage().rss;
   const started = Date.now();
   const response = await h.call(post(body));
   const elapsedMs = Date.now() - started;
   expect(response.statusCode).toBe(200);
-  expect(answerOf(response)).toEqual({ accepted: 10_000, rejected: 0, duplicates: 0 });
-  expect(new Set(h.queued().map((q) => q.alert.id)).size).toBe(10_000);
+  expect(answerOf(response)).toEqual({ accepted: MAX_ALERTS_PER_REQUEST, rejected: 0, duplicates: 0 });
+  expect(new Set(h.queued().map((q) => q.alert.id)).size).toBe(MAX_ALERTS_PER_REQUEST);
   console.log(
-    `property: a 10000-alert batch of ${(Buffer.byteLength(body) / 1_048_576).toFixed(2)} MiB accepted whole in ${elapsedMs} ms (in-memory SQS), rss +${((process.memoryUsage().rss - rssBefore) / 1_048_576).toFixed(0)} MiB`,
+    `property: a ${MAX_ALERTS_PER_REQUEST}-alert batch of ${(Buffer.byteLength(body) / 1_048_576).toFixed(2)} MiB accepted whole in ${elapsedMs} ms (in-memory SQS), rss +${((process.memoryUsage().rss - rssBefore) / 1_048_576).toFixed(0)} MiB`,
   );
 });
 

@@ -177,10 +177,34 @@ type Row = readonly [name: string, body: unknown, problems: readonly string[]];
 
 describe('decodeWebhookBody: bodies with no alert at all fail as a whole, with field paths', () => {
   it.each<Row>([
-    ['alerts is a string', { alerts: SENTINEL }, ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)']],
-    ['alerts is an object', { alerts: { 0: SENTINEL } }, ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)']],
-    ['alerts is an empty object', { alerts: {} }, ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)']],
-    ['alerts is null', { alerts: null, note: SENTINEL }, ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)']],
+    [
+      'alerts is a string',
+      { alerts: SENTINEL },
+      [
+        'alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+      ],
+    ],
+    [
+      'alerts is an object',
+      { alerts: { 0: SENTINEL } },
+      [
+        'alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+      ],
+    ],
+    [
+      'alerts is an empty object',
+      { alerts: {} },
+      [
+        'alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+      ],
+    ],
+    [
+      'alerts is null',
+      { alerts: null, note: SENTINEL },
+      [
+        'alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+      ],
+    ],
     ['a string', SENTINEL, ['(root): expected an object {"alerts": [...]} or a single alert object']],
     ['a number', 42, ['(root): expected an object {"alerts": [...]} or a single alert object']],
     ['null', null, ['(root): expected an object {"alerts": [...]} or a single alert object']],

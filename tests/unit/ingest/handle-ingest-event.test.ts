@@ -49,7 +49,9 @@ describe('handleIngestEvent', () => {
     expect(response.statusCode).toBe(400);
     expect(bodyOf(response)).toEqual({
       error: 'body is not a Threat Stack alert batch or alert',
-      problems: ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)'],
+      problems: [
+        'alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+      ],
     });
     expect(response.body).not.toContain(SENTINEL);
   });

@@ -49,10 +49,28 @@ describe('toHttpResponse', () => {
       JSON_HEADERS,
     ],
     [
+      'too many alerts',
+      { kind: 'too-many-alerts', limitAlerts: 5000, alerts: 262_137 },
+      413,
+      { error: 'the request holds 262137 alerts; at most 5000 are accepted in one request', limitAlerts: 5000 },
+      JSON_HEADERS,
+    ],
+    [
       'bad request',
-      { kind: 'bad-request', error: 'body is not a Threat Stack alert batch or alert', problems: ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)'] },
+      {
+        kind: 'bad-request',
+        error: 'body is not a Threat Stack alert batch or alert',
+        problems: [
+          'alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+        ],
+      },
       400,
-      { error: 'body is not a Threat Stack alert batch or alert', problems: ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)'] },
+      {
+        error: 'body is not a Threat Stack alert batch or alert',
+        problems: [
+          'alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+        ],
+      },
       JSON_HEADERS,
     ],
     [

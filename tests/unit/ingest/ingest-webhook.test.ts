@@ -4,7 +4,7 @@ import type { AlertIssue } from '../../../lib/alert/read-alert';
 import type { CountMetric, RelayMetrics } from '../../../lib/common/metrics';
 import { Secret } from '../../../lib/common/secret';
 import type { IngestDeps, IngestResult, RefusalReason, WebhookRequest } from '../../../lib/ingest/ingest-webhook';
-import { ingestWebhook, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
+import { ingestWebhook, MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
 
 import { MAX_MESSAGE_BYTES, MAX_QUEUED_ALERT_BYTES } from '../../../lib/queue/messages';
 import { aBatchBody, anAlert, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
@@ -141,7 +141,13 @@ describe('ingestWebhook: bodies refused as a whole', () => {
   });
 
   it.each<[string, unknown, readonly string[]]>([
-    ['alerts that is not an array', { alerts: SENTINEL }, ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)']],
+    [
+      'alerts that is not an array',
+      { alerts: SENTINEL },
+      [
+        'alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+      ],
+    ],
     ['a JSON string', SENTINEL, ['(root): expected an object {"alerts": [...]} or a single alert object']],
     [
       'an object with no alert field',
@@ -223,13 +229,53 @@ describe('ingestWebhook: every refusal is counted under its own reason', () => {
     expect(log.entries).toEqual([{ level: 'warn', message: 'webhook refused', fields: expect.objectContaining({ reason }) }]);
   });
 
+  it.each<[string, (alerts: unknown[]) => unknown]>([
+    ['{"alerts": [...]}', (alerts) => ({ alerts })],
+    ['a top-level array', (alerts) => alerts],
+  ])(
+    'refuses %s of more than MAX_ALERTS_PER_REQUEST tiny alerts with 413 before reading one, counted as too large',
+    async (_name, shape) => {
+      const { metrics, counted } = countingMetrics();
+      const { ingest, alerts, log } = setup({ metrics });
+      const tiny = Array.from({ length: MAX_ALERTS_PER_REQUEST + 1 }, (_, i) => ({ id: String(i) }));
+      expect(await ingest({ json: shape(tiny) })).toEqual({
+        kind: 'too-many-alerts',
+        limitAlerts: MAX_ALERTS_PER_REQUEST,
+        alerts: MAX_ALERTS_PER_REQUEST + 1,
+      });
+      expect(counted).toEqual([['refusedTooLarge', 1]]);
+      expect(alerts.accepted).toEqual([]);
+      expect(log.entries).toEqual([
+        {
+          level: 'warn',
+          message: 'webhook refused',
+          fields: {
+            reason: 'too-large',
+            sourceIp: THREAT_STACK_IP,
+            alerts: MAX_ALERTS_PER_REQUEST + 1,
+            limitAlerts: MAX_ALERTS_PER_REQUEST,
+          },
+        },
+      ]);
+      expect(await ingest({ json: shape(tiny.slice(1)) })).toEqual(
+        expect.objectContaining({ kind: 'accepted', accepted: MAX_ALERTS_PER_REQUEST }),
+      );
+    },
+  );
+
   it('logs the field paths of a body with no alert shape, and the size of one too large, never the body', async () => {
     const { ingest, log } = setup();
     await ingest({ json: { alerts: SENTINEL } });
     await ingest({ body: Buffer.alloc(MAX_BODY_BYTES + 1, 0x20) });
     await ingest({ body: Buffer.from(`{"alerts": [${SENTINEL}`) });
     expect(log.entries.map((e) => e.fields)).toEqual([
-      { reason: 'no-alerts', sourceIp: THREAT_STACK_IP, problems: ['alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)'] },
+      {
+        reason: 'no-alerts',
+        sourceIp: THREAT_STACK_IP,
+        problems: [
+          'alerts: expected an array of alerts, or one alert object (with id, title, created_at, severity, organization_id, server_or_region, source)',
+        ],
+      },
       { reason: 'too-large', sourceIp: THREAT_STACK_IP, bytes: MAX_BODY_BYTES + 1 },
       { reason: 'not-json', sourceIp: THREAT_STACK_IP, error: 'body is not valid JSON' },
     ]);
