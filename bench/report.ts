@@ -1,5 +1,7 @@
 /** Plain-text tables for the terminal: columns padded to their widest cell, numbers right-aligned. */
 export const renderTable = (headers: readonly string[], rows: readonly (readonly string[])[]): string => {
+  const ragged = rows.findIndex((row) => row.length !== headers.length);
+  if (ragged >= 0) throw new Error(`renderTable: row ${ragged} has ${rows[ragged]?.length} cells for ${headers.length} headers`);
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
   const isNumeric = (column: number): boolean =>
     rows.length > 0 && rows.every((row) => /^[-+]?[\d.,]+(\s?[a-zA-Z%×/]*)?$|^[—-]$/.test(row[column] ?? ''));

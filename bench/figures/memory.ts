@@ -76,6 +76,7 @@ export const memory = defineFigure({
     renderTable(
       [
         'alerts',
+        'shape',
         'body KiB',
         'HTTP',
         'RSS before MiB',

@@ -158,7 +158,8 @@ const DeliverEnv = t.intersection([
     DELIVERY_CONCURRENCY: withDefault(intInRange(1, 100), 10),
     DELIVERY_LEASE_MS: withDefault(intInRange(1_000, 900_000), 45_000),
     // A retry's step: the smaller of half the alert's age and this doubled per receive, up to the max (lib/delivery/retry-budget.ts).
-    DELIVERY_RETRY_BASE_SECONDS: withDefault(intInRange(0, 3_600), 2),
+    // At least 1: 0 would retry a failing alert at once, again and again (a hot loop against Squadcast).
+    DELIVERY_RETRY_BASE_SECONDS: withDefault(intInRange(1, 3_600), 2),
     // SQS's longest visibility timeout is 12 h.
     DELIVERY_RETRY_MAX_SECONDS: withDefault(intInRange(1, 43_200), 300),
     // A day short of the queue's 14-day retention at most: the alert must reach the dead-letter queue before SQS deletes it.
@@ -203,6 +204,11 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
   if (raw.SQUADCAST_MAX_PER_MINUTE < raw.DELIVERY_MAX_INVOCATIONS) {
     throw new ConfigError([
       'SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS (each invocation needs one send a minute)',
+    ]);
+  }
+  if (raw.DELIVERY_RETRY_BASE_SECONDS > raw.DELIVERY_RETRY_MAX_SECONDS) {
+    throw new ConfigError([
+      'DELIVERY_RETRY_BASE_SECONDS: must not be above DELIVERY_RETRY_MAX_SECONDS (the first step would pass the cap)',
     ]);
   }
   if (raw.DELIVERY_RETRY_MAX_SECONDS > raw.DELIVERY_GIVE_UP_HOURS * 3_600) {

@@ -13,7 +13,8 @@ export type OptionalSecretReader = () => Promise<Secret | undefined>;
  * What happens when a value cannot be read again (SSM failing or slow, or a bad value put in it):
  * the last good value is kept for `staleLimitMs` from the first failure, with a log line at every
  * failed attempt, so that an SSM blip never turns into 503s or dead letters. After that, a required
- * secret fails the invocation and an optional one counts as unset.
+ * secret fails the invocation and an optional one counts as unset. A parameter that no longer
+ * exists is not a failure to read: its last value is dropped at once (SecretParameterAbsent).
  */
 export interface RefreshPolicy {
   readonly staleLimitMs: number;
@@ -39,6 +40,13 @@ export interface SecretReaderOptions {
   readonly policy?: RefreshPolicy;
   readonly now?: () => number;
 }
+
+/**
+ * A required secret's parameter does not exist (deleted, or renamed). Not a failure to read: SSM
+ * answered. The last value is not used: deleting the parameter is how an operator withdraws a
+ * value, and it takes effect within the store's max age, counted and logged as an error.
+ */
+export class SecretParameterAbsent extends ConfigError {}
 
 /** SSM did not answer within the policy's deadline; the read goes on, and fills the cache when it ends. */
 export class SecretReadTimeout extends Error {
@@ -76,7 +84,7 @@ const parameterReader = (options: SecretReaderOptions, name: string, optional: b
   const check = (read: ParameterRead): Secret | undefined => {
     if (read.kind === 'absent') {
       if (optional) return undefined;
-      throw new ConfigError([`${where}: not found in SSM`]);
+      throw new SecretParameterAbsent([`${where}: not found in SSM`]);
     }
     return checkedValue(where, read.value, options.validate);
   };
@@ -102,8 +110,15 @@ const parameterReader = (options: SecretReaderOptions, name: string, optional: b
       failure = undefined;
       return value;
     } catch (error) {
-      failure = { since: failure?.since ?? at, retryAt: at + policy.retryIntervalMs, error };
       options.metrics?.count('secretStale');
+      if (error instanceof SecretParameterAbsent) {
+        // Gone is not stale: nothing is used, and every read asks the store again (which keeps the absence for its max age).
+        last = undefined;
+        failure = undefined;
+        options.log.error('secret parameter not found; nothing is used until it is put back', { secret: options.key, parameter: name });
+        throw error;
+      }
+      failure = { since: failure?.since ?? at, retryAt: at + policy.retryIntervalMs, error };
       if (!canFallBack) throw error;
       const value = fallback(at, failure);
       const fields = {

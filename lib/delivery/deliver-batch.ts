@@ -9,6 +9,7 @@ import type { Priority, SeverityPriorities } from '../incident/to-incident';
 import { toIncident } from '../incident/to-incident';
 import type { DeliveryLedger } from '../ledger/ledger';
 import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
+import { SQS_MAX_VISIBILITY_SECONDS } from '../queue/message-queue';
 import type { QueuedAlert, RawDeadLetter } from '../queue/messages';
 import { failedDeliveryMessage, QueuedAlertCodec, RawDeadLetterCodec, redrivenRawDeadLetter, undecodableMessage } from '../queue/messages';
 import type { SendRateLimiter } from './rate-limit';
@@ -252,6 +253,20 @@ const FAILURE_METRIC: Readonly<Record<FailureClass, CountMetric>> = {
   refused: 'failedRefused',
 };
 
+/**
+ * The receive happened before the batch reached deliver (the event source mapping's batching
+ * window, 1 s, and its own delays): this much more than the batch's own time counts as spent.
+ */
+export const RECEIVE_MARGIN_SECONDS = 60;
+
+/**
+ * The longest visibility timeout SQS accepts now for a record of a batch that began at
+ * `batchStartMs` (ChangeMessageVisibility does not restart the 12 hours). A longer one is refused,
+ * and the alert would come back at the queue's timeout instead, unnoticed.
+ */
+export const visibilityLimitSeconds = (batchStartMs: number, nowMs: number): number =>
+  Math.max(0, SQS_MAX_VISIBILITY_SECONDS - RECEIVE_MARGIN_SECONDS - Math.ceil(Math.max(0, nowMs - batchStartMs) / 1000));
+
 /** ChangeMessageVisibility calls in flight when records are woken (a few hundred take about a second). */
 const WAKE_CONCURRENCY = 10;
 
@@ -275,6 +290,7 @@ export interface BatchResult {
  * changing their visibility, instead of coming back at the queue's fixed visibility timeout.
  */
 export const deliverBatch = async (records: readonly QueueRecord[], deps: DeliverDeps): Promise<BatchResult> => {
+  const batchStartMs = deps.now().getTime();
   const outcomes = await mapWithConcurrency(records, deps.concurrency, (record) =>
     deliverRecord(record, deps).catch((error: unknown): RecordOutcome => {
       deps.log.error('delivery step failed; will retry', { messageId: record.messageId, error: (error as Error)?.name ?? 'unknown' });
@@ -283,13 +299,23 @@ export const deliverBatch = async (records: readonly QueueRecord[], deps: Delive
     }),
   );
   for (const outcome of outcomes) deps.metrics?.count(OUTCOME_METRIC[outcome.kind]);
+  const limitSeconds = visibilityLimitSeconds(batchStartMs, deps.now().getTime());
   const failures = records.flatMap((record, i) => {
     const outcome = outcomes[i];
-    return outcome?.kind === 'retry' || outcome?.kind === 'deferred' ? [{ record, outcome }] : [];
+    if (outcome?.kind !== 'retry' && outcome?.kind !== 'deferred') return [];
+    return [{ record, outcome, delaySeconds: Math.min(outcome.delaySeconds, limitSeconds) }];
   });
+  const clamped = failures.filter(({ outcome, delaySeconds }) => delaySeconds < outcome.delaySeconds).length;
+  if (clamped > 0) {
+    deps.metrics?.count('retryClamped', clamped);
+    deps.log.warn('retry delays cut to what SQS allows (12 hours from the receive); those alerts come back sooner', {
+      clamped,
+      limitSeconds,
+    });
+  }
   await Promise.all(
-    failures.map(({ record, outcome }) =>
-      deps.retries.retryAfter(record.receiptHandle, outcome.delaySeconds).catch(() => {
+    failures.map(({ record, delaySeconds }) =>
+      deps.retries.retryAfter(record.receiptHandle, delaySeconds).catch(() => {
         // The queue's own visibility timeout still brings the record back.
       }),
     ),
@@ -300,14 +326,14 @@ export const deliverBatch = async (records: readonly QueueRecord[], deps: Delive
 
 /** Records put back after an attempt are remembered; if Squadcast has just come back, those remembered before are made visible now. */
 const wakeParkedRecords = async (
-  failures: ReadonlyArray<{ readonly record: QueueRecord; readonly outcome: RecordOutcome & { readonly delaySeconds: number } }>,
+  failures: ReadonlyArray<{ readonly record: QueueRecord; readonly outcome: RecordOutcome; readonly delaySeconds: number }>,
   deps: DeliverDeps,
 ): Promise<void> => {
   if (deps.recovery === undefined) return;
   const now = deps.now().getTime();
   const woken = deps.recovery.wake(now);
-  for (const { record, outcome } of failures) {
-    if (outcome.kind === 'retry') deps.recovery.parked(record.receiptHandle, now + outcome.delaySeconds * 1000, now);
+  for (const { record, outcome, delaySeconds } of failures) {
+    if (outcome.kind === 'retry') deps.recovery.parked(record.receiptHandle, now + delaySeconds * 1000, now);
   }
   await mapWithConcurrency(woken, WAKE_CONCURRENCY, (receiptHandle) =>
     deps.retries.retryAfter(receiptHandle, 0).catch(() => {

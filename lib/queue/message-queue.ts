@@ -14,6 +14,12 @@ export interface MessageQueue {
   sendAll(messages: readonly OutboundMessage[]): Promise<SendReport>;
 }
 
+/**
+ * SQS refuses a visibility timeout that ends more than 12 hours after the receive that returned
+ * the handle; ChangeMessageVisibility does not restart the 12 hours.
+ */
+export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
+
 /** Delays the next delivery attempt of a received message (SQS: its visibility timeout). */
 export interface RetryScheduler {
   retryAfter(receiptHandle: string, seconds: number): Promise<void>;

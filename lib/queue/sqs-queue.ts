@@ -4,6 +4,7 @@ import { backoffWithJitter, sleep } from '../common/backoff';
 import { mapWithConcurrency } from '../common/concurrency';
 import { chunkMessages } from './chunk';
 import type { MessageQueue, OutboundMessage, QueueDepthReader, RetryScheduler } from './message-queue';
+import { SQS_MAX_VISIBILITY_SECONDS } from './message-queue';
 
 export interface SqsQueueOptions {
   /** Attempts per chunk, counting the first (entries in `Failed` and thrown calls are retried). */
@@ -69,16 +70,13 @@ export const createSqsQueue = (client: SQSClient, queueUrl: string, options: Sqs
   };
 };
 
-/** The longest visibility timeout SQS accepts: 12 hours. */
-const MAX_VISIBILITY_SECONDS = 43_200;
-
 export const createSqsRetryScheduler = (client: SQSClient, queueUrl: string): RetryScheduler => ({
   retryAfter: async (receiptHandle, seconds) => {
     await client.send(
       new ChangeMessageVisibilityCommand({
         QueueUrl: queueUrl,
         ReceiptHandle: receiptHandle,
-        VisibilityTimeout: Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds))),
+        VisibilityTimeout: Math.max(0, Math.min(SQS_MAX_VISIBILITY_SECONDS, Math.ceil(seconds))),
       }),
     );
   },

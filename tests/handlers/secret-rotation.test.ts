@@ -183,6 +183,76 @@ describe('webhook token rotation, in the order of the operator guide', () => {
   });
 });
 
+describe('a token withdrawn or changed takes effect within maxAge in every container (simulated clock)', () => {
+  /** Per container: the last call at `from` or later answered as before, and the first that was not, in seconds after `from`. */
+  const turnover = (calls: readonly Call[], from: number, before: number) =>
+    ['a', 'b'].map((name) => {
+      const after = calls.filter((call) => call.container === name && call.at > from);
+      return {
+        container: name,
+        lastAsBefore: Math.max(0, ...after.filter((call) => call.status === before).map((call) => call.at - from)),
+        firstChanged: after.find((call) => call.status !== before)?.at ?? Number.NaN,
+      };
+    });
+
+  it('the current token parameter deleted: no stale token, 503 (send again) and SecretReadFailed in every container within maxAge', async () => {
+    const world = ingestWorld();
+    await world.run(120);
+    const deletedAt = clock.elapsed();
+    world.ssm.delete(CURRENT);
+    await world.run(MAX_AGE_SECONDS + 60);
+    const each = turnover(world.calls, deletedAt, 200);
+    for (const { lastAsBefore, firstChanged } of each) {
+      expect(lastAsBefore).toBeLessThanOrEqual(MAX_AGE_SECONDS);
+      expect(firstChanged - deletedAt).toBeLessThanOrEqual(MAX_AGE_SECONDS + 20);
+    }
+    // Every call since is 503 (a server fault, which Threat Stack sends again), never 403 as if the caller were wrong.
+    const since = world.calls.filter((call) => call.at > deletedAt + MAX_AGE_SECONDS);
+    expect(since.map((call) => call.status)).toEqual(since.map(() => 503));
+    expect(world.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'secret parameter not found; nothing is used until it is put back',
+        secret: 'WEBHOOK_TOKEN',
+        parameter: CURRENT,
+      }),
+    );
+    expect(world.lines.filter((line) => line.SecretReadFailed === 1).length).toBeGreaterThanOrEqual(2);
+    // Put back: accepted again within maxAge (the absence is cached that long).
+    world.ssm.put(CURRENT, OLD_TOKEN);
+    const restoredAt = clock.elapsed();
+    await world.run(MAX_AGE_SECONDS + 20);
+    expect(world.calls.slice(-2).map((call) => call.status)).toEqual([200, 200]);
+    output.restore();
+    console.log(
+      `token parameter deleted: 200 last ${each.map((c) => `${c.lastAsBefore} s`).join(' / ')} after the deletion, ` +
+        `503 from ${each.map((c) => `${c.firstChanged - deletedAt} s`).join(' / ')} (containers a / b, maxAge ${MAX_AGE_SECONDS} s); ` +
+        `200 again ${turnover(world.calls, restoredAt, 503)
+          .map((c) => `${c.firstChanged - restoredAt} s`)
+          .join(' / ')} after it was put back`,
+    );
+  });
+
+  it('the current token changed (no previous): the old one is refused in every container within maxAge', async () => {
+    const world = ingestWorld();
+    await world.run(120);
+    const changedAt = clock.elapsed();
+    world.ssm.put(CURRENT, NEW_TOKEN);
+    await world.run(MAX_AGE_SECONDS + 60);
+    const each = turnover(world.calls, changedAt, 200);
+    for (const { lastAsBefore, firstChanged } of each) {
+      expect(lastAsBefore).toBeLessThanOrEqual(MAX_AGE_SECONDS);
+      expect(firstChanged - changedAt).toBeLessThanOrEqual(MAX_AGE_SECONDS + 20);
+    }
+    expect(world.calls.slice(-2).map((call) => call.status)).toEqual([403, 403]);
+    output.restore();
+    console.log(
+      `token changed: the old one accepted last ${each.map((c) => `${c.lastAsBefore} s`).join(' / ')} after the change, ` +
+        `refused from ${each.map((c) => `${c.firstChanged - changedAt} s`).join(' / ')} (containers a / b, maxAge ${MAX_AGE_SECONDS} s)`,
+    );
+  });
+});
+
 describe('an SSM failure after the cache has expired', () => {
   it('keeps accepting with the last good token and warns, then 503 once it has failed for over an hour; recovers when SSM does', async () => {
     const world = ingestWorld();

@@ -182,7 +182,7 @@ describe('readDeliverConfig', () => {
       SQUADCAST_TIMEOUT_MS: '2500',
       DELIVERY_CONCURRENCY: ' 4 ',
       DELIVERY_LEASE_MS: '60000',
-      DELIVERY_RETRY_BASE_SECONDS: '0',
+      DELIVERY_RETRY_BASE_SECONDS: '1',
       DELIVERY_RETRY_MAX_SECONDS: '43200',
       DELIVERY_GIVE_UP_HOURS: '312',
       SQUADCAST_MAX_PER_MINUTE: '300',
@@ -194,7 +194,7 @@ describe('readDeliverConfig', () => {
         squadcastTimeoutMs: 2_500,
         concurrency: 4,
         leaseMs: 60_000,
-        retryBaseSeconds: 0,
+        retryBaseSeconds: 1,
         retryMaxSeconds: 43_200,
         giveUpHours: 312,
         maxPerMinute: 300,
@@ -214,7 +214,9 @@ describe('readDeliverConfig', () => {
     ['SQUADCAST_TIMEOUT_MS', '99', 'integer 100..60000'],
     ['SQUADCAST_TIMEOUT_MS', SENTINEL, 'integer 100..60000'],
     ['DELIVERY_LEASE_MS', '900001', 'integer 1000..900000'],
-    ['DELIVERY_RETRY_BASE_SECONDS', '3601', 'integer 0..3600'],
+    ['DELIVERY_RETRY_BASE_SECONDS', '3601', 'integer 1..3600'],
+    // 0 would be a hot retry loop.
+    ['DELIVERY_RETRY_BASE_SECONDS', '0', 'integer 1..3600'],
     ['DELIVERY_RETRY_MAX_SECONDS', '0', 'integer 1..43200'],
     ['DELIVERY_GIVE_UP_HOURS', '0', 'integer 1..312'],
     // The queue keeps a message 14 days (336 h); the last day is kept for the move to the dead-letter queue.
@@ -289,6 +291,18 @@ describe('readDeliverConfig', () => {
     const error = configErrorOf(() => readDeliverConfig({ ...DELIVER_ENV, SQUADCAST_MAX_PER_MINUTE: '2', DELIVERY_MAX_INVOCATIONS: '3' }));
     expect(error.message).toContain('SQUADCAST_MAX_PER_MINUTE');
     expect(readDeliverConfig({ ...DELIVER_ENV, SQUADCAST_MAX_PER_MINUTE: '3', DELIVERY_MAX_INVOCATIONS: '3' }).maxPerMinute).toBe(3);
+  });
+
+  it('refuses a first retry step above the largest', () => {
+    const error = configErrorOf(() =>
+      readDeliverConfig({ ...DELIVER_ENV, DELIVERY_RETRY_BASE_SECONDS: '301', DELIVERY_RETRY_MAX_SECONDS: '300' }),
+    );
+    expect(error.message).toBe(
+      'invalid configuration: DELIVERY_RETRY_BASE_SECONDS: must not be above DELIVERY_RETRY_MAX_SECONDS (the first step would pass the cap)',
+    );
+    expect(
+      readDeliverConfig({ ...DELIVER_ENV, DELIVERY_RETRY_BASE_SECONDS: '300', DELIVERY_RETRY_MAX_SECONDS: '300' }).retryBaseSeconds,
+    ).toBe(300);
   });
 
   it('refuses a largest retry step longer than the give-up budget', () => {

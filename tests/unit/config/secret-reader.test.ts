@@ -3,7 +3,13 @@ import { noMetrics } from '../../../lib/common/metrics';
 import { Secret } from '../../../lib/common/secret';
 import type { SecretSource } from '../../../lib/config/env';
 import type { RefreshPolicy, SecretReaderOptions } from '../../../lib/config/secret-reader';
-import { DEFAULT_REFRESH_POLICY, optionalSecretReader, SecretReadTimeout, secretReader } from '../../../lib/config/secret-reader';
+import {
+  DEFAULT_REFRESH_POLICY,
+  optionalSecretReader,
+  SecretParameterAbsent,
+  SecretReadTimeout,
+  secretReader,
+} from '../../../lib/config/secret-reader';
 import type { ParameterRead, ParameterStore } from '../../../lib/config/ssm-parameter-store';
 import { SENTINEL } from '../../helpers/factories';
 import { anSsmError } from '../../helpers/fake-ssm';
@@ -156,6 +162,28 @@ describe('secretReader: when a refresh fails, the last good value is kept for a 
     expect(store.reads).toBe(readsAfterFirstFailure + 1);
     expect(log.at('warn').map((entry) => entry.fields.failingForSeconds)).toEqual([0, 10]);
     expect(log.text()).not.toContain(GOOD);
+  });
+
+  it('a parameter deleted after a good read is not an outage: no stale value, an error line and a count at every read', async () => {
+    const { options, store, log } = setup();
+    const counted: string[] = [];
+    const read = secretReader({ ...options, metrics: { ...noMetrics, count: (metric) => void counted.push(metric) } });
+    expect(await revealed(read)).toBe(GOOD);
+    store.absent();
+    for (const _ of [1, 2]) {
+      const error = await rejection(read());
+      expect(error).toBeInstanceOf(SecretParameterAbsent);
+      expect(error.message).toBe('invalid configuration: WEBHOOK_TOKEN_PARAMETER (/relay/unit/webhook-token): not found in SSM');
+    }
+    // Each read asks the store (which keeps an absence for its max age, as it keeps a value).
+    expect(store.reads).toBe(3);
+    expect(counted).toEqual(['secretStale', 'secretStale']);
+    expect(log.at('error').map((entry) => entry.message)).toEqual([
+      'secret parameter not found; nothing is used until it is put back',
+      'secret parameter not found; nothing is used until it is put back',
+    ]);
+    store.answer(NEWER);
+    expect(await revealed(read)).toBe(NEWER);
   });
 
   it('counts every failed refresh (SecretReadFailed, which an alarm watches), and nothing while SSM answers', async () => {

@@ -628,6 +628,56 @@ describe('deliverBatch: optional collaborators', () => {
   });
 });
 
+describe('deliverBatch: retry delays SQS accepts (12 hours from the receive)', () => {
+  const LONG: RetryPolicy = { baseSeconds: 2, maxSeconds: 43_200, giveUpSeconds: 13 * 86_400, inFlightSeconds: 45 };
+  const counting = () => {
+    const counted: Array<[string, number]> = [];
+    const metrics = {
+      count: (metric: string, value = 1) => void counted.push([metric, value]),
+      squadcastLatency: () => undefined,
+      failingAlertAge: () => undefined,
+      flush: () => undefined,
+    };
+    return { counted, metrics };
+  };
+  /** Squadcast answers 429 with Retry-After `seconds`, and the batch has taken `batchSeconds` when it answers. */
+  const run = async (retryAfterSeconds: number, batchSeconds: number) => {
+    let now = NOW.getTime();
+    const { counted, metrics } = counting();
+    const context = setup({ retryPolicy: LONG, metrics, now: () => new Date(now) });
+    context.sink.respond = () => {
+      now += batchSeconds * 1000;
+      return { kind: 'transient', reason: 'Squadcast answered 429', failure: 'throttled', retryAfterMs: retryAfterSeconds * 1000 };
+    };
+    await context.deliver([waitedFor(HOUR_MS)]);
+    return { ...context, counted: counted.filter(([metric]) => metric === 'retryClamped') };
+  };
+
+  it('keeps a delay that ends within 12 hours of the receive, less the margin, as it is', async () => {
+    const { retries, counted, log } = await run(43_200 - 60, 0);
+    expect(retries.calls.map((call) => call.seconds)).toEqual([43_140]);
+    expect(counted).toEqual([]);
+    expect(log.entries.filter((e) => e.message.startsWith('retry delays cut'))).toEqual([]);
+  });
+
+  it('cuts one a second longer to the limit, counts it and says so', async () => {
+    const { retries, counted, log } = await run(43_200 - 59, 0);
+    expect(retries.calls.map((call) => call.seconds)).toEqual([43_140]);
+    expect(counted).toEqual([['retryClamped', 1]]);
+    expect(log.entries).toContainEqual({
+      level: 'warn',
+      message: 'retry delays cut to what SQS allows (12 hours from the receive); those alerts come back sooner',
+      fields: { clamped: 1, limitSeconds: 43_140 },
+    });
+  });
+
+  it('counts the time the batch has taken against the 12 hours', async () => {
+    const { retries, counted } = await run(43_200, 25);
+    expect(retries.calls.map((call) => call.seconds)).toEqual([43_200 - 60 - 25]);
+    expect(counted).toEqual([['retryClamped', 1]]);
+  });
+});
+
 describe('deliverBatch: when Squadcast comes back', () => {
   const withWatch = ({ deferFirst: deferOne = true } = {}) => {
     let now = NOW.getTime();
