@@ -1,5 +1,5 @@
 import type { DecodedWebhook } from '../../../lib/alert/decode-webhook';
-import { decodeWebhookBody } from '../../../lib/alert/decode-webhook';
+import { decodeWebhookBody, MAX_ALERT_FIELDS } from '../../../lib/alert/decode-webhook';
 import { isDegraded } from '../../../lib/alert/read-alert';
 import type { Checked } from '../../../lib/common/checked';
 import bareAlert from '../../fixtures/webhook-bare-alert.json';
@@ -142,6 +142,37 @@ describe('decodeWebhookBody: a bare object is an alert when it has any documente
     for (let i = 0; i < 100_000; i += 1) deep = [deep];
     const result = accepted(decode({ id: 'deep-bare', x: deep }));
     expect(result.alerts[0]?.notes).toEqual([{ field: 'x', problem: 'nested deeper than 32 levels: cut at that depth' }]);
+  });
+});
+
+describe('decodeWebhookBody: the work per alert is bounded', () => {
+  const wide = (extra: number): Record<string, unknown> => {
+    const alert: Record<string, unknown> = {};
+    for (let i = 0; i < extra; i += 1) alert[`extra_${i}`] = i;
+    // The documented fields come last: they are kept wherever they are.
+    return { ...alert, ...aRawAlert({ id: 'wide-1' }) };
+  };
+  const documentedCount = Object.keys(aRawAlert()).length;
+
+  it(`keeps an alert of exactly MAX_ALERT_FIELDS fields as it is`, () => {
+    const [alert] = accepted(decode({ alerts: [wide(MAX_ALERT_FIELDS - documentedCount)] })).alerts;
+    expect(Object.keys(alert?.fields ?? {})).toHaveLength(MAX_ALERT_FIELDS);
+    expect(alert?.notes).toEqual([]);
+    expect(isDegraded(alert?.read ?? ({} as never))).toBe(false);
+  });
+
+  it('keeps the documented fields and the first others of a wider alert, and says how many were left out', () => {
+    const [alert] = accepted(decode({ alerts: [wide(MAX_ALERT_FIELDS + 500)] })).alerts;
+    const kept = Object.keys(alert?.fields ?? {});
+    expect(kept).toHaveLength(MAX_ALERT_FIELDS);
+    expect(kept).toEqual(expect.arrayContaining(Object.keys(aRawAlert())));
+    expect(kept).toContain('extra_0');
+    expect(kept).not.toContain(`extra_${MAX_ALERT_FIELDS + 499}`);
+    expect(alert?.read).toMatchObject({ id: 'wide-1', severity: aRawAlert().severity });
+    expect(alert?.notes).toEqual([
+      { field: '(other fields)', problem: `${500 + documentedCount} fields left out: an alert keeps at most ${MAX_ALERT_FIELDS}` },
+    ]);
+    expect(isDegraded(alert?.read ?? ({} as never))).toBe(true);
   });
 });
 
