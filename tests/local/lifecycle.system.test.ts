@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
@@ -146,4 +147,55 @@ describe('stopping', () => {
     expect(relay.output()).toContain('[local] SIGINT again: quitting at once');
     expect(relay.output()).not.toContain('[local] stopped;');
   }, 30_000);
+
+  it('one Ctrl-C to the whole foreground group (npm, node, the relay) is one graceful stop, on a busy machine too', async () => {
+    // Both cores kept busy, as the machine that showed the double stop was.
+    const busy = [0, 1].map(() => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+    const outcomes: string[] = [];
+    try {
+      for (let run = 0; run < 2; run += 1) {
+        // `npm start` as a terminal runs it: its own process group, which Ctrl-C signals as a whole.
+        const npm = spawn('npm', ['start'], {
+          cwd: join(__dirname, '..', '..'),
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: {
+            ...process.env,
+            PORT: '0',
+            RELAY_DATA_DIR: '',
+            WEBHOOK_TOKEN: TOKEN,
+            SQUADCAST_WEBHOOK_URL: squadcast.url,
+            LOG_FORMAT: 'json',
+          },
+        });
+        let output = '';
+        npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+        npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+        const exited = new Promise<void>((resolve) => npm.on('close', () => resolve()));
+        await eventually('npm start serving', () => /webhook \(POST\)\s+http:\/\/127\.0\.0\.1:\d+\//.test(output), 60_000);
+        process.kill(-(npm.pid ?? 0), 'SIGINT');
+        await exited;
+        expect(output.match(/\[local\] SIGINT: stopping/g)).toHaveLength(1);
+        expect(output).not.toContain('SIGINT again');
+        expect(output).toMatch(/\[local\] stopped; /);
+        outcomes.push('graceful');
+      }
+    } finally {
+      for (const child of busy) child.kill('SIGKILL');
+    }
+    console.log(`one Ctrl-C to npm start's process group, both cores busy: ${outcomes.length} of 2 stops graceful, none quit at once`);
+  }, 150_000);
+
+  it('a copy of the same Ctrl-C passed on by a wrapper (as tsx does) moments later is still the first: one graceful stop', async () => {
+    slow = false;
+    const relay = await start({ RELAY_DATA_DIR: '' });
+    relay.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    relay.child.kill('SIGINT');
+    expect(await relay.exited()).toBe(0);
+    expect(relay.output().match(/\[local\] SIGINT: stopping/g)).toHaveLength(1);
+    expect(relay.output()).not.toContain('SIGINT again');
+    expect(relay.output()).toMatch(/\[local\] stopped; /);
+  }, 30_000);
 });
+
