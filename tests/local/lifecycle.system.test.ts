@@ -198,4 +198,3 @@ describe('stopping', () => {
     expect(relay.output()).toMatch(/\[local\] stopped; /);
   }, 30_000);
 });
-
