@@ -24,9 +24,12 @@ export const createLocalInbox = (
   options: { readonly file?: string; readonly key?: string } = {},
 ): LocalInbox => {
   const key = options.key ?? localInboxKey();
+  const kept = options.file !== undefined && existsSync(options.file) ? readFileSync(options.file, 'utf8') : '';
+  // A line cut short by a crash is ended, so that the next incident starts a line of its own.
+  if (options.file !== undefined && kept !== '' && !kept.endsWith('\n')) appendFileSync(options.file, '\n');
   const incidents: unknown[] =
-    options.file !== undefined && existsSync(options.file)
-      ? readFileSync(options.file, 'utf8')
+    kept !== ''
+      ? kept
           .split('\n')
           .filter((line) => line.trim() !== '')
           .flatMap((line) => {

@@ -24,7 +24,8 @@ const LEFT_OUT = new Set([
 
 /** Text from the payload (an alert id, a reason) can hold control characters: they are removed before a terminal sees them. */
 const show = (value: unknown): string => {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  const isPlainList = Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number');
+  const text = typeof value === 'string' ? value : isPlainList ? value.join(',') : (JSON.stringify(value) ?? String(value));
   return truncate(plainText(text), 120);
 };
 

@@ -93,6 +93,18 @@ describe('a bad setting stops npm start at once, with the message, before anythi
   });
 });
 
+describe('what npm start prints', () => {
+  it('one short line an event by default (LOG_FORMAT=human), not the JSON lines Lambda keeps', async () => {
+    slow = false;
+    const relay = await start({ RELAY_DATA_DIR: '', LOG_FORMAT: '' });
+    await postAlerts(relay, ['printed-1']);
+    await eventually('the incident delivered', () => /deliver\s+incident delivered\s+alertId=printed-1/.test(relay.output()));
+    expect(relay.output()).toMatch(/^\d\d:\d\d:\d\d ingest\s+webhook accepted\s+.*alertIds=printed-1/m);
+    expect(relay.output()).not.toMatch(/^\{/m);
+    await relay.stop();
+  }, 30_000);
+});
+
 describe('stopping', () => {
   it('SIGTERM: no new webhooks, a delivery still running at the deadline is released, exit 0 saying what is pending; the next start delivers it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'relay-lifecycle-'));

@@ -30,8 +30,12 @@ describe('formatHumanLine', () => {
         reason: 'token',
       }),
     ).toBe('10:32:02 ingest     WARN webhook refused  reason=token');
-    expect(formatHumanLine({ level: 'INFO', message: 'm', service: 's', timestamp: 'x', alertIds: ['a', 'b'] })).toContain(
-      'alertIds=["a","b"]',
+    // A list of ids reads as one; anything else nested stays JSON.
+    expect(
+      formatHumanLine({ level: 'INFO', message: 'm', service: 's', timestamp: 'x', alertIds: ['a', 'b'], severities: [1, 3] }),
+    ).toContain('alertIds=a,b  severities=1,3');
+    expect(formatHumanLine({ level: 'INFO', message: 'm', service: 's', timestamp: 'x', problems: [{ field: 'f' }] })).toContain(
+      'problems=[{"field":"f"}]',
     );
   });
 
