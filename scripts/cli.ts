@@ -20,6 +20,13 @@ export interface Io {
   readonly now?: () => Date;
 }
 
+/** Where to look after sending something to the local stack (npm start). */
+export const localLinks = (port: string): string[] => [
+  `  status page   http://127.0.0.1:${port}/status`,
+  `  incidents     http://127.0.0.1:${port}/local/incidents  (the built-in inbox, when no SQUADCAST_WEBHOOK_URL is set)`,
+  `  dead letters  npm run dead-letters -- --local${port === '3000' ? '' : ` --port ${port}`}`,
+];
+
 /** An error whose message is meant for the operator as is: printed without a stack, exit 1. */
 export class CliError extends Error {
   override readonly name = 'CliError';

@@ -9,7 +9,7 @@ import { TEST_ALERT_TITLE } from '../lib/test-alert/test-alert';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { intOption, parseOptions } from './args';
 import type { Io } from './cli';
-import { CliError, checkStage, functionName, invokeFunction, lambdaFor, refuseTogether, runMain } from './cli';
+import { CliError, checkStage, functionName, invokeFunction, lambdaFor, localLinks, refuseTogether, runMain } from './cli';
 import type { ChosenRegion } from './stage-settings';
 import { regionFor } from './stage-settings';
 import { readLocalStatus } from './status';
@@ -76,8 +76,8 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
 
   let send: () => Promise<unknown>;
   let readStatus: () => Promise<RelayStatus>;
+  const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
   if (options.local) {
-    const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
     // The route pages someone, so it takes the webhook token: a web page cannot drive it.
     const token = options.token ?? (process.env.WEBHOOK_TOKEN || LOCAL_DEFAULTS.WEBHOOK_TOKEN);
     send = async () => {
@@ -114,8 +114,14 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     () => new CliError('the test-alert function answered an unexpected shape'),
   );
   io.out(`Queued test alert ${result.alertId} (severity ${result.severity}) on ${result.queue} at ${result.sentAt}.`);
+  const links = (): void => {
+    if (!options.local) return;
+    io.out('Look next:');
+    for (const line of localLinks(port)) io.out(line);
+  };
   if (waitSeconds === 0) {
     io.out(result.next);
+    links();
     return 0;
   }
 
@@ -131,6 +137,7 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
           `Status: ${status.active ? 'Receiving alerts' : 'Inactive'}.`,
       );
       io.out(`Find it in Squadcast by its title "${TEST_ALERT_TITLE}" and resolve it by hand.`);
+      links();
       return 0;
     }
     if (now().getTime() + POLL_MS > deadline) {

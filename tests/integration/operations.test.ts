@@ -134,6 +134,26 @@ test('npm run test-alert -- --local: one labelled incident through the real queu
   expect(added[0]).toMatchObject({ message: 'TEST ALERT from threatstack-squadcast-relay', priority: 'P3' });
   expect(added[0]?.event_id).toMatch(/^relay-test-/);
   expect(added[0]?.description).toContain('| test_alert | Synthetic alert from the relay test-alert function');
+  // It ends with where to look next.
+  expect(result.output).toContain(`Look next:\n  status page   http://127.0.0.1:${port()}/status\n`);
+});
+
+test('npm run send-sample -- --help only prints the usage; without it, three alerts are queued and the links follow', async () => {
+  const before = incidents().length;
+  const help = await runScript('send-sample', ['--help', '--port', port()]);
+  expect(help.code).toBe(0);
+  expect(help.output).toMatch(/^usage: npm run send-sample/);
+  const sent = await runScript('send-sample', ['--port', port(), '--token', TOKEN]);
+  expect(sent.code).toBe(0);
+  expect(sent.output).toMatch(/^200 \{"accepted":\d,/);
+  expect(sent.output).toContain(`  status page   http://127.0.0.1:${port()}/status`);
+  // The relay filters severity 3 here (DELIVER_SEVERITIES=high,2): the sample's 1 and 2 page, and the --help run sent nothing.
+  await eventually('the sample delivered', () => incidents().slice(before).length === 2);
+  expect(
+    incidents()
+      .slice(before)
+      .every((incident) => incident.event_id.startsWith('sample-')),
+  ).toBe(true);
 });
 
 test('npm run status -- --local prints the same facts as the status page', async () => {
@@ -141,7 +161,8 @@ test('npm run status -- --local prints the same facts as the status page', async
   expect(result.code).toBe(0);
   expect(result.output).toContain(`local stack on 127.0.0.1:${port()}`);
   expect(result.output).toContain('● Receiving alerts');
-  expect(result.output).toMatch(/Incidents, 30 days\s+3\n/);
+  // ops-high and ops-medium, the test alert, and the two sample alerts that page.
+  expect(result.output).toMatch(/Incidents, 30 days\s+5\n/);
   expect(result.output).toMatch(/Dead-letter queue\s+0\n/);
 });
 
