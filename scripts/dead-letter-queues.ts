@@ -1,6 +1,7 @@
 import type { Message, SQSClientConfig } from '@aws-sdk/client-sqs';
 import {
   ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   QueueDoesNotExist,
@@ -147,7 +148,43 @@ const READ_VISIBILITY_SECONDS = 30;
 export const DEAD_LETTERS_READ_LIMIT = 1_000;
 
 export const readDeadLetters = async (sqs: SQSClient, url: string, limit = DEAD_LETTERS_READ_LIMIT): Promise<Message[]> => {
+  const held = await holdDeadLetters(sqs, url, limit);
+  await held.release();
+  return held.messages;
+};
+
+/**
+ * Deletes one dead letter by its message id. It is received again first, for a receipt handle
+ * that is surely current (a handle from an earlier read may no longer delete it once the message
+ * was made visible again); every other message read on the way is made visible again at once.
+ * False when no visible dead letter has that id (moved or deleted meanwhile).
+ */
+export const deleteDeadLetter = async (sqs: SQSClient, url: string, messageId: string): Promise<boolean> => {
+  const held = await holdDeadLetters(sqs, url, DEAD_LETTERS_READ_LIMIT, messageId);
+  const target = held.messages.find((message) => message.MessageId === messageId);
+  try {
+    if (target === undefined) return false;
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: target.ReceiptHandle }));
+    return true;
+  } finally {
+    await held.release(target);
+  }
+};
+
+/** Reads dead letters and keeps them hidden until `release` (up to `limit`, or until `until` is among them). */
+const holdDeadLetters = async (
+  sqs: SQSClient,
+  url: string,
+  limit: number,
+  until?: string,
+): Promise<{ readonly messages: Message[]; release(except?: Message): Promise<void> }> => {
   const seen = new Map<string, Message>();
+  const release = (except?: Message) =>
+    releaseMessages(
+      sqs,
+      url,
+      [...seen.values()].filter((message) => message !== except),
+    );
   try {
     while (seen.size < limit) {
       const { Messages = [] } = await sqs.send(
@@ -164,15 +201,17 @@ export const readDeadLetters = async (sqs: SQSClient, url: string, limit = DEAD_
       const fresh = Messages.filter((message) => !seen.has(message.MessageId ?? ''));
       if (fresh.length === 0) break;
       for (const message of fresh) seen.set(message.MessageId ?? '', message);
+      if (until !== undefined && seen.has(until)) break;
     }
-  } finally {
-    await release(sqs, url, [...seen.values()]);
+  } catch (error) {
+    await release();
+    throw error;
   }
-  return [...seen.values()];
+  return { messages: [...seen.values()], release };
 };
 
 /** Makes messages visible again (after a preview or a read): nothing shown stays hidden. */
-export const release = async (sqs: SQSClient, url: string, messages: readonly Message[]): Promise<void> => {
+export const releaseMessages = async (sqs: SQSClient, url: string, messages: readonly Message[]): Promise<void> => {
   for (let i = 0; i < messages.length; i += 10) {
     const batch = messages.slice(i, i + 10);
     await sqs.send(

@@ -6,13 +6,14 @@ import {
   PutLogEventsCommand,
   ResourceAlreadyExistsException,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { DeleteMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseOptions } from './args';
 import type { Io } from './cli';
 import { CliError, runMain, SERVICE } from './cli';
 import type { DeadLetterEntry, QueueDeps, QueueTarget } from './dead-letter-queues';
 import {
   DEAD_LETTERS_READ_LIMIT,
+  deleteDeadLetter,
   describeDeadLetter,
   describeLine,
   maxReceiveCountOf,
@@ -136,10 +137,8 @@ export const run = async (argv: readonly string[], io: Io, deps: DeadLettersDeps
     return 0;
   }
 
-  const index = messages.findIndex((message) => message.MessageId === options.discard);
-  const message = messages[index];
-  const entry = entries[index];
-  if (message === undefined || entry === undefined) throw new CliError(`no dead letter ${options.discard} in ${target.deadLetterName}`);
+  const entry = entries.find((candidate) => candidate.messageId === options.discard);
+  if (entry === undefined) throw new CliError(`no dead letter ${options.discard} in ${target.deadLetterName}`);
   for (const line of details(entry)) io.out(line);
   if (entry.redeliverable) io.out('  A redrive could still deliver this one (npm run redrive): discarding it means it never pages.');
   if (!options.yes) {
@@ -153,7 +152,8 @@ export const run = async (argv: readonly string[], io: Io, deps: DeadLettersDeps
       return 0;
     }
   }
-  await target.sqs.send(new DeleteMessageCommand({ QueueUrl: target.deadLetterUrl, ReceiptHandle: message.ReceiptHandle }));
+  if (!(await deleteDeadLetter(target.sqs, target.deadLetterUrl, entry.messageId)))
+    throw new CliError(`${entry.messageId} is no longer in ${target.deadLetterName} (moved or discarded meanwhile): nothing discarded`);
   const recorded = {
     action: 'dead letter discarded',
     at: new Date().toISOString(),

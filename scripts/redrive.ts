@@ -13,7 +13,7 @@ import { intOption, parseOptions } from './args';
 import type { Io } from './cli';
 import { runMain } from './cli';
 import type { QueueDeps } from './dead-letter-queues';
-import { attributes, describeDeadLetter, describeLine, maxReceiveCountOf, openQueues, release } from './dead-letter-queues';
+import { attributes, describeDeadLetter, describeLine, maxReceiveCountOf, openQueues, releaseMessages } from './dead-letter-queues';
 import { regionFor } from './stage-settings';
 
 const USAGE = [
@@ -179,7 +179,7 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: PREVIEW, VisibilityTimeout: 0, WaitTimeSeconds: 0 }),
   );
-  await release(sqs, deadLetterUrl, Messages);
+  await releaseMessages(sqs, deadLetterUrl, Messages);
   const maxReceiveCount = await maxReceiveCountOf(sqs, destinationUrl);
   const lines = Messages.map((message) => describeDeadLetter(message, maxReceiveCount));
   io.out(

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalQueues } from '../../local/local-queues';
 import { stopLocalStack } from '../helpers/emulators';
@@ -16,6 +19,7 @@ const PREFIX = 'local-redrive';
 let squadcast: FakeSquadcast;
 let relay: RelayProcess;
 let refusing = true;
+const dataDir = mkdtempSync(join(tmpdir(), 'relay-local-redrive-'));
 
 type Status = { queue: { pending: number; deadLetter: number } };
 const status = async (): Promise<Status> => (await (await fetch(`${relay.baseUrl}/status`)).json()) as Status;
@@ -50,10 +54,15 @@ beforeAll(async () => {
     WEBHOOK_TOKEN: TOKEN,
     SQUADCAST_WEBHOOK_URL: squadcast.url,
     LOCAL_RESOURCE_PREFIX: PREFIX,
+    // A data directory, so that the local operations log (what was discarded, by whom, why) is kept.
+    RELAY_DATA_DIR: dataDir,
   });
 }, 60_000);
 
-afterAll(() => stopLocalStack({ relay, squadcast }));
+afterAll(async () => {
+  await stopLocalStack({ relay, squadcast });
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 test('dead letters go back by receive/send/delete; deliverable ones arrive once, an invalid one returns, a duplicate is absorbed', async () => {
   const ids = ['redrive-1', 'redrive-2', 'redrive-3'];
@@ -67,6 +76,12 @@ test('dead letters go back by receive/send/delete; deliverable ones arrive once,
 
   refusing = false;
   const port = new URL(relay.baseUrl).port;
+  // The documented flow: a preview first. Without a terminal to confirm, it moves nothing, and hides nothing it showed.
+  const preview = await redrive(['--local', '--port', port]);
+  expect(preview.output).toContain(`${PREFIX}-dead-letter holds about 4 messages. They are:`);
+  expect(preview.output).toContain('Nothing moved. Run again with --yes to start the move.');
+  expect(preview.code).toBe(1);
+  expect((await status()).queue.deadLetter).toBe(4);
   const first = await redrive(['--local', '--port', port, '--yes']);
   expect(first.output).toContain(`${PREFIX}-dead-letter holds about 4 messages. They are:`);
   expect(first.output).toContain('  - alert redrive-1 (severity 2, "Host:  redrive redrive-1"): deliver: Squadcast answered 401 at ');
@@ -96,6 +111,40 @@ test('dead letters go back by receive/send/delete; deliverable ones arrive once,
     return queue.pending === 0 && queue.deadLetter === 1;
   });
   expect(ids.map(createdFor)).toEqual([1, 1, 1]);
+
+  // What is left cannot be delivered as it is: inspected (its reason and field path kept through two redrives), then settled.
+  const listed = await runScript('dead-letters', ['--local', '--port', port, '--json']);
+  expect(listed.code).toBe(0);
+  const [left, ...more] = JSON.parse(listed.output.slice(listed.output.indexOf('['))) as Array<Record<string, unknown>>;
+  expect(more).toEqual([]);
+  expect(left).toMatchObject({
+    kind: 'not an alert',
+    reason: 'ingest: invalid alert',
+    problems: ['alerts[3]: expected object'],
+    earlierFailures: ['redriven 2 times, back each time'],
+    redeliverable: false,
+  });
+  expect((await status()).queue.deadLetter).toBe(1);
+  const discard = await runScript('dead-letters', [
+    '--local',
+    '--port',
+    port,
+    '--discard',
+    String(left?.messageId),
+    '--reason',
+    'a test post',
+    '--yes',
+  ]);
+  expect(discard.output).toContain(`Discarded ${String(left?.messageId)}; recorded in ${join(dataDir, 'operations.log')}.`);
+  expect(discard.code).toBe(0);
+  await eventually('the dead-letter queue empty', async () => (await status()).queue.deadLetter === 0);
+  expect(JSON.parse(readFileSync(join(dataDir, 'operations.log'), 'utf8').trim())).toMatchObject({
+    action: 'dead letter discarded',
+    reason: 'a test post',
+    kind: 'not an alert',
+    deadLetterReason: 'ingest: invalid alert',
+    problems: ['alerts[3]: expected object'],
+  });
   expect(
     relay
       .output()

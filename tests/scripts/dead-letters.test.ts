@@ -63,7 +63,16 @@ const fakeQueue = (bodies: string[]) => {
         throw new Error(`unexpected ${name}`);
     }
   });
-  return { ...fake, remaining: () => messages.map((m) => ({ id: m.MessageId, hidden: m.hidden })) };
+  return {
+    ...fake,
+    remaining: () => messages.map((m) => ({ id: m.MessageId, hidden: m.hidden })),
+    /** Someone else removes a message (a redrive moved it). */
+    drop: (id: string) =>
+      messages.splice(
+        messages.findIndex((m) => m.MessageId === id),
+        1,
+      ),
+  };
 };
 
 const recording = () => {
@@ -140,7 +149,8 @@ describe('npm run dead-letters', () => {
       await run(['--stage', 'prod', '--discard', 'm-1', '--reason', ' not an alert: a test post '], io, depsFor(queue.client, log)),
     ).toBe(0);
     expect(questions).toEqual(['Discard m-1 for good? [y/N] ']);
-    expect(queue.inputsOf('DeleteMessageCommand')).toEqual([{ QueueUrl: url(DLQ), ReceiptHandle: 'm-1/1' }]);
+    // Received again for a current receipt handle (the first read's was released), and only that one deleted.
+    expect(queue.inputsOf('DeleteMessageCommand')).toEqual([{ QueueUrl: url(DLQ), ReceiptHandle: 'm-1/2' }]);
     expect(queue.remaining()).toEqual([{ id: 'm-0', hidden: false }]);
     expect(records).toEqual([
       {
@@ -178,6 +188,17 @@ describe('npm run dead-letters', () => {
     expect(queue.inputsOf('DeleteMessageCommand')).toEqual([]);
     expect(await run(['--stage', 'prod', '--discard', 'm-0', '--reason', 'r', '--yes'], captureIo().io, depsFor(queue.client))).toBe(0);
     expect(queue.remaining()).toEqual([]);
+  });
+
+  it('--discard of a message moved away while the person was deciding says so, and records nothing', async () => {
+    const queue = fakeQueue([notAnAlert, refused('a-1')]);
+    const { records, log } = recording();
+    const io = { ...captureIo().io, ask: async () => (queue.drop('m-0'), 'y') };
+    await expect(run(['--stage', 'prod', '--discard', 'm-0', '--reason', 'r'], io, depsFor(queue.client, log))).rejects.toThrow(
+      `m-0 is no longer in ${DLQ} (moved or discarded meanwhile): nothing discarded`,
+    );
+    expect(records).toEqual([]);
+    expect(queue.remaining()).toEqual([{ id: 'm-1', hidden: false }]);
   });
 
   it('--discard of a message that is not there changes nothing', async () => {
