@@ -27,6 +27,9 @@ export const localLinks = (port: string): string[] => [
   `  dead letters  npm run dead-letters -- --local${port === '3000' ? '' : ` --port ${port}`}`,
 ];
 
+/** What every command says when the SDK finds no credentials (the region, it always finds: stage-settings.ts). */
+const NO_CREDENTIALS = 'no AWS credentials: log in (aws sso login, a profile, or AWS_ACCESS_KEY_ID) and run it again';
+
 /** An error whose message is meant for the operator as is: printed without a stack, exit 1. */
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -84,8 +87,7 @@ export const invokeFunction = async <C extends t.Mixed>(
   } catch (error) {
     if (error instanceof ResourceNotFoundException)
       throw new CliError(`function ${name} not found: is the stage deployed in this account and region?`);
-    if ((error as Error | undefined)?.name === 'CredentialsProviderError')
-      throw new CliError(`no AWS credentials to invoke ${name}: log in (aws sso login, a profile, or AWS_ACCESS_KEY_ID) and run it again`);
+    if ((error as Error | undefined)?.name === 'CredentialsProviderError') throw new CliError(`${NO_CREDENTIALS} (to invoke ${name})`);
     const e = error as Error | undefined;
     throw new CliError(`could not invoke ${name}: ${e?.name ?? 'error'}: ${e?.message ?? String(error)}`);
   }
@@ -131,7 +133,13 @@ export const runMain = (run: (argv: readonly string[], io: Io) => Promise<number
     })
     .catch((error: unknown) => {
       const e = error as Error;
-      io.err(e instanceof CliError ? e.message : `${e?.name ?? 'error'}: ${e?.message ?? String(error)}`);
+      io.err(
+        e instanceof CliError
+          ? e.message
+          : e?.name === 'CredentialsProviderError'
+            ? NO_CREDENTIALS
+            : `${e?.name ?? 'error'}: ${e?.message ?? String(error)}`,
+      );
       process.exitCode = 1;
     });
 };
