@@ -81,9 +81,8 @@ const one = (alert: ReceivedAlert): DecodedWebhook => ({ alerts: [alert], reject
 /** `{"alerts": {one alert}}`: a batch of one, sent without its list. */
 const WrappedAlertCodec = t.type({ alerts: t.UnknownRecord });
 
-/** What a value is, never what it holds. */
-const describeKind = (value: unknown): string =>
-  Array.isArray(value) ? (value.length === 0 ? 'an empty list' : 'a list') : value === null ? 'null' : `a ${typeof value}`;
+/** What an odd `alerts` field is, never what it holds (a list there is empty: a list with elements is the batch). */
+const describeKind = (value: unknown): string => (Array.isArray(value) ? 'an empty list' : value === null ? 'null' : `a ${typeof value}`);
 
 /** How many alerts (or would-be alerts) a parsed body holds, read before any of them is: the list's length, else one. */
 export const countElements = (body: unknown): number =>

@@ -69,10 +69,3 @@ export interface RelayMetrics {
   failingAlertAge(seconds: number): void;
   flush(): void;
 }
-
-export const noMetrics: RelayMetrics = {
-  count: () => undefined,
-  squadcastLatency: () => undefined,
-  failingAlertAge: () => undefined,
-  flush: () => undefined,
-};

@@ -77,7 +77,10 @@ const checkedValue = (where: string, secret: Secret, validate: (value: string) =
   return secret;
 };
 
-const parameterReader = (options: SecretReaderOptions, name: string, optional: boolean): (() => Promise<Secret | undefined>) => {
+/** A required parameter's reader resolves a value or throws; an optional one's may resolve none. */
+function parameterReader(options: SecretReaderOptions, name: string, optional: false): () => Promise<Secret>;
+function parameterReader(options: SecretReaderOptions, name: string, optional: true): () => Promise<Secret | undefined>;
+function parameterReader(options: SecretReaderOptions, name: string, optional: boolean): () => Promise<Secret | undefined> {
   const policy = options.policy ?? DEFAULT_REFRESH_POLICY;
   const now = options.now ?? Date.now;
   const where = `${options.key}_PARAMETER (${name})`;
@@ -134,7 +137,7 @@ const parameterReader = (options: SecretReaderOptions, name: string, optional: b
       return value;
     }
   };
-};
+}
 
 /**
  * A secret read per invocation: from the environment as given (local use), or from SSM through the
@@ -144,13 +147,7 @@ const parameterReader = (options: SecretReaderOptions, name: string, optional: b
 export const secretReader = (options: SecretReaderOptions): SecretReader => {
   const { source } = options;
   if (source.kind === 'value') return async () => checkedValue(options.key, source.secret, options.validate);
-  const read = parameterReader(options, source.name, false);
-  return async () => {
-    const value = await read();
-    // A required reader throws rather than answer without a value.
-    if (value === undefined) throw new ConfigError([`${options.key}_PARAMETER (${source.name}): not found in SSM`]);
-    return value;
-  };
+  return parameterReader(options, source.name, false);
 };
 
 /**

@@ -4,6 +4,7 @@
  */
 
 import type { LogFields, Logger } from '../../lib/common/logger';
+import type { RelayMetrics } from '../../lib/common/metrics';
 import { Secret } from '../../lib/common/secret';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { IncidentSink } from '../../lib/delivery/squadcast-sink';
@@ -285,4 +286,12 @@ export const ingestHarness = ({ maxMessageBytes, ...overrides }: IngestHarnessOp
     ...overrides,
   };
   return { deps, alerts, deadLetters, log };
+};
+
+/** Metrics that record nothing: a test overrides the method it looks at. */
+export const noMetrics: RelayMetrics = {
+  count: () => undefined,
+  squadcastLatency: () => undefined,
+  failingAlertAge: () => undefined,
+  flush: () => undefined,
 };

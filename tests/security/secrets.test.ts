@@ -52,7 +52,12 @@ beforeAll(async () => {
   squadcast = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
-      response.writeHead(squadcastStatus, { 'content-type': 'application/json', location: `http://127.0.0.1/${request.url}` });
+      // connection: close, so that no case reuses a socket the server closed while the machine was busy (ECONNRESET).
+      response.writeHead(squadcastStatus, {
+        'content-type': 'application/json',
+        location: `http://127.0.0.1/${request.url}`,
+        connection: 'close',
+      });
       response.end(JSON.stringify({ error: `no such key ${request.url}` }));
     });
   });

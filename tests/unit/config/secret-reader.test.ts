@@ -1,5 +1,4 @@
 import { ConfigError } from '../../../lib/common/config-error';
-import { noMetrics } from '../../../lib/common/metrics';
 import { Secret } from '../../../lib/common/secret';
 import type { SecretSource } from '../../../lib/config/env';
 import type { RefreshPolicy, SecretReaderOptions } from '../../../lib/config/secret-reader';
@@ -13,7 +12,7 @@ import {
 import type { ParameterRead, ParameterStore } from '../../../lib/config/ssm-parameter-store';
 import { SENTINEL } from '../../helpers/factories';
 import { anSsmError } from '../../helpers/fake-ssm';
-import { CapturingLogger } from '../../helpers/fakes';
+import { CapturingLogger, noMetrics } from '../../helpers/fakes';
 
 const NAME = '/relay/unit/webhook-token';
 const PARAMETER: SecretSource = { kind: 'parameter', name: NAME };

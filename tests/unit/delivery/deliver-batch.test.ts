@@ -419,6 +419,29 @@ describe('deliverBatch: permanent failures go to the dead-letter queue', () => {
     });
   });
 
+  it('a redriven dead letter that is not an alert, while the dead-letter queue refuses it, is kept on the alerts queue and retried', async () => {
+    const { deliver, deadLetters, retries, log } = setup();
+    deadLetters.fails = () => true;
+    const letter = { failure: { stage: 'ingest', reason: 'not JSON', at: 'x' }, raw: SENTINEL };
+    const record = aQueueRecord({ body: JSON.stringify(letter) });
+    const result = await deliver([record]);
+    expect(result.failedMessageIds).toEqual([record.messageId]);
+    expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'retry', reason: 'dead-letter queue unavailable' })]);
+    expect(retries.calls).toHaveLength(1);
+    expect(log.find('a dead letter that is not an alert was redriven; back to the dead-letter queue with its reason')).toBeUndefined();
+  });
+
+  it('a redriven dead letter without problems is logged with none', async () => {
+    const { deliver, log } = setup();
+    const record = aQueueRecord({ body: JSON.stringify({ failure: { stage: 'ingest', reason: 'not JSON', at: 'x' }, raw: SENTINEL }) });
+    await deliver([record]);
+    expect(log.find('a dead letter that is not an alert was redriven; back to the dead-letter queue with its reason')?.fields).toEqual({
+      messageId: record.messageId,
+      reason: 'not JSON',
+      problems: [],
+    });
+  });
+
   it('a delivery dead-lettered again after a redrive keeps the failure of its earlier trip', async () => {
     const { deliver, sink, deadLetters } = setup();
     sink.answer({ kind: 'permanent', reason: 'Squadcast answered 401', failure: 'refused' });

@@ -1,8 +1,8 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { noMetrics } from '../../../lib/common/metrics';
 import { createDeliverRuntime } from '../../../lib/runtime/deliver-runtime';
 import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
 import type { Telemetry } from '../../../lib/telemetry/telemetry';
+import { noMetrics } from '../../helpers/fakes';
 
 /**
  * The Squadcast URL is checked when deliver starts (its first invocation, once the secret is

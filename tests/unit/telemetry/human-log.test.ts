@@ -39,6 +39,10 @@ describe('formatHumanLine', () => {
     );
   });
 
+  it('prints a line that lacks the usual keys, and a value JSON cannot hold, without inventing one', () => {
+    expect(formatHumanLine({ level: 'INFO', detail: Symbol('x') })).toBe(`${' '.repeat(11)}   detail=Symbol(x)`);
+  });
+
   it('removes control characters that an alert id could carry to the terminal', () => {
     const line = formatHumanLine({
       level: 'INFO',

@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { ConfigError } from '../../../lib/common/config-error';
-import { noMetrics } from '../../../lib/common/metrics';
 import { createJsonLogger } from '../../../lib/telemetry/powertools-logger';
 import type { Telemetry } from '../../../lib/telemetry/telemetry';
 import { createTelemetry, instrumented } from '../../../lib/telemetry/telemetry';
+import { noMetrics } from '../../helpers/fakes';
 
 const aContext = (awsRequestId: string): Context => ({
   callbackWaitsForEmptyEventLoop: true,
