@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readAll } from '../local/api-gateway-event';
 import { billedSqsRequests } from './stats';
 
 /** What crossed the wire, per operation (`x-amz-target` without its prefix, e.g. `SendMessageBatch`). */
@@ -29,14 +30,6 @@ const operationOf = (request: IncomingMessage): string => {
   const value = Array.isArray(target) ? target[0] : target;
   return value?.split('.').pop() ?? 'unknown';
 };
-
-const readAll = (stream: IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 
 const countMessages = (body: Buffer): number => {
   try {

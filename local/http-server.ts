@@ -6,6 +6,7 @@ import type { Secret } from '../lib/common/secret';
 import { matchToken } from '../lib/ingest/webhook-token';
 import type { RelayStatus } from '../lib/status/relay-status';
 import { InvalidTestAlertEvent } from '../lib/test-alert/test-alert';
+import { webhookEvent } from './api-gateway-event';
 import type { LocalQueues } from './local-queues';
 import { prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from './status-page';
 
@@ -57,28 +58,18 @@ export const toApiGatewayEvent = (request: IncomingMessage, path: string, token:
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
     multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
-  return {
-    resource: '/threatstack/{token}',
-    path,
-    httpMethod: request.method ?? 'POST',
+  const event = webhookEvent({
+    token,
+    body,
+    sourceIp: request.socket.remoteAddress ?? '',
     headers,
     multiValueHeaders,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: { token },
-    stageVariables: null,
-    body: body.toString('base64'),
-    isBase64Encoded: true,
-    requestContext: {
-      identity: { sourceIp: request.socket.remoteAddress ?? '' },
-      httpMethod: request.method ?? 'POST',
-      path,
-      resourcePath: '/threatstack/{token}',
-      stage: 'local',
-      requestId: `local-${Date.now()}`,
-      requestTimeEpoch: Date.now(),
-    },
-  } as unknown as APIGatewayProxyEvent;
+    stage: 'local',
+    requestId: `local-${Date.now()}`,
+    httpMethod: request.method ?? 'POST',
+  });
+  // The path as requested (its token percent-encoded as sent), as API Gateway passes it.
+  return { ...event, path, requestContext: { ...event.requestContext, path } };
 };
 
 const decodeSegment = (segment: string): string | undefined => {

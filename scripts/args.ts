@@ -4,6 +4,15 @@ import { CliError } from './cli';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** The options every operator command takes to name what it acts on, and --help. */
+export const TARGET_OPTIONS = {
+  stage: { type: 'string' },
+  region: { type: 'string' },
+  local: { type: 'boolean' },
+  port: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** node:util parseArgs, strict, with its errors turned into a usage message. */
 export const parseOptions = <O extends Options>(argv: readonly string[], options: O, usage: string) => {
   try {

@@ -7,7 +7,7 @@ import {
   ResourceAlreadyExistsException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseOptions } from './args';
+import { parseOptions, TARGET_OPTIONS } from './args';
 import type { Io } from './cli';
 import { CliError, runMain, SERVICE } from './cli';
 import type { DeadLetterEntry, QueueDeps, QueueTarget } from './dead-letter-queues';
@@ -96,15 +96,11 @@ export const run = async (argv: readonly string[], io: Io, deps: DeadLettersDeps
   const options = parseOptions(
     argv,
     {
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      local: { type: 'boolean' },
-      port: { type: 'string' },
+      ...TARGET_OPTIONS,
       json: { type: 'boolean' },
       discard: { type: 'string' },
       reason: { type: 'string' },
       yes: { type: 'boolean', short: 'y' },
-      help: { type: 'boolean', short: 'h' },
     },
     USAGE,
   );

@@ -9,7 +9,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { sleep as realSleep } from '../lib/common/backoff';
-import { intOption, parseOptions } from './args';
+import { intOption, parseOptions, TARGET_OPTIONS } from './args';
 import type { Io } from './cli';
 import { runMain } from './cli';
 import type { QueueDeps } from './dead-letter-queues';
@@ -129,14 +129,10 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
   const options = parseOptions(
     argv,
     {
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      local: { type: 'boolean' },
-      port: { type: 'string' },
+      ...TARGET_OPTIONS,
       yes: { type: 'boolean', short: 'y' },
       rate: { type: 'string' },
       status: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
     USAGE,
   );

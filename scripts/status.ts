@@ -3,7 +3,7 @@ import { decodeWith, valueOrThrow } from '../lib/common/checked';
 import type { RelayStatus } from '../lib/status/relay-status';
 import { RelayStatusCodec } from '../lib/status/relay-status';
 import { LOCAL_DEFAULTS } from '../local/stack';
-import { parseOptions } from './args';
+import { parseOptions, TARGET_OPTIONS } from './args';
 import type { Io } from './cli';
 import { CliError, checkStage, functionName, invokeFunction, lambdaFor, refuseTogether, runMain } from './cli';
 import { formatStatus } from './format-status';
@@ -45,12 +45,8 @@ export const run = async (argv: readonly string[], io: Io, deps: StatusDeps = de
   const options = parseOptions(
     argv,
     {
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      local: { type: 'boolean' },
-      port: { type: 'string' },
+      ...TARGET_OPTIONS,
       json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
     USAGE,
   );

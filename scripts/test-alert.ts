@@ -7,7 +7,7 @@ import type { RelayStatus } from '../lib/status/relay-status';
 import { RelayStatusCodec } from '../lib/status/relay-status';
 import { TEST_ALERT_TITLE } from '../lib/test-alert/test-alert';
 import { LOCAL_DEFAULTS } from '../local/stack';
-import { intOption, parseOptions } from './args';
+import { intOption, parseOptions, TARGET_OPTIONS } from './args';
 import type { Io } from './cli';
 import { CliError, checkStage, functionName, invokeFunction, lambdaFor, localLinks, refuseTogether, runMain } from './cli';
 import type { ChosenRegion } from './stage-settings';
@@ -52,14 +52,10 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
   const options = parseOptions(
     argv,
     {
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      local: { type: 'boolean' },
-      port: { type: 'string' },
+      ...TARGET_OPTIONS,
       token: { type: 'string' },
       severity: { type: 'string' },
       wait: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     USAGE,
   );

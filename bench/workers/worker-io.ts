@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
+import { webhookEvent as apiGatewayWebhookEvent } from '../../local/api-gateway-event';
 
 /**
  * Shared by the benchmark's workers: plain `node` processes (bundled by bench/bundles.ts) that load
@@ -35,29 +36,9 @@ export const loadHandler = <H>(bundlePath: string): H => {
 /** Threat Stack's first published address: what API Gateway would put in `sourceIp`. */
 const THREAT_STACK_ADDRESS = '52.20.173.142';
 
-/** The REST API (v1) proxy event API Gateway builds for POST /threatstack/{token}. */
+/** The REST API (v1) proxy event API Gateway builds for POST /threatstack/{token}, from a Threat Stack address. */
 export const webhookEvent = (body: string, token: string): APIGatewayProxyEvent =>
-  ({
-    resource: '/threatstack/{token}',
-    path: `/threatstack/${token}`,
-    httpMethod: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    multiValueHeaders: { 'Content-Type': ['application/json'] },
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: { token },
-    stageVariables: null,
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      resourcePath: '/threatstack/{token}',
-      httpMethod: 'POST',
-      stage: 'bench',
-      requestId: randomUUID(),
-      requestTimeEpoch: Date.now(),
-      identity: { sourceIp: THREAT_STACK_ADDRESS },
-    },
-  }) as unknown as APIGatewayProxyEvent;
+  apiGatewayWebhookEvent({ token, body, sourceIp: THREAT_STACK_ADDRESS, stage: 'bench', requestId: randomUUID() });
 
 /** The SQS event Lambda's event source mapping builds, one record per alert, bodies as ingest queues them. */
 export const sqsEvent = (alerts: readonly Record<string, unknown>[], queueArn: string): SQSEvent => ({

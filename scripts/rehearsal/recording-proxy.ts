@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readAll } from '../../local/api-gateway-event';
 
 /**
  * An HTTP proxy on 127.0.0.1 in front of moto, one per function: every AWS call a bundle makes
@@ -33,14 +34,6 @@ const BATCH_ACTIONS: Readonly<Record<string, string>> = {
   DeleteMessageBatch: 'DeleteMessage',
   ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
 };
-
-const readAll = (stream: IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 
 /** The IAM action and the resource one request names, from its X-Amz-Target and JSON body. */
 export const describeCall = (caller: string, target: string, body: string, status: number): AwsCall => {

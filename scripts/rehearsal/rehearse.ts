@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Message } from '@aws-sdk/client-sqs';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { webhookEvent as apiGatewayWebhookEvent } from '../../local/api-gateway-event';
 import type { Finding } from './checks';
 import { checkAlarmMetrics, checkCalls } from './checks';
 import type { Container } from './containers';
@@ -97,26 +98,15 @@ const alert = (id: string, extra: Record<string, unknown> = {}) => ({
 });
 
 /** The REST API (v1) event API Gateway builds, from `sourceIp`. */
-const webhookEvent = (token: string, body: string, sourceIp = THREAT_STACK_ADDRESS, headers: Record<string, string> = {}) => ({
-  resource: '/threatstack/{token}',
-  path: `/threatstack/${token}`,
-  httpMethod: 'POST',
-  headers: { 'Content-Type': 'application/json', ...headers },
-  multiValueHeaders: Object.fromEntries(Object.entries({ 'Content-Type': 'application/json', ...headers }).map(([k, v]) => [k, [v]])),
-  queryStringParameters: null,
-  multiValueQueryStringParameters: null,
-  pathParameters: { token },
-  stageVariables: null,
-  body,
-  isBase64Encoded: false,
-  requestContext: {
-    resourcePath: '/threatstack/{token}',
-    httpMethod: 'POST',
+const webhookEvent = (token: string, body: string, sourceIp = THREAT_STACK_ADDRESS, headers: Record<string, string> = {}) =>
+  apiGatewayWebhookEvent({
+    token,
+    body,
+    sourceIp,
+    headers: { 'Content-Type': 'application/json', ...headers },
     stage: REHEARSAL_STAGE,
     requestId: 'rehearsal',
-    identity: { sourceIp },
-  },
-});
+  });
 
 const readEvent = (file: string): unknown => JSON.parse(readFileSync(join(PROJECT_ROOT, 'events', file), 'utf8'));
 
