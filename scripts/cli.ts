@@ -67,6 +67,26 @@ const decodeJson = <C extends t.Mixed>(codec: C, text: string, what: string): t.
   );
 };
 
+/** GETs a JSON route of the local relay (`npm start`) and decodes it, with messages that say what to do. */
+export const readLocalJson = async <C extends t.Mixed>(
+  port: string,
+  path: string,
+  codec: C,
+  doFetch: typeof fetch,
+): Promise<t.TypeOf<C>> => {
+  let response: Response;
+  try {
+    response = await doFetch(`http://127.0.0.1:${port}${path}`, { headers: { accept: 'application/json' } });
+  } catch {
+    throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
+  }
+  if (!response.ok) throw new CliError(`the local relay answered ${response.status}`);
+  return valueOrThrow(
+    decodeWith(codec, await response.json()),
+    () => new CliError(`the local relay answered an unexpected shape at ${path}: is it an older version of this checkout?`),
+  );
+};
+
 /** A Lambda client for the region the command chose (scripts/stage-settings.ts, `regionFor`). */
 export const lambdaFor = (region: string): LambdaClient => new LambdaClient({ region });
 

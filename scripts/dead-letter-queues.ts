@@ -9,7 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { readAlert } from '../lib/alert/read-alert';
-import { decodeWith, valueOrThrow } from '../lib/common/checked';
+import { decodeWith } from '../lib/common/checked';
 import { plainText, truncate } from '../lib/common/text';
 import type { Failure } from '../lib/queue/messages';
 import { QueuedAlertCodec, RawDeadLetterCodec } from '../lib/queue/messages';
@@ -17,7 +17,7 @@ import type { LocalQueues } from '../local/local-queues';
 import { LocalQueuesCodec } from '../local/local-queues';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import type { Io } from './cli';
-import { CliError, checkStage, queueName, refuseTogether } from './cli';
+import { CliError, checkStage, queueName, readLocalJson, refuseTogether } from './cli';
 import type { ChosenRegion } from './stage-settings';
 
 /**
@@ -48,19 +48,8 @@ export interface QueueTarget {
 }
 
 /** The local stack's queues, as its `GET /local/queues` tells them. */
-const readLocalQueues = async (port: string, doFetch: typeof fetch): Promise<LocalQueues> => {
-  let response: Response;
-  try {
-    response = await doFetch(`http://127.0.0.1:${port}/local/queues`, { headers: { accept: 'application/json' } });
-  } catch {
-    throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
-  }
-  if (!response.ok) throw new CliError(`the local relay answered ${response.status}`);
-  return valueOrThrow(
-    decodeWith(LocalQueuesCodec, await response.json()),
-    () => new CliError('the local relay answered an unexpected shape: is it an older version of this checkout?'),
-  );
-};
+const readLocalQueues = (port: string, doFetch: typeof fetch): Promise<LocalQueues> =>
+  readLocalJson(port, '/local/queues', LocalQueuesCodec, doFetch);
 
 const queueUrlOf = async (sqs: SQSClient, name: string): Promise<string> => {
   try {

@@ -1,11 +1,10 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { decodeWith, valueOrThrow } from '../lib/common/checked';
 import type { RelayStatus } from '../lib/status/relay-status';
 import { RelayStatusCodec } from '../lib/status/relay-status';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { parseOptions, TARGET_OPTIONS } from './args';
 import type { Io } from './cli';
-import { CliError, checkStage, functionName, invokeFunction, lambdaFor, refuseTogether, runMain } from './cli';
+import { checkStage, functionName, invokeFunction, lambdaFor, readLocalJson, refuseTogether, runMain } from './cli';
 import { formatStatus } from './format-status';
 import type { ChosenRegion } from './stage-settings';
 import { regionFor } from './stage-settings';
@@ -26,19 +25,8 @@ export interface StatusDeps {
 const defaultDeps: StatusDeps = { lambda: lambdaFor, fetch, region: regionFor };
 
 /** Reads the local stack's GET /status (JSON), the same handler as the deployed function, decoded. */
-export const readLocalStatus = async (port: string, doFetch: typeof fetch): Promise<RelayStatus> => {
-  let response: Response;
-  try {
-    response = await doFetch(`http://127.0.0.1:${port}/status`, { headers: { accept: 'application/json' } });
-  } catch {
-    throw new CliError(`could not reach the local relay on 127.0.0.1:${port}: is npm start running?`);
-  }
-  if (!response.ok) throw new CliError(`the local relay answered ${response.status}`);
-  return valueOrThrow(
-    decodeWith(RelayStatusCodec, await response.json()),
-    () => new CliError('the local relay answered an unexpected status shape'),
-  );
-};
+export const readLocalStatus = (port: string, doFetch: typeof fetch): Promise<RelayStatus> =>
+  readLocalJson(port, '/status', RelayStatusCodec, doFetch);
 
 /** `npm run status`: invokes the deployed `status` function (or reads the local stack) and prints the facts. */
 export const run = async (argv: readonly string[], io: Io, deps: StatusDeps = defaultDeps): Promise<number> => {
