@@ -146,12 +146,15 @@ describe('slow clients are dropped', () => {
       const socket = connect(server.port, '127.0.0.1', () => socket.write(head));
       let answer = '';
       socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
-      socket.on('error', reject);
+      // The server may close while a late write of `head` is still arriving (a busy machine): the
+      // reset that follows is that close; what it wrote before is still checked.
+      socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
       socket.on('close', () => resolve({ answer, closedAfterMs: Date.now() - started }));
     });
 
   it('a body trickled slower than the request timeout gets 408 and its connection closed; the route never sees it', async () => {
-    const server = await start({ requestTimeoutMs: 300, headersTimeoutMs: 200, checkIntervalMs: 50 });
+    // Timeouts long enough that a loaded machine has written the head before they end.
+    const server = await start({ requestTimeoutMs: 1_500, headersTimeoutMs: 1_000, checkIntervalMs: 50 });
     server.open(routes);
     const slowBody = await stall(
       server,
@@ -159,7 +162,7 @@ describe('slow clients are dropped', () => {
     );
     const slowHeaders = await stall(server, `POST /threatstack/${TOKEN} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n`);
     console.log(
-      `slow clients: body dropped after ${slowBody.closedAfterMs} ms (request timeout 300), headers dropped after ${slowHeaders.closedAfterMs} ms (headers timeout 200)`,
+      `slow clients: body dropped after ${slowBody.closedAfterMs} ms (request timeout 1500), headers dropped after ${slowHeaders.closedAfterMs} ms (headers timeout 1000)`,
     );
     expect(slowBody.answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(slowHeaders.answer).toMatch(/^HTTP\/1\.1 408 /);
