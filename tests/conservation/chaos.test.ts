@@ -203,7 +203,7 @@ beforeAll(async () => {
     SQUADCAST_MAX_PER_MINUTE: '6000',
     DELIVERY_MAX_INVOCATIONS: '1',
   });
-}, 60_000);
+}, 150_000);
 
 afterAll(() => stopLocalStack({ clients, relay, emulators, squadcast }));
 

@@ -78,7 +78,7 @@ beforeAll(async () => {
     SQUADCAST_TIMEOUT_MS: '1000',
     SQUADCAST_MAX_PER_MINUTE: '60000',
   });
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   await relay?.stop();

@@ -72,6 +72,7 @@ export const startEmulatorProcess = async (): Promise<EmulatorProcess> => {
         .split('\n')
         .find((l) => l.startsWith('{"sqsEndpoint"')),
     process,
+    90_000,
   );
   const endpoints = JSON.parse(line) as Pick<EmulatorProcess, 'sqsEndpoint' | 'dynamodbEndpoint' | 'credentials'>;
   return { ...process, ...endpoints };
@@ -100,7 +101,13 @@ export interface RelayProcess extends RunningProcess {
 export const startRelayProcess = async (env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<RelayProcess> => {
   // Tests read the functions' structured lines: LOG_FORMAT=json unless a test asks for the human ones.
   const process = spawnTsx('local/main.ts', { PORT: '0', RELAY_DATA_DIR: '', LOG_FORMAT: 'json', ...env }, args);
-  const baseUrl = await waitFor('relay', () => /webhook \(POST\)\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(process.output())?.[1], process);
+  // Up to 90 s: on a loaded machine (the whole suite beside it) a start has taken over 30 s.
+  const baseUrl = await waitFor(
+    'relay',
+    () => /webhook \(POST\)\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(process.output())?.[1],
+    process,
+    90_000,
+  );
   return { ...process, baseUrl };
 };
 

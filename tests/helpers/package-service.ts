@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PackagedTemplate } from '../../scripts/rehearsal/package';
 import { credentialFreeEnv, PROJECT_ROOT, packageService } from '../../scripts/rehearsal/package';
@@ -16,6 +16,23 @@ const RUN_ID = String(process.env.JEST_WORKER_ID === undefined ? process.pid : p
 
 const sleepSync = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
+/** True when the lock names a process that no longer exists (a lock just made, its pid not yet written, is held). */
+const holderIsGone = (lock: string): boolean => {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    return false;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 };
 
 /**
@@ -36,9 +53,13 @@ export const packagedOnce = (stage = 'ci', params: readonly string[] = []): { di
   for (const deadline = Date.now() + 300_000; ; sleepSync(100)) {
     try {
       mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
       break;
     } catch {
-      if (Date.now() > deadline) throw new Error(`${lock} is held: another serverless package never ended (remove it if no test runs)`);
+      // A lock whose holder is gone (a run stopped with Ctrl-C or killed mid-package) is taken over.
+      if (holderIsGone(lock)) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline)
+        throw new Error(`${lock} is held: another serverless package never ended (remove it if no test runs)`);
     }
   }
   try {

@@ -57,7 +57,7 @@ beforeAll(async () => {
     // A data directory, so that the local operations log (what was discarded, by whom, why) is kept.
     RELAY_DATA_DIR: dataDir,
   });
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   await stopLocalStack({ relay, squadcast });

@@ -14,7 +14,7 @@ beforeAll(async () => {
     WEBHOOK_TOKEN: '',
     ALLOWED_SOURCE_IPS: '',
   });
-}, 60_000);
+}, 150_000);
 
 afterAll(() => relay?.stop());
 

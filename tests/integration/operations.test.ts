@@ -50,7 +50,7 @@ beforeAll(async () => {
     SEVERITY_PRIORITIES: '1=P2,2=P4',
     RELAY_STAGE: 'ops-test',
   });
-}, 60_000);
+}, 150_000);
 
 afterAll(() => stopLocalStack({ relay, emulators, squadcast }));
 

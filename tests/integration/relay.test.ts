@@ -78,7 +78,7 @@ beforeAll(async () => {
   });
   clients = emulatorClients(emulators);
   ({ sqs, dynamodb } = clients);
-}, 60_000);
+}, 150_000);
 
 afterAll(() => stopLocalStack({ clients, relay, emulators, squadcast }));
 

@@ -40,7 +40,7 @@ beforeAll(async () => {
   });
   clients = emulatorClients(emulators);
   ({ sqs } = clients);
-}, 60_000);
+}, 150_000);
 
 afterAll(() => stopLocalStack({ clients, relay, emulators, squadcast }));
 

@@ -193,7 +193,13 @@ describe('npm run dead-letters', () => {
   it('--discard of a message moved away while the person was deciding says so, and records nothing', async () => {
     const queue = fakeQueue([notAnAlert, refused('a-1')]);
     const { records, log } = recording();
-    const io = { ...captureIo().io, ask: async () => (queue.drop('m-0'), 'y') };
+    const io = {
+      ...captureIo().io,
+      ask: async () => {
+        queue.drop('m-0');
+        return 'y';
+      },
+    };
     await expect(run(['--stage', 'prod', '--discard', 'm-0', '--reason', 'r'], io, depsFor(queue.client, log))).rejects.toThrow(
       `m-0 is no longer in ${DLQ} (moved or discarded meanwhile): nothing discarded`,
     );

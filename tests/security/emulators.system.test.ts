@@ -33,7 +33,7 @@ beforeAll(async () => {
   );
   queueUrl = (await clients.sqs.send(new CreateQueueCommand({ QueueName: 'hostile-page-alerts' }))).QueueUrl ?? '';
   await clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"alert":{"id":"queued-1"}}' }));
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   clients?.destroy();

@@ -62,7 +62,7 @@ beforeAll(async () => {
     ALLOWED_SOURCE_IPS: '127.0.0.2',
     LOCAL_RESOURCE_PREFIX: 'http-security',
   });
-}, 60_000);
+}, 150_000);
 
 afterAll(() => relay?.stop());
 
