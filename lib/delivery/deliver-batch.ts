@@ -57,6 +57,12 @@ export interface DeliverDeps {
   readonly metrics?: RelayMetrics;
   /** Brings this container's failed records forward when Squadcast comes back; none when absent. */
   readonly recovery?: RecoveryWatch;
+  /**
+   * How much of a lease a POST and its record need (SQUADCAST_TIMEOUT_MS + LEASE_MARGIN_MS): a turn
+   * that comes later in the lease than that is given up, not used, so that the lease cannot run out
+   * while Squadcast acts on the request. Absent: no such check (tests that do not look at it).
+   */
+  readonly postWindowMs?: number;
 }
 
 /** A body that is a raw dead letter (ingest's non-object element, or an unreadable message), redriven by an operator. */
@@ -178,6 +184,12 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
     await deps.ledger.release(claim.lease).catch(() => undefined);
     return deferred(record, deps, 'rate ceiling reached', admission.delayMs / 1000);
   }
+  if (deps.postWindowMs !== undefined && deps.now().getTime() + deps.postWindowMs > claim.lease.until) {
+    // The turn came too late (a slow claim, a long wait): a POST now could outlast the lease.
+    await deps.ledger.release(claim.lease).catch(() => undefined);
+    deps.log.warn('too little of the lease left to send; will retry', { alertId, leaseLeftMs: claim.lease.until - deps.now().getTime() });
+    return deferred(record, deps, 'too little of the lease left to send', 1);
+  }
   const earlier =
     claim.earlier === undefined
       ? undefined
@@ -200,6 +212,10 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
         // The incident exists: retrying would page twice. The status undercounts by one.
         deps.log.error('incident delivered but not recorded', { alertId, error: (error as Error)?.name }),
       );
+      const lateMs = deps.now().getTime() - claim.lease.until;
+      if (lateMs > 0)
+        // Another delivery of the same alert (a resent batch) may have claimed it meanwhile and sent it too.
+        deps.log.warn('incident recorded after its lease ran out; a second delivery may have sent it again', { alertId, lateMs });
       deps.log.info('incident delivered', {
         alertId,
         status: outcome.status,

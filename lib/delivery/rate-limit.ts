@@ -38,6 +38,13 @@ export const MAX_WAIT_FOR_TURN_MS = 10_000;
 export const LEASE_MARGIN_MS = 1_000;
 
 /**
+ * The least a lease must leave for the claim itself and the wait for a turn: deliver sends only
+ * with SQUADCAST_TIMEOUT_MS + LEASE_MARGIN_MS of lease left, so a lease without this room could
+ * never be used.
+ */
+export const MIN_CLAIM_AND_TURN_MS = 500;
+
+/**
  * The longest wait for a turn with a claim held: the claim is taken first (an alert already
  * delivered spends no turn), so the wait, the POST and the record must fit inside the lease.
  */

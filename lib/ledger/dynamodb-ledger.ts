@@ -69,6 +69,7 @@ export const createDynamoDbLedger = (client: DynamoDBDocumentClient, tableName: 
   return {
     claim: async (version, now) => {
       const token = randomUUID();
+      const until = now.getTime() + options.leaseMs;
       try {
         // One request: take the lease unless this version is held or another lease is live, and
         // read what was there (the earlier version, if any) in the same call.
@@ -87,7 +88,7 @@ export const createDynamoDbLedger = (client: DynamoDBDocumentClient, tableName: 
               ':inFlight': 'in-flight',
               ':delivered': 'delivered',
               ':token': token,
-              ':leaseUntil': now.getTime() + options.leaseMs,
+              ':leaseUntil': until,
               ':expires': expiresAt(now),
               ':fingerprint': version.fingerprint,
               ':now': now.getTime(),
@@ -97,7 +98,7 @@ export const createDynamoDbLedger = (client: DynamoDBDocumentClient, tableName: 
           }),
         );
         const earlier = earlierVersion(Attributes as LedgerItem | undefined);
-        return { kind: 'claimed', lease: { version, token }, ...(earlier === undefined ? {} : { earlier }) };
+        return { kind: 'claimed', lease: { version, token, until }, ...(earlier === undefined ? {} : { earlier }) };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         // The DocumentClient unmarshalls answers, not errors: the old item comes as attribute values.

@@ -12,6 +12,8 @@ export interface AlertVersion {
 export interface Lease {
   readonly version: AlertVersion;
   readonly token: string;
+  /** When the lease runs out (epoch ms): after it, another delivery may claim the alert and send it. */
+  readonly until: number;
 }
 
 /** The latest delivery recorded under the same id, found when a claim for another version (or a held-out one) succeeds. */

@@ -7,7 +7,7 @@ import { readDeliverConfig } from '../config/env';
 import { secretReader } from '../config/secret-reader';
 import { createSsmParameterStore } from '../config/ssm-parameter-store';
 import type { DeliverDeps } from '../delivery/deliver-batch';
-import { createRateLimiter, maxWaitForTurnMs, shareOfCeiling } from '../delivery/rate-limit';
+import { createRateLimiter, LEASE_MARGIN_MS, maxWaitForTurnMs, shareOfCeiling } from '../delivery/rate-limit';
 import { createRecoveryWatch, RECOVERY_WATCH } from '../delivery/recovery-watch';
 import { retryPolicyFrom } from '../delivery/retry-budget';
 import { createSquadcastSink } from '../delivery/squadcast-sink';
@@ -50,6 +50,7 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
     }),
     // It remembers the records this container put back, across invocations.
     recovery: createRecoveryWatch(RECOVERY_WATCH),
+    postWindowMs: config.squadcastTimeoutMs + LEASE_MARGIN_MS,
     log: telemetry.log,
     metrics: telemetry.metrics,
     priorities: config.severityPriorities,

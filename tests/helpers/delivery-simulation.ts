@@ -190,8 +190,9 @@ export class SimulatedLedger implements DeliveryLedger {
     if (item?.state === 'delivered') return { kind: 'already-delivered' };
     if (item !== undefined && item.leaseUntil >= this.clock.now) return { kind: 'in-flight' };
     const token = `t${++this.#tokens}`;
-    this.items.set(alertId, { state: 'in-flight', token, leaseUntil: this.clock.now + this.leaseMs });
-    return { kind: 'claimed', lease: { version: { alertId, fingerprint: '', fields: {}, holdMs: 0 }, token } };
+    const until = this.clock.now + this.leaseMs;
+    this.items.set(alertId, { state: 'in-flight', token, leaseUntil: until });
+    return { kind: 'claimed', lease: { version: { alertId, fingerprint: '', fields: {}, holdMs: 0 }, token, until } };
   }
 
   async complete(lease: Lease): Promise<void> {

@@ -118,7 +118,13 @@ export class FakeLedger implements DeliveryLedger {
   claimError: Error | undefined;
   completeError: Error | undefined;
   releaseError: Error | undefined;
+  /** How long a lease is said to last (Lease.until); it never runs out here. Infinite unless a test sets it. */
+  leaseMs = Number.POSITIVE_INFINITY;
   #tokens = 0;
+
+  private leaseUntil(now: Date): number {
+    return now.getTime() + this.leaseMs;
+  }
 
   /** Records an alert as already delivered (this version only, when `delivered` is given), or as held by another delivery. */
   seed(alertId: string, state: 'delivered' | 'in-flight', delivered?: { version: AlertVersion; at: Date }): this {
@@ -132,7 +138,7 @@ export class FakeLedger implements DeliveryLedger {
     return this;
   }
 
-  async claim(version: AlertVersion, _now: Date): Promise<ClaimResult> {
+  async claim(version: AlertVersion, now: Date): Promise<ClaimResult> {
     const { alertId } = version;
     this.claims.push(alertId);
     this.versions.push(version);
@@ -144,7 +150,7 @@ export class FakeLedger implements DeliveryLedger {
     const token = `lease-${++this.#tokens}`;
     this.entries.set(alertId, { ...entry, state: 'in-flight', token });
     const earlier = entry?.deliveredAt === undefined ? {} : { earlier: { deliveredAt: entry.deliveredAt, fields: entry.fields ?? {} } };
-    return { kind: 'claimed', lease: { version, token }, ...earlier };
+    return { kind: 'claimed', lease: { version, token, until: this.leaseUntil(now) }, ...earlier };
   }
 
   async complete(lease: Lease, deliveredAt: Date): Promise<void> {

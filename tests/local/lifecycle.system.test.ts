@@ -51,9 +51,12 @@ const start = async (env: NodeJS.ProcessEnv): Promise<RelayProcess> => {
     AWS_ENDPOINT_URL_DYNAMODB: '',
     WEBHOOK_TOKEN: TOKEN,
     SQUADCAST_WEBHOOK_URL: squadcast.url,
-    // A POST stays in progress 6 s, past the stop's 5 s grace; the claim's lease just outlasts it.
+    // A POST stays in progress 6 s, past the stop's 5 s grace. The claim's lease outlasts it with room
+    // for the claim and the turn (deliver sends only with SQUADCAST_TIMEOUT_MS + 1 s of lease left),
+    // and the pace is lifted: the three alerts are all in flight at the deadline.
     SQUADCAST_TIMEOUT_MS: '6000',
-    DELIVERY_LEASE_MS: '7500',
+    DELIVERY_LEASE_MS: '9000',
+    SQUADCAST_MAX_PER_MINUTE: '6000',
     ...env,
   });
   relays.push(relay);
@@ -134,7 +137,7 @@ describe('stopping', () => {
     const redeliveryMs = Date.now() - restarted;
     const sentAgain = squadcast.requests.slice(before).map((request) => (JSON.parse(request.body) as { event_id: string }).event_id);
     console.log(
-      `graceful stop: exit ${stopMs} ms after SIGTERM (grace 5000 ms) with 1 delivery stuck on a Squadcast that does not answer; released 3; after restart delivered again within ${redeliveryMs} ms (lease 7500 ms)`,
+      `graceful stop: exit ${stopMs} ms after SIGTERM (grace 5000 ms) with 1 delivery stuck on a Squadcast that does not answer; released 3; after restart delivered again within ${redeliveryMs} ms (lease 9000 ms)`,
     );
     expect(sentAgain.sort()).toEqual(ids);
     await again.stop();

@@ -34,7 +34,7 @@ class KeyLimitedLedger implements DeliveryLedger {
       throw Object.assign(new Error('Size of hashkey has exceeded the maximum size limit of 2048 bytes'), { name: 'ValidationException' });
     if (this.states.get(alertId) === 'delivered') return { kind: 'already-delivered' };
     this.states.set(alertId, 'in-flight');
-    return { kind: 'claimed', lease: { version, token: 't' } };
+    return { kind: 'claimed', lease: { version, token: 't', until: Number.POSITIVE_INFINITY } };
   }
 
   async complete(lease: Lease): Promise<void> {

@@ -63,7 +63,7 @@ describe('deliverBatch: delivered', () => {
     expect(ledger.claims).toEqual([alert.id]);
     const fingerprint = fingerprintOf(alert);
     const version = { alertId: alert.id, fingerprint: fingerprint.value, fields: fingerprint.fields, holdMs: 30 * 24 * 3_600_000 };
-    expect(ledger.completed).toEqual([{ lease: { version, token: 'lease-1' }, deliveredAt: NOW }]);
+    expect(ledger.completed).toEqual([{ lease: { version, token: 'lease-1', until: Number.POSITIVE_INFINITY }, deliveredAt: NOW }]);
     expect(ledger.stateOf(alert.id)).toBe('delivered');
     expect(retries.calls).toEqual([]);
   });
@@ -648,6 +648,54 @@ describe('deliverBatch: optional collaborators', () => {
     expect(counted.sort()).toEqual(['deadLettered', 'delivered', 'duplicate', 'failedServerError', 'retried']);
     expect(latencies).toHaveLength(2);
     expect(ages).toEqual([600]);
+  });
+});
+
+describe('deliverBatch: a POST only within the lease', () => {
+  it('gives the turn up when too little of the lease is left for the POST and its record, without sending', async () => {
+    let now = NOW.getTime();
+    const { deliver, ledger, sink, log } = setup({
+      now: () => new Date(now),
+      postWindowMs: 2_000,
+      // The turn comes 2.5 s into a 4 s lease: 1.5 s left, less than the 2 s a POST may take.
+      rateLimit: {
+        admit: async () => {
+          now += 2_500;
+          return { kind: 'send' };
+        },
+        pauseFor: () => undefined,
+      },
+    });
+    ledger.leaseMs = 4_000;
+    const result = await deliver([aQueueRecord()]);
+    expect(sink.sent).toEqual([]);
+    expect(ledger.released).toHaveLength(1);
+    expect(result.outcomes).toEqual([{ kind: 'deferred', reason: 'too little of the lease left to send', delaySeconds: 1 }]);
+    expect(log.find('too little of the lease left to send; will retry')?.fields).toMatchObject({ leaseLeftMs: 1_500 });
+  });
+
+  it('sends when the POST fits the lease left', async () => {
+    const { deliver, ledger, sink } = setup({ postWindowMs: 2_000 });
+    ledger.leaseMs = 4_000;
+    await deliver([aQueueRecord()]);
+    expect(sink.sent).toHaveLength(1);
+  });
+
+  it('says so when the record is written after the lease ran out (a second delivery may have sent it again)', async () => {
+    let now = NOW.getTime();
+    const { deliver, ledger, sink, log } = setup({ now: () => new Date(now) });
+    ledger.leaseMs = 4_000;
+    sink.respond = () => {
+      now += 4_500;
+      return { kind: 'delivered', status: 202 };
+    };
+    const alert = anAlert();
+    await deliver([aQueueRecord({ alert })]);
+    expect(log.find('incident recorded after its lease ran out; a second delivery may have sent it again')?.fields).toEqual({
+      alertId: alert.id,
+      lateMs: 500,
+    });
+    expect(ledger.stateOf(alert.id)).toBe('delivered');
   });
 });
 

@@ -337,8 +337,8 @@ describe('configuration (SQUADCAST_MAX_PER_MINUTE, DELIVERY_MAX_INVOCATIONS)', (
       { SQUADCAST_MAX_PER_MINUTE: '3', DELIVERY_MAX_INVOCATIONS: '5' },
       'SQUADCAST_MAX_PER_MINUTE: must be at least DELIVERY_MAX_INVOCATIONS',
     ],
-    [{ DELIVERY_LEASE_MS: '8000', SQUADCAST_TIMEOUT_MS: '8000' }, 'DELIVERY_LEASE_MS: must be longer than SQUADCAST_TIMEOUT_MS + 1000'],
-    [{ DELIVERY_LEASE_MS: '9000', SQUADCAST_TIMEOUT_MS: '8000' }, 'DELIVERY_LEASE_MS: must be longer than SQUADCAST_TIMEOUT_MS + 1000'],
+    [{ DELIVERY_LEASE_MS: '8000', SQUADCAST_TIMEOUT_MS: '8000' }, 'DELIVERY_LEASE_MS: must be at least SQUADCAST_TIMEOUT_MS + 1500'],
+    [{ DELIVERY_LEASE_MS: '9499', SQUADCAST_TIMEOUT_MS: '8000' }, 'DELIVERY_LEASE_MS: must be at least SQUADCAST_TIMEOUT_MS + 1500'],
   ])('%p is refused at cold start, naming the key and never the value', (extra, message) => {
     expect(() => readDeliverConfig(env(extra))).toThrow(message);
     try {
@@ -347,5 +347,9 @@ describe('configuration (SQUADCAST_MAX_PER_MINUTE, DELIVERY_MAX_INVOCATIONS)', (
       expect((error as Error).message).not.toContain('KEY-5c2e');
       expect((error as Error).message).not.toContain('15/min');
     }
+  });
+
+  test('a lease of SQUADCAST_TIMEOUT_MS + 1500 is the shortest taken (room for the claim and the turn, the POST, the record)', () => {
+    expect(readDeliverConfig(env({ DELIVERY_LEASE_MS: '9500', SQUADCAST_TIMEOUT_MS: '8000' })).leaseMs).toBe(9_500);
   });
 });

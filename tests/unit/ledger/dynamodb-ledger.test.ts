@@ -71,7 +71,15 @@ describe('createDynamoDbLedger: claim', () => {
       ReturnValues: 'ALL_OLD',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    expect(result).toEqual({ kind: 'claimed', lease: { version: version(), token: input?.ExpressionAttributeValues?.[':token'] } });
+    // The lease ends when the item says it does: the same instant, in the answer and in DynamoDB.
+    expect(result).toEqual({
+      kind: 'claimed',
+      lease: {
+        version: version(),
+        token: input?.ExpressionAttributeValues?.[':token'],
+        until: input?.ExpressionAttributeValues?.[':leaseUntil'],
+      },
+    });
   });
 
   it('uses a new lease token for every claim', async () => {
@@ -149,7 +157,7 @@ describe('createDynamoDbLedger: complete', () => {
   it('records the delivery: the version held for its hold, its digests, deliveredAt for the index, expiresAt 30 days on', async () => {
     ddb.on(UpdateCommand).resolves({});
 
-    await ledger().complete({ version: version(), token: 't' }, NOW);
+    await ledger().complete({ version: version(), token: 't', until: 0 }, NOW);
 
     expect(ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
       {
@@ -175,13 +183,13 @@ describe('createDynamoDbLedger: complete', () => {
 
   it('is unconditional (the incident exists, whatever happened to the lease)', async () => {
     ddb.on(UpdateCommand).resolves({});
-    await ledger().complete({ version: version(), token: 't' }, NOW);
+    await ledger().complete({ version: version(), token: 't', until: 0 }, NOW);
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).not.toHaveProperty('ConditionExpression');
   });
 
   it('lets a failure reject', async () => {
     ddb.on(UpdateCommand).rejects(anAwsError('InternalServerError'));
-    await expect(ledger().complete({ version: version(), token: 't' }, NOW)).rejects.toThrow('InternalServerError');
+    await expect(ledger().complete({ version: version(), token: 't', until: 0 }, NOW)).rejects.toThrow('InternalServerError');
   });
 });
 
@@ -189,7 +197,7 @@ describe('createDynamoDbLedger: release', () => {
   it('gives the claim up only if this lease still holds it', async () => {
     ddb.on(UpdateCommand).resolves({});
 
-    await ledger().release({ version: version(), token: 'lease-token' });
+    await ledger().release({ version: version(), token: 'lease-token', until: 0 });
 
     expect(ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
       {
@@ -205,12 +213,12 @@ describe('createDynamoDbLedger: release', () => {
 
   it('ignores a lease that someone else took over', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
-    await expect(ledger().release({ version: version(), token: 't' })).resolves.toBeUndefined();
+    await expect(ledger().release({ version: version(), token: 't', until: 0 })).resolves.toBeUndefined();
   });
 
   it('lets any other error reject', async () => {
     ddb.on(UpdateCommand).rejects(anAwsError('ResourceNotFoundException'));
-    await expect(ledger().release({ version: version(), token: 't' })).rejects.toThrow('ResourceNotFoundException');
+    await expect(ledger().release({ version: version(), token: 't', until: 0 })).rejects.toThrow('ResourceNotFoundException');
   });
 });
 
