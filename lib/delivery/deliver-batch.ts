@@ -179,6 +179,10 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
     return deferred(record, deps, 'another delivery holds the alert', deps.retryPolicy.inFlightSeconds);
   }
 
+  if (claim.tookOver)
+    deps.log.warn('took over a claim that ran out (a delivery crashed or stalled); if it reached Squadcast, this one pages again', {
+      alertId,
+    });
   const admission = (await deps.rateLimit?.admit()) ?? { kind: 'send' };
   if (admission.kind === 'later') {
     await deps.ledger.release(claim.lease).catch(() => undefined);

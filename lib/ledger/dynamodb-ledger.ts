@@ -97,8 +97,15 @@ export const createDynamoDbLedger = (client: DynamoDBDocumentClient, tableName: 
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        const earlier = earlierVersion(Attributes as LedgerItem | undefined);
-        return { kind: 'claimed', lease: { version, token, until }, ...(earlier === undefined ? {} : { earlier }) };
+        const old = Attributes as LedgerItem | undefined;
+        const earlier = earlierVersion(old);
+        return {
+          kind: 'claimed',
+          lease: { version, token, until },
+          ...(earlier === undefined ? {} : { earlier }),
+          // The condition let an in-flight item through only with its lease run out.
+          ...(old?.state === 'in-flight' ? { tookOver: true } : {}),
+        };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         // The DocumentClient unmarshalls answers, not errors: the old item comes as attribute values.

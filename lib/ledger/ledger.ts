@@ -24,7 +24,16 @@ export interface EarlierVersion {
 }
 
 export type ClaimResult =
-  | { readonly kind: 'claimed'; readonly lease: Lease; readonly earlier?: EarlierVersion }
+  | {
+      readonly kind: 'claimed';
+      readonly lease: Lease;
+      readonly earlier?: EarlierVersion;
+      /**
+       * True when this claim took over one that ran out without being completed or released: that
+       * delivery crashed or stalled, and may have reached Squadcast (then this one pages again).
+       */
+      readonly tookOver?: boolean;
+    }
   /** This version was delivered, and is still held. */
   | { readonly kind: 'already-delivered' }
   /** Another delivery of the same alert id holds the lease right now. */

@@ -297,10 +297,17 @@ test(
     for (const line of relayLines)
       if (line.message === 'delivery failed; will retry' && /timed out|network error/.test(line.reason ?? '') && line.alertId)
         answersMissed.set(line.alertId, (answersMissed.get(line.alertId) ?? 0) + 1);
-    /** Per alert: records the relay logged as written after their lease ran out (another delivery may have sent it meanwhile). */
+    /**
+     * Per alert: what the relay logged of a lease that ran out, on either side: a record written after
+     * it, or a claim that took over one (its holder crashed or stalled, perhaps after Squadcast acted).
+     */
+    const LEASE_RAN_OUT = [
+      'incident recorded after its lease ran out; a second delivery may have sent it again',
+      'took over a claim that ran out (a delivery crashed or stalled); if it reached Squadcast, this one pages again',
+    ];
     const lateRecords = new Map<string, number>();
     for (const line of relayLines)
-      if (line.message === 'incident recorded after its lease ran out; a second delivery may have sent it again' && line.alertId)
+      if (LEASE_RAN_OUT.includes(line.message ?? '') && line.alertId)
         lateRecords.set(line.alertId, (lateRecords.get(line.alertId) ?? 0) + 1);
     const byId = new Map<string, ChaosRequest[]>();
     for (const request of squadcast.requests)

@@ -182,7 +182,7 @@ export const runScript = (script: string, args: readonly string[]): Promise<{ co
     child.once('exit', (code) => resolve({ code, output }));
   });
 
-export const eventually = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
+export const eventually = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -681,6 +681,21 @@ describe('deliverBatch: a POST only within the lease', () => {
     expect(sink.sent).toHaveLength(1);
   });
 
+  it('says so when it takes over a claim that ran out, and sends', async () => {
+    const { deliver, ledger, sink, log } = setup();
+    const alert = anAlert();
+    const claim = ledger.claim.bind(ledger);
+    ledger.claim = async (version, now) => {
+      const result = await claim(version, now);
+      return result.kind === 'claimed' ? { ...result, tookOver: true } : result;
+    };
+    await deliver([aQueueRecord({ alert })]);
+    expect(
+      log.find('took over a claim that ran out (a delivery crashed or stalled); if it reached Squadcast, this one pages again')?.fields,
+    ).toEqual({ alertId: alert.id });
+    expect(sink.sent).toHaveLength(1);
+  });
+
   it('says so when the record is written after the lease ran out (a second delivery may have sent it again)', async () => {
     let now = NOW.getTime();
     const { deliver, ledger, sink, log } = setup({ now: () => new Date(now) });

@@ -105,6 +105,13 @@ describe('createDynamoDbLedger: claim', () => {
     });
   });
 
+  it('says when it took over a claim that ran out (in flight, its lease past), and not after a release', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { state: 'in-flight', leaseUntil: NOW.getTime() - 1, leaseToken: 'crashed' } });
+    expect(await ledger().claim(version(), NOW)).toMatchObject({ kind: 'claimed', tookOver: true });
+    ddb.on(UpdateCommand).resolves({ Attributes: { state: 'failed', leaseUntil: 0 } });
+    expect(await ledger().claim(version(), NOW)).not.toHaveProperty('tookOver');
+  });
+
   it('names no earlier version for an id that was only tried before, never delivered', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { state: 'failed', leaseUntil: 0 } });
     expect(await ledger().claim(version(), NOW)).not.toHaveProperty('earlier');
