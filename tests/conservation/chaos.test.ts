@@ -325,14 +325,16 @@ test(
           // The relay logged that it got no answer: it could not know the incident existed.
           missed -= 1;
           timeoutWindow += 1;
+        } else if (killedAfterRequest.some((after) => after > previous.seq && after <= creation.seq)) {
+          // Killed after Squadcast acted on the previous request and before this one: the record may not
+          // have been written (the restarted relay then logs that it took over the claim; that line is this crash's).
+          crashWindow += 1;
+          if (late > 0) late -= 1;
         } else if (late > 0) {
           // The relay logged that it recorded the incident after its lease ran out (a machine too busy to
           // keep to the lease): a second delivery of the same alert could claim it in between.
           late -= 1;
           leaseWindow += 1;
-        } else if (killedAfterRequest.some((after) => after > previous.seq && after <= creation.seq)) {
-          // Killed after Squadcast acted on the previous request and before this one: the record may not have been written.
-          crashWindow += 1;
         } else unexplained.push(id);
       });
     }
