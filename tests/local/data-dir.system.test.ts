@@ -1,20 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockDataDir } from '../../local/data-dir';
+import { tempDirs } from '../helpers/temp-dirs';
 
 /** The data directory's lock across processes: another process is refused, and a crash releases it. */
-const dirs: string[] = [];
-const freshDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-data-dir-'));
-  dirs.push(dir);
-  return dir;
-};
-
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const freshDir = tempDirs('relay-data-dir-');
 
 describe('lockDataDir across processes', () => {
   it('is refused to another process while held, and free again once its holder is SIGKILLed (the OS drops the lock)', () => {

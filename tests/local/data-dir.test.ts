@@ -1,18 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataDirInUse, lockDataDir, resolveDataDir } from '../../local/data-dir';
+import { tempDirs } from '../helpers/temp-dirs';
 
-const dirs: string[] = [];
-const freshDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-data-dir-'));
-  dirs.push(dir);
-  return dir;
-};
-
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const freshDir = tempDirs('relay-data-dir-');
 
 describe('resolveDataDir', () => {
   it.each<[string, NodeJS.ProcessEnv, boolean, ReturnType<typeof resolveDataDir>]>([
