@@ -56,7 +56,9 @@ const waitFor = async (
     if (process.child.exitCode !== null) throw new Error(`${what}: process exited early:\n${process.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`${what}: timed out:\n${process.output()}`);
+  // Not left running behind a failed test (the jest worker would be force-exited).
+  process.child.kill('SIGKILL');
+  throw new Error(`${what}: timed out after ${timeoutMs} ms:\n${process.output()}`);
 };
 
 export interface EmulatorProcess extends RunningProcess, EmulatorEndpoints {}

@@ -31,7 +31,8 @@ interface Incarnation {
   baseUrl?: string;
 }
 
-export const startRelaySupervisor = async (env: NodeJS.ProcessEnv, startupTimeoutMs = 30_000): Promise<RelaySupervisor> => {
+/** Up to 90 s per start: on a loaded machine (the whole suite and a busy core beside it) a start has taken over 30 s. */
+export const startRelaySupervisor = async (env: NodeJS.ProcessEnv, startupTimeoutMs = 90_000): Promise<RelaySupervisor> => {
   let output = '';
   const kills: Array<{ at: number; reason: string }> = [];
   let current: Incarnation;
@@ -59,7 +60,11 @@ export const startRelaySupervisor = async (env: NodeJS.ProcessEnv, startupTimeou
       const found = /webhook \(POST\)\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(own)?.[1];
       if (found !== undefined) incarnation.baseUrl = found;
       else if (child.exitCode !== null || child.signalCode !== null) throw new Error(`relay exited early:\n${own}`);
-      else if (Date.now() > deadline) throw new Error(`relay did not start:\n${own}`);
+      else if (Date.now() > deadline) {
+        // Not left running behind a failed test (the jest worker would be force-exited).
+        child.kill('SIGKILL');
+        throw new Error(`relay did not start within ${startupTimeoutMs} ms:\n${own}`);
+      }
       else await new Promise((resolve) => setTimeout(resolve, 25));
     }
     return incarnation;
