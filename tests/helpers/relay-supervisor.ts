@@ -64,8 +64,7 @@ export const startRelaySupervisor = async (env: NodeJS.ProcessEnv, startupTimeou
         // Not left running behind a failed test (the jest worker would be force-exited).
         child.kill('SIGKILL');
         throw new Error(`relay did not start within ${startupTimeoutMs} ms:\n${own}`);
-      }
-      else await new Promise((resolve) => setTimeout(resolve, 25));
+      } else await new Promise((resolve) => setTimeout(resolve, 25));
     }
     return incarnation;
   };
