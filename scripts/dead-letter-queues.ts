@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { readAlert } from '../lib/alert/read-alert';
 import { decodeWith } from '../lib/common/checked';
+import { parseJson } from '../lib/common/json';
 import { plainText, truncate } from '../lib/common/text';
 import type { Failure } from '../lib/queue/messages';
 import { QueuedAlertCodec, RawDeadLetterCodec } from '../lib/queue/messages';
@@ -240,7 +241,7 @@ export const describeDeadLetter = (message: Message, maxReceiveCount?: number): 
   const messageId = message.MessageId ?? '';
   let json: unknown;
   try {
-    json = JSON.parse(message.Body ?? '');
+    json = parseJson(message.Body ?? '');
   } catch {
     return { messageId, kind: 'unreadable', reason: 'not JSON', problems: [], earlierFailures: [], redeliverable: false };
   }

@@ -3,6 +3,7 @@ import { readAlert } from '../alert/read-alert';
 import type { Checked } from '../common/checked';
 import { decodeWith, invalid } from '../common/checked';
 import { mapWithConcurrency } from '../common/concurrency';
+import { parseJson } from '../common/json';
 import type { Logger } from '../common/logger';
 import type { CountMetric, RelayMetrics } from '../common/metrics';
 import type { Priority, SeverityPriorities } from '../incident/to-incident';
@@ -68,7 +69,7 @@ export interface DeliverDeps {
 /** A body that is a raw dead letter (ingest's non-object element, or an unreadable message), redriven by an operator. */
 const readRawDeadLetter = (body: string): RawDeadLetter | undefined => {
   try {
-    const checked = decodeWith(RawDeadLetterCodec, JSON.parse(body));
+    const checked = decodeWith(RawDeadLetterCodec, parseJson(body));
     return checked.kind === 'valid' ? checked.value : undefined;
   } catch {
     return undefined;
@@ -78,7 +79,7 @@ const readRawDeadLetter = (body: string): RawDeadLetter | undefined => {
 const decodeRecord = (body: string): Checked<QueuedAlert> => {
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    json = parseJson(body);
   } catch {
     return invalid('(root): expected JSON');
   }

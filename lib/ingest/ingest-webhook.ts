@@ -5,6 +5,7 @@ import { fingerprintOf } from '../alert/fingerprint';
 import { describeIssues, isDegraded } from '../alert/read-alert';
 import type { Checked } from '../common/checked';
 import { invalid, valid } from '../common/checked';
+import { parseJson } from '../common/json';
 import type { LogFields, Logger } from '../common/logger';
 import type { CountMetric, RelayMetrics } from '../common/metrics';
 import type { Secret } from '../common/secret';
@@ -110,7 +111,7 @@ const contentCodings = (header: string | undefined): string[] =>
     .filter((coding) => coding !== '' && coding !== 'identity');
 
 /** Neither the body nor the parser's message (which quotes the input) goes into the problem. */
-const parseJson = (body: Buffer): Checked<unknown> => {
+const readJsonBody = (body: Buffer): Checked<unknown> => {
   let text: string;
   try {
     text = utf8.decode(body);
@@ -118,7 +119,7 @@ const parseJson = (body: Buffer): Checked<unknown> => {
     return invalid('body is not valid UTF-8');
   }
   try {
-    return valid(JSON.parse(text));
+    return valid(parseJson(text));
   } catch {
     return invalid('body is not valid JSON');
   }
@@ -167,7 +168,7 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
     return refuse(deps, 'too-large', result, { sourceIp, bytes: request.body.length });
   }
 
-  const parsed = parseJson(request.body);
+  const parsed = readJsonBody(request.body);
   if (parsed.kind === 'invalid') {
     const error = parsed.problems.join('; ');
     return refuse(deps, 'not-json', { kind: 'bad-request', error, problems: [] }, { sourceIp, error });
