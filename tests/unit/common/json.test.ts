@@ -31,7 +31,7 @@ describe('parseJson', () => {
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
     expect(Object.hasOwn(value, '__proto__')).toBe(true);
     expect(value).toEqual(JSON.parse(JSON.stringify(value)));
-    expect((Object.getOwnPropertyDescriptor(value, '__proto__')?.value as Record<string, unknown>)['x\ty']).toEqual([{ 'z\\': 5 }]);
+    expect(Object.getOwnPropertyDescriptor(value, '__proto__')).toMatchObject({ value: { 'x\ty': [{ 'z\\': 5 }] }, enumerable: true });
     expect(value.plain).toBe('a\\b');
   });
 
