@@ -15,7 +15,7 @@ export interface LocalSettings {
   readonly resourcePrefix: string;
   /** Share of deliver invocations that fail on purpose (the conservation tests); 0 normally. */
   readonly faultRate: number;
-  /** `human`: one short line a event (the default on a terminal); `json`: the functions' own JSON lines. */
+  /** `human`: one short line per event (the default on a terminal); `json`: the functions' own JSON lines. */
   readonly logFormat: 'human' | 'json';
 }
 
