@@ -8,6 +8,8 @@
  *   a unit file that starts a process fail with a message saying where it belongs.
  * `npm test` runs both (with coverage of lib/); CI runs `npm test`.
  */
+const { availableParallelism } = require('node:os');
+
 const SYSTEM_DIRS = ['conservation', 'integration', 'load', 'e2e', 'infra'];
 const systemTests = [...SYSTEM_DIRS.map((dir) => `<rootDir>/tests/${dir}/**/*.test.ts`), '<rootDir>/tests/**/*.system.test.ts'];
 
@@ -39,8 +41,10 @@ const selected = (process.env.JEST_PROJECTS ?? '').split(',').filter((name) => n
 module.exports = {
   projects: selected.length === 0 ? projects : projects.filter((project) => selected.includes(project.displayName)),
   // Jest's default on 2 cores is one worker; system tests mostly wait on sockets and processes, so
-  // three workers halve the run there (measured: 131 s -> 57 s for the whole suite).
-  maxWorkers: '150%',
+  // one and a half workers a core. A number: jest reads a percentage above 100% as a worker count
+  // ('150%' started 150 workers, which a file's worth of setup each and jest's "a worker process has
+  // failed to exit gracefully" at the end of every run).
+  maxWorkers: Math.max(2, Math.ceil(availableParallelism() * 1.5)),
   // A global setting in jest (not per project); slow system tests set their own.
   testTimeout: 60_000,
   // Coverage of the relay itself, measured in-process (code run in a child process is not counted).

@@ -128,7 +128,7 @@ test('a mixed batch: every object queued exactly once (malformed ones degraded),
       const response = await h.call(post(JSON.stringify(shape === 'batch' ? { alerts: values } : values)));
       expect(response.statusCode).toBe(200);
       // What the relay received: JSON (Infinity is null there, undefined is left out).
-      const received = JSON.parse(JSON.stringify(values)) as unknown[];
+      const received = parseJson(JSON.stringify(values)) as unknown[];
       const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
       const objects = received.filter(isObject);
       // One alert is one id and one fingerprint (what its incident shows): two versions of an id both page.
@@ -187,7 +187,7 @@ test('any character in any field: the alert is queued, never refused by SQS (whi
         expect(h.queued().length).toBe(1);
         expect(h.deadLetters()).toEqual([]);
         // What is queued decodes back to exactly what was sent.
-        expect(h.queued()[0]?.alert).toEqual(JSON.parse(JSON.stringify(value)));
+        expect(h.queued()[0]?.alert).toEqual(parseJson(JSON.stringify(value)));
       },
     ),
     { numRuns: 200 },
