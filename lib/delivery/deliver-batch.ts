@@ -1,7 +1,6 @@
 import { changedFields, fingerprintOf, holdMsFor } from '../alert/fingerprint';
 import { readAlert } from '../alert/read-alert';
-import type { Checked } from '../common/checked';
-import { decodeWith, invalid } from '../common/checked';
+import { decodeWith } from '../common/checked';
 import { mapWithConcurrency } from '../common/concurrency';
 import { parseJson } from '../common/json';
 import type { Logger } from '../common/logger';
@@ -66,24 +65,24 @@ export interface DeliverDeps {
   readonly postWindowMs?: number;
 }
 
-/** A body that is a raw dead letter (ingest's non-object element, or an unreadable message), redriven by an operator. */
-const readRawDeadLetter = (body: string): RawDeadLetter | undefined => {
-  try {
-    const checked = decodeWith(RawDeadLetterCodec, parseJson(body));
-    return checked.kind === 'valid' ? checked.value : undefined;
-  } catch {
-    return undefined;
-  }
-};
+type ReadBody =
+  | { readonly kind: 'alert'; readonly queued: QueuedAlert }
+  /** A raw dead letter (ingest's non-object element, or an unreadable message), redriven by an operator. */
+  | { readonly kind: 'raw-dead-letter'; readonly letter: RawDeadLetter }
+  | { readonly kind: 'undecodable'; readonly problems: readonly string[] };
 
-const decodeRecord = (body: string): Checked<QueuedAlert> => {
+/** The message body, parsed once: a queued alert, a raw dead letter, or neither (with the alert's problems). */
+const readBody = (body: string): ReadBody => {
   let json: unknown;
   try {
     json = parseJson(body);
   } catch {
-    return invalid('(root): expected JSON');
+    return { kind: 'undecodable', problems: ['(root): expected JSON'] };
   }
-  return decodeWith(QueuedAlertCodec, json);
+  const queued = decodeWith(QueuedAlertCodec, json);
+  if (queued.kind === 'valid') return { kind: 'alert', queued: queued.value };
+  const raw = decodeWith(RawDeadLetterCodec, json);
+  return raw.kind === 'valid' ? { kind: 'raw-dead-letter', letter: raw.value } : { kind: 'undecodable', problems: queued.problems };
 };
 
 /**
@@ -136,9 +135,9 @@ const deferred = (record: QueueRecord, deps: DeliverDeps, reason: string, delayS
  * a thrown error (DynamoDB or SQS down) means "retry later", decided in `deliverBatch`.
  */
 const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<RecordOutcome> => {
-  const decoded = decodeRecord(record.body);
-  const raw = decoded.kind === 'invalid' ? readRawDeadLetter(record.body) : undefined;
-  if (raw !== undefined) {
+  const decoded = readBody(record.body);
+  if (decoded.kind === 'raw-dead-letter') {
+    const raw = decoded.letter;
     // An element that was never an alert, redriven: back where it was, with its own reason and path.
     const sent = await deps.deadLetters.sendAll([redrivenRawDeadLetter(raw, record.messageId)]);
     if (sent.failedKeys.length > 0) return retryLater(record, undefined, deps, 'dead-letter queue unavailable');
@@ -149,14 +148,14 @@ const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<Re
     });
     return { kind: 'dead-lettered' };
   }
-  if (decoded.kind === 'invalid') {
+  if (decoded.kind === 'undecodable') {
     const sent = await deps.deadLetters.sendAll([undecodableMessage(record.messageId, record.body, decoded.problems, deps.now())]);
     if (sent.failedKeys.length > 0) return retryLater(record, undefined, deps, 'dead-letter queue unavailable');
     deps.log.error('undecodable message dead-lettered', { messageId: record.messageId, problems: decoded.problems });
     return { kind: 'dead-lettered' };
   }
 
-  const queued = decoded.value;
+  const { queued } = decoded;
   const receivedAt = new Date(queued.receivedAt ?? Number.NaN);
   const alert = readAlert(queued.alert, {
     id: queued.alertId,
