@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   CloudWatchLogsClient,
   CreateLogStreamCommand,
@@ -30,7 +31,7 @@ const USAGE = [
   '  accepted and how many times deliver had tried it. Nothing is moved or left hidden.',
   '  --discard settles one for good (one that a redrive cannot deliver, such as an element of a batch',
   '  that is not an alert): it is shown, removed after you confirm, and recorded with your reason in',
-  "  the stage's operations log (/threatstack-squadcast-relay/<stage>/operations), or the local one.",
+  "  the stage's operations log (the stack's output OperationsLogGroupName), or the local one.",
 ].join('\n');
 
 /** Where a discard is recorded: the stage's operations log group, or the local stack's file. */
@@ -43,9 +44,24 @@ export interface DeadLettersDeps extends QueueDeps {
   readonly who: () => string;
 }
 
+/** The stage's operations log group: CloudFormation names it, the stack's output says which. */
+const operationsLogGroup = async (target: QueueTarget): Promise<string> => {
+  const stackName = `${SERVICE}-${target.stage}`;
+  const cloudformation = new CloudFormationClient(target.region === undefined ? {} : { region: target.region });
+  try {
+    const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const group = Stacks[0]?.Outputs?.find((o) => o.OutputKey === 'OperationsLogGroupName')?.OutputValue;
+    if (group === undefined || group === '')
+      throw new CliError(`the stack ${stackName} has no OperationsLogGroupName output: deploy this version first`);
+    return group;
+  } finally {
+    cloudformation.destroy();
+  }
+};
+
 const cloudWatchLog = (target: QueueTarget): OperationsLog => ({
   record: async (entry) => {
-    const group = `/${SERVICE}/${target.stage}/operations`;
+    const group = await operationsLogGroup(target);
     const stream = `dead-letters-${new Date().toISOString().slice(0, 10)}`;
     const logs = new CloudWatchLogsClient(target.region === undefined ? {} : { region: target.region });
     try {

@@ -10,8 +10,18 @@ import { parse } from 'yaml';
  */
 const SERVERLESS_YML = join(__dirname, '..', 'serverless.yml');
 
+interface ServerlessYml {
+  readonly params?: Record<string, Record<string, unknown> | null>;
+  readonly custom?: { readonly allowedSourceIps?: readonly string[] };
+}
+
+const readServerlessYml = (path: string): ServerlessYml => parse(readFileSync(path, 'utf8')) as ServerlessYml;
+
+/** Threat Stack's addresses, as the API's resource policy allows them (custom.allowedSourceIps). */
+export const readAllowedSourceIps = (path = SERVERLESS_YML): readonly string[] => readServerlessYml(path).custom?.allowedSourceIps ?? [];
+
 export const readStageSettings = (stage: string, path = SERVERLESS_YML): Record<string, string> => {
-  const config = parse(readFileSync(path, 'utf8')) as { params?: Record<string, Record<string, unknown> | null> };
+  const config = readServerlessYml(path);
   const pick = (section: Record<string, unknown> | null | undefined): Record<string, string> =>
     Object.fromEntries(Object.entries(section ?? {}).map(([key, value]) => [key, String(value ?? '')]));
   return { ...pick(config.params?.default), ...pick(config.params?.[stage]) };

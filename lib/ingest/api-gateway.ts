@@ -27,4 +27,14 @@ export const toWebhookRequest = (event: APIGatewayProxyEvent): WebhookRequest =>
   token: event.pathParameters?.token ?? undefined,
   contentEncoding: headerValue(event, 'content-encoding'),
   body: event.body == null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8'),
+  ...(isSmokeTest(event) ? { smokeTest: true } : {}),
 });
+
+/**
+ * The smoke test's mark (scripts/smoke.ts): a field of requestContext that API Gateway never writes.
+ * API Gateway builds requestContext itself, so no HTTP caller can set it; only an identity allowed
+ * lambda:InvokeFunction on ingest can.
+ */
+export const SMOKE_TEST_MARK = 'relaySmokeTest';
+const isSmokeTest = (event: APIGatewayProxyEvent): boolean =>
+  (event.requestContext as unknown as Readonly<Record<string, unknown>> | undefined)?.[SMOKE_TEST_MARK] === true;

@@ -22,6 +22,12 @@ export interface WebhookRequest {
   /** The Content-Encoding header as sent (absent: none). */
   readonly contentEncoding?: string;
   readonly body: Buffer;
+  /**
+   * A deploy's smoke test, invoking the function directly with a wrong token on purpose (npm run smoke):
+   * its token refusal is logged as expected and not counted, so that no deploy pages anyone. Only a
+   * direct invocation can say so (lib/ingest/api-gateway.ts).
+   */
+  readonly smokeTest?: boolean;
 }
 
 export type IngestResult =
@@ -162,6 +168,10 @@ export const ingestWebhook = async (request: WebhookRequest, deps: IngestDeps): 
   // Both 403s are the same result: a caller cannot tell a wrong address from a wrong token.
   if (!deps.allowlist.allows(request.sourceIp)) return refuse(deps, 'source-ip', { kind: 'forbidden' }, { sourceIp });
   const token = matchToken(request.token, deps.token, deps.previousToken);
+  if (token === undefined && request.smokeTest === true) {
+    deps.log.info('smoke test: a wrong token refused, as expected (not counted)', { sourceIp });
+    return { kind: 'forbidden' };
+  }
   if (token === undefined) return refuse(deps, 'token', { kind: 'forbidden' }, { sourceIp });
   const codings = contentCodings(request.contentEncoding);
   if (codings.length > 0) {

@@ -1,4 +1,7 @@
+import type { DeployCall } from './deploy-proxy';
 import type { Datapoint } from './emf';
+import type { PolicyDocument, Principal, Statement } from './iam';
+import { evaluate } from './iam';
 import type { StackFacts } from './intrinsics';
 import { resolveIntrinsics } from './intrinsics';
 import type { PackagedTemplate } from './package';
@@ -16,26 +19,6 @@ export interface Finding {
   readonly detail: string;
 }
 
-interface Statement {
-  readonly Effect: string;
-  readonly Action: string | readonly string[];
-  readonly Resource: string | readonly string[];
-}
-
-const asArray = <T>(value: T | readonly T[]): readonly T[] => (Array.isArray(value) ? value : [value as T]);
-
-/** IAM's wildcards: `*` any run of characters, `?` one, everything else literal; actions ignore case. */
-const matches = (pattern: string, value: string, ignoreCase = false): boolean => {
-  const regex = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    ignoreCase ? 'i' : '',
-  );
-  return regex.test(value);
-};
-
 /** The function each caller stands for, and the role the template gives it (`Role: {Fn::Sub: ${XRole.Arn}}`). */
 export const roleOf = (template: PackagedTemplate, functionLogicalId: string): string => {
   const role = template.Resources[functionLogicalId]?.Properties?.Role;
@@ -46,12 +29,23 @@ export const roleOf = (template: PackagedTemplate, functionLogicalId: string): s
   return logicalId;
 };
 
-/** The role's statements, resolved against the stack. */
-export const statementsOf = (template: PackagedTemplate, roleLogicalId: string, facts: StackFacts): Statement[] => {
-  const policies = (template.Resources[roleLogicalId]?.Properties?.Policies ?? []) as ReadonlyArray<{
-    PolicyDocument: { Statement: unknown[] };
-  }>;
-  return policies.flatMap((policy) => resolveIntrinsics(policy.PolicyDocument.Statement, facts) as Statement[]);
+/**
+ * A role of the template as IAM sees it in the stack: its ARN (with its path), its policies resolved
+ * against the stack, and its permissions boundary (infra/bootstrap.yml's, as `boundary` resolves it).
+ */
+export const principalOf = (template: PackagedTemplate, roleLogicalId: string, facts: StackFacts, boundary: PolicyDocument): Principal => {
+  const props = template.Resources[roleLogicalId]?.Properties ?? {};
+  const policies = (props.Policies ?? []) as ReadonlyArray<{ PolicyDocument: { Statement: unknown[] } }>;
+  const path = typeof props.Path === 'string' ? props.Path : '/';
+  const name = facts.resources[roleLogicalId]?.physicalId ?? roleLogicalId;
+  return {
+    arn: `arn:${facts.partition}:iam::${facts.account}:role${path}${name}`,
+    policies: policies.map((policy) => ({
+      Version: '2012-10-17',
+      Statement: resolveIntrinsics(policy.PolicyDocument.Statement, facts) as Statement[],
+    })),
+    ...(props.PermissionsBoundary === undefined ? {} : { boundary }),
+  };
 };
 
 /** The ARN a call names, as IAM evaluates it. */
@@ -71,24 +65,18 @@ export const resourceArnOf = (call: AwsCall, facts: StackFacts): string => {
   }
 };
 
-/** Whether the statements allow `action` on `arn`: an Allow that matches both, and no Deny that does. */
-export const allows = (statements: readonly Statement[], action: string, arn: string): boolean => {
-  const applies = (statement: Statement): boolean =>
-    asArray(statement.Action).some((pattern) => matches(pattern, action, true)) &&
-    asArray(statement.Resource).some((pattern) => matches(pattern, arn));
-  return statements.some((s) => s.Effect === 'Allow' && applies(s)) && !statements.some((s) => s.Effect === 'Deny' && applies(s));
-};
-
 /**
- * Every recorded call, checked against its caller's role in the template. `roles` maps each caller
- * (a function, or the event source mapping) to the function whose role it uses.
+ * Every recorded call, checked with the IAM evaluator against its caller's role in the template and the
+ * role's permissions boundary. `functionOfCaller` maps each caller (a function, or the event source
+ * mapping) to the function whose role it uses.
  */
-export const checkCalls = (
+export const checkCalls = async (
   template: PackagedTemplate,
   facts: StackFacts,
   calls: readonly AwsCall[],
   functionOfCaller: Readonly<Record<string, string>>,
-): Finding[] => {
+  boundary: PolicyDocument,
+): Promise<Finding[]> => {
   const seen = new Map<string, Finding>();
   for (const call of calls) {
     const functionLogicalId = functionOfCaller[call.caller];
@@ -97,11 +85,31 @@ export const checkCalls = (
     const arn = resourceArnOf(call, facts);
     const key = `${call.caller} ${call.action} ${arn}`;
     if (seen.has(key)) continue;
-    const ok = allows(statementsOf(template, role, facts), call.action, arn);
+    const verdict = await evaluate(principalOf(template, role, facts, boundary), { action: call.action, resource: arn });
+    const ok = verdict === 'Allowed';
     seen.set(key, {
       ok,
       subject: `${call.caller} → ${call.action}`,
-      detail: `${arn} (${ok ? `allowed by ${role}` : `NOT allowed by ${role}`})`,
+      detail: `${arn} (${ok ? `allowed by ${role} and its boundary` : `${verdict} for ${role}`})`,
+    });
+  }
+  return [...seen.values()];
+};
+
+/** No permission is needed for these: IAM does not gate them. https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html */
+const UNGATED = new Set(['sts:GetCallerIdentity']);
+
+/** Every call the deploy CLI made as the deploy identity, checked against the GitHub deploy role of infra/bootstrap.yml. */
+export const checkDeployCalls = async (calls: readonly DeployCall[], deployRole: Principal): Promise<Finding[]> => {
+  const seen = new Map<string, Finding>();
+  for (const call of calls) {
+    const key = `${call.action} ${call.resource} ${JSON.stringify(call.context)}`;
+    if (seen.has(key)) continue;
+    const verdict = UNGATED.has(call.action) ? 'Allowed' : await evaluate(deployRole, call);
+    seen.set(key, {
+      ok: verdict === 'Allowed',
+      subject: `deploy identity → ${call.action}`,
+      detail: `${call.resource}${Object.keys(call.context).length > 0 ? ` ${JSON.stringify(call.context)}` : ''} (${verdict === 'Allowed' ? (UNGATED.has(call.action) ? 'needs no permission' : 'allowed') : verdict})`,
     });
   }
   return [...seen.values()];
@@ -152,7 +160,7 @@ const awsPublished = (metric: MetricRef, template: PackagedTemplate, facts: Stac
     return of('AWS::Lambda::Function').includes(value) ? undefined : `no function named ${value}`;
   if (metric.namespace === 'AWS/ApiGateway') {
     const api = Object.values(template.Resources).find((r) => r.Type === 'AWS::ApiGateway::RestApi')?.Properties?.Name;
-    const stage = Object.values(template.Resources).find((r) => r.Type === 'AWS::ApiGateway::Deployment')?.Properties?.StageName;
+    const stage = Object.values(template.Resources).find((r) => r.Type === 'AWS::ApiGateway::Stage')?.Properties?.StageName;
     return metric.dimensions.ApiName === api && metric.dimensions.Stage === stage
       ? undefined
       : `no API ${metric.dimensions.ApiName} stage ${metric.dimensions.Stage}`;

@@ -1,18 +1,23 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { StackResource } from '@aws-sdk/client-cloudformation';
+import {
+  APIGatewayClient,
+  CreateStageCommand,
+  GetDeploymentsCommand,
+  GetStageCommand,
+  UpdateStageCommand,
+} from '@aws-sdk/client-api-gateway';
+import type { StackResource as CfnResource } from '@aws-sdk/client-cloudformation';
 import {
   CloudFormationClient,
   CreateStackCommand,
   DescribeStackEventsCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
-  UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import {
   CloudWatchClient,
-  DescribeAlarmsCommand,
-  GetDashboardCommand,
+  DeleteAlarmsCommand,
+  DeleteDashboardsCommand,
   PutDashboardCommand,
   PutMetricAlarmCommand,
 } from '@aws-sdk/client-cloudwatch';
@@ -22,11 +27,10 @@ import {
   ListEventSourceMappingsCommand,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
-import { PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BOOTSTRAP_TEMPLATE } from './bootstrap';
 import type { StackFacts } from './intrinsics';
 import { resolveIntrinsics } from './intrinsics';
-import type { PackagedTemplate, TemplateResource } from './package';
-import { readTemplate } from './package';
+import type { PackagedTemplate } from './package';
 
 /** Settings every client of the rehearsal uses: moto's endpoint, any credentials. */
 export const motoClientConfig = (endpoint: string) =>
@@ -38,11 +42,12 @@ export const motoClientConfig = (endpoint: string) =>
   }) as const;
 
 /**
- * Types moto's CloudFormation has no model for (it answers "not supported" and the stack cannot
- * resolve references to them): the rehearsal takes them out of the template and creates each one
- * through its own service's API, resolved against the stack, so that none is skipped silently.
+ * Types moto's CloudFormation has no model for (it cannot resolve a reference to them): the deploy
+ * proxy hands moto the template without them, and the rehearsal creates, updates and deletes each one
+ * through its own service's API, resolved against the stack, as CloudFormation would. None is skipped.
  */
-export const CREATED_THROUGH_THE_API = ['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard', 'AWS::S3::BucketPolicy'] as const;
+export const CREATED_THROUGH_THE_API = ['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard', 'AWS::ApiGateway::Stage'] as const;
+const UNMODELLED = new Set<string>(CREATED_THROUGH_THE_API);
 
 /** What the rehearsal did with a resource, when it was not a plain create in moto's CloudFormation. */
 export interface ResourceNote {
@@ -61,19 +66,23 @@ export interface RehearsedStack {
   environmentOf(functionLogicalId: string): Promise<Record<string, string>>;
 }
 
-const referencesAny = (value: unknown, ids: ReadonlySet<string>): boolean => {
+const mentions = (value: unknown, ids: ReadonlySet<string>): boolean => {
   const text = JSON.stringify(value);
   return [...ids].some((id) => text.includes(`"${id}"`) || text.includes(`\${${id}`));
 };
 
-/** The template without the resources moto cannot model, nor the outputs that name them. */
-const forMoto = (template: PackagedTemplate, dropped: ReadonlySet<string>): PackagedTemplate => ({
-  ...template,
-  Resources: Object.fromEntries(Object.entries(template.Resources).filter(([id]) => !dropped.has(id))),
-  Outputs: Object.fromEntries(Object.entries(template.Outputs ?? {}).filter(([, output]) => !referencesAny(output, dropped))),
-});
+/** The template as moto gets it: without the types it cannot model, nor what names them. */
+export const forMoto = (template: Record<string, unknown>): Record<string, unknown> => {
+  const resources = (template.Resources ?? {}) as PackagedTemplate['Resources'];
+  const dropped = new Set(Object.keys(resources).filter((id) => UNMODELLED.has(resources[id]?.Type ?? '')));
+  return {
+    ...template,
+    Resources: Object.fromEntries(Object.entries(resources).filter(([id]) => !dropped.has(id))),
+    Outputs: Object.fromEntries(Object.entries((template.Outputs ?? {}) as object).filter(([, output]) => !mentions(output, dropped))),
+  };
+};
 
-const waitForStack = async (cfn: CloudFormationClient, name: string, want: string): Promise<void> => {
+export const waitForStack = async (cfn: CloudFormationClient, name: string, want: string): Promise<void> => {
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
     const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: name }));
     const status = Stacks?.[0]?.StackStatus ?? 'UNKNOWN';
@@ -90,7 +99,28 @@ const waitForStack = async (cfn: CloudFormationClient, name: string, want: strin
   throw new Error(`stack ${name} did not reach ${want} within 120 s`);
 };
 
-const factsOf = (name: string, resources: readonly StackResource[]): StackFacts => {
+/** infra/bootstrap.yml created in moto, as an administrator creates it once per account and region. */
+export const createBootstrap = async (endpoint: string, repository: string): Promise<Record<string, string>> => {
+  const cfn = new CloudFormationClient(motoClientConfig(endpoint));
+  try {
+    const name = 'threatstack-squadcast-relay-bootstrap';
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: name,
+        TemplateBody: readFileSync(BOOTSTRAP_TEMPLATE, 'utf8'),
+        Capabilities: ['CAPABILITY_NAMED_IAM'],
+        Parameters: [{ ParameterKey: 'GitHubRepository', ParameterValue: repository }],
+      }),
+    );
+    await waitForStack(cfn, name, 'CREATE_COMPLETE');
+    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: name }));
+    return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  } finally {
+    cfn.destroy();
+  }
+};
+
+const factsOf = (name: string, resources: readonly CfnResource[]): StackFacts => {
   const queueUrl = resources.find((r) => r.ResourceType === 'AWS::SQS::Queue')?.PhysicalResourceId ?? '';
   const account = /\/(\d{12})\//.exec(queueUrl)?.[1];
   if (account === undefined) throw new Error(`cannot read the account from the queue URL ${queueUrl}`);
@@ -105,131 +135,178 @@ const factsOf = (name: string, resources: readonly StackResource[]): StackFacts 
   };
 };
 
-/** Creates the API-made resources in dependency order (alarms before the dashboard that names them). */
-const createThroughApis = async (
+const idsOfType = (template: PackagedTemplate, type: string): string[] =>
+  Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === type)
+    .map(([id]) => id);
+
+/** The alarm name the rehearsal gives an alarm (CloudFormation would add a random suffix). */
+const alarmName = (stackName: string, logicalId: string): string => `${stackName}-${logicalId}`;
+
+/**
+ * The API-made resources of the template, created or updated as CloudFormation would after the stack's
+ * own update: each alarm and the dashboard put again, the stage created, or moved to the Deployment this
+ * template brought. `known` holds the deployments the stage has seen, so that a new one is recognised.
+ */
+const applyThroughApis = async (
   endpoint: string,
   template: PackagedTemplate,
-  dropped: readonly string[],
   facts: StackFacts,
+  knownDeployments: Set<string>,
 ): Promise<{ facts: StackFacts; notes: ResourceNote[] }> => {
   const config = motoClientConfig(endpoint);
   const cloudwatch = new CloudWatchClient(config);
-  const s3 = new S3Client(config);
+  const apigateway = new APIGatewayClient(config);
   const notes: ResourceNote[] = [];
   let current = facts;
-  const order = [...dropped].sort(
-    (a, b) =>
-      CREATED_THROUGH_THE_API.indexOf((template.Resources[a] as TemplateResource).Type as never) -
-      CREATED_THROUGH_THE_API.indexOf((template.Resources[b] as TemplateResource).Type as never),
-  );
-  for (const logicalId of order) {
-    const resource = template.Resources[logicalId] as TemplateResource;
-    const props = resolveIntrinsics(resource.Properties ?? {}, current) as Record<string, unknown>;
-    if (resource.Type === 'AWS::CloudWatch::Alarm') {
-      const alarmName = `${facts.stackName}-${logicalId}`;
-      await cloudwatch.send(new PutMetricAlarmCommand({ ...(props as object), AlarmName: alarmName } as never));
-      current = { ...current, resources: { ...current.resources, [logicalId]: { type: resource.Type, physicalId: alarmName } } };
-      notes.push({ logicalId, type: resource.Type, how: 'created through the API', detail: `PutMetricAlarm ${alarmName}` });
-    } else if (resource.Type === 'AWS::CloudWatch::Dashboard') {
+  try {
+    for (const logicalId of idsOfType(template, 'AWS::ApiGateway::Stage')) {
+      const props = template.Resources[logicalId]?.Properties ?? {};
+      const restApiId = String(resolveIntrinsics(props.RestApiId, current));
+      const stageName = String(props.StageName);
+      const { items = [] } = await apigateway.send(new GetDeploymentsCommand({ restApiId }));
+      const fresh = items.map((d) => d.id ?? '').filter((id) => !knownDeployments.has(id));
+      for (const id of fresh) knownDeployments.add(id);
+      const exists = await apigateway
+        .send(new GetStageCommand({ restApiId, stageName }))
+        .then(() => true)
+        .catch(() => false);
+      const deploymentId = fresh.at(-1);
+      if (!exists) await apigateway.send(new CreateStageCommand({ restApiId, stageName, deploymentId: deploymentId ?? '' }));
+      const [settings] = (props.MethodSettings ?? []) as Array<{ ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+      await apigateway.send(
+        new UpdateStageCommand({
+          restApiId,
+          stageName,
+          patchOperations: [
+            ...(exists && deploymentId !== undefined ? [{ op: 'replace' as const, path: '/deploymentId', value: deploymentId }] : []),
+            { op: 'replace', path: '/*/*/throttling/rateLimit', value: String(settings?.ThrottlingRateLimit) },
+            { op: 'replace', path: '/*/*/throttling/burstLimit', value: String(settings?.ThrottlingBurstLimit) },
+          ],
+        }),
+      );
+      const stage = await apigateway.send(new GetStageCommand({ restApiId, stageName }));
+      current = { ...current, resources: { ...current.resources, [logicalId]: { type: 'AWS::ApiGateway::Stage', physicalId: stageName } } };
+      notes.push({
+        logicalId,
+        type: 'AWS::ApiGateway::Stage',
+        how: 'created through the API',
+        detail: `${exists ? 'UpdateStage' : 'CreateStage'} ${stageName} -> deployment ${stage.deploymentId}, throttle ${JSON.stringify(stage.methodSettings?.['*/*']?.throttlingRateLimit)}/s`,
+      });
+    }
+    for (const logicalId of idsOfType(template, 'AWS::CloudWatch::Alarm')) {
+      const props = resolveIntrinsics(template.Resources[logicalId]?.Properties ?? {}, current) as Record<string, unknown>;
+      const name = alarmName(facts.stackName, logicalId);
+      await cloudwatch.send(new PutMetricAlarmCommand({ ...(props as object), AlarmName: name } as never));
+      current = { ...current, resources: { ...current.resources, [logicalId]: { type: 'AWS::CloudWatch::Alarm', physicalId: name } } };
+    }
+    const alarms = idsOfType(template, 'AWS::CloudWatch::Alarm').length;
+    if (alarms > 0)
+      notes.push({
+        logicalId: `${alarms} alarms`,
+        type: 'AWS::CloudWatch::Alarm',
+        how: 'created through the API',
+        detail: 'PutMetricAlarm, each resolved against the stack',
+      });
+    for (const logicalId of idsOfType(template, 'AWS::CloudWatch::Dashboard')) {
+      const props = resolveIntrinsics(template.Resources[logicalId]?.Properties ?? {}, current) as Record<string, unknown>;
+      JSON.parse(String(props.DashboardBody));
       await cloudwatch.send(
         new PutDashboardCommand({ DashboardName: String(props.DashboardName), DashboardBody: String(props.DashboardBody) }),
       );
-      const { DashboardBody } = await cloudwatch.send(new GetDashboardCommand({ DashboardName: String(props.DashboardName) }));
-      JSON.parse(DashboardBody ?? '');
-      notes.push({ logicalId, type: resource.Type, how: 'created through the API', detail: `PutDashboard ${String(props.DashboardName)}` });
-    } else if (resource.Type === 'AWS::S3::BucketPolicy') {
-      await s3.send(new PutBucketPolicyCommand({ Bucket: String(props.Bucket), Policy: JSON.stringify(props.PolicyDocument) }));
-      notes.push({ logicalId, type: resource.Type, how: 'created through the API', detail: `PutBucketPolicy ${String(props.Bucket)}` });
+      notes.push({
+        logicalId,
+        type: 'AWS::CloudWatch::Dashboard',
+        how: 'created through the API',
+        detail: `PutDashboard ${String(props.DashboardName)}`,
+      });
     }
+  } finally {
+    cloudwatch.destroy();
+    apigateway.destroy();
   }
-  const alarms = dropped.filter((id) => template.Resources[id]?.Type === 'AWS::CloudWatch::Alarm').length;
-  const { MetricAlarms = [] } = await cloudwatch.send(
-    new DescribeAlarmsCommand({ AlarmNamePrefix: `${facts.stackName}-`, MaxRecords: 100 }),
-  );
-  if (MetricAlarms.length !== alarms) throw new Error(`CloudWatch holds ${MetricAlarms.length} alarms of the stack, not ${alarms}`);
   return { facts: current, notes };
 };
 
+/** What a delete of the stack takes with it among the API-made resources (the stage goes with its API). */
+export const removeThroughApis = async (endpoint: string, template: PackagedTemplate, stackName: string): Promise<void> => {
+  const cloudwatch = new CloudWatchClient(motoClientConfig(endpoint));
+  try {
+    const alarms = idsOfType(template, 'AWS::CloudWatch::Alarm').map((id) => alarmName(stackName, id));
+    if (alarms.length > 0) await cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: alarms }));
+    const dashboards = idsOfType(template, 'AWS::CloudWatch::Dashboard').map((id) =>
+      String(template.Resources[id]?.Properties?.DashboardName),
+    );
+    if (dashboards.length > 0) await cloudwatch.send(new DeleteDashboardsCommand({ DashboardNames: dashboards }));
+  } finally {
+    cloudwatch.destroy();
+  }
+};
+
 /**
- * The packaged service, deployed into moto the way `serverless deploy` deploys it: the create
- * template (the deployment bucket), the bundles uploaded to it, then the update template.
+ * The stack as `serverless deploy` left it in moto, with the API-made resources applied for `template`.
+ * moto would hand messages to deliver itself (in Docker, which is not here): the rehearsal drives deliver
+ * as the mapping would, so the mapping moto created is switched off.
  */
-export const createStack = async (endpoint: string, packageDir: string, name: string): Promise<RehearsedStack> => {
+export const readStack = async (
+  endpoint: string,
+  name: string,
+  template: PackagedTemplate,
+  knownDeployments: Set<string>,
+): Promise<RehearsedStack> => {
   const config = motoClientConfig(endpoint);
   const cfn = new CloudFormationClient(config);
-  const s3 = new S3Client(config);
   const lambda = new LambdaClient(config);
-  const create = readTemplate(packageDir, 'create');
-  const update = readTemplate(packageDir, 'update');
-  const unmodelled = new Set<string>(CREATED_THROUGH_THE_API);
-  const dropped = Object.entries(update.Resources)
-    .filter(([, resource]) => unmodelled.has(resource.Type))
-    .map(([id]) => id);
-  const droppedIds = new Set(dropped);
-
-  await cfn.send(new CreateStackCommand({ StackName: name, TemplateBody: JSON.stringify(forMoto(create, droppedIds)) }));
-  await waitForStack(cfn, name, 'CREATE_COMPLETE');
-  const created = (await cfn.send(new DescribeStackResourcesCommand({ StackName: name }))).StackResources ?? [];
-  const bucket = created.find((r) => r.LogicalResourceId === 'ServerlessDeploymentBucket')?.PhysicalResourceId;
-  for (const [id, resource] of Object.entries(update.Resources)) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const key = String((resource.Properties?.Code as { S3Key?: string } | undefined)?.S3Key);
-    const zip = key.split('/').pop() ?? '';
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(join(packageDir, zip)) }));
-    if (zip === '') throw new Error(`${id}: no code key`);
-  }
-  await cfn.send(
-    new UpdateStackCommand({
-      StackName: name,
-      TemplateBody: JSON.stringify(forMoto(update, droppedIds)),
-      Capabilities: ['CAPABILITY_IAM'],
-    }),
-  );
-  await waitForStack(cfn, name, 'UPDATE_COMPLETE');
-  const resources = (await cfn.send(new DescribeStackResourcesCommand({ StackName: name }))).StackResources ?? [];
-  const made = await createThroughApis(endpoint, update, dropped, factsOf(name, resources));
-
-  // moto would hand messages to the function itself (in Docker, which is not here): the rehearsal
-  // drives deliver as the mapping would, so the mapping moto created is switched off.
-  const notes: ResourceNote[] = [...made.notes];
-  const { EventSourceMappings = [] } = await lambda.send(new ListEventSourceMappingsCommand({}));
-  for (const mapping of EventSourceMappings) {
-    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.UUID, Enabled: false }));
-    const logicalId = resources.find((r) => r.PhysicalResourceId === mapping.UUID)?.LogicalResourceId ?? 'EventSourceMapping';
-    notes.push({
-      logicalId,
-      type: 'AWS::Lambda::EventSourceMapping',
-      how: 'disabled for the rehearsal',
-      detail: "the rehearsal receives, invokes deliver and deletes as the mapping does, through deliver's role",
-    });
-  }
-  for (const [logicalId, resource] of Object.entries(update.Resources)) {
-    if (resource.Type === 'AWS::ApiGateway::Deployment')
+  try {
+    const resources = (await cfn.send(new DescribeStackResourcesCommand({ StackName: name }))).StackResources ?? [];
+    const made = await applyThroughApis(endpoint, template, factsOf(name, resources), knownDeployments);
+    const notes: ResourceNote[] = [...made.notes];
+    const { EventSourceMappings = [] } = await lambda.send(new ListEventSourceMappingsCommand({}));
+    for (const mapping of EventSourceMappings) {
+      await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.UUID, Enabled: false }));
       notes.push({
-        logicalId,
-        type: resource.Type,
-        how: 'created, not emulated',
-        detail: 'the stage throttle and the resource policy are not enforced by moto',
+        logicalId: resources.find((r) => r.PhysicalResourceId === mapping.UUID)?.LogicalResourceId ?? 'EventSourceMapping',
+        type: 'AWS::Lambda::EventSourceMapping',
+        how: 'disabled for the rehearsal',
+        detail: "the rehearsal receives, invokes deliver and deletes as the mapping does, through deliver's role",
       });
-    if (resource.Type === 'AWS::SNS::Subscription')
-      notes.push({
-        logicalId,
-        type: resource.Type,
-        how: 'created, not emulated',
-        detail: 'no email is sent; the address confirms the subscription in AWS',
-      });
+    }
+    for (const [logicalId, resource] of Object.entries(template.Resources))
+      if (resource.Type === 'AWS::SNS::Subscription')
+        notes.push({
+          logicalId,
+          type: resource.Type,
+          how: 'created, not emulated',
+          detail: 'no email is sent; the address confirms the subscription in AWS',
+        });
+    // moto gives a stack made by a change set no outputs: they are resolved from the template, as CloudFormation does.
+    const outputs = Object.fromEntries(
+      Object.entries(template.Outputs ?? {}).flatMap(([key, output]) => {
+        try {
+          return [[key, String(resolveIntrinsics(output.Value, made.facts))]];
+        } catch {
+          return [];
+        }
+      }),
+    );
+    return {
+      name,
+      facts: made.facts,
+      outputs,
+      notes,
+      environmentOf: async (functionLogicalId) => {
+        const client = new LambdaClient(config);
+        try {
+          const physicalId = made.facts.resources[functionLogicalId]?.physicalId;
+          const configuration = await client.send(new GetFunctionConfigurationCommand({ FunctionName: physicalId }));
+          return { ...(configuration.Environment?.Variables ?? {}) };
+        } finally {
+          client.destroy();
+        }
+      },
+    };
+  } finally {
+    cfn.destroy();
+    lambda.destroy();
   }
-  const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: name }));
-  const outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-  return {
-    name,
-    facts: made.facts,
-    outputs,
-    notes,
-    environmentOf: async (functionLogicalId) => {
-      const physicalId = made.facts.resources[functionLogicalId]?.physicalId;
-      const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: physicalId }));
-      return { ...(configuration.Environment?.Variables ?? {}) };
-    },
-  };
 };

@@ -70,6 +70,64 @@ describe('.github/workflows', () => {
     expect(deploy).toContain('serverless print --stage "$STAGE" --path provider.region --format text');
   });
 
+  it('deploys only while its commit is the head of main, checked at the start and right before the deploy, after the preflight', () => {
+    const deploy = job('deploy');
+    const steps = deploy.split('\n      - ').slice(1);
+    const at = (text: string) => steps.findIndex((step) => step.includes(text));
+    expect(at('run: scripts/ci/still-head-of-main.sh')).toBe(1);
+    expect(at('npm run preflight -- --stage "$STAGE"')).toBeLessThan(at('id: head-again'));
+    expect(at('id: head-again')).toBeLessThan(at('serverless deploy --stage'));
+    // Every step after the first check is gated on it; the deploy and what follows on the second.
+    for (const step of steps.slice(2)) expect(step).toMatch(/if: (always\(\) && )?steps\.head(-again)?\.outputs\.current == 'true'/);
+    for (const step of steps.slice(at('serverless deploy --stage'))) expect(step).toContain("steps.head-again.outputs.current == 'true'");
+  });
+
+  it('still-head-of-main.sh says current=true for the head of main, current=false once a newer push moved it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'head-of-main-'));
+    try {
+      const git = (cwd: string, ...args: string[]) => {
+        const run = spawnSync('git', args, {
+          cwd,
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            GIT_AUTHOR_NAME: 't',
+            GIT_AUTHOR_EMAIL: 't@example.com',
+            GIT_COMMITTER_NAME: 't',
+            GIT_COMMITTER_EMAIL: 't@example.com',
+          },
+        });
+        if (run.status !== 0) throw new Error(`git ${args.join(' ')}: ${run.stderr}`);
+        return run.stdout.trim();
+      };
+      const origin = join(dir, 'origin.git');
+      const work = join(dir, 'work');
+      git(dir, 'init', '--bare', '-b', 'main', origin);
+      git(dir, 'clone', origin, work);
+      git(work, 'commit', '--allow-empty', '-m', 'one');
+      git(work, 'push', 'origin', 'HEAD:main');
+      const first = git(work, 'rev-parse', 'HEAD');
+      const check = (sha: string) => {
+        const output = join(dir, `output-${sha}`);
+        writeFileSync(output, '');
+        const run = spawnSync(join(root, 'scripts', 'ci', 'still-head-of-main.sh'), [], {
+          cwd: work,
+          encoding: 'utf8',
+          env: { ...process.env, GITHUB_SHA: sha, GITHUB_OUTPUT: output },
+        });
+        return { status: run.status, output: readFileSync(output, 'utf8'), stdout: run.stdout };
+      };
+      expect(check(first)).toEqual({ status: 0, output: 'current=true\n', stdout: '' });
+      git(work, 'commit', '--allow-empty', '-m', 'two');
+      git(work, 'push', 'origin', 'HEAD:main');
+      const stale = check(first);
+      expect(stale.output).toBe('current=false\n');
+      expect(stale.stdout).toContain(`::notice::${first} is no longer the head of main`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('proves the stage after the deploy (npm run smoke), with the test alert on demand', () => {
     const deploy = job('deploy');
     expect(deploy.indexOf('npm run smoke -- --stage "$STAGE"')).toBeGreaterThan(deploy.indexOf('serverless deploy --stage'));

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { toWebhookRequest } from '../../../lib/ingest/api-gateway';
+import { SMOKE_TEST_MARK, toWebhookRequest } from '../../../lib/ingest/api-gateway';
 import { anIngestEvent, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
 
 describe('toWebhookRequest', () => {
@@ -57,6 +57,15 @@ describe('toWebhookRequest', () => {
       queryStringParameters: { token: SENTINEL },
     };
     expect(toWebhookRequest(event).token).toBeUndefined();
+  });
+
+  it('marks a smoke test only from requestContext, which API Gateway writes and no HTTP caller can', () => {
+    const event = anIngestEvent({ headers: { relaySmokeTest: 'true', 'X-Relay-Smoke-Test': 'true' } });
+    expect(toWebhookRequest(event).smokeTest).toBeUndefined();
+    const marked = (value: unknown) =>
+      ({ ...event, requestContext: { ...event.requestContext, [SMOKE_TEST_MARK]: value } }) as typeof event;
+    expect(toWebhookRequest(marked(true)).smokeTest).toBe(true);
+    expect(toWebhookRequest(marked('true')).smokeTest).toBeUndefined();
   });
 
   it('reads an event without identity as no address', () => {

@@ -263,6 +263,19 @@ describe('ingestWebhook: every refusal is counted under its own reason', () => {
     },
   );
 
+  it("does not count a deploy's smoke test (a wrong token on purpose), and counts every other refusal of it", async () => {
+    const { metrics, counted } = countingMetrics();
+    const { ingest, log } = setup({ metrics });
+    expect(await ingest({ token: 'wrong-token-0123456789', smokeTest: true })).toEqual({ kind: 'forbidden' });
+    expect(counted).toEqual([]);
+    expect(log.entries).toEqual([
+      { level: 'info', message: 'smoke test: a wrong token refused, as expected (not counted)', fields: { sourceIp: THREAT_STACK_IP } },
+    ]);
+    // The mark excuses nothing else: an address refused is a real problem, counted as ever.
+    expect(await ingest({ sourceIp: '203.0.113.9', token: 'wrong-token-0123456789', smokeTest: true })).toEqual({ kind: 'forbidden' });
+    expect(counted).toEqual([['refusedSource', 1]]);
+  });
+
   it('logs the field paths of a body with no alert shape, and the size of one too large, never the body', async () => {
     const { ingest, log } = setup();
     await ingest({ json: { alerts: SENTINEL } });
