@@ -4,7 +4,7 @@ import { formatReport, rehearse } from './rehearsal/rehearse';
 const main = async (): Promise<void> => {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     process.stdout.write(
-      'usage: npm run rehearse\n  Packages the rehearsal stage, lints it, creates it in moto on 127.0.0.1, runs the packaged\n  bundles against it, and checks every AWS call against its role and every alarm against what is printed.\n',
+      "usage: npm run rehearse\n  Packages the rehearsal stage twice, lints it and checks the AWS rules moto does not enforce, creates\n  infra/bootstrap.yml in moto on 127.0.0.1, runs the real serverless deploy / remove through the stack's\n  life cycle (create, update, a failed update rolled back, remove, create again), runs the packaged\n  bundles against the stack, and checks every call against its role (the CLI's against the GitHub\n  deploy role) and every alarm against what is printed.\n",
     );
     return;
   }

@@ -103,13 +103,15 @@ const UNGATED = new Set(['sts:GetCallerIdentity']);
 export const checkDeployCalls = async (calls: readonly DeployCall[], deployRole: Principal): Promise<Finding[]> => {
   const seen = new Map<string, Finding>();
   for (const call of calls) {
-    const key = `${call.action} ${call.resource} ${JSON.stringify(call.context)}`;
-    if (seen.has(key)) continue;
+    // One line per artifact and per stack, whichever deploy's directory or stack id the call named.
+    const shown = call.resource.replace(/(\/serverless\/[^/]+\/[^/]+\/)[^/]+\//, '$1<deploy>/').replace(/(:stack\/[^/]+\/).+$/, '$1*');
+    const key = `${call.action} ${shown} ${JSON.stringify(call.context)}`;
     const verdict = UNGATED.has(call.action) ? 'Allowed' : await evaluate(deployRole, call);
+    if (seen.get(key)?.ok === false) continue;
     seen.set(key, {
       ok: verdict === 'Allowed',
       subject: `deploy identity → ${call.action}`,
-      detail: `${call.resource}${Object.keys(call.context).length > 0 ? ` ${JSON.stringify(call.context)}` : ''} (${verdict === 'Allowed' ? (UNGATED.has(call.action) ? 'needs no permission' : 'allowed') : verdict})`,
+      detail: `${shown}${Object.keys(call.context).length > 0 ? ` ${JSON.stringify(call.context)}` : ''} (${verdict === 'Allowed' ? (UNGATED.has(call.action) ? 'needs no permission' : 'allowed') : verdict})`,
     });
   }
   return [...seen.values()];

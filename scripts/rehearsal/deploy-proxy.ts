@@ -56,24 +56,33 @@ const header = (request: IncomingMessage, name: string): string => {
 const signedService = (request: IncomingMessage): string =>
   /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(header(request, 'authorization'))?.[1] ?? '';
 
-/** CloudFormation's stack ARN for a StackName that is a name or already an id. */
+/**
+ * CloudFormation's stack ARN for a StackName that is a name or already an id. IAM evaluates a call by
+ * name on the stack's id (arn:…:stack/<name>/<uuid>): a placeholder uuid stands for it here, never a
+ * wildcard (an evaluator would read `*` as "any stack of that name").
+ */
 const stackArn = (name: string, facts: DeployFacts): string =>
-  name.startsWith('arn:') ? name : `arn:${facts.partition}:cloudformation:${facts.region}:${facts.account}:stack/${name}/*`;
+  name.startsWith('arn:')
+    ? name
+    : `arn:${facts.partition}:cloudformation:${facts.region}:${facts.account}:stack/${name}/00000000-0000-4000-8000-000000000000`;
 
 /** The IAM actions of S3's REST requests the CLI makes. https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html */
-const describeS3 = (method: string, url: URL, facts: DeployFacts): Pick<DeployCall, 'action' | 'resource'> => {
+const describeS3 = (method: string, url: URL, body: string, facts: DeployFacts): Array<Pick<DeployCall, 'action' | 'resource'>> => {
   const [bucket = '', ...keyParts] = url.pathname.replace(/^\//, '').split('/');
   const key = keyParts.join('/');
   const bucketArn = `arn:${facts.partition}:s3:::${bucket}`;
-  const on = (action: string, object: boolean) => ({
-    action: `s3:${action}`,
-    resource: object ? `${bucketArn}/${decodeURIComponent(key)}` : bucketArn,
-  });
+  const on = (action: string, object: boolean) => [
+    { action: `s3:${action}`, resource: object ? `${bucketArn}/${decodeURIComponent(key)}` : bucketArn },
+  ];
   if (key === '') {
     if (url.searchParams.has('versions')) return on('ListBucketVersions', false);
     if (url.searchParams.has('location')) return on('GetBucketLocation', false);
-    // DeleteObjects is authorized as DeleteObject on each key (and DeleteObjectVersion for versions).
-    if (method === 'POST' && url.searchParams.has('delete')) return { action: 's3:DeleteObject', resource: `${bucketArn}/*` };
+    // DeleteObjects is authorized as DeleteObject on each key it names (DeleteObjectVersion with a version).
+    if (method === 'POST' && url.searchParams.has('delete'))
+      return [...body.matchAll(/<Object>\s*<Key>([^<]*)<\/Key>\s*(<VersionId>)?/g)].map((m) => ({
+        action: m[2] === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion',
+        resource: `${bucketArn}/${(m[1] ?? '').replace(/&amp;/g, '&')}`,
+      }));
     return on('ListBucket', false); // HeadBucket, ListObjectsV2
   }
   if (method === 'PUT') return on('PutObject', true);
@@ -112,7 +121,12 @@ export const describeDeployCall = (request: IncomingMessage, body: string, facts
   const service = signedService(request);
   const url = new URL(request.url ?? '/', 'http://proxy');
   const method = request.method ?? 'GET';
-  if (service === 's3') return [{ ...describeS3(method, url, facts), context: {}, request: `${method} ${url.pathname}${url.search}` }];
+  if (service === 's3')
+    return describeS3(method, url, body, facts).map((call) => ({
+      ...call,
+      context: {},
+      request: `${method} ${url.pathname}${url.search}`,
+    }));
   if (service === 'lambda') return [{ ...describeLambda(method, url, facts), context: {}, request: `${method} ${url.pathname}` }];
   const { operation, params } = operationOf(request, body);
   const call = (action: string, resource: string, context: Record<string, string> = {}) => ({
