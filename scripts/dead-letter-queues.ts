@@ -9,11 +9,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { readAlert } from '../lib/alert/read-alert';
-import { decodeWith } from '../lib/common/checked';
-import { parseJson } from '../lib/common/json';
 import { plainText, truncate } from '../lib/common/text';
 import type { Failure } from '../lib/queue/messages';
-import { QueuedAlertCodec, RawDeadLetterCodec } from '../lib/queue/messages';
+import { readQueuedMessage } from '../lib/queue/messages';
 import type { LocalQueues } from '../local/local-queues';
 import { LocalQueuesCodec } from '../local/local-queues';
 import { LOCAL_DEFAULTS } from '../local/stack';
@@ -239,16 +237,10 @@ const failureText = (failure: Failure): string => `${failure.stage}: ${failure.r
 
 export const describeDeadLetter = (message: Message, maxReceiveCount?: number): DeadLetterEntry => {
   const messageId = message.MessageId ?? '';
-  let json: unknown;
-  try {
-    json = parseJson(message.Body ?? '');
-  } catch {
-    return { messageId, kind: 'unreadable', reason: 'not JSON', problems: [], earlierFailures: [], redeliverable: false };
-  }
-  const queued = decodeWith(QueuedAlertCodec, json);
-  if (queued.kind === 'valid') {
-    const { failure, earlierFailures = [] } = queued.value;
-    const alert = readAlert(queued.value.alert, { id: queued.value.alertId, receivedAt: new Date() });
+  const read = readQueuedMessage(message.Body ?? '');
+  if (read.kind === 'alert') {
+    const { failure, earlierFailures = [] } = read.queued;
+    const alert = readAlert(read.queued.alert, { id: read.queued.alertId, receivedAt: new Date() });
     return {
       messageId,
       kind: 'alert',
@@ -260,16 +252,15 @@ export const describeDeadLetter = (message: Message, maxReceiveCount?: number): 
           ? `no failure recorded: moved here by SQS after ${maxReceiveCount ?? 'maxReceiveCount'} receives (deliver could not handle it, e.g. it crashed on it)`
           : failureText(failure),
       problems: failure?.problems ?? [],
-      ...(queued.value.receivedAt === undefined ? {} : { firstAcceptedAt: queued.value.receivedAt }),
+      ...(read.queued.receivedAt === undefined ? {} : { firstAcceptedAt: read.queued.receivedAt }),
       ...(failure === undefined ? {} : { deadLetteredAt: failure.at }),
       ...(failure?.attempts === undefined ? {} : { attempts: failure.attempts }),
       earlierFailures: earlierFailures.map((f) => `${failureText(f)} at ${f.at}`),
       redeliverable: true,
     };
   }
-  const raw = decodeWith(RawDeadLetterCodec, json);
-  if (raw.kind === 'valid') {
-    const { failure, redrives } = raw.value;
+  if (read.kind === 'not an alert') {
+    const { failure, redrives } = read.letter;
     return {
       messageId,
       kind: 'not an alert',
@@ -281,7 +272,15 @@ export const describeDeadLetter = (message: Message, maxReceiveCount?: number): 
       redeliverable: false,
     };
   }
-  return { messageId, kind: 'unreadable', reason: 'unknown message shape', problems: [], earlierFailures: [], redeliverable: false };
+  const notJson = read.problems.includes('(root): expected JSON');
+  return {
+    messageId,
+    kind: 'unreadable',
+    reason: notJson ? 'not JSON' : 'unknown message shape',
+    problems: [],
+    earlierFailures: [],
+    redeliverable: false,
+  };
 };
 
 /** One line for a person: `alert abc (severity 1, "Host: …"): deliver: Squadcast answered 401 …`. */

@@ -4,7 +4,7 @@ import type { Checked } from '../common/checked';
 import { decodeWith, invalid, valid, valueOrThrow } from '../common/checked';
 import { ConfigError } from '../common/config-error';
 import { Secret } from '../common/secret';
-import { LEASE_MARGIN_MS, MIN_CLAIM_AND_TURN_MS } from '../delivery/rate-limit';
+import { leaseBudgetProblems } from '../delivery/lease-budget';
 import { MAX_GIVE_UP_HOURS } from '../delivery/retry-budget';
 import type { Priority, SeverityPriorities } from '../incident/to-incident';
 import { DEFAULT_PRIORITIES, highestPriority, PRIORITIES } from '../incident/to-incident';
@@ -215,12 +215,8 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
     throw new ConfigError(['DELIVERY_RETRY_MAX_SECONDS: must not be longer than DELIVERY_GIVE_UP_HOURS (no retry would fit the budget)']);
   }
   // A lease that ends while its POST is still out lets a second delivery send the same incident.
-  const leaseNeedsMs = LEASE_MARGIN_MS + MIN_CLAIM_AND_TURN_MS;
-  if (raw.DELIVERY_LEASE_MS < raw.SQUADCAST_TIMEOUT_MS + leaseNeedsMs) {
-    throw new ConfigError([
-      `DELIVERY_LEASE_MS: must be at least SQUADCAST_TIMEOUT_MS + ${leaseNeedsMs} (a claim must cover its turn, the request and its record)`,
-    ]);
-  }
+  const leaseProblems = leaseBudgetProblems({ leaseMs: raw.DELIVERY_LEASE_MS, squadcastTimeoutMs: raw.SQUADCAST_TIMEOUT_MS });
+  if (leaseProblems.length > 0) throw new ConfigError(leaseProblems);
   return {
     alertsQueueUrl: raw.ALERTS_QUEUE_URL,
     deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL,

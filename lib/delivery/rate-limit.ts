@@ -29,29 +29,6 @@ export interface RateLimiterOptions {
 const MINUTE_MS = 60_000;
 
 /**
- * The longest a record waits in a deliver invocation for its turn. deliver's timeout is 30 s: this
- * leaves the rest for the POST (SQUADCAST_TIMEOUT_MS) and the ledger. Beyond it, the record goes back.
- */
-export const MAX_WAIT_FOR_TURN_MS = 10_000;
-
-/** Room left in a lease after the wait for a turn and the POST, for the ledger write that ends it. */
-export const LEASE_MARGIN_MS = 1_000;
-
-/**
- * The least a lease must leave for the claim itself and the wait for a turn: deliver sends only
- * with SQUADCAST_TIMEOUT_MS + LEASE_MARGIN_MS of lease left, so a lease without this room could
- * never be used.
- */
-export const MIN_CLAIM_AND_TURN_MS = 500;
-
-/**
- * The longest wait for a turn with a claim held: the claim is taken first (an alert already
- * delivered spends no turn), so the wait, the POST and the record must fit inside the lease.
- */
-export const maxWaitForTurnMs = (settings: { readonly leaseMs: number; readonly squadcastTimeoutMs: number }): number =>
-  Math.max(0, Math.min(MAX_WAIT_FOR_TURN_MS, settings.leaseMs - settings.squadcastTimeoutMs - LEASE_MARGIN_MS));
-
-/**
  * A container's share of the account-wide ceiling. Lambda runs at most `invocations` deliver
  * containers at once (the event source mapping's maximumConcurrency), each with its own limiter,
  * so each gets 1/invocations of it: the sum never exceeds the ceiling.

@@ -1,3 +1,5 @@
+import { inFlightSeconds } from './lease-budget';
+
 /**
  * When deliver tries an alert again, and when it gives up. Time decides, not receive counts: a
  * transient failure is retried until the alert has waited `giveUpSeconds` in the alerts queue
@@ -24,20 +26,12 @@ export interface RetrySettings {
   readonly leaseMs: number;
 }
 
-/**
- * How often a delivery that met another one's lease looks again, at most. The holder usually
- * finishes within a POST (a copy of the alert in the same batch, Threat Stack's resend), so waiting
- * out a whole 45-second lease would hold every copy that long; a holder that crashed is found out
- * when its lease ends, a few looks later.
- */
-export const IN_FLIGHT_RECHECK_SECONDS = 10;
-
 /** The policy those settings give. */
 export const retryPolicyFrom = (settings: RetrySettings): RetryPolicy => ({
   baseSeconds: settings.retryBaseSeconds,
   maxSeconds: settings.retryMaxSeconds,
   giveUpSeconds: settings.giveUpHours * 3_600,
-  inFlightSeconds: Math.min(Math.ceil(settings.leaseMs / 1000), IN_FLIGHT_RECHECK_SECONDS),
+  inFlightSeconds: inFlightSeconds(settings),
 });
 
 /**

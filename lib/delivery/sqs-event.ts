@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import type { BatchResult, QueueRecord } from './deliver-batch';
+import type { BatchResult } from './deliver-batch';
+import type { QueueRecord } from './record-outcome';
 
 /** SentTimestamp: epoch milliseconds as a string; anything else is left out (the envelope's own time is used then). */
 const sentAtMs = (record: SQSRecord): { readonly sentAtMs?: number } => {

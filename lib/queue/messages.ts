@@ -2,6 +2,8 @@ import * as t from 'io-ts';
 import type { RejectedAlert } from '../alert/decode-webhook';
 import type { AlertIssue } from '../alert/read-alert';
 import { isDocumentedField } from '../alert/read-alert';
+import { decodeWith } from '../common/checked';
+import { parseJson } from '../common/json';
 import { truncate } from '../common/text';
 import type { OutboundMessage } from './message-queue';
 
@@ -84,6 +86,29 @@ export const RawDeadLetterCodec = t.intersection([
   t.partial({ redrives: t.number }),
 ]);
 export type RawDeadLetter = t.TypeOf<typeof RawDeadLetterCodec>;
+
+/**
+ * A message of either queue, read once: a queued alert (a dead-lettered one too), a raw dead letter
+ * (something that never was an alert), or neither (with the alert codec's problems). The one
+ * vocabulary deliver and the dead-letter tools use.
+ */
+export type QueuedMessage =
+  | { readonly kind: 'alert'; readonly queued: QueuedAlert }
+  | { readonly kind: 'not an alert'; readonly letter: RawDeadLetter }
+  | { readonly kind: 'unreadable'; readonly problems: readonly string[] };
+
+export const readQueuedMessage = (body: string): QueuedMessage => {
+  let json: unknown;
+  try {
+    json = parseJson(body);
+  } catch {
+    return { kind: 'unreadable', problems: ['(root): expected JSON'] };
+  }
+  const queued = decodeWith(QueuedAlertCodec, json);
+  if (queued.kind === 'valid') return { kind: 'alert', queued: queued.value };
+  const raw = decodeWith(RawDeadLetterCodec, json);
+  return raw.kind === 'valid' ? { kind: 'not an alert', letter: raw.value } : { kind: 'unreadable', problems: queued.problems };
+};
 
 /** What ingest (or the test alert) queues: an alert object, its id, and what was done to it. */
 export interface AlertToQueue {

@@ -6,8 +6,9 @@ import { once } from '../common/once';
 import { readDeliverConfig } from '../config/env';
 import { secretReader } from '../config/secret-reader';
 import { createSsmParameterStore } from '../config/ssm-parameter-store';
-import type { DeliverDeps } from '../delivery/deliver-batch';
-import { createRateLimiter, LEASE_MARGIN_MS, maxWaitForTurnMs, shareOfCeiling } from '../delivery/rate-limit';
+import { maxWaitForTurnMs, postWindowMs } from '../delivery/lease-budget';
+import { createRateLimiter, shareOfCeiling } from '../delivery/rate-limit';
+import type { DeliverDeps } from '../delivery/record-outcome';
 import { createRecoveryWatch, RECOVERY_WATCH } from '../delivery/recovery-watch';
 import { retryPolicyFrom } from '../delivery/retry-budget';
 import { createSquadcastSink } from '../delivery/squadcast-sink';
@@ -50,12 +51,13 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
     }),
     // It remembers the records this container put back, across invocations.
     recovery: createRecoveryWatch(RECOVERY_WATCH),
-    postWindowMs: config.squadcastTimeoutMs + LEASE_MARGIN_MS,
+    postWindowMs: postWindowMs(config),
     log: telemetry.log,
     metrics: telemetry.metrics,
     priorities: config.severityPriorities,
     unknownSeverityPriority: config.unknownSeverityPriority,
     now: () => new Date(),
+    random: Math.random,
   };
   const deps = async (): Promise<DeliverDeps> => ({
     ...base,

@@ -10,9 +10,10 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Alert } from '../../lib/alert/codec';
 import type { Logger } from '../../lib/common/logger';
 import { readDeliverConfig } from '../../lib/config/env';
-import type { DeliverDeps, QueueRecord } from '../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
-import { createRateLimiter, maxWaitForTurnMs, shareOfCeiling } from '../../lib/delivery/rate-limit';
+import { maxWaitForTurnMs } from '../../lib/delivery/lease-budget';
+import { createRateLimiter, shareOfCeiling } from '../../lib/delivery/rate-limit';
+import type { DeliverDeps, QueueRecord } from '../../lib/delivery/record-outcome';
 import { createRecoveryWatch, RECOVERY_WATCH } from '../../lib/delivery/recovery-watch';
 import { BACKSTOP_RECEIVES, retryPolicyFrom } from '../../lib/delivery/retry-budget';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
@@ -22,6 +23,7 @@ import type { AlertVersion, ClaimResult, DeliveryLedger, Lease } from '../../lib
 import type { MessageQueue, OutboundMessage, RetryScheduler } from '../../lib/queue/message-queue';
 import type { Telemetry } from '../../lib/telemetry/telemetry';
 import { instrumented } from '../../lib/telemetry/telemetry';
+import { inertDeliverDeps, noMetrics, noRecoveryWatch } from './fakes';
 
 interface Timer {
   readonly at: number;
@@ -415,8 +417,9 @@ export const simulateRelay = async (options: RelaySimulationOptions): Promise<Re
     retries: queue.retries,
     retryPolicy: retryPolicyFrom(config),
     concurrency: config.concurrency,
+    ...inertDeliverDeps(),
     log: telemetry?.log ?? silentLogger,
-    ...(telemetry === undefined ? {} : { metrics: telemetry.metrics }),
+    metrics: telemetry?.metrics ?? noMetrics,
     now: () => new Date(clock.now),
     random: options.random,
     rateLimit: createRateLimiter({
@@ -426,7 +429,7 @@ export const simulateRelay = async (options: RelaySimulationOptions): Promise<Re
       now: () => clock.now,
       sleep: clock.sleep,
     }),
-    ...(options.withoutRecoveryWatch ? {} : { recovery: createRecoveryWatch(RECOVERY_WATCH) }),
+    recovery: options.withoutRecoveryWatch ? noRecoveryWatch : createRecoveryWatch(RECOVERY_WATCH),
   });
   const loops = Array.from({ length: containers }, () => {
     const telemetry = options.telemetry?.();

@@ -7,7 +7,7 @@ import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Alert } from '../../lib/alert/codec';
 import type { ReadAlert } from '../../lib/alert/read-alert';
 import { readAlert } from '../../lib/alert/read-alert';
-import type { QueueRecord } from '../../lib/delivery/deliver-batch';
+import type { QueueRecord } from '../../lib/delivery/record-outcome';
 import type { SourceAllowlist } from '../../lib/ingest/source-allowlist';
 import { parseAllowlist, THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import { chartDays, summarizeStatus } from '../../lib/status/read-status';

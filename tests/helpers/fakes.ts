@@ -6,9 +6,13 @@
 import type { LogFields, Logger } from '../../lib/common/logger';
 import type { RelayMetrics } from '../../lib/common/metrics';
 import { Secret } from '../../lib/common/secret';
+import type { SendRateLimiter } from '../../lib/delivery/rate-limit';
+import type { DeliverDeps } from '../../lib/delivery/record-outcome';
+import type { RecoveryWatch } from '../../lib/delivery/recovery-watch';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { IncidentSink } from '../../lib/delivery/squadcast-sink';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
+import { DEFAULT_PRIORITIES, highestPriority } from '../../lib/incident/to-incident';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import type { AlertVersion, ClaimResult, DeliveryLedger, DeliverySummary, Lease, LedgerReader } from '../../lib/ledger/ledger';
 import type {
@@ -301,3 +305,26 @@ export const noMetrics: RelayMetrics = {
   failingAlertAge: () => undefined,
   flush: () => undefined,
 };
+
+/** A rate limiter that always admits: no ceiling. */
+export const sendAtOnce: SendRateLimiter = { admit: async () => ({ kind: 'send' }), pauseFor: () => undefined };
+
+/** A recovery watch that never wakes anything. */
+export const noRecoveryWatch: RecoveryWatch = { answered: () => undefined, parked: () => undefined, wake: () => [] };
+
+/**
+ * The collaborators of a delivery a test does not look at, inert: no ceiling, no recovery watch, no
+ * metrics, no post window, the default priorities, the jitter at its middle.
+ */
+export const inertDeliverDeps = (): Pick<
+  DeliverDeps,
+  'metrics' | 'random' | 'rateLimit' | 'recovery' | 'priorities' | 'unknownSeverityPriority' | 'postWindowMs'
+> => ({
+  metrics: noMetrics,
+  random: () => 0.5,
+  rateLimit: sendAtOnce,
+  recovery: noRecoveryWatch,
+  priorities: DEFAULT_PRIORITIES,
+  unknownSeverityPriority: highestPriority(DEFAULT_PRIORITIES),
+  postWindowMs: 0,
+});

@@ -10,7 +10,15 @@ import { toBatchResponse, toQueueRecord } from '../../lib/delivery/sqs-event';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import { sendTestAlert } from '../../lib/test-alert/test-alert';
-import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler, ingestHarness } from '../helpers/fakes';
+import {
+  CapturingLogger,
+  FakeIncidentSink,
+  FakeLedger,
+  FakeMessageQueue,
+  FakeRetryScheduler,
+  inertDeliverDeps,
+  ingestHarness,
+} from '../helpers/fakes';
 
 const root = resolve(__dirname, '../..');
 const eventsDir = join(root, 'events');
@@ -64,6 +72,7 @@ describe('events/', () => {
     const event = readEvent<SQSEvent>('deliver.json');
     const sink = new FakeIncidentSink();
     const result = await deliverBatch(event.Records.map(toQueueRecord), {
+      ...inertDeliverDeps(),
       sink,
       ledger: new FakeLedger(),
       deadLetters: new FakeMessageQueue(),
@@ -88,6 +97,7 @@ describe('events/', () => {
     expect(event.Records[0]?.attributes).not.toHaveProperty('SentTimestamp');
     const deadLetters = new FakeMessageQueue();
     const result = await deliverBatch(event.Records.map(toQueueRecord), {
+      ...inertDeliverDeps(),
       sink: new FakeIncidentSink().answer({ kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' }),
       ledger: new FakeLedger(),
       deadLetters,

@@ -1,10 +1,10 @@
 import { Secret } from '../../lib/common/secret';
-import type { QueueRecord } from '../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
+import type { QueueRecord } from '../../lib/delivery/record-outcome';
 import { ingestWebhook } from '../../lib/ingest/ingest-webhook';
 import { MAX_MESSAGE_BYTES } from '../../lib/queue/messages';
 import { anAllowlist, aRawAlert, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../helpers/factories';
-import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler } from '../helpers/fakes';
+import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler, inertDeliverDeps } from '../helpers/fakes';
 
 /**
  * One batch of the malformations seen in the wild or plausible after a payload change on Threat
@@ -88,6 +88,7 @@ test('a batch of real-world malformations: every object pages once, degraded; on
     receiveCount: 1,
   }));
   const delivered = await deliverBatch(records, {
+    ...inertDeliverDeps(),
     sink,
     ledger: new FakeLedger(),
     deadLetters: new FakeMessageQueue(MAX_MESSAGE_BYTES),

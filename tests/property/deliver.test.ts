@@ -6,11 +6,11 @@ import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { AlertVersion, ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
-
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
 import { validAlert } from '../helpers/alert-arbitraries';
 import { silentLogger } from '../helpers/delivery-simulation';
 import { anAllowlist, anIngestEvent } from '../helpers/factories';
+import { inertDeliverDeps } from '../helpers/fakes';
 import { sqsRulesClient } from '../helpers/sqs-rules-client';
 
 /**
@@ -84,6 +84,7 @@ test('every alert ingest queues becomes one incident under 30 KB, keyed on its i
       const result = await deliverBatch(
         bodies.map((body, i) => ({ messageId: `m${i}`, receiptHandle: `r${i}`, body, receiveCount: 1 })),
         {
+          ...inertDeliverDeps(),
           sink: {
             send: async (incident): Promise<SendOutcome> => {
               incidents.push(incident);

@@ -1,14 +1,22 @@
 import type { Alert } from '../../../lib/alert/codec';
 import { fingerprintOf } from '../../../lib/alert/fingerprint';
-import type { DeliverDeps, QueueRecord } from '../../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../../lib/delivery/deliver-batch';
+import type { DeliverDeps, QueueRecord } from '../../../lib/delivery/record-outcome';
 import { createRecoveryWatch } from '../../../lib/delivery/recovery-watch';
 import type { RetryPolicy } from '../../../lib/delivery/retry-budget';
 import type { SquadcastIncident } from '../../../lib/incident/to-incident';
 import { MAX_MESSAGE_BYTES, messageBytes } from '../../../lib/queue/messages';
 import { createSqsQueue } from '../../../lib/queue/sqs-queue';
 import { anAlert, aQueuedAlertBody, aQueueRecord, aRawAlert, SENTINEL } from '../../helpers/factories';
-import { CapturingLogger, FakeIncidentSink, FakeLedger, FakeMessageQueue, FakeRetryScheduler, flushPromises } from '../../helpers/fakes';
+import {
+  CapturingLogger,
+  FakeIncidentSink,
+  FakeLedger,
+  FakeMessageQueue,
+  FakeRetryScheduler,
+  flushPromises,
+  inertDeliverDeps,
+} from '../../helpers/fakes';
 import { sqsRulesClient } from '../../helpers/sqs-rules-client';
 
 const NOW = new Date('2023-11-14T22:13:20.000Z');
@@ -29,6 +37,7 @@ const setup = (overrides: Partial<DeliverDeps> = {}) => {
   const retries = new FakeRetryScheduler();
   const log = new CapturingLogger();
   const deps: DeliverDeps = {
+    ...inertDeliverDeps(),
     sink,
     ledger,
     deadLetters,
@@ -507,7 +516,7 @@ describe('deliverBatch: every queued object pages, read leniently', () => {
   });
 
   it('pages an alert it can read only in part, under the id ingest chose, at the unknown-severity priority', async () => {
-    const { deliver, sink, ledger } = setup({ priorities: { 1: 'P2', 2: 'P3', 3: 'P4' } });
+    const { deliver, sink, ledger } = setup({ priorities: { 1: 'P2', 2: 'P3', 3: 'P4' }, unknownSeverityPriority: 'P2' });
     const alert = { title: SENTINEL, severity: 9, server_or_region: null };
     const notes = [{ field: 'evidence', problem: 'nested deeper than 32 levels: cut at that depth' }];
     const record = aQueueRecord({

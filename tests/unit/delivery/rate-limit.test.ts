@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import type { Alert } from '../../../lib/alert/codec';
 import { readDeliverConfig } from '../../../lib/config/env';
-import type { DeliverDeps } from '../../../lib/delivery/deliver-batch';
 import { deliverBatch } from '../../../lib/delivery/deliver-batch';
 import type { Admission } from '../../../lib/delivery/rate-limit';
 import { burstFor, createRateLimiter, shareOfCeiling } from '../../../lib/delivery/rate-limit';
+import type { DeliverDeps } from '../../../lib/delivery/record-outcome';
 import { BACKSTOP_RECEIVES } from '../../../lib/delivery/retry-budget';
 import type { SendOutcome } from '../../../lib/delivery/send-outcome';
 import type { SquadcastIncident } from '../../../lib/incident/to-incident';
@@ -17,6 +17,7 @@ import {
   silentLogger,
   VirtualClock,
 } from '../../helpers/delivery-simulation';
+import { inertDeliverDeps } from '../../helpers/fakes';
 
 const MINUTE = 60_000;
 
@@ -202,6 +203,7 @@ const simulate = async (options: {
   const delivered = (): boolean => queue.messages.size === 0;
 
   const depsFor = (container: number): DeliverDeps => ({
+    ...inertDeliverDeps(),
     sink: {
       send: async (incident: SquadcastIncident) => {
         sends.push({ at: clock.now, container, eventId: incident.event_id });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { percentile, seededRandom } from '../../../bench/stats';
+import { IN_FLIGHT_RECHECK_SECONDS } from '../../../lib/delivery/lease-budget';
 import type { RetryPolicy } from '../../../lib/delivery/retry-budget';
 import {
   BACKSTOP_MARGIN_SECONDS,
@@ -7,7 +8,6 @@ import {
   deferralSeconds,
   describeWait,
   floorStepSeconds,
-  IN_FLIGHT_RECHECK_SECONDS,
   MAX_GIVE_UP_HOURS,
   putBackFloorSeconds,
   QUEUE_RETENTION_HOURS,
