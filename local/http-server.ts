@@ -2,9 +2,11 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { decodeWith } from '../lib/common/checked';
 import type { Secret } from '../lib/common/secret';
 import { matchToken } from '../lib/ingest/webhook-token';
-import type { RelayStatus } from '../lib/status/relay-status';
+import type { RelayStatus, StatusRequest } from '../lib/status/relay-status';
+import { StatusRequestCodec } from '../lib/status/relay-status';
 import { InvalidTestAlertEvent } from '../lib/test-alert/test-alert';
 import { webhookEvent } from './api-gateway-event';
 import type { LocalQueues } from './local-queues';
@@ -12,7 +14,8 @@ import { prefersHtml, renderStatusPage, STATUS_PAGE_CSP } from './status-page';
 
 export interface LocalRoutes {
   ingest(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
-  status(): Promise<RelayStatus>;
+  /** The status function, with `{ alertId }` when `?alert=<id>` asks about one alert too. */
+  status(request: StatusRequest): Promise<RelayStatus>;
   /**
    * The test-alert function: `POST /local/test-alert/{token}` with its (optional) JSON event. The
    * webhook token is required: the route puts an alert on the queue, which pages someone.
@@ -92,7 +95,10 @@ const route = async (routes: LocalRoutes, request: IncomingMessage, response: Se
     return;
   }
   if (url.pathname === '/status' && request.method === 'GET') {
-    const status = await routes.status();
+    const alertId = url.searchParams.get('alert');
+    const asked = decodeWith(StatusRequestCodec, alertId === null ? {} : { alertId });
+    if (asked.kind === 'invalid') return sendJson(response, 400, { error: `?alert=: ${asked.problems.join('; ')}` });
+    const status = await routes.status(asked.value);
     // JSON unless the client prefers HTML (a browser): scripts and tests read the JSON.
     if (!prefersHtml(request.headers.accept)) return sendJson(response, 200, status, { vary: 'accept' });
     response.writeHead(200, {

@@ -10,6 +10,11 @@ export interface PollerOptions {
   readonly concurrency: number;
   readonly waitTimeSeconds: number;
   readonly onError?: (error: unknown) => void;
+  /**
+   * The queue's maxReceiveCount, and what to do with a message that deliver failed on that many
+   * times: the queue moves it to the dead-letter queue at its next receive, without a word.
+   */
+  readonly lastReceive?: { readonly maxReceiveCount: number; readonly told: (message: Message) => void };
 }
 
 export interface PollerStopped {
@@ -75,6 +80,13 @@ export const startPoller = (sqs: SQSClient, handler: (event: SQSEvent) => Promis
     return Successful.length;
   };
 
+  /** Failed on their last allowed receive: said once each, since the queue moves them without a word. */
+  const tellLastReceives = (failed: readonly Message[]): void => {
+    const last = options.lastReceive;
+    if (last === undefined) return;
+    for (const message of failed) if (Number(message.Attributes?.ApproximateReceiveCount ?? 1) >= last.maxReceiveCount) last.told(message);
+  };
+
   const pollOnce = async (): Promise<void> => {
     // Not aborted on stop: a receive cut short after the emulator took the messages would leave
     // them hidden for the visibility timeout. A long poll ends within waitTimeSeconds.
@@ -96,10 +108,14 @@ export const startPoller = (sqs: SQSClient, handler: (event: SQSEvent) => Promis
     let response: SQSBatchResponse;
     try {
       response = await handler({ Records: messages.map((message) => toRecord(message, options.queueArn)) });
+    } catch (error) {
+      tellLastReceives(messages);
+      throw error;
     } finally {
       invocations.delete(messages);
     }
     const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+    tellLastReceives(messages.filter((message) => failed.has(message.MessageId ?? '')));
     const done = messages.filter((message) => !failed.has(message.MessageId ?? ''));
     if (done.length === 0) return;
     await sqs.send(

@@ -1,9 +1,15 @@
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Message } from '@aws-sdk/client-sqs';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { plainText } from '../lib/common/text';
 import { THREAT_STACK_SOURCE_IPS } from '../lib/ingest/source-allowlist';
+import { createDynamoDbLedgerReader } from '../lib/ledger/dynamodb-ledger';
+import type { LedgerReader } from '../lib/ledger/ledger';
 import type { QueueDepths } from '../lib/queue/message-queue';
+import { queuedAlertId } from '../lib/queue/messages';
 import { createSqsDepthReader } from '../lib/queue/sqs-queue';
 import { createDeliverRuntime } from '../lib/runtime/deliver-runtime';
 import { createIngestRuntime } from '../lib/runtime/ingest-runtime';
@@ -60,6 +66,21 @@ export interface LocalStack {
   /** Stops taking webhooks and polling, lets running deliveries finish until `deadline` (epoch ms), then closes. */
   stop(deadline?: number): Promise<StopReport>;
 }
+
+/**
+ * One line when the queue is about to move an alert to the dead-letter queue (it failed on its last
+ * allowed receive, LOCAL_MAX_RECEIVE_COUNT): the alert id and the reason the ledger kept.
+ */
+const tellDeadLettered = async (message: Message, maxReceiveCount: number, ledger: LedgerReader, print: (line: string) => void) => {
+  const alertId = queuedAlertId(message.Body ?? '');
+  const record = alertId === undefined ? undefined : await ledger.lookup(alertId).catch(() => undefined);
+  const why = record?.lastFailure ?? 'no failed send recorded: deliver failed before it could send (a crash, a timeout, a dependency)';
+  print(
+    `[local] dead-letter: ${alertId === undefined ? `message ${message.MessageId ?? ''}` : `alert ${JSON.stringify(plainText(alertId))}`} ` +
+      `failed on its last receive (LOCAL_MAX_RECEIVE_COUNT=${maxReceiveCount}); the queue moves it to the dead-letter queue ` +
+      `at its next receive. Reason: ${plainText(why)}. npm run dead-letters -- --local lists it.`,
+  );
+};
 
 const setDefault = (env: NodeJS.ProcessEnv, key: string, value: string): string => {
   if (env[key] === undefined || env[key] === '') env[key] = value;
@@ -169,7 +190,7 @@ export const startLocalStack = async (
     const region = env.AWS_REGION ?? LOCAL_DEFAULTS.AWS_REGION;
     http.open({
       ingest: (event) => ingest(event, localContext('ingest')),
-      status: () => status({}, localContext('status')),
+      status: (request) => status(request, localContext('status')),
       testAlert: {
         token,
         ...(previousToken === undefined ? {} : { previousToken }),
@@ -186,6 +207,7 @@ export const startLocalStack = async (
       }),
       ...(inbox ? { inbox } : {}),
     });
+    const ledger = createDynamoDbLedgerReader(DynamoDBDocumentClient.from(dynamodb), resources.ledgerTableName);
     const poller = startPoller(sqs, faults.handler, {
       queueUrl: resources.alertsQueueUrl,
       queueArn: Attributes?.QueueArn ?? 'arn:aws:sqs:us-east-1:000000000000:alerts',
@@ -193,6 +215,10 @@ export const startLocalStack = async (
       concurrency: 2,
       waitTimeSeconds: 1,
       onError,
+      lastReceive: {
+        maxReceiveCount: settings.maxReceiveCount,
+        told: (message) => void tellDeadLettered(message, settings.maxReceiveCount, ledger, print),
+      },
     });
 
     const depths = createSqsDepthReader(sqs, resources.alertsQueueUrl, resources.deadLetterQueueUrl);

@@ -235,7 +235,19 @@ export interface DeadLetterEntry {
 
 const failureText = (failure: Failure): string => `${failure.stage}: ${failure.reason}`;
 
-export const describeDeadLetter = (message: Message, maxReceiveCount?: number): DeadLetterEntry => {
+/** Why the queue itself moved an alert (after maxReceiveCount receives): the last failure the ledger kept, if any. */
+const movedByTheQueue = (maxReceiveCount: number | undefined, lastFailure: string | undefined): string => {
+  const moved = `moved here by the queue after ${maxReceiveCount ?? 'maxReceiveCount'} receives`;
+  return lastFailure === undefined
+    ? `no failure recorded: ${moved} (deliver failed on it before it could send: a crash, a timeout, or a dependency failing every time)`
+    : `${moved}; its last failed send: ${lastFailure}`;
+};
+
+/**
+ * One dead letter, read. `lastFailure` is what the ledger kept of the alert's last failed send: it
+ * names the reason when the queue moved the alert itself, with no failure of its own in the message.
+ */
+export const describeDeadLetter = (message: Message, maxReceiveCount?: number, lastFailure?: string): DeadLetterEntry => {
   const messageId = message.MessageId ?? '';
   const read = readQueuedMessage(message.Body ?? '');
   if (read.kind === 'alert') {
@@ -247,10 +259,7 @@ export const describeDeadLetter = (message: Message, maxReceiveCount?: number): 
       alertId: alert.id,
       ...(alert.title === undefined ? {} : { title: alert.title }),
       severity: alert.severity ?? 'unknown',
-      reason:
-        failure === undefined
-          ? `no failure recorded: moved here by SQS after ${maxReceiveCount ?? 'maxReceiveCount'} receives (deliver could not handle it, e.g. it crashed on it)`
-          : failureText(failure),
+      reason: failure === undefined ? movedByTheQueue(maxReceiveCount, lastFailure) : failureText(failure),
       problems: failure?.problems ?? [],
       ...(read.queued.receivedAt === undefined ? {} : { firstAcceptedAt: read.queued.receivedAt }),
       ...(failure === undefined ? {} : { deadLetteredAt: failure.at }),

@@ -7,10 +7,16 @@ import {
   PutLogEventsCommand,
   ResourceAlreadyExistsException,
 } from '@aws-sdk/client-cloudwatch-logs';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { Message } from '@aws-sdk/client-sqs';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { queuedAlertId, readQueuedMessage } from '../lib/queue/messages';
+import type { RelayStatus } from '../lib/status/relay-status';
+import { RelayStatusCodec } from '../lib/status/relay-status';
+import { LOCAL_DEFAULTS } from '../local/stack';
 import { parseOptions, TARGET_OPTIONS } from './args';
 import type { Io } from './cli';
-import { CliError, runMain, SERVICE } from './cli';
+import { CliError, functionName, invokeFunction, lambdaFor, runMain, SERVICE } from './cli';
 import type { DeadLetterEntry, QueueDeps, QueueTarget } from './dead-letter-queues';
 import {
   DEAD_LETTERS_READ_LIMIT,
@@ -22,6 +28,7 @@ import {
   readDeadLetters,
 } from './dead-letter-queues';
 import { regionFor } from './stage-settings';
+import { readLocalStatus } from './status';
 
 const USAGE = [
   'usage: npm run dead-letters -- --stage <stage> [--region <region>] [--json]',
@@ -42,6 +49,8 @@ export interface OperationsLog {
 export interface DeadLettersDeps extends QueueDeps {
   readonly operationsLog: (target: QueueTarget) => OperationsLog;
   readonly who: () => string;
+  /** A Lambda client for the stage's region: the status function looks an alert's record up. */
+  readonly lambda: (region: string) => LambdaClient;
 }
 
 /** The stage's operations log group: CloudFormation names it, the stack's output says which. */
@@ -92,10 +101,42 @@ const localLog = (target: QueueTarget): OperationsLog => ({
 
 const defaultDeps: DeadLettersDeps = {
   sqs: (config) => new SQSClient(config),
+  lambda: lambdaFor,
   fetch,
   region: regionFor,
   operationsLog: (target) => (target.stage === undefined ? localLog(target) : cloudWatchLog(target)),
   who: () => process.env.GITHUB_ACTOR ?? userInfo().username,
+};
+
+/**
+ * For each alert the queue moved itself (no failure of the relay's in the message), the last failed
+ * send the ledger kept, asked of the status function (or the local relay's status). Best effort: a
+ * status that cannot answer leaves the reason unknown, as it was.
+ */
+const lastFailuresOf = async (
+  messages: readonly Message[],
+  options: { readonly local?: boolean; readonly port?: string },
+  target: QueueTarget,
+  deps: DeadLettersDeps,
+): Promise<Map<string, string>> => {
+  const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
+  const ask = (alertId: string): Promise<RelayStatus> =>
+    options.local
+      ? readLocalStatus(port, deps.fetch, alertId)
+      : invokeFunction(deps.lambda(target.region ?? ''), functionName(target.stage ?? '', 'status'), { alertId }, RelayStatusCodec);
+  const found = new Map<string, string>();
+  for (const message of messages) {
+    const read = readQueuedMessage(message.Body ?? '');
+    if (read.kind !== 'alert' || read.queued.failure !== undefined) continue;
+    const alertId = queuedAlertId(message.Body ?? '');
+    if (alertId === undefined) continue;
+    const lastFailure = await ask(alertId).then(
+      (status) => status.alert?.lastFailure,
+      () => undefined,
+    );
+    if (lastFailure !== undefined) found.set(message.MessageId ?? '', lastFailure);
+  }
+  return found;
 };
 
 /** The lines a person reads about one dead letter. */
@@ -130,7 +171,8 @@ export const run = async (argv: readonly string[], io: Io, deps: DeadLettersDeps
   const target = await openQueues(options, io, deps, USAGE);
   const messages = await readDeadLetters(target.sqs, target.deadLetterUrl);
   const maxReceiveCount = await maxReceiveCountOf(target.sqs, await target.alertsUrl());
-  const entries = messages.map((message) => describeDeadLetter(message, maxReceiveCount));
+  const lastFailures = await lastFailuresOf(messages, options, target, deps);
+  const entries = messages.map((message) => describeDeadLetter(message, maxReceiveCount, lastFailures.get(message.MessageId ?? '')));
 
   if (options.discard === undefined) {
     if (options.json) {

@@ -25,8 +25,9 @@ export interface StatusDeps {
 const defaultDeps: StatusDeps = { lambda: lambdaFor, fetch, region: regionFor };
 
 /** Reads the local stack's GET /status (JSON), the same handler as the deployed function, decoded. */
-export const readLocalStatus = (port: string, doFetch: typeof fetch): Promise<RelayStatus> =>
-  readLocalJson(port, '/status', RelayStatusCodec, doFetch);
+/** The local stack's status; with `alertId`, that alert's record too (`?alert=`). */
+export const readLocalStatus = (port: string, doFetch: typeof fetch, alertId?: string): Promise<RelayStatus> =>
+  readLocalJson(port, alertId === undefined ? '/status' : `/status?alert=${encodeURIComponent(alertId)}`, RelayStatusCodec, doFetch);
 
 /** `npm run status`: invokes the deployed `status` function (or reads the local stack) and prints the facts. */
 export const run = async (argv: readonly string[], io: Io, deps: StatusDeps = defaultDeps): Promise<number> => {

@@ -19,8 +19,8 @@ const USAGE = [
   '       npm run test-alert -- --local [--port <port>] [--token <webhook token>] [--severity 1|2|3] [--wait <seconds>]',
   `  Sends one synthetic alert ("${TEST_ALERT_TITLE}", severity 3 unless told)`,
   '  through the alerts queue and the real delivery path, then waits (default 90 s, 0 to skip) until',
-  "  the status shows an incident recorded after it was sent. --local needs the local relay's webhook",
-  '  token: --token, else WEBHOOK_TOKEN, else the local default.',
+  "  the ledger records that alert's incident, saying meanwhile what it waits behind. --local needs the",
+  "  local relay's webhook token: --token, else WEBHOOK_TOKEN, else the local default.",
 ].join('\n');
 
 /** The test-alert function's answer (lib/test-alert/test-alert.ts), decoded. */
@@ -44,9 +44,24 @@ const defaultDeps: TestAlertCliDeps = { lambda: lambdaFor, fetch, region: region
 
 const POLL_MS = 5_000;
 
-/** True once an incident was recorded at or after the test alert was queued. */
-const deliveredSince = (status: RelayStatus, sentAt: string): boolean =>
-  status.lastIncidentAt !== null && Date.parse(status.lastIncidentAt) >= Date.parse(sentAt);
+/** While the test alert waits: what it waits behind, in one line (printed when it changes). */
+export const describeWait = (status: RelayStatus): string => {
+  const others = Math.max(0, status.queue.pending - 1);
+  const ceiling = status.squadcastMaxPerMinute;
+  switch (status.alert?.state) {
+    case 'failed':
+      return `Squadcast failed it (${status.alert.lastFailure ?? 'no reason recorded'}); deliver tries it again.`;
+    case 'in-flight':
+      return 'Being sent to Squadcast.';
+    default: {
+      const pace =
+        ceiling === undefined || others === 0
+          ? ''
+          : `; deliver sends at most ${ceiling} a minute, about ${Math.ceil(others / ceiling)} min for those`;
+      return `Queued, not tried yet: ${others} other alert${others === 1 ? '' : 's'} in the queue${pace}.`;
+    }
+  }
+};
 
 export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDeps = defaultDeps): Promise<number> => {
   const options = parseOptions(
@@ -71,7 +86,7 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
   const event = { severity };
 
   let send: () => Promise<unknown>;
-  let readStatus: () => Promise<RelayStatus>;
+  let readStatus: (alertId: string) => Promise<RelayStatus>;
   const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
   if (options.local) {
     // The route pages someone, so it takes the webhook token: a web page cannot drive it.
@@ -95,14 +110,14 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
       if (!response.ok) throw new CliError(`the local relay answered ${response.status}: ${JSON.stringify(body)}`);
       return body;
     };
-    readStatus = () => readLocalStatus(port, deps.fetch);
+    readStatus = (alertId) => readLocalStatus(port, deps.fetch, alertId);
   } else {
     const stage = checkStage(options.stage, USAGE);
     const { region, from } = await (deps.region ?? regionFor)(options.region, stage);
     io.err(`region ${region} (${from})`);
     const lambda = deps.lambda(region);
     send = () => invokeFunction(lambda, functionName(stage, 'testAlert'), event, TestAlertResultCodec);
-    readStatus = () => invokeFunction(lambda, functionName(stage, 'status'), {}, RelayStatusCodec);
+    readStatus = (alertId) => invokeFunction(lambda, functionName(stage, 'status'), { alertId }, RelayStatusCodec);
   }
 
   const result = valueOrThrow(
@@ -120,32 +135,57 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     links();
     return 0;
   }
+  const outcome = await waitForOwnAlert(result.alertId, waitSeconds, readStatus, io);
+  if (outcome === 'delivered') {
+    io.out(`Find it in Squadcast by its title "${TEST_ALERT_TITLE}" and resolve it by hand.`);
+    links();
+    return 0;
+  }
+  if (outcome === 'timed out')
+    io.err(
+      `Look for correlation_id "${result.alertId}" in the deliver function's logs: ` +
+        'a 4xx from Squadcast (wrong URL or key) dead-letters the alert; a 5xx or timeout is retried.',
+    );
+  return 1;
+};
 
-  io.out(`Waiting up to ${waitSeconds} s for the incident to be recorded...`);
+/**
+ * Waits until the ledger records this alert id (never another alert's incident), saying what it
+ * waits behind whenever that changes. Shared with `npm run smoke -- --test-alert`.
+ */
+export const waitForOwnAlert = async (
+  alertId: string,
+  waitSeconds: number,
+  readStatus: (alertId: string) => Promise<RelayStatus>,
+  io: Io,
+): Promise<'delivered' | 'dead-lettered' | 'timed out'> => {
+  io.out(`Waiting up to ${waitSeconds} s for Squadcast to accept it...`);
   const sleep = io.sleep ?? realSleep;
   const now = io.now ?? (() => new Date());
   const deadline = now().getTime() + waitSeconds * 1000;
+  let said = '';
   for (;;) {
-    const status = await readStatus();
-    if (deliveredSince(status, result.sentAt)) {
+    const status = await readStatus(alertId);
+    const alert = status.alert;
+    if (alert?.id === alertId && alert.state === 'delivered') {
       io.out(
-        `Delivered: Squadcast accepted an incident at ${status.lastIncidentAt}. ` +
+        `Delivered: Squadcast accepted test alert ${alertId} at ${alert.deliveredAt ?? 'an unrecorded time'}. ` +
           `Status: ${status.active ? 'Receiving alerts' : 'Inactive'}.`,
       );
-      io.out(`Find it in Squadcast by its title "${TEST_ALERT_TITLE}" and resolve it by hand.`);
-      links();
-      return 0;
+      return 'delivered';
     }
+    if (alert?.id === alertId && alert.state === 'dead-lettered') {
+      io.err(`Dead-lettered: ${alert.lastFailure ?? 'no reason recorded'}. npm run dead-letters lists it with the reason.`);
+      return 'dead-lettered';
+    }
+    const wait = describeWait(status);
+    if (wait !== said) io.out(wait);
+    said = wait;
     if (now().getTime() + POLL_MS > deadline) {
       io.err(
-        [
-          `No incident recorded within ${waitSeconds} s ` +
-            `(alerts waiting: ${status.queue.pending}, dead-letter queue: ${status.queue.deadLetter}).`,
-          `Look for correlation_id "${result.alertId}" in the deliver function's logs: ` +
-            'a 4xx from Squadcast (wrong URL or key) dead-letters the alert; a 5xx or timeout is retried.',
-        ].join('\n'),
+        `Not delivered within ${waitSeconds} s (alerts waiting: ${status.queue.pending}, dead-letter queue: ${status.queue.deadLetter}).`,
       );
-      return 1;
+      return 'timed out';
     }
     await sleep(POLL_MS);
   }

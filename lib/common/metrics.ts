@@ -51,21 +51,30 @@ export const METRIC_NAMES = {
    */
   secretStale: 'SecretReadFailed',
   squadcastLatency: 'SquadcastLatency',
+  // Gauges: one value per invocation, the largest (each alarm reads its Maximum).
   /**
-   * The age, in seconds since it was queued, of the oldest alert whose send failed transiently in an
-   * invocation: one value per invocation, the largest (SquadcastOutageAlarm reads its Maximum).
+   * The age, in seconds since it was queued, of the oldest alert an invocation leaves undelivered,
+   * for any reason: a failed send, a dependency error, the rate ceiling, a lease held elsewhere
+   * (AlertsHeldBackAlarm).
    */
-  oldestFailingAlertAge: 'OldestFailingAlertAge',
+  oldestHeldBackAlertAge: 'OldestHeldBackAlertAge',
+  /** How long, in seconds since its first failed send, the longest-failing alert of an invocation has failed (SquadcastOutageAlarm). */
+  squadcastFailingFor: 'SquadcastFailingFor',
+  /** The age, in seconds since it was first queued, of the oldest dead letter (DeadLetterExpiryAlarm; SQS deletes it at 14 days). */
+  oldestDeadLetterAge: 'OldestDeadLetterAge',
 } as const;
 
-export type CountMetric = Exclude<keyof typeof METRIC_NAMES, 'squadcastLatency' | 'oldestFailingAlertAge'>;
+/** The gauges: an invocation publishes the largest value it saw. */
+export type GaugeMetric = 'oldestHeldBackAlertAge' | 'squadcastFailingFor' | 'oldestDeadLetterAge';
+
+export type CountMetric = Exclude<keyof typeof METRIC_NAMES, 'squadcastLatency' | GaugeMetric>;
 
 /** The port the relay's code records through; `flush` ends an invocation. */
 export interface RelayMetrics {
   count(metric: CountMetric, value?: number): void;
   /** One Squadcast request's duration. */
   squadcastLatency(ms: number): void;
-  /** An alert whose send just failed transiently, `seconds` after it was queued; the invocation publishes the largest. */
-  failingAlertAge(seconds: number): void;
+  /** A gauge's value in seconds; the invocation publishes the largest it was given. */
+  largest(metric: GaugeMetric, seconds: number): void;
   flush(): void;
 }

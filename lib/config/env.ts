@@ -5,7 +5,7 @@ import { decodeWith, invalid, valid, valueOrThrow } from '../common/checked';
 import { ConfigError } from '../common/config-error';
 import { Secret } from '../common/secret';
 import { leaseBudgetProblems } from '../delivery/lease-budget';
-import { MAX_GIVE_UP_HOURS } from '../delivery/retry-budget';
+import { MAX_GIVE_UP_HOURS, MAX_RETRY_STEP_SECONDS } from '../delivery/retry-budget';
 import type { Priority, SeverityPriorities } from '../incident/to-incident';
 import { DEFAULT_PRIORITIES, highestPriority, PRIORITIES } from '../incident/to-incident';
 import type { SourceAllowlist } from '../ingest/source-allowlist';
@@ -149,6 +149,9 @@ export const readIngestConfig = (env: NodeJS.ProcessEnv): IngestConfig => {
   };
 };
 
+// Half the smallest paid Squadcast plan (Pro: 300 a minute), leaving room for the account's other sources.
+const SquadcastMaxPerMinute = withDefault(intInRange(1, 1_000_000), 150);
+
 const DeliverEnv = t.intersection([
   Queues,
   SecretsEnv,
@@ -164,8 +167,7 @@ const DeliverEnv = t.intersection([
     DELIVERY_RETRY_MAX_SECONDS: withDefault(intInRange(1, 43_200), 300),
     // A day short of the queue's 14-day retention at most: the alert must reach the dead-letter queue before SQS deletes it.
     DELIVERY_GIVE_UP_HOURS: withDefault(intInRange(1, MAX_GIVE_UP_HOURS), 24),
-    // Half the smallest paid Squadcast plan (Pro: 300 a minute), leaving room for the account's other sources.
-    SQUADCAST_MAX_PER_MINUTE: withDefault(intInRange(1, 1_000_000), 150),
+    SQUADCAST_MAX_PER_MINUTE: SquadcastMaxPerMinute,
     // Must equal the sqs event's maximumConcurrency in serverless.yml: each container sends its share.
     DELIVERY_MAX_INVOCATIONS: withDefault(intInRange(1, 1_000), 2),
   }),
@@ -211,8 +213,11 @@ export const readDeliverConfig = (env: NodeJS.ProcessEnv): DeliverConfig => {
       'DELIVERY_RETRY_BASE_SECONDS: must not be above DELIVERY_RETRY_MAX_SECONDS (the first step would pass the cap)',
     ]);
   }
-  if (raw.DELIVERY_RETRY_MAX_SECONDS > raw.DELIVERY_GIVE_UP_HOURS * 3_600) {
-    throw new ConfigError(['DELIVERY_RETRY_MAX_SECONDS: must not be longer than DELIVERY_GIVE_UP_HOURS (no retry would fit the budget)']);
+  if (raw.DELIVERY_RETRY_MAX_SECONDS > MAX_RETRY_STEP_SECONDS) {
+    throw new ConfigError([
+      `DELIVERY_RETRY_MAX_SECONDS: at most ${MAX_RETRY_STEP_SECONDS}, so that AlertsHeldBackAlarm and SquadcastOutageAlarm see a failing ` +
+        'alert within 15 minutes, and stay in ALARM until it is delivered (a longer step leaves gaps their 10-minute window cannot cover)',
+    ]);
   }
   // A lease that ends while its POST is still out lets a second delivery send the same incident.
   const leaseProblems = leaseBudgetProblems({ leaseMs: raw.DELIVERY_LEASE_MS, squadcastTimeoutMs: raw.SQUADCAST_TIMEOUT_MS });
@@ -240,12 +245,30 @@ export interface StatusConfig {
   readonly alertsQueueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly ledgerTableName: string;
+  /** deliver's ceiling (the same setting): how fast the queue drains at most, for the status to say. */
+  readonly squadcastMaxPerMinute: number;
 }
 
 export const readStatusConfig = (env: NodeJS.ProcessEnv): StatusConfig => {
-  const raw = decodeEnv(t.intersection([Queues, t.type({ LEDGER_TABLE_NAME: NonEmpty })]), env);
-  return { alertsQueueUrl: raw.ALERTS_QUEUE_URL, deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL, ledgerTableName: raw.LEDGER_TABLE_NAME };
+  const raw = decodeEnv(
+    t.intersection([Queues, t.type({ LEDGER_TABLE_NAME: NonEmpty, SQUADCAST_MAX_PER_MINUTE: SquadcastMaxPerMinute })]),
+    env,
+  );
+  return {
+    alertsQueueUrl: raw.ALERTS_QUEUE_URL,
+    deadLetterQueueUrl: raw.DEAD_LETTER_QUEUE_URL,
+    ledgerTableName: raw.LEDGER_TABLE_NAME,
+    squadcastMaxPerMinute: raw.SQUADCAST_MAX_PER_MINUTE,
+  };
 };
+
+export interface DeadLetterWatchConfig {
+  readonly deadLetterQueueUrl: string;
+}
+
+export const readDeadLetterWatchConfig = (env: NodeJS.ProcessEnv): DeadLetterWatchConfig => ({
+  deadLetterQueueUrl: decodeEnv(t.type({ DEAD_LETTER_QUEUE_URL: NonEmpty }), env).DEAD_LETTER_QUEUE_URL,
+});
 
 export interface TestAlertConfig {
   readonly alertsQueueUrl: string;

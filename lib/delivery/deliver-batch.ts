@@ -2,7 +2,7 @@ import { mapWithConcurrency } from '../common/concurrency';
 import type { CountMetric } from '../common/metrics';
 import { deliverRecord } from './deliver-record';
 import type { DeliverDeps, QueueRecord, RecordOutcome } from './record-outcome';
-import { retryLater } from './record-outcome';
+import { retryLater, waitedSeconds } from './record-outcome';
 import { putBacks, scheduleRetries } from './retry-scheduling';
 
 const OUTCOME_METRIC: Readonly<Record<RecordOutcome['kind'], CountMetric>> = {
@@ -35,6 +35,9 @@ export const deliverBatch = async (records: readonly QueueRecord[], deps: Delive
   );
   for (const outcome of outcomes) deps.metrics.count(OUTCOME_METRIC[outcome.kind]);
   const failures = putBacks(records, outcomes, batchStartMs, deps);
+  // Whatever holds an alert back (a failed send, a dependency, the ceiling, another's lease): the oldest one's age.
+  const now = deps.now();
+  for (const { record } of failures) deps.metrics.largest('oldestHeldBackAlertAge', waitedSeconds(record, undefined, now));
   await scheduleRetries(failures, deps);
   return { failedMessageIds: failures.map(({ record }) => record.messageId), outcomes };
 };

@@ -3,7 +3,7 @@ import type { ReadAlert } from '../alert/read-alert';
 import { readAlert } from '../alert/read-alert';
 import type { CountMetric } from '../common/metrics';
 import { toIncident } from '../incident/to-incident';
-import type { AlertVersion, ClaimResult, Lease } from '../ledger/ledger';
+import type { AlertVersion, ClaimResult, FailedSend, Lease } from '../ledger/ledger';
 import type { OutboundMessage } from '../queue/message-queue';
 import type { QueuedAlert, QueuedMessage } from '../queue/messages';
 import { failedDeliveryMessage, readQueuedMessage, redrivenRawDeadLetter, undecodableMessage } from '../queue/messages';
@@ -179,7 +179,7 @@ const settleDelivered = async (
 /** Settle a transient failure: retry after the backoff, or, once the give-up budget is spent, dead-letter it. */
 const settleTransient = async (
   attempt: Attempt,
-  lease: Lease,
+  claimed: Claimed,
   outcome: Extract<SendOutcome, { kind: 'transient' }>,
   latencyMs: number,
   deps: DeliverDeps,
@@ -188,12 +188,13 @@ const settleTransient = async (
   const { alertId } = attempt.version;
   // Squadcast's Retry-After holds back every send of this container, not just this alert's.
   if (outcome.retryAfterMs !== undefined) deps.rateLimit.pauseFor(Math.min(outcome.retryAfterMs, deps.retryPolicy.maxSeconds * 1000));
-  await deps.ledger.release(lease).catch(() => undefined);
   const now = deps.now();
   const waited = Math.round(waitedSeconds(record, queued, now));
-  deps.metrics.failingAlertAge(waited);
+  // From its first failed send, not from when it was queued: one failure after a long wait is no outage.
+  deps.metrics.largest('squadcastFailingFor', (now.getTime() - (claimed.failingSince ?? now).getTime()) / 1000);
   const retry = (reason: string, retryAfterMs?: number) => retryLater(record, queued, deps, reason, retryAfterMs);
   if (waited < deps.retryPolicy.giveUpSeconds) {
+    await deps.ledger.release(claimed.lease, { at: now, reason: outcome.reason }).catch(() => undefined);
     deps.log.warn('delivery failed; will retry', {
       alertId,
       reason: outcome.reason,
@@ -205,23 +206,33 @@ const settleTransient = async (
   }
   // Only a failed attempt gives up, never a deferral: the budget is spent and a person must look.
   const reason = `${outcome.reason}; still failing after ${describeWait(waited)} in the queue (give-up budget ${describeWait(deps.retryPolicy.giveUpSeconds)})`;
-  return deadLetterElseRetry(
+  const settled = await deadLetterElseRetry(
     failedDeliveryMessage(queued, alertId, reason, now, record.receiveCount),
     deps,
     () => retry('dead-letter queue unavailable'),
     () => deps.log.error('delivery failed for too long; alert dead-lettered', { alertId, reason, waitedSeconds: waited }),
   );
+  await releaseAfter(settled, claimed.lease, { at: now, reason }, deps);
+  return settled;
 };
+
+/** Gives the lease up after a failed send: dead-lettered (its failing time ends there), or failing still. */
+const releaseAfter = (settled: RecordOutcome, lease: Lease, failure: FailedSend, deps: DeliverDeps): Promise<void> =>
+  deps.ledger.release(lease, { ...failure, deadLettered: settled.kind === 'dead-lettered' }).catch(() => undefined);
 
 /** Settle a refusal (4xx): it will not change on retry, so the alert is dead-lettered with the reason. */
 const settlePermanent = async (attempt: Attempt, lease: Lease, reason: string, deps: DeliverDeps): Promise<RecordOutcome> => {
   const { record, queued } = attempt;
   const { alertId } = attempt.version;
-  const sent = await deps.deadLetters.sendAll([failedDeliveryMessage(queued, alertId, reason, deps.now(), record.receiveCount)]);
-  await deps.ledger.release(lease).catch(() => undefined);
-  if (sent.failedKeys.length > 0) return retryLater(record, queued, deps, 'dead-letter queue unavailable');
-  deps.log.error('delivery refused; alert dead-lettered', { alertId, reason });
-  return { kind: 'dead-lettered' };
+  const now = deps.now();
+  const settled = await deadLetterElseRetry(
+    failedDeliveryMessage(queued, alertId, reason, now, record.receiveCount),
+    deps,
+    () => retryLater(record, queued, deps, 'dead-letter queue unavailable'),
+    () => deps.log.error('delivery refused; alert dead-lettered', { alertId, reason }),
+  );
+  await releaseAfter(settled, lease, { at: now, reason }, deps);
+  return settled;
 };
 
 /** Delivers one record: read, claim, turn, send, settle. */
@@ -239,7 +250,7 @@ export const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Pro
     case 'delivered':
       return settleDelivered(attempt, lease, outcome.status, latencyMs, deps);
     case 'transient':
-      return settleTransient(attempt, lease, outcome, latencyMs, deps);
+      return settleTransient(attempt, claimed.next, outcome, latencyMs, deps);
     case 'permanent':
       return settlePermanent(attempt, lease, outcome.reason, deps);
   }

@@ -35,6 +35,25 @@ export const retryPolicyFrom = (settings: RetrySettings): RetryPolicy => ({
 });
 
 /**
+ * The window of the alarms that watch held-back and failing alerts (AlertsHeldBackAlarm,
+ * SquadcastOutageAlarm in serverless.yml): any breaching minute of the last ten keeps them in ALARM.
+ * tests/infra/template.test.ts checks that the template's windows are this.
+ */
+export const STALL_ALARM_WINDOW_SECONDS = 600;
+
+/**
+ * The largest retry step (DELIVERY_RETRY_MAX_SECONDS) the configuration accepts: the default. A
+ * failing alert is measured only when it is tried, so the step bounds two things:
+ * - flapping: during an outage a datapoint comes at least every step plus the receive (seconds),
+ *   well inside the alarms' 10-minute window, so they stay in ALARM until it ends;
+ * - the time to ALARM: SquadcastOutageAlarm (300 s of failing) sees a breaching datapoint at most
+ *   one step after its threshold is passed, 599 s after the first failure; with the minute period
+ *   and CloudWatch's processing of the log line (about 2 minutes), under 14 minutes.
+ * tests/infra/alarm-evaluation.test.ts evaluates both at this step on a simulated clock.
+ */
+export const MAX_RETRY_STEP_SECONDS = 300;
+
+/**
  * The alerts queue's maxReceiveCount (serverless.yml), the largest SQS accepts. Only the backstop:
  * it moves a message deliver cannot handle at all (a crash on every receive) to the dead-letter
  * queue after 1000 visibility timeouts (180 s each: 50 hours).

@@ -3,14 +3,25 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AlertVersion, ClaimResult, DailyCounts, DeliveryLedger, EarlierVersion, Lease, LedgerReader } from './ledger';
+import type {
+  AlertRecord,
+  AlertVersion,
+  ClaimResult,
+  DailyCounts,
+  DeliveryLedger,
+  EarlierVersion,
+  FailedSend,
+  Lease,
+  LedgerReader,
+} from './ledger';
 
 /**
  * The delivery ledger in DynamoDB, through the SDK's DocumentClient (plain values in, plain values
  * out). Table layout (serverless.yml `ActivityTable`, a logical id kept from before the name
  * "ledger", like the `activity` attribute, so that no deploy replaces the table):
- * - `pk` = `alert#<id>`: one item per alert id, `state` in-flight | delivered | failed, a lease
- *   (`leaseToken`, `leaseUntil` epoch ms) and `expiresAt` (epoch seconds, the TTL attribute).
+ * - `pk` = `alert#<id>`: one item per alert id, `state` in-flight | delivered | failed |
+ *   dead-lettered, a lease (`leaseToken`, `leaseUntil` epoch ms) and `expiresAt` (epoch seconds, the
+ *   TTL attribute); after failed sends, `failingSince` (epoch ms of the first) and `lastFailure`.
  * - What was delivered under the id: `fingerprints` (a string set of every version delivered),
  *   `heldUntil` (epoch ms: until then a delivered version is not sent again), and `lastFields`, the
  *   per-field digests of the latest version, from which a later version's changes are named.
@@ -36,6 +47,9 @@ export interface DynamoDbLedgerOptions {
 /** The attributes this module reads back from an item. */
 interface LedgerItem {
   readonly state?: string;
+  /** Epoch ms of the first failed send since the last delivery (`failingSince`), and the latest reason (`lastFailure`). */
+  readonly failingSince?: number;
+  readonly lastFailure?: string;
   readonly fingerprints?: ReadonlySet<string>;
   readonly heldUntil?: number;
   readonly lastFields?: Readonly<Record<string, string>>;
@@ -43,6 +57,8 @@ interface LedgerItem {
 }
 
 const keyOf = (alertId: string) => ({ pk: `alert#${alertId}` });
+/** A failure's reason is kept this long at most (deliver's reasons are short; a body quoted in one is cut). */
+const MAX_REASON_LENGTH = 200;
 const expiresAt = (from: Date): number => Math.floor((from.getTime() + RETENTION_DAYS * DAY_MS) / 1000);
 
 const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException => error instanceof ConditionalCheckFailedException;
@@ -105,6 +121,7 @@ export const createDynamoDbLedger = (client: DynamoDBDocumentClient, tableName: 
           ...(earlier === undefined ? {} : { earlier }),
           // The condition let an in-flight item through only with its lease run out.
           ...(old?.state === 'in-flight' ? { tookOver: true } : {}),
+          ...(typeof old?.failingSince === 'number' ? { failingSince: new Date(old.failingSince) } : {}),
         };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
@@ -122,7 +139,7 @@ export const createDynamoDbLedger = (client: DynamoDBDocumentClient, tableName: 
           Key: keyOf(version.alertId),
           UpdateExpression:
             'SET #state = :delivered, activity = :activity, deliveredAt = :at, expiresAt = :expires, heldUntil = :heldUntil, lastFields = :fields ' +
-            'ADD fingerprints :fingerprint REMOVE leaseUntil, leaseToken',
+            'ADD fingerprints :fingerprint REMOVE leaseUntil, leaseToken, failingSince, lastFailure',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':delivered': 'delivered',
@@ -137,16 +154,30 @@ export const createDynamoDbLedger = (client: DynamoDBDocumentClient, tableName: 
       );
     },
 
-    release: async (lease: Lease) => {
+    release: async (lease: Lease, failure?: FailedSend) => {
+      // The same write as ever: a failed send adds its time (kept from the first) and its reason; a
+      // move to the dead-letter queue keeps the reason and ends the failing time.
+      const failed =
+        failure === undefined
+          ? ''
+          : failure.deadLettered === true
+            ? ', lastFailure = :reason REMOVE failingSince'
+            : ', failingSince = if_not_exists(failingSince, :failedAt), lastFailure = :reason';
       try {
         await client.send(
           new UpdateCommand({
             TableName: tableName,
             Key: keyOf(lease.version.alertId),
-            UpdateExpression: 'SET #state = :failed, leaseUntil = :zero',
+            UpdateExpression: `SET #state = :failed, leaseUntil = :zero${failed}`,
             ConditionExpression: 'leaseToken = :token',
             ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':failed': 'failed', ':zero': 0, ':token': lease.token },
+            ExpressionAttributeValues: {
+              ':failed': failure?.deadLettered === true ? 'dead-lettered' : 'failed',
+              ':zero': 0,
+              ':token': lease.token,
+              ...(failure === undefined ? {} : { ':reason': failure.reason.slice(0, MAX_REASON_LENGTH) }),
+              ...(failure === undefined || failure.deadLettered === true ? {} : { ':failedAt': failure.at.getTime() }),
+            },
           }),
         );
       } catch (error) {
@@ -157,7 +188,31 @@ export const createDynamoDbLedger = (client: DynamoDBDocumentClient, tableName: 
   };
 };
 
+/** The states an item can hold; anything else reads as failed. */
+const STATES: ReadonlySet<string> = new Set(['delivered', 'in-flight', 'failed', 'dead-lettered']);
+
 export const createDynamoDbLedgerReader = (client: DynamoDBDocumentClient, tableName: string): LedgerReader => ({
+  lookup: async (alertId) => {
+    // What the record says of delivery only: never the alert's digests.
+    const { Item } = await client.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: keyOf(alertId),
+        ConsistentRead: true,
+        ProjectionExpression: '#state, deliveredAt, failingSince, lastFailure',
+        ExpressionAttributeNames: { '#state': 'state' },
+      }),
+    );
+    const item = Item as LedgerItem | undefined;
+    if (item === undefined) return undefined;
+    return {
+      state: STATES.has(item.state ?? '') ? (item.state as AlertRecord['state']) : 'failed',
+      ...(item.deliveredAt === undefined ? {} : { deliveredAt: new Date(item.deliveredAt) }),
+      ...(typeof item.failingSince === 'number' ? { failingSince: new Date(item.failingSince) } : {}),
+      ...(typeof item.lastFailure === 'string' ? { lastFailure: item.lastFailure } : {}),
+    };
+  },
+
   summarize: async (since) => {
     const latest = async (): Promise<string | undefined> => {
       const page = await client.send(

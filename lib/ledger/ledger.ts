@@ -16,6 +16,18 @@ export interface Lease {
   readonly until: number;
 }
 
+/** A send that failed, as the ledger keeps it until the alert is delivered. */
+export interface FailedSend {
+  readonly at: Date;
+  /** Why, as deliver says it (`Squadcast answered 503`): never alert content. */
+  readonly reason: string;
+  /**
+   * True when deliver moved the alert to the dead-letter queue: its failing time ends there (a
+   * redrive starts afresh, and its next failure is no outage of hours), its reason stays.
+   */
+  readonly deadLettered?: boolean;
+}
+
 /** The latest delivery recorded under the same id, found when a claim for another version (or a held-out one) succeeds. */
 export interface EarlierVersion {
   readonly deliveredAt: Date;
@@ -33,6 +45,8 @@ export type ClaimResult =
        * delivery crashed or stalled, and may have reached Squadcast (then this one pages again).
        */
       readonly tookOver?: boolean;
+      /** When a send of this alert first failed, if its sends have failed since it was last delivered. */
+      readonly failingSince?: Date;
     }
   /** This version was delivered, and is still held. */
   | { readonly kind: 'already-delivered' }
@@ -47,8 +61,11 @@ export type ClaimResult =
 export interface DeliveryLedger {
   claim(version: AlertVersion, now: Date): Promise<ClaimResult>;
   complete(lease: Lease, deliveredAt: Date): Promise<void>;
-  /** Gives the claim up after a failed attempt so that the next attempt may take it at once. */
-  release(lease: Lease): Promise<void>;
+  /**
+   * Gives the claim up so that the next attempt may take it at once. After a failed send, `failure`
+   * is remembered: the first failure's time (the next claim returns it) and the latest reason.
+   */
+  release(lease: Lease, failure?: FailedSend): Promise<void>;
 }
 
 /** Incidents recorded per UTC day (`YYYY-MM-DD`); days without any are left out. */
@@ -63,6 +80,19 @@ export interface DeliverySummary {
   readonly perDay: DailyCounts;
 }
 
+/** What the ledger knows of one alert id (for `npm run test-alert`, `smoke` and `dead-letters`). */
+export interface AlertRecord {
+  readonly state: 'delivered' | 'in-flight' | 'failed' | 'dead-lettered';
+  /** The latest delivery. */
+  readonly deliveredAt?: Date;
+  /** The first failed send since the last delivery, while its sends keep failing. */
+  readonly failingSince?: Date;
+  /** The latest failure's reason (never alert content). */
+  readonly lastFailure?: string;
+}
+
 export interface LedgerReader {
   summarize(since: Date): Promise<DeliverySummary>;
+  /** The record of one alert id; undefined when the ledger has none (not tried yet, or expired). */
+  lookup(alertId: string): Promise<AlertRecord | undefined>;
 }

@@ -35,3 +35,17 @@ export interface QueueDepths {
 export interface QueueDepthReader {
   depths(): Promise<QueueDepths>;
 }
+
+/** What a look at every dead letter found: the oldest one's first enqueue time, and how many were seen. */
+export interface DeadLetterScan {
+  /** Epoch ms of the oldest SentTimestamp seen; absent when the queue held none. */
+  readonly oldestSentAtMs?: number;
+  readonly seen: number;
+  /** True when the look stopped at its limit: an older letter may be among those not seen. */
+  readonly capped: boolean;
+}
+
+/** Reads the dead-letter queue's messages' ages without leaving any hidden (the dead-letter watch). */
+export interface DeadLetterScanner {
+  scan(): Promise<DeadLetterScan>;
+}

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import type { RejectedAlert } from '../alert/decode-webhook';
 import type { AlertIssue } from '../alert/read-alert';
-import { isDocumentedField } from '../alert/read-alert';
+import { isDocumentedField, readAlert } from '../alert/read-alert';
 import { decodeWith } from '../common/checked';
 import { parseJson } from '../common/json';
 import { truncate } from '../common/text';
@@ -240,3 +240,9 @@ export const rejectedAlertMessage = (rejected: RejectedAlert, at: Date): Outboun
 /** A message on the alerts queue that deliver cannot read: its body is kept as a string. */
 export const undecodableMessage = (messageId: string, body: string, problems: readonly string[], at: Date): OutboundMessage =>
   rawDeadLetterMessage(messageId, { stage: 'deliver', reason: 'undecodable message', problems: [...problems], at: at.toISOString() }, body);
+
+/** The id deliver keeps a queued alert under in the ledger (as deliver reads it); undefined for a message that holds no alert. */
+export const queuedAlertId = (body: string): string | undefined => {
+  const read = readQueuedMessage(body);
+  return read.kind === 'alert' ? readAlert(read.queued.alert, { id: read.queued.alertId, receivedAt: new Date() }).id : undefined;
+};

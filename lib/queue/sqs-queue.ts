@@ -1,9 +1,15 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
 import { backoffWithJitter, sleep } from '../common/backoff';
 import { mapWithConcurrency } from '../common/concurrency';
 import { chunkMessages } from './chunk';
-import type { MessageQueue, OutboundMessage, QueueDepthReader, RetryScheduler } from './message-queue';
+import type { DeadLetterScanner, MessageQueue, OutboundMessage, QueueDepthReader, RetryScheduler } from './message-queue';
 import { SQS_MAX_VISIBILITY_SECONDS } from './message-queue';
 
 export interface SqsQueueOptions {
@@ -110,6 +116,62 @@ export const createSqsDepthReader = (client: SQSClient, alertsQueueUrl: string, 
       ),
       // In flight too: a dead letter being read (a preview, the console's "Poll for messages") is still there.
       deadLetter: readCount(deadLetter.Attributes, 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'),
+    };
+  },
+});
+
+/** How long a dead letter the watch has read stays hidden before it is released (at once, after the look). */
+const SCAN_VISIBILITY_SECONDS = 30;
+/** The watch reads at most this many dead letters a run (SQS has no peek: each is received, then released). */
+export const MAX_SCANNED_DEAD_LETTERS = 1_000;
+
+/**
+ * Every dead letter's SentTimestamp, for the watch. A message SQS moved to the dead-letter queue (after
+ * maxReceiveCount) keeps its first enqueue time, and one the relay sent there has its own: either way,
+ * SQS deletes it 14 days after that time. Each is received for 30 s at most, and all are released
+ * (visibility 0) once counted, so a look hides nothing for long; the receives count on the messages, which
+ * matters nowhere here (the dead-letter queue has no redrive policy).
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+ */
+export const createSqsDeadLetterScanner = (client: SQSClient, deadLetterQueueUrl: string): DeadLetterScanner => ({
+  scan: async () => {
+    const handles: string[] = [];
+    let oldest: number | undefined;
+    try {
+      while (handles.length < MAX_SCANNED_DEAD_LETTERS) {
+        const { Messages = [] } = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: deadLetterQueueUrl,
+            MaxNumberOfMessages: 10,
+            // A long poll asks every SQS server; a short one (0) samples some and can answer empty while letters wait.
+            // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html
+            WaitTimeSeconds: 1,
+            VisibilityTimeout: SCAN_VISIBILITY_SECONDS,
+            MessageSystemAttributeNames: ['SentTimestamp'],
+          }),
+        );
+        if (Messages.length === 0) break;
+        for (const message of Messages) {
+          handles.push(message.ReceiptHandle ?? '');
+          const sentAt = Number(message.Attributes?.SentTimestamp);
+          if (Number.isFinite(sentAt) && sentAt > 0) oldest = Math.min(oldest ?? sentAt, sentAt);
+        }
+      }
+    } finally {
+      for (let i = 0; i < handles.length; i += 10)
+        await client
+          .send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: deadLetterQueueUrl,
+              Entries: handles.slice(i, i + 10).map((handle, j) => ({ Id: String(j), ReceiptHandle: handle, VisibilityTimeout: 0 })),
+            }),
+          )
+          .catch(() => undefined);
+    }
+    return {
+      ...(oldest === undefined ? {} : { oldestSentAtMs: oldest }),
+      seen: handles.length,
+      capped: handles.length >= MAX_SCANNED_DEAD_LETTERS,
     };
   },
 });

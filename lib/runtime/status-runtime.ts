@@ -17,6 +17,7 @@ export const createStatusRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpti
     queues: createSqsDepthReader(new SQSClient(awsClientConfig), config.alertsQueueUrl, config.deadLetterQueueUrl),
     now: () => new Date(),
     log: telemetry.log,
+    squadcastMaxPerMinute: config.squadcastMaxPerMinute,
   };
   return { deps: async () => deps, telemetry };
 };

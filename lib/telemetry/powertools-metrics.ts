@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { CountMetric, RelayMetrics } from '../common/metrics';
+import type { CountMetric, GaugeMetric, RelayMetrics } from '../common/metrics';
 import { METRIC_NAMES } from '../common/metrics';
 import type { PowertoolsBackedLogger } from './powertools-logger';
 
@@ -25,7 +25,7 @@ export const createRelayMetrics = (settings: MetricsSettings): RelayMetrics => {
   });
   const counts = new Map<CountMetric, number>();
   let latencies = 0;
-  let oldestFailing: number | undefined;
+  const gauges = new Map<GaugeMetric, number>();
   return {
     count: (metric, value = 1) => {
       counts.set(metric, (counts.get(metric) ?? 0) + value);
@@ -34,16 +34,16 @@ export const createRelayMetrics = (settings: MetricsSettings): RelayMetrics => {
       latencies++;
       metrics.addMetric(METRIC_NAMES.squadcastLatency, MetricUnit.Milliseconds, ms);
     },
-    failingAlertAge: (seconds) => {
-      oldestFailing = Math.max(oldestFailing ?? 0, Math.round(seconds));
+    largest: (metric, seconds) => {
+      gauges.set(metric, Math.max(gauges.get(metric) ?? 0, Math.round(seconds)));
     },
     flush: () => {
-      if (counts.size === 0 && latencies === 0 && oldestFailing === undefined) return;
+      if (counts.size === 0 && latencies === 0 && gauges.size === 0) return;
       for (const [metric, value] of counts) metrics.addMetric(METRIC_NAMES[metric], MetricUnit.Count, value);
-      if (oldestFailing !== undefined) metrics.addMetric(METRIC_NAMES.oldestFailingAlertAge, MetricUnit.Seconds, oldestFailing);
+      for (const [metric, value] of gauges) metrics.addMetric(METRIC_NAMES[metric], MetricUnit.Seconds, value);
       counts.clear();
       latencies = 0;
-      oldestFailing = undefined;
+      gauges.clear();
       metrics.publishStoredMetrics();
     },
   };

@@ -61,7 +61,7 @@ const lint = (templatePath: string): Finding => {
 
 /** The template's own checks: cfn-lint and every AWS rule of rules.ts (Lambda's default quota of 1000). */
 const templateFindings = (dir: string, template: PackagedTemplate): Finding[] => {
-  const found = checkRules(template, { service: SERVICE, accountConcurrency: 1000 });
+  const found = checkRules(template, { service: SERVICE, stackName: `${SERVICE}-${REHEARSAL_STAGE}`, accountConcurrency: 1000 });
   return [
     lint(join(dir, 'cloudformation-template-update-stack.json')),
     ...RULES.map((rule) => {

@@ -11,6 +11,8 @@ const names = require('../../infra/aws-names.js') as { s3BucketNameProblems(name
 export interface RuleContext {
   /** serverless.yml's service. */
   readonly service: string;
+  /** The stack's name (<service>-<stage>): CloudFormation builds generated names from it. */
+  readonly stackName: string;
   /** The Lambda concurrency quota of the account the stack is checked against (AWS's default is 1000). */
   readonly accountConcurrency: number;
 }
@@ -58,6 +60,19 @@ const NAME_PROPERTY: Readonly<Record<string, string>> = {
   'AWS::Lambda::Function': 'FunctionName',
   'AWS::CloudWatch::Alarm': 'AlarmName',
   'AWS::CloudWatch::Dashboard': 'DashboardName',
+  'AWS::Events::Rule': 'Name',
+};
+
+/**
+ * The longest name of each type whose generated name CloudFormation's service role matches by the
+ * service's prefix (IAM roles are matched by their path instead). From each service's API reference.
+ */
+const GENERATED_NAME_LIMIT: Readonly<Record<string, number>> = {
+  'AWS::Events::Rule': 64,
+  'AWS::SNS::Topic': 256,
+  'AWS::CloudWatch::Alarm': 255,
+  'AWS::DynamoDB::Table': 255,
+  'AWS::Logs::LogGroup': 512,
 };
 
 export const RULES: readonly Rule[] = [
@@ -273,6 +288,29 @@ export const RULES: readonly Rule[] = [
           : [];
       }),
     ],
+  },
+  {
+    id: 'generated-names-keep-prefix',
+    title:
+      "A generated name (<stack>-<logical id>-<13 random characters>) fits its type's limit whole: one that does not is cut, the stack's name with it, and no longer matches the <service>-* that CloudFormation's service role may touch",
+    source:
+      'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html; the cut shows in public reports, e.g. a bucket lambda-info-http-endpoin-serverlessdeploymentbuck-2u8uz2i7cap2',
+    check: (template, context) =>
+      Object.entries(template.Resources).flatMap(([id, resource]) => {
+        const limit = GENERATED_NAME_LIMIT[resource.Type];
+        const nameProperty = NAME_PROPERTY[resource.Type];
+        if (limit === undefined || (nameProperty !== undefined && propsOf(resource)[nameProperty] !== undefined)) return [];
+        const length = `${context.stackName}-${id}-`.length + 13;
+        return length <= limit
+          ? []
+          : [
+              {
+                rule: 'generated-names-keep-prefix',
+                path: `Resources.${id}`,
+                problem: `a generated name would be ${length} characters (at most ${limit}): name it, or shorten the logical id`,
+              },
+            ];
+      }),
   },
   {
     id: 'alarm-evaluation-range',

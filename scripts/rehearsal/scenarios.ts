@@ -29,6 +29,15 @@ export const FUNCTIONS = {
   deliver: 'DeliverLambdaFunction',
   status: 'StatusLambdaFunction',
   testAlert: 'TestAlertLambdaFunction',
+  deadLetterWatch: 'DeadLetterWatchLambdaFunction',
+};
+/** Each function's handler file (serverless.yml `handler`). */
+const HANDLER_FILES: Readonly<Record<FunctionName, string>> = {
+  ingest: 'ingest',
+  deliver: 'deliver',
+  status: 'status',
+  testAlert: 'test-alert',
+  deadLetterWatch: 'dead-letter-watch',
 };
 type FunctionName = keyof typeof FUNCTIONS;
 /** The event source mapping receives and deletes with deliver's role. */
@@ -136,7 +145,7 @@ export const runScenarios = async (options: ScenarioOptions): Promise<ScenarioRu
         /^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com\//.test(value) ? `${proxy}${new URL(value).pathname}` : value,
       ]),
     );
-    const container = await startContainer(join(dir, 'handlers', `${name === 'testAlert' ? 'test-alert' : name}.js`), name, {
+    const container = await startContainer(join(dir, 'handlers', `${HANDLER_FILES[name]}.js`), name, {
       PATH: process.env.PATH,
       ...environment,
       AWS_REGION: 'us-east-1',
@@ -317,6 +326,33 @@ export const runScenarios = async (options: ScenarioOptions): Promise<ScenarioRu
         incidentsLast30Days: answer.result?.incidentsLast30Days,
         queue: answer.result?.queue,
       }),
+    ),
+  );
+  // One alert's record, as test-alert and smoke ask for it: the status role's read of one ledger item.
+  const asked = await status.invoke<{ alert?: { id?: string; state?: string } }>({ alertId: 'rehearsal-sample-0' });
+  findings.push(
+    finding(
+      'status: {"alertId": ...} reads that alert\'s record',
+      asked.result?.alert?.state === 'delivered',
+      JSON.stringify(asked.result?.alert ?? asked.error),
+    ),
+  );
+
+  const watch = await start('deadLetterWatch');
+  const watched = await watch.invoke<{ deadLetters?: number; oldestExpiresInHours?: number }>(readEvent('dead-letter-watch.json'));
+  findings.push(
+    finding(
+      'deadLetterWatch: events/dead-letter-watch.json',
+      (watched.result?.deadLetters ?? 0) >= 2 && (watched.result?.oldestExpiresInHours ?? 0) > 300,
+      JSON.stringify(watched.result ?? watched.error),
+    ),
+  );
+  const lettersAfterWatch = await deadLetters();
+  findings.push(
+    finding(
+      'deadLetterWatch: every dead letter is visible again after the look',
+      lettersAfterWatch === lettersAfterDelivery,
+      `${lettersAfterWatch} visible`,
     ),
   );
 

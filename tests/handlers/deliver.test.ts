@@ -13,7 +13,7 @@ const ENV = {
   // No rate-limit waits in a unit test: the limiter has its own tests.
   SQUADCAST_MAX_PER_MINUTE: '100000',
   DELIVERY_RETRY_BASE_SECONDS: '20',
-  DELIVERY_RETRY_MAX_SECONDS: '900',
+  DELIVERY_RETRY_MAX_SECONDS: '300',
 };
 const load = (env: Record<string, string | undefined> = ENV) => loadHandler(env, () => require('../../handlers/deliver') as DeliverModule);
 

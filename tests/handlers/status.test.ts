@@ -65,6 +65,7 @@ describe('status handler', () => {
       'lastIncidentAt',
       'queue',
       'source',
+      'squadcastMaxPerMinute',
       'summary',
     ]);
     expect(status).toEqual({
@@ -75,6 +76,7 @@ describe('status handler', () => {
       incidentsPerDay: expect.any(Array),
       checkedAt: expect.any(String),
       queue: { pending: 6, deadLetter: 4 },
+      squadcastMaxPerMinute: 150,
       summary: expect.stringContaining('Receiving alerts'),
     });
     expect(Date.parse(status.checkedAt)).toBeGreaterThanOrEqual(before);
@@ -93,6 +95,35 @@ describe('status handler', () => {
       ['GetQueueAttributesCommand', ENV.ALERTS_QUEUE_URL],
       ['GetQueueAttributesCommand', ENV.DEAD_LETTER_QUEUE_URL],
     ]);
+  });
+
+  it('with {"alertId": ...}, reads that alert\'s record by its key as well', async () => {
+    answer(undefined);
+    const query = loaded.dynamodbSend.getMockImplementation();
+    loaded.dynamodbSend.mockImplementation(async (command, ...rest) => {
+      const input = (command as { input: Record<string, unknown> }).input;
+      if ('Key' in input) return { Item: { state: 'dead-lettered', lastFailure: 'Squadcast answered 401' } };
+      return query?.(command, ...rest);
+    });
+    const status = await handler({ alertId: 'relay-test-1' });
+    expect(status.alert).toEqual({ id: 'relay-test-1', state: 'dead-lettered', lastFailure: 'Squadcast answered 401' });
+    expect(
+      commandsOf(loaded.dynamodbSend)
+        .filter((c) => c.name === 'GetCommand')
+        .map((c) => c.input.Key),
+    ).toEqual([{ pk: 'alert#relay-test-1' }]);
+  });
+
+  it.each<[string, unknown]>([
+    ['an id that is not a string', { alertId: 42 }],
+    ['an empty id', { alertId: '' }],
+    ['an event that is not an object', 'relay-test-1'],
+  ])('refuses %s with what it expects, never the value', async (_name, event) => {
+    answer(undefined);
+    const refused = handler(event);
+    await expect(refused).rejects.toThrow('invalid request: ');
+    await expect(refused).rejects.toThrow('(send {} for the status, or {"alertId": "<id>"})');
+    await expect(refused).rejects.not.toThrow('relay-test-1');
   });
 
   it('is inactive with no incident in 30 days', async () => {

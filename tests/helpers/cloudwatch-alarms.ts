@@ -160,18 +160,33 @@ export const periodMsOf = (alarm: AlarmDefinition): number => {
   return Number(periods[0]) * 1000;
 };
 
+/**
+ * How long after a datapoint's time an alarm can see it: the Lambda log line has to reach CloudWatch
+ * Logs and be turned into a metric (EMF), or the service has to publish it (SQS, every minute).
+ * AWS gives no figure; 2 minutes is what we assume, so every time to ALARM printed here includes it.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Alarms.html
+ */
+export const PROCESSING_DELAY_MS = 120_000;
+
 export interface AlarmState {
-  /** When the evaluation ran: the end of the latest period it read. */
+  /** When the evaluation could first see the state: the end of the latest period it read, plus the processing delay. */
   readonly atMs: number;
   readonly state: 'OK' | 'ALARM';
 }
 
 /**
- * The alarm's state after each period that ends between `fromMs` and `toMs`. Each evaluation reads
- * the last EvaluationPeriods periods and goes to ALARM when at least DatapointsToAlarm of them
- * breach; with TreatMissingData notBreaching (every relay alarm) a period without data never does.
+ * The alarm's state after each period that ends between `fromMs` and `toMs`, stamped with when it
+ * could be seen (`processingDelayMs` later). Each evaluation reads the last EvaluationPeriods periods
+ * and goes to ALARM when at least DatapointsToAlarm of them breach; with TreatMissingData
+ * notBreaching (every relay alarm) a period without data never does.
  */
-export const evaluateAlarm = (alarm: AlarmDefinition, points: readonly Datapoint[], fromMs: number, toMs: number): AlarmState[] => {
+export const evaluateAlarm = (
+  alarm: AlarmDefinition,
+  points: readonly Datapoint[],
+  fromMs: number,
+  toMs: number,
+  processingDelayMs = PROCESSING_DELAY_MS,
+): AlarmState[] => {
   if (alarm.TreatMissingData !== 'notBreaching') throw new Error(`TreatMissingData ${alarm.TreatMissingData} is not modelled`);
   const compare = COMPARE[alarm.ComparisonOperator];
   if (compare === undefined) throw new Error(`${alarm.ComparisonOperator} is not modelled`);
@@ -185,7 +200,7 @@ export const evaluateAlarm = (alarm: AlarmDefinition, points: readonly Datapoint
       const value = alarmValueAt(alarm, points, end - k * periodMs);
       if (value !== undefined && compare(value, threshold)) breaching += 1;
     }
-    states.push({ atMs: end, state: breaching >= needed ? 'ALARM' : 'OK' });
+    states.push({ atMs: end + processingDelayMs, state: breaching >= needed ? 'ALARM' : 'OK' });
   }
   return states;
 };

@@ -19,7 +19,7 @@ import { BACKSTOP_RECEIVES, retryPolicyFrom } from '../../lib/delivery/retry-bud
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import { toBatchResponse, toQueueRecord } from '../../lib/delivery/sqs-event';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
-import type { AlertVersion, ClaimResult, DeliveryLedger, Lease } from '../../lib/ledger/ledger';
+import type { AlertVersion, ClaimResult, DeliveryLedger, FailedSend, Lease } from '../../lib/ledger/ledger';
 import type { MessageQueue, OutboundMessage, RetryScheduler } from '../../lib/queue/message-queue';
 import type { Telemetry } from '../../lib/telemetry/telemetry';
 import { instrumented } from '../../lib/telemetry/telemetry';
@@ -177,33 +177,68 @@ export class SimulatedQueue {
   }
 }
 
+/** A failure the simulated ledger raises for one call (a missing table, throttling), or none. */
+export type LedgerFault = (at: number, call: 'claim' | 'complete' | 'release') => Error | undefined;
+
+/** A DynamoDB error as the SDK raises it: its `name` is the exception's. */
+export const dynamoDbError = (name: string): Error => Object.assign(new Error(`simulated ${name}`), { name });
+
+interface SimLedgerItem {
+  readonly state: 'in-flight' | 'delivered' | 'failed';
+  readonly token: string;
+  readonly leaseUntil: number;
+  /** The first failed send since the last delivery (lib/ledger/dynamodb-ledger.ts keeps it the same way). */
+  readonly failingSince?: number;
+}
+
 /** The DynamoDB ledger's conditions, on virtual time. */
 export class SimulatedLedger implements DeliveryLedger {
-  readonly items = new Map<string, { state: 'in-flight' | 'delivered' | 'failed'; token: string; leaseUntil: number }>();
+  readonly items = new Map<string, SimLedgerItem>();
   #tokens = 0;
 
   constructor(
     private readonly clock: VirtualClock,
     private readonly leaseMs: number,
+    private readonly fault: LedgerFault = () => undefined,
   ) {}
 
+  #call(call: 'claim' | 'complete' | 'release'): void {
+    const error = this.fault(this.clock.now, call);
+    if (error !== undefined) throw error;
+  }
+
   async claim({ alertId }: AlertVersion): Promise<ClaimResult> {
+    this.#call('claim');
     const item = this.items.get(alertId);
     if (item?.state === 'delivered') return { kind: 'already-delivered' };
     if (item !== undefined && item.leaseUntil >= this.clock.now) return { kind: 'in-flight' };
     const token = `t${++this.#tokens}`;
     const until = this.clock.now + this.leaseMs;
-    this.items.set(alertId, { state: 'in-flight', token, leaseUntil: until });
-    return { kind: 'claimed', lease: { version: { alertId, fingerprint: '', fields: {}, holdMs: 0 }, token, until } };
+    const failingSince = item?.failingSince;
+    this.items.set(alertId, { state: 'in-flight', token, leaseUntil: until, ...(failingSince === undefined ? {} : { failingSince }) });
+    return {
+      kind: 'claimed',
+      lease: { version: { alertId, fingerprint: '', fields: {}, holdMs: 0 }, token, until },
+      ...(failingSince === undefined ? {} : { failingSince: new Date(failingSince) }),
+    };
   }
 
   async complete(lease: Lease): Promise<void> {
+    this.#call('complete');
     this.items.set(lease.version.alertId, { state: 'delivered', token: '', leaseUntil: 0 });
   }
 
-  async release(lease: Lease): Promise<void> {
+  async release(lease: Lease, failure?: FailedSend): Promise<void> {
+    this.#call('release');
     const item = this.items.get(lease.version.alertId);
-    if (item?.token === lease.token) this.items.set(lease.version.alertId, { state: 'failed', token: '', leaseUntil: 0 });
+    if (item?.token !== lease.token) return;
+    const failingSince = failure?.deadLettered === true ? undefined : (item.failingSince ?? failure?.at.getTime());
+    this.items.set(lease.version.alertId, {
+      state: 'failed',
+      token: '',
+      leaseUntil: 0,
+      ...(failingSince === undefined ? {} : { failingSince }),
+    });
   }
 }
 
@@ -331,6 +366,10 @@ export interface RelaySimulationOptions {
   readonly maxVirtualMs: number;
   /** The clock to run on (a test that stamps what is printed with the simulated time passes its own). */
   readonly clock?: VirtualClock;
+  /** What the ledger fails with, and when (default: never). */
+  readonly ledgerFault?: LedgerFault;
+  /** When deliver starts polling, in virtual ms (default 0): before it, alerts only queue up, as with deliver stopped. */
+  readonly deliverStartsAt?: number;
 }
 
 export interface SimulatedSend {
@@ -370,7 +409,7 @@ export const simulateRelay = async (options: RelaySimulationOptions): Promise<Re
   const clock = options.clock ?? new VirtualClock();
   // serverless.yml: visibility timeout 180 s, maxReceiveCount = the backstop.
   const queue = new SimulatedQueue(clock, 180_000, BACKSTOP_RECEIVES);
-  const ledger = new SimulatedLedger(clock, config.leaseMs);
+  const ledger = new SimulatedLedger(clock, config.leaseMs, options.ledgerFault);
   const run: RelaySimulation = {
     clock,
     queue,
@@ -431,9 +470,10 @@ export const simulateRelay = async (options: RelaySimulationOptions): Promise<Re
     }),
     recovery: options.withoutRecoveryWatch ? noRecoveryWatch : createRecoveryWatch(RECOVERY_WATCH),
   });
-  const loops = Array.from({ length: containers }, () => {
+  const loops = Array.from({ length: containers }, async () => {
     const telemetry = options.telemetry?.();
     const deps = depsFor(telemetry);
+    if (options.deliverStartsAt !== undefined) await clock.sleep(options.deliverStartsAt);
     return runContainer(queue, clock, telemetry ? deliverHandlerWith(telemetry, deps) : (records) => deliverBatch(records, deps), done);
   });
   await clock.run(done, options.maxVirtualMs);

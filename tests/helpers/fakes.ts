@@ -14,7 +14,16 @@ import type { IncidentSink } from '../../lib/delivery/squadcast-sink';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
 import { DEFAULT_PRIORITIES, highestPriority } from '../../lib/incident/to-incident';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
-import type { AlertVersion, ClaimResult, DeliveryLedger, DeliverySummary, Lease, LedgerReader } from '../../lib/ledger/ledger';
+import type {
+  AlertRecord,
+  AlertVersion,
+  ClaimResult,
+  DeliveryLedger,
+  DeliverySummary,
+  FailedSend,
+  Lease,
+  LedgerReader,
+} from '../../lib/ledger/ledger';
 import type {
   MessageQueue,
   OutboundMessage,
@@ -105,6 +114,9 @@ interface LedgerEntry {
   deliveredAt?: Date;
   fingerprints?: ReadonlySet<string>;
   fields?: Readonly<Record<string, string>>;
+  /** The first failed send since the last delivery, and the latest reason. */
+  failingSince?: Date;
+  lastFailure?: string;
 }
 
 /**
@@ -119,6 +131,8 @@ export class FakeLedger implements DeliveryLedger {
   readonly versions: AlertVersion[] = [];
   readonly completed: Array<{ readonly lease: Lease; readonly deliveredAt: Date }> = [];
   readonly released: Lease[] = [];
+  /** The failure each release carried (undefined for a release without a failed send). */
+  readonly releasedFailures: Array<FailedSend | undefined> = [];
   claimError: Error | undefined;
   completeError: Error | undefined;
   releaseError: Error | undefined;
@@ -154,7 +168,8 @@ export class FakeLedger implements DeliveryLedger {
     const token = `lease-${++this.#tokens}`;
     this.entries.set(alertId, { ...entry, state: 'in-flight', token });
     const earlier = entry?.deliveredAt === undefined ? {} : { earlier: { deliveredAt: entry.deliveredAt, fields: entry.fields ?? {} } };
-    return { kind: 'claimed', lease: { version, token, until: this.leaseUntil(now) }, ...earlier };
+    const failing = entry?.failingSince === undefined ? {} : { failingSince: entry.failingSince };
+    return { kind: 'claimed', lease: { version, token, until: this.leaseUntil(now) }, ...earlier, ...failing };
   }
 
   async complete(lease: Lease, deliveredAt: Date): Promise<void> {
@@ -165,12 +180,25 @@ export class FakeLedger implements DeliveryLedger {
     this.entries.set(alertId, { state: 'delivered', deliveredAt, fingerprints, fields });
   }
 
-  async release(lease: Lease): Promise<void> {
+  async release(lease: Lease, failure?: FailedSend): Promise<void> {
     this.released.push(lease);
+    this.releasedFailures.push(failure);
     if (this.releaseError !== undefined) throw this.releaseError;
     const entry = this.entries.get(lease.version.alertId);
-    if (entry?.token === lease.token)
-      this.entries.set(lease.version.alertId, { ...entry, state: entry.deliveredAt ? 'delivered' : 'failed' });
+    if (entry?.token !== lease.token) return;
+    const { failingSince: _ended, ...rest } = entry;
+    this.entries.set(lease.version.alertId, {
+      ...(failure?.deadLettered === true ? rest : entry),
+      state: entry.deliveredAt ? 'delivered' : 'failed',
+      ...(failure === undefined ? {} : { lastFailure: failure.reason }),
+      ...(failure === undefined || failure.deadLettered === true ? {} : { failingSince: entry.failingSince ?? failure.at }),
+    });
+  }
+
+  /** Records that sends of an alert have failed since `at` (as a release after a failed send would have). */
+  failingSince(alertId: string, at: Date): this {
+    this.entries.set(alertId, { ...(this.entries.get(alertId) ?? { state: 'failed' }), failingSince: at });
+    return this;
   }
 
   stateOf(alertId: string): LedgerEntry['state'] | undefined {
@@ -252,11 +280,19 @@ export class CapturingLogger implements Logger {
   }
 }
 
-/** Answers the status' ledger questions with fixed values; records the `since` it was asked about. */
+/** Answers the status' ledger questions with fixed values; records the `since` and the ids it was asked about. */
 export class FakeLedgerReader implements LedgerReader {
   summary: DeliverySummary = { lastDeliveredAt: null, deliveredSince: 0, perDay: {} };
   readonly summarizedSince: Date[] = [];
+  readonly records = new Map<string, AlertRecord>();
+  readonly lookedUp: string[] = [];
   error: Error | undefined;
+
+  async lookup(alertId: string): Promise<AlertRecord | undefined> {
+    this.lookedUp.push(alertId);
+    if (this.error !== undefined) throw this.error;
+    return this.records.get(alertId);
+  }
 
   async summarize(since: Date): Promise<DeliverySummary> {
     this.summarizedSince.push(since);
@@ -302,7 +338,7 @@ export const ingestHarness = ({ maxMessageBytes, ...overrides }: IngestHarnessOp
 export const noMetrics: RelayMetrics = {
   count: () => undefined,
   squadcastLatency: () => undefined,
-  failingAlertAge: () => undefined,
+  largest: () => undefined,
   flush: () => undefined,
 };
 

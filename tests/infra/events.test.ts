@@ -39,7 +39,7 @@ const ingestDeps = (alerts: FakeMessageQueue, log = new CapturingLogger()): Inge
 
 describe('events/', () => {
   it('has a documented event for every function in serverless.yml', () => {
-    expect(functions.map((f) => f.key).sort()).toEqual(['deliver', 'ingest', 'status', 'testAlert']);
+    expect(functions.map((f) => f.key).sort()).toEqual(['deadLetterWatch', 'deliver', 'ingest', 'status', 'testAlert']);
     for (const { key, file } of functions) {
       expect(readdirSync(eventsDir)).toContain(`${file}.json`);
       expect(readme).toMatch(new RegExp(`\\| \`${file}\\.json\` \\| \`${key}\` \\|`));

@@ -4,6 +4,7 @@ import { checkAlarmMetrics, checkCalls, checkDeployCalls } from '../../scripts/r
 import type { PackagedTemplate } from '../../scripts/rehearsal/package';
 import type { RehearsalReport } from '../../scripts/rehearsal/rehearse';
 import { formatReport, REHEARSAL_STAGE, rehearse } from '../../scripts/rehearsal/rehearse';
+import { FUNCTIONS, MAPPING } from '../../scripts/rehearsal/scenarios';
 import type { RehearsedStack } from '../../scripts/rehearsal/stack';
 import { packagedOnce } from '../helpers/package-service';
 
@@ -44,10 +45,10 @@ withMoto('the deploy rehearsal (npm run rehearse)', () => {
     ]);
     // It saw the relay work, and the CLI deploy: calls of every function, the outage and dead-letter metrics.
     expect(new Set(report.calls.map((call) => call.caller))).toEqual(
-      new Set(['ingest', 'deliver', 'status', 'testAlert', 'event source mapping']),
+      new Set(['ingest', 'deliver', 'status', 'testAlert', 'deadLetterWatch', 'event source mapping']),
     );
     expect(new Set(report.printed.map((p) => p.name))).toEqual(
-      expect.objectContaining(new Set(['OldestFailingAlertAge', 'AlertsDeadLettered'])),
+      expect.objectContaining(new Set(['SquadcastFailingFor', 'OldestHeldBackAlertAge', 'OldestDeadLetterAge', 'AlertsDeadLettered'])),
     );
     expect(new Set(report.deployCalls.map((c) => c.action))).toEqual(
       expect.objectContaining(new Set(['cloudformation:CreateChangeSet', 'iam:PassRole', 's3:PutObject', 'cloudformation:DeleteStack'])),
@@ -66,13 +67,7 @@ withMoto('the deploy rehearsal (npm run rehearse)', () => {
   };
 
   it('fails when a statement a bundle needs is removed from its role, or the boundary does not allow it', async () => {
-    const callers = {
-      ingest: 'IngestLambdaFunction',
-      deliver: 'DeliverLambdaFunction',
-      status: 'StatusLambdaFunction',
-      testAlert: 'TestAlertLambdaFunction',
-      'event source mapping': 'DeliverLambdaFunction',
-    };
+    const callers = { ...FUNCTIONS, [MAPPING]: FUNCTIONS.deliver };
     const boundary = bootstrapFor({ account: stack.facts.account, region: stack.facts.region }).boundary.policy;
     const withoutUpdate = await checkCalls(
       withoutStatement(report.template, 'dynamodb:UpdateItem'),
@@ -106,8 +101,8 @@ withMoto('the deploy rehearsal (npm run rehearse)', () => {
   it('fails when an alarm names a metric no bundle prints', () => {
     const copy = JSON.parse(JSON.stringify(report.template)) as PackagedTemplate;
     const alarm = copy.Resources.SquadcastOutageAlarm?.Properties as Record<string, unknown>;
-    alarm.MetricName = 'OldestFailingAlertAgeSeconds';
+    alarm.MetricName = 'SquadcastFailingForSeconds';
     const findings = checkAlarmMetrics(copy, stack.facts, report.printed);
-    expect(findings.filter((f) => !f.ok).map((f) => f.subject)).toEqual(['SquadcastOutageAlarm → OldestFailingAlertAgeSeconds']);
+    expect(findings.filter((f) => !f.ok).map((f) => f.subject)).toEqual(['SquadcastOutageAlarm → SquadcastFailingForSeconds']);
   });
 });

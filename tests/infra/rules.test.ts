@@ -7,7 +7,11 @@ import { packagedOnce } from '../helpers/package-service';
  * The AWS rules moto does not enforce (scripts/rehearsal/rules.ts): none is broken by the packaged
  * template, and each one finds a template that breaks it, naming the template path.
  */
-const CONTEXT: RuleContext = { service: 'threatstack-squadcast-relay', accountConcurrency: 1000 };
+const CONTEXT: RuleContext = {
+  service: 'threatstack-squadcast-relay',
+  stackName: 'threatstack-squadcast-relay-ci',
+  accountConcurrency: 1000,
+};
 
 type Mutation = (t: { Resources: Record<string, { Properties: Record<string, unknown>; DeletionPolicy?: string }> }) => void;
 
@@ -99,6 +103,12 @@ describe('AWS rules the rehearsal checks (scripts/rehearsal/rules.ts)', () => {
       'name-lengths',
       () => (t) => Object.assign(t.Resources.IngestLambdaFunction?.Properties ?? {}, { FunctionName: 'f'.repeat(65) }),
       'Resources.IngestLambdaFunction.Properties.FunctionName',
+      CONTEXT,
+    ],
+    [
+      'generated-names-keep-prefix',
+      () => (t) => delete t.Resources.DeadLetterWatchEventsRuleSchedule1?.Properties.Name,
+      'Resources.DeadLetterWatchEventsRuleSchedule1',
       CONTEXT,
     ],
     [

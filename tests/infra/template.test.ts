@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { METRIC_NAMES } from '../../lib/common/metrics';
 import { parsePriorities, parseSeverities, parseUnknownPriority, readDeliverConfig, readIngestConfig } from '../../lib/config/env';
-import { BACKSTOP_RECEIVES, MAX_GIVE_UP_HOURS, QUEUE_RETENTION_HOURS } from '../../lib/delivery/retry-budget';
+import {
+  BACKSTOP_RECEIVES,
+  MAX_GIVE_UP_HOURS,
+  MAX_RETRY_STEP_SECONDS,
+  QUEUE_RETENTION_HOURS,
+  STALL_ALARM_WINDOW_SECONDS,
+} from '../../lib/delivery/retry-budget';
 import { THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import { METRICS_SERVICE } from '../../lib/telemetry/telemetry';
 import { packagedOnce } from '../helpers/package-service';
@@ -54,7 +60,7 @@ interface Statement {
 
 const projectRoot = resolve(__dirname, '../..');
 const THREAT_STACK_IPS = ['52.20.173.142', '54.173.79.87', '54.174.225.119'];
-const FUNCTIONS = ['ingest', 'deliver', 'status', 'testAlert'] as const;
+const FUNCTIONS = ['ingest', 'deliver', 'status', 'deadLetterWatch', 'testAlert'] as const;
 
 /** cfn-lint's path, or undefined when it is not installed (`pip install cfn-lint`). */
 const findCfnLint = (): string | undefined => {
@@ -440,7 +446,7 @@ describe('serverless package (CloudFormation template)', () => {
     expect(ssmResources('TestAlertRole')).toEqual([]);
   });
 
-  it("lets the status read the delivered-at index, never the table's items, and the queues' depths", () => {
+  it("lets the status read the delivered-at index, one alert's record by its key, and the queues' depths; nothing else", () => {
     const statements = roleStatements('StatusRole').filter((s) => !asArray(s.Action).every((a) => a.startsWith('logs:')));
     expect(statements).toEqual([
       {
@@ -449,6 +455,7 @@ describe('serverless package (CloudFormation template)', () => {
         Resource: [{ 'Fn::GetAtt': ['AlertsQueue', 'Arn'] }, { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }],
       },
       { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Sub': '${ActivityTable.Arn}/index/delivered-at' } },
+      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': ['ActivityTable', 'Arn'] } },
     ]);
   });
 
@@ -595,32 +602,42 @@ describe('serverless package (CloudFormation template)', () => {
     });
   });
 
-  it('alarms on a Squadcast outage from the age of the alerts that keep failing (tests/infra/alarm-evaluation.system.test.ts runs it)', () => {
-    const alarm = props('SquadcastOutageAlarm');
+  it.each<[string, string, number]>([
+    ['SquadcastOutageAlarm', METRIC_NAMES.squadcastFailingFor, 300],
+    ['AlertsHeldBackAlarm', METRIC_NAMES.oldestHeldBackAlertAge, 420],
+  ])('%s reads %s (%d s), over a window every retry step fits (tests/infra/alarm-evaluation.test.ts runs it)', (id, metric, threshold) => {
+    const alarm = props(id);
     expect(alarm).toMatchObject({
       Namespace: 'ThreatstackSquadcastRelay',
-      MetricName: METRIC_NAMES.oldestFailingAlertAge,
+      MetricName: metric,
       Dimensions: relayDimensions,
       Statistic: 'Maximum',
-      Threshold: 600,
+      Threshold: threshold,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       DatapointsToAlarm: 1,
+      TreatMissingData: 'notBreaching',
     });
-    // It can answer within 15 minutes: a failing alert is tried at least every 300 s.
-    expect(Number(alarm.Period) * Number(alarm.DatapointsToAlarm) + Number(alarm.Threshold)).toBeLessThanOrEqual(15 * 60);
+    // The window the configuration's largest retry step is sized for (lib/delivery/retry-budget.ts).
+    expect(Number(alarm.Period) * Number(alarm.EvaluationPeriods)).toBe(STALL_ALARM_WINDOW_SECONDS);
+    expect(MAX_RETRY_STEP_SECONDS).toBeLessThanOrEqual(STALL_ALARM_WINDOW_SECONDS - 2 * Number(alarm.Period));
   });
 
-  it('alarms on a dead letter 10 days old, 4 days before SQS deletes it', () => {
-    const alarm = props('DeadLetterAgeAlarm');
+  it('alarms on a dead letter 10 days after it was first queued, 4 days before SQS deletes it, from the hourly watch', () => {
+    const alarm = props('DeadLetterExpiryAlarm');
     expect(alarm).toMatchObject({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateAgeOfOldestMessage',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] } }],
+      Namespace: 'ThreatstackSquadcastRelay',
+      MetricName: METRIC_NAMES.oldestDeadLetterAge,
+      Dimensions: relayDimensions,
       Statistic: 'Maximum',
+      Period: 3600,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
     });
-    expect(Number(alarm.Threshold)).toBeLessThanOrEqual(10 * 86_400);
-    expect(Number(props('DeadLetterQueue').MessageRetentionPeriod) - Number(alarm.Threshold)).toBeGreaterThanOrEqual(4 * 86_400);
+    expect(Number(props('DeadLetterQueue').MessageRetentionPeriod) - Number(alarm.Threshold)).toBe(4 * 86_400);
+    // SQS's own age of the oldest message leaves out a message looked at three times: no alarm reads it for the dead-letter queue.
+    expect(resources.DeadLetterAgeAlarm).toBeUndefined();
+    const rule = ofType('AWS::Events::Rule')[0];
+    expect(rule?.Properties).toMatchObject({ ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
   });
 
   it('alarms on every new dead letter, even while the dead-letter queue is already in alarm', () => {
@@ -662,7 +679,7 @@ describe('serverless package (CloudFormation template)', () => {
 
   it('sends every alarm, and its recovery, to the topic in use; no data is no failure; no FILL in metric math', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBe(16);
+    expect(alarms.length).toBe(17);
     const ids = Object.entries(template.Resources)
       .filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm')
       .map(([id]) => id);

@@ -55,7 +55,7 @@ test('a batch of real-world malformations: every object pages once, degraded; on
   const metrics = {
     count: (metric: string, value = 1) => void counted.set(metric, (counted.get(metric) ?? 0) + value),
     squadcastLatency: () => undefined,
-    failingAlertAge: () => undefined,
+    largest: () => undefined,
     flush: () => undefined,
   };
   const result = await ingestWebhook(

@@ -126,7 +126,7 @@ test('npm run test-alert -- --local: one labelled incident through the real queu
   const before = incidents().length;
   const result = await runScript('test-alert', ['--local', '--port', port(), '--token', TOKEN, '--wait', '30']);
   expect(result.output).toMatch(/Queued test alert relay-test-[0-9a-f-]{36} \(severity 3\) on relay-ops-alerts/);
-  expect(result.output).toContain('Delivered: Squadcast accepted an incident at');
+  expect(result.output).toMatch(/Delivered: Squadcast accepted test alert relay-test-[0-9a-f-]{36} at /);
   expect(result.code).toBe(0);
   const added = incidents().slice(before);
   expect(added).toHaveLength(1);

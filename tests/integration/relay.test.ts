@@ -1,5 +1,6 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DeadLettersDeps } from '../../scripts/dead-letters';
 import type { EmulatorClients } from '../helpers/emulators';
 import { emulatorClients, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
@@ -199,6 +200,45 @@ test('Squadcast answering 413: the alert goes to the dead-letter queue with the 
       failure: expect.objectContaining({ stage: 'deliver', reason: 'Squadcast answered 413' }),
     }),
   ]);
+  squadcast.respondWith(() => ({ status: 202 }));
+});
+
+test('Squadcast failing an alert on every receive: the queue moves it (LOCAL_MAX_RECEIVE_COUNT=5), one line says so, and dead-letters gives the reason', async () => {
+  squadcast.respondWith((request) => (request.body.includes('"event_id":"stuck-1"') ? { status: 500 } : { status: 202 }));
+  expect((await post({ alerts: [alert('stuck-1')] })).status).toBe(200);
+  await eventually('the line on the last receive', () => relay.output().includes('[local] dead-letter: alert "stuck-1"'));
+  const line = relay
+    .output()
+    .split('\n')
+    .find((l) => l.includes('[local] dead-letter: alert "stuck-1"'));
+  expect(line).toContain('failed on its last receive (LOCAL_MAX_RECEIVE_COUNT=5)');
+  expect(line).toContain('Reason: Squadcast answered 500.');
+  expect(incidentsFor('stuck-1')).toHaveLength(5);
+  // The status answers what the ledger kept of it.
+  const asked = (await (await fetch(`${relay.baseUrl}/status?alert=stuck-1`)).json()) as { alert: Record<string, unknown> };
+  expect(asked.alert).toMatchObject({ id: 'stuck-1', state: 'failed', lastFailure: 'Squadcast answered 500' });
+  // The queue moves it at its next receive; `npm run dead-letters -- --local` names the reason that applied.
+  // The CLI as a person runs it against this relay, with the emulators' credentials (a person's environment has them).
+  const { run } = await import('../../scripts/dead-letters');
+  const deps: DeadLettersDeps = {
+    sqs: (config) => new SQSClient({ ...config, credentials: emulators.credentials }),
+    lambda: () => {
+      throw new Error('--local asks the local status, never Lambda');
+    },
+    fetch,
+    region: async () => ({ region: 'us-east-1', from: 'test' }),
+    operationsLog: () => ({ record: async () => 'unused' }),
+    who: () => 'test',
+  };
+  const listed = async (): Promise<string> => {
+    const lines: string[] = [];
+    await run(['--local', '--port', new URL(relay.baseUrl).port], { out: (line: string) => lines.push(line), err: () => undefined }, deps);
+    return lines.join('\n');
+  };
+  await eventually('moved to the dead-letter queue', async () => (await listed()).includes('alert stuck-1'));
+  expect(await listed()).toContain(
+    'alert stuck-1 (severity 1, "Host:  suspicious login stuck-1"): moved here by the queue after 5 receives; its last failed send: Squadcast answered 500',
+  );
   squadcast.respondWith(() => ({ status: 202 }));
 });
 

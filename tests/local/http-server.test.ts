@@ -25,8 +25,8 @@ const routes: LocalRoutes = {
     calls.push(`ingest ${event.path}`);
     return { statusCode: 200, body: '{"accepted":0}' };
   },
-  status: async () => {
-    calls.push('status');
+  status: async (request) => {
+    calls.push(`status ${JSON.stringify(request)}`);
     return { source: 'threatstack' } as never;
   },
   testAlert: {
@@ -167,6 +167,21 @@ describe('slow clients are dropped', () => {
     expect(slowBody.answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(slowHeaders.answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('GET /status', () => {
+  it('asks about one alert with ?alert=<id>; refuses an empty id with the parameter named, never echoed', async () => {
+    const server = await start();
+    server.open(routes);
+    expect((await send(server, '/status', { method: 'GET' })).status).toBe(200);
+    expect((await send(server, `/status?alert=${encodeURIComponent('relay-test-1/2')}`, { method: 'GET' })).status).toBe(200);
+    expect(calls).toEqual(['status {}', 'status {"alertId":"relay-test-1/2"}']);
+    const refused = await send(server, `/status?alert=${'x'.repeat(1_025)}`, { method: 'GET' });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('?alert=: alertId');
+    expect(refused.body).not.toContain('xxxx');
+    expect(calls).toHaveLength(2);
   });
 });
 

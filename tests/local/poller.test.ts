@@ -20,7 +20,13 @@ const queueOf = (batches: string[][]) => {
         await new Promise((resolve) => setTimeout(resolve, 20));
         return { Messages: [] };
       }
-      return { Messages: batch.map((id) => ({ MessageId: id, ReceiptHandle: `handle-${id}`, Body: '{}' })) };
+      // An id `x@3` is message x on its third receive.
+      return {
+        Messages: batch.map((tag) => {
+          const [id, receives = '1'] = tag.split('@');
+          return { MessageId: id, ReceiptHandle: `handle-${id}`, Body: '{}', Attributes: { ApproximateReceiveCount: receives } };
+        }),
+      };
     }
     if (name === 'ChangeMessageVisibilityBatchCommand')
       return { Successful: (input.Entries as Array<{ Id: string }>).map((entry) => ({ Id: entry.Id })) };
@@ -110,4 +116,28 @@ it('messages received after the stop began are released at once, never handed to
   expect(sqs.inputsOf('ChangeMessageVisibilityBatchCommand')).toEqual([
     { QueueUrl: QUEUE, Entries: [{ Id: '0', ReceiptHandle: 'handle-late', VisibilityTimeout: 0 }] },
   ]);
+});
+
+it('tells of each message that failed on its last allowed receive (thrown or reported), once, and of no other', async () => {
+  const sqs = queueOf([['a@3', 'b@2', 'c@3'], ['d@5']]);
+  const told: string[] = [];
+  let invocations = 0;
+  const poller = startPoller(
+    sqs.client,
+    async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      invocations += 1;
+      if (event.Records[0]?.messageId === 'd') throw new Error('deliver crashed');
+      return { batchItemFailures: [{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }] };
+    },
+    {
+      ...options,
+      concurrency: 1,
+      onError: () => undefined,
+      lastReceive: { maxReceiveCount: 3, told: (message) => told.push(message.MessageId ?? '') },
+    },
+  );
+  while (invocations < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  await poller.stop(Date.now() + 1_000);
+  // a: failed on receive 3 of 3; b: failed, receives left; c: delivered; d: the invocation threw on its fifth.
+  expect(told).toEqual(['a', 'd']);
 });

@@ -1,9 +1,10 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { describeDeadLetter } from '../../scripts/dead-letter-queues';
 import type { DeadLettersDeps, OperationsLog } from '../../scripts/dead-letters';
 import { run } from '../../scripts/dead-letters';
 import { fakeAwsClient } from '../helpers/aws';
-import { anAlert } from '../helpers/factories';
+import { anAlert, aRelayStatus } from '../helpers/factories';
 import { captureIo, regionOfTest } from './io';
 
 const unusedFetch = (() => Promise.reject(new Error('no fetch expected'))) as unknown as typeof fetch;
@@ -86,8 +87,18 @@ const recording = () => {
   return { records, log };
 };
 
-const depsFor = (sqs: SQSClient, log: OperationsLog = recording().log): DeadLettersDeps => ({
+/** The status function: what the ledger kept of each alert id asked about (`lastFailures`), else no record. */
+const statusFunction = (lastFailures: Readonly<Record<string, string>> = {}) =>
+  fakeAwsClient(LambdaClient, (_name, input) => {
+    const { alertId } = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString()) as { alertId: string };
+    const lastFailure = lastFailures[alertId];
+    const alert = lastFailure === undefined ? { id: alertId, state: 'not-recorded' } : { id: alertId, state: 'failed', lastFailure };
+    return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ ...aRelayStatus(), alert })) };
+  });
+
+const depsFor = (sqs: SQSClient, log: OperationsLog = recording().log, status = statusFunction()): DeadLettersDeps => ({
   sqs: () => sqs,
+  lambda: () => status.client,
   fetch: unusedFetch,
   region: regionOfTest,
   operationsLog: () => log,
@@ -122,6 +133,21 @@ describe('npm run dead-letters', () => {
     expect(text()).toContain('    before that     redriven 2 times, back each time');
     expect(text()).toContain('npm run dead-letters -- --stage prod --discard <message id> --reason "<why>".');
     expect(text()).not.toContain('SENTINEL');
+  });
+
+  it('names the last failed send the ledger kept for an alert the queue moved itself, asking the status about that alert only', async () => {
+    const moved = JSON.stringify({ alert: anAlert({ id: 'a-moved' }), alertId: 'a-moved', receivedAt: '2023-11-14T22:13:20.000Z' });
+    const queue = fakeQueue([refused('a-refused'), moved]);
+    const status = statusFunction({ 'a-moved': 'Squadcast answered 500' });
+    const { io, text } = captureIo();
+    expect(await run(['--stage', 'prod'], io, depsFor(queue.client, recording().log, status))).toBe(0);
+    expect(text()).toContain(
+      'alert a-moved (severity 1, "Host:  sudo to root by unexpected user"): moved here by the queue after 1000 receives; its last failed send: Squadcast answered 500',
+    );
+    const asked = status.inputsOf<{ FunctionName: string; Payload: Uint8Array }>('InvokeCommand');
+    expect(asked.map((i) => `${i.FunctionName} ${Buffer.from(i.Payload).toString()}`)).toEqual([
+      'threatstack-squadcast-relay-prod-status {"alertId":"a-moved"}',
+    ]);
   });
 
   it('says so when the queue is empty', async () => {
@@ -257,11 +283,14 @@ describe('describeDeadLetter', () => {
     expect(describeDeadLetter(message('{"SENTINEL":1}'))).toMatchObject({ kind: 'unreadable', reason: 'unknown message shape' });
   });
 
-  it('explains an alert SQS moved itself (deliver crashed on it, no failure recorded)', () => {
+  it('explains an alert the queue moved itself: with the last failed send the ledger kept, or without one', () => {
     const entry = describeDeadLetter(message(JSON.stringify({ alert: anAlert({ id: 'a-9' }) })), 5);
     expect(entry).toMatchObject({ kind: 'alert', alertId: 'a-9', redeliverable: true });
     expect(entry.reason).toBe(
-      'no failure recorded: moved here by SQS after 5 receives (deliver could not handle it, e.g. it crashed on it)',
+      'no failure recorded: moved here by the queue after 5 receives (deliver failed on it before it could send: a crash, a timeout, or a dependency failing every time)',
+    );
+    expect(describeDeadLetter(message(JSON.stringify({ alert: anAlert({ id: 'a-9' }) })), 1, 'Squadcast answered 500').reason).toBe(
+      'moved here by the queue after 1 receives; its last failed send: Squadcast answered 500',
     );
   });
 });

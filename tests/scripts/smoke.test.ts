@@ -26,7 +26,11 @@ const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(valu
 const setup = (answers: Answers = {}) => {
   const lambda = fakeAwsClient(LambdaClient, (_name, input) => {
     const fn = String(input.FunctionName);
-    if (fn.endsWith('-status')) return { StatusCode: 200, Payload: payload(answers.status ?? aRelayStatus()) };
+    if (fn.endsWith('-status'))
+      return {
+        StatusCode: 200,
+        Payload: payload(answers.status ?? { ...aRelayStatus(), alert: { id: 'relay-smoke-check', state: 'not-recorded' } }),
+      };
     if (fn.endsWith('-ingest'))
       return { StatusCode: 200, Payload: payload(answers.ingest ?? { statusCode: 403, body: '{"error":"forbidden"}' }) };
     if (answers.deliver?.error !== undefined)
@@ -68,9 +72,11 @@ describe('npm run smoke', () => {
       'threatstack-squadcast-relay-prod-ingest',
       'threatstack-squadcast-relay-prod-deliver',
     ]);
-    const [, ingestCall, deliverCall] = invoked(lambda).map(
+    const [statusCall, ingestCall, deliverCall] = invoked(lambda).map(
       (i) => JSON.parse(Buffer.from(i.Payload).toString('utf8')) as Record<string, unknown>,
     );
+    // An id no alert has: the status role's read of one ledger record is tried too.
+    expect(statusCall).toEqual({ alertId: 'relay-smoke-check' });
     expect(ingestCall).toMatchObject({
       pathParameters: { token: 'smoke-test-not-the-token' },
       requestContext: { identity: { sourceIp: '52.20.173.142' }, relaySmokeTest: true },
@@ -94,6 +100,11 @@ describe('npm run smoke', () => {
       'the status answers something else',
       { status: { hello: 'world' } },
       'FAIL  the status function: threatstack-squadcast-relay-prod-status answered an unexpected shape',
+    ],
+    [
+      'the status of an earlier version, which ignores the alert id',
+      { status: aRelayStatus() },
+      'FAIL  the status function: the status function did not look the alert id up: deploy this version',
     ],
     [
       'ingest cannot read the token',

@@ -1,5 +1,5 @@
 import type { AlarmDefinition, Datapoint } from '../helpers/cloudwatch-alarms';
-import { evaluateAlarm, evaluateExpression, parseEmf, resolveIntrinsics } from '../helpers/cloudwatch-alarms';
+import { evaluateAlarm, evaluateExpression, PROCESSING_DELAY_MS, parseEmf, resolveIntrinsics } from '../helpers/cloudwatch-alarms';
 
 /** The alarm evaluator the alarm tests rely on, checked against CloudWatch's documented rules. */
 const MINUTE = 60_000;
@@ -57,6 +57,17 @@ describe('parseEmf', () => {
 describe('evaluateAlarm', () => {
   it('breaches on the period holding the datapoint; a period without data is not breaching', () => {
     expect(states(alarm(), [point(2, 1)])).toBe('OOAOOO');
+  });
+
+  it("a state is seen only after the processing delay: the period's end plus 2 minutes", () => {
+    const seen = evaluateAlarm(alarm(), [point(2, 1)], MINUTE, 4 * MINUTE);
+    expect(seen.map((s) => [s.atMs, s.state])).toEqual([
+      [MINUTE + PROCESSING_DELAY_MS, 'OK'],
+      [2 * MINUTE + PROCESSING_DELAY_MS, 'OK'],
+      [3 * MINUTE + PROCESSING_DELAY_MS, 'ALARM'],
+      [4 * MINUTE + PROCESSING_DELAY_MS, 'OK'],
+    ]);
+    expect(evaluateAlarm(alarm(), [point(2, 1)], MINUTE, 4 * MINUTE, 0).find((s) => s.state === 'ALARM')?.atMs).toBe(3 * MINUTE);
   });
 
   it('M out of N: one breaching period in the last N keeps the alarm up for N periods', () => {

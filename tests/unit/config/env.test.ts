@@ -9,6 +9,7 @@ import {
   readStatusConfig,
   readTestAlertConfig,
 } from '../../../lib/config/env';
+import { MAX_RETRY_STEP_SECONDS } from '../../../lib/delivery/retry-budget';
 import { SENTINEL } from '../../helpers/factories';
 
 const QUEUES = {
@@ -183,7 +184,7 @@ describe('readDeliverConfig', () => {
       DELIVERY_CONCURRENCY: ' 4 ',
       DELIVERY_LEASE_MS: '60000',
       DELIVERY_RETRY_BASE_SECONDS: '1',
-      DELIVERY_RETRY_MAX_SECONDS: '43200',
+      DELIVERY_RETRY_MAX_SECONDS: '240',
       DELIVERY_GIVE_UP_HOURS: '312',
       SQUADCAST_MAX_PER_MINUTE: '300',
       DELIVERY_MAX_INVOCATIONS: '3',
@@ -195,7 +196,7 @@ describe('readDeliverConfig', () => {
         concurrency: 4,
         leaseMs: 60_000,
         retryBaseSeconds: 1,
-        retryMaxSeconds: 43_200,
+        retryMaxSeconds: 240,
         giveUpHours: 312,
         maxPerMinute: 300,
         maxInvocations: 3,
@@ -305,24 +306,27 @@ describe('readDeliverConfig', () => {
     ).toBe(300);
   });
 
-  it('refuses a largest retry step longer than the give-up budget', () => {
+  it('refuses a largest retry step the stalled-alert alarms cannot cover, naming the setting and the limit', () => {
     const error = configErrorOf(() =>
-      readDeliverConfig({ ...DELIVER_ENV, DELIVERY_GIVE_UP_HOURS: '1', DELIVERY_RETRY_MAX_SECONDS: '3601' }),
+      readDeliverConfig({ ...DELIVER_ENV, DELIVERY_RETRY_MAX_SECONDS: String(MAX_RETRY_STEP_SECONDS + 1) }),
     );
     expect(error.message).toBe(
-      'invalid configuration: DELIVERY_RETRY_MAX_SECONDS: must not be longer than DELIVERY_GIVE_UP_HOURS (no retry would fit the budget)',
+      'invalid configuration: DELIVERY_RETRY_MAX_SECONDS: at most 300, so that AlertsHeldBackAlarm and SquadcastOutageAlarm see a failing ' +
+        'alert within 15 minutes, and stay in ALARM until it is delivered (a longer step leaves gaps their 10-minute window cannot cover)',
     );
-    expect(readDeliverConfig({ ...DELIVER_ENV, DELIVERY_GIVE_UP_HOURS: '1', DELIVERY_RETRY_MAX_SECONDS: '3600' }).giveUpHours).toBe(1);
+    expect(readDeliverConfig({ ...DELIVER_ENV, DELIVERY_RETRY_MAX_SECONDS: String(MAX_RETRY_STEP_SECONDS) }).retryMaxSeconds).toBe(300);
   });
 });
 
 describe('readStatusConfig', () => {
-  it('reads the queues and the table', () => {
+  it("reads the queues, the table, and deliver's ceiling (default 150)", () => {
     expect(readStatusConfig({ ...QUEUES, LEDGER_TABLE_NAME: 'ledger' })).toEqual({
       alertsQueueUrl: QUEUES.ALERTS_QUEUE_URL,
       deadLetterQueueUrl: QUEUES.DEAD_LETTER_QUEUE_URL,
       ledgerTableName: 'ledger',
+      squadcastMaxPerMinute: 150,
     });
+    expect(readStatusConfig({ ...QUEUES, LEDGER_TABLE_NAME: 'ledger', SQUADCAST_MAX_PER_MINUTE: '600' }).squadcastMaxPerMinute).toBe(600);
   });
 
   it('names a missing table', () => {

@@ -587,7 +587,7 @@ describe('deliverBatch: a batch', () => {
   });
 });
 
-describe('deliverBatch: optional collaborators', () => {
+describe('deliverBatch: its collaborators (rate ceiling, metrics)', () => {
   it('puts a record back when the rate limiter says later, giving its claim up for the next attempt', async () => {
     const { deliver, sink, ledger, retries } = setup({
       rateLimit: { admit: async () => ({ kind: 'later', delayMs: 12_500 }), pauseFor: () => undefined },
@@ -631,14 +631,14 @@ describe('deliverBatch: optional collaborators', () => {
     expect(pauses.sort((a, b) => a - b)).toEqual([30_000, 300_000]);
   });
 
-  it('counts each outcome, each failed send by class, the Squadcast latency and the age of the alerts that failed', async () => {
+  it('counts each outcome, each failed send by class, the Squadcast latency and the age of the alerts held back', async () => {
     const counted: string[] = [];
     const latencies: number[] = [];
-    const ages: number[] = [];
+    const gauges: Array<[string, number]> = [];
     const metrics = {
       count: (metric: string) => void counted.push(metric),
       squadcastLatency: (ms: number) => void latencies.push(ms),
-      failingAlertAge: (seconds: number) => void ages.push(seconds),
+      largest: (metric: string, seconds: number) => void gauges.push([metric, seconds]),
       flush: () => undefined,
     };
     const { deliver, ledger, sink } = setup({ metrics });
@@ -656,7 +656,11 @@ describe('deliverBatch: optional collaborators', () => {
     ]);
     expect(counted.sort()).toEqual(['deadLettered', 'delivered', 'duplicate', 'failedServerError', 'retried']);
     expect(latencies).toHaveLength(2);
-    expect(ages).toEqual([600]);
+    // Its first failed send is now: it has failed for 0 s, though it waited 10 minutes.
+    expect(gauges).toEqual([
+      ['squadcastFailingFor', 0],
+      ['oldestHeldBackAlertAge', 600],
+    ]);
   });
 });
 
@@ -730,7 +734,7 @@ describe('deliverBatch: retry delays SQS accepts (12 hours from the receive)', (
     const metrics = {
       count: (metric: string, value = 1) => void counted.push([metric, value]),
       squadcastLatency: () => undefined,
-      failingAlertAge: () => undefined,
+      largest: () => undefined,
       flush: () => undefined,
     };
     return { counted, metrics };
@@ -885,5 +889,97 @@ describe('deliverBatch: the same id with other content', () => {
       [true, 3_600_000],
       [false, 30 * 24 * 3_600_000],
     ]);
+  });
+});
+
+describe('deliverBatch: what holds an alert back, and for how long Squadcast has failed it', () => {
+  const gaugesOf = () => {
+    const gauges: Array<[string, number]> = [];
+    const metrics = {
+      count: () => undefined,
+      squadcastLatency: () => undefined,
+      largest: (metric: string, seconds: number) => void gauges.push([metric, seconds]),
+      flush: () => undefined,
+    };
+    return { gauges, metrics };
+  };
+
+  it('gives the age of every alert it leaves undelivered, whatever the reason: a failed send, a dependency, the ceiling, another lease', async () => {
+    const { gauges, metrics } = gaugesOf();
+    const [failing, broken, paced, held] = [anAlert(), anAlert(), anAlert(), anAlert()];
+    let admitted = 0;
+    const context = setup({
+      metrics,
+      rateLimit: {
+        admit: async () => (admitted++ === 0 ? { kind: 'send' } : { kind: 'later', delayMs: 5_000 }),
+        pauseFor: () => undefined,
+      },
+    });
+    context.sink.respond = () => ({ kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' });
+    context.ledger.seed(held.id, 'in-flight');
+    const claim = context.ledger.claim.bind(context.ledger);
+    context.ledger.claim = async (version, now) => {
+      if (version.alertId === broken.id) throw Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' });
+      return claim(version, now);
+    };
+    await context.deliver([
+      waitedFor(60_000, { alert: failing }),
+      waitedFor(120_000, { alert: broken }),
+      waitedFor(180_000, { alert: paced }),
+      waitedFor(240_000, { alert: held }),
+    ]);
+    expect(gauges.filter(([metric]) => metric === 'oldestHeldBackAlertAge').map(([, s]) => s)).toEqual([60, 120, 180, 240]);
+  });
+
+  it('measures a failing alert from its first failed send (the ledger remembers it), not from when it was queued', async () => {
+    const { gauges, metrics } = gaugesOf();
+    const { deliver, ledger, sink } = setup({ metrics });
+    const alert = anAlert();
+    ledger.failingSince(alert.id, new Date(NOW.getTime() - 480_000));
+    sink.respond = () => ({ kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' });
+    await deliver([waitedFor(3_600_000, { alert })]);
+    expect(gauges).toEqual([
+      ['squadcastFailingFor', 480],
+      ['oldestHeldBackAlertAge', 3_600],
+    ]);
+  });
+
+  it('tells the ledger of each failed send (its time, kept from the first, and its reason); a deferral tells nothing', async () => {
+    const { deliver, ledger, sink } = setup({
+      rateLimit: { admit: async () => ({ kind: 'send' }), pauseFor: () => undefined },
+    });
+    const alert = anAlert();
+    sink.respond = () => ({ kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' });
+    await deliver([waitedFor(60_000, { alert })]);
+    expect(ledger.releasedFailures).toEqual([{ at: NOW, reason: 'Squadcast answered 503' }]);
+    expect(ledger.entries.get(alert.id)).toMatchObject({ failingSince: NOW, lastFailure: 'Squadcast answered 503' });
+
+    const paced = setup({ rateLimit: { admit: async () => ({ kind: 'later', delayMs: 1_000 }), pauseFor: () => undefined } });
+    await paced.deliver([waitedFor(60_000)]);
+    expect(paced.ledger.releasedFailures).toEqual([undefined]);
+  });
+
+  it('a move to the dead-letter queue ends the failing time and keeps the reason; a dead-letter queue that refuses leaves it failing', async () => {
+    const refused = setup();
+    const alert = anAlert();
+    refused.ledger.failingSince(alert.id, new Date(NOW.getTime() - 60_000));
+    refused.sink.answer({ kind: 'permanent', reason: 'Squadcast answered 401', failure: 'refused' });
+    await refused.deliver([waitedFor(60_000, { alert })]);
+    expect(refused.ledger.releasedFailures).toEqual([{ at: NOW, reason: 'Squadcast answered 401', deadLettered: true }]);
+    expect(refused.ledger.entries.get(alert.id)).not.toHaveProperty('failingSince');
+    expect(refused.ledger.entries.get(alert.id)).toMatchObject({ lastFailure: 'Squadcast answered 401' });
+
+    const spent = setup();
+    spent.sink.answer({ kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' });
+    await spent.deliver([waitedFor(86_400_000 + 60_000)]);
+    expect(spent.ledger.releasedFailures).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining('still failing after 24 h 1 min'), deadLettered: true }),
+    ]);
+
+    const down = setup();
+    down.deadLetters.failAll();
+    down.sink.answer({ kind: 'permanent', reason: 'Squadcast answered 401', failure: 'refused' });
+    await down.deliver([waitedFor(60_000)]);
+    expect(down.ledger.releasedFailures).toEqual([{ at: NOW, reason: 'Squadcast answered 401', deadLettered: false }]);
   });
 });

@@ -35,7 +35,7 @@ const countingMetrics = () => {
   const metrics: RelayMetrics = {
     count: (metric, value = 1) => void counted.push([metric, value]),
     squadcastLatency: () => undefined,
-    failingAlertAge: () => undefined,
+    largest: () => undefined,
     flush: () => undefined,
   };
   return { metrics, counted };

@@ -172,7 +172,7 @@ describe('createDynamoDbLedger: complete', () => {
         Key: { pk: 'alert#alert-1' },
         UpdateExpression:
           'SET #state = :delivered, activity = :activity, deliveredAt = :at, expiresAt = :expires, heldUntil = :heldUntil, lastFields = :fields ' +
-          'ADD fingerprints :fingerprint REMOVE leaseUntil, leaseToken',
+          'ADD fingerprints :fingerprint REMOVE leaseUntil, leaseToken, failingSince, lastFailure',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
           ':delivered': 'delivered',
@@ -218,6 +218,42 @@ describe('createDynamoDbLedger: release', () => {
     ]);
   });
 
+  it('after a failed send, keeps the first failure time and the latest reason (cut to 200 characters)', async () => {
+    ddb.on(UpdateCommand).resolves({});
+
+    await ledger().release({ version: version(), token: 'lease-token', until: 0 }, { at: NOW, reason: `squadcast 503 ${'x'.repeat(300)}` });
+
+    const [input] = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(input?.UpdateExpression).toBe(
+      'SET #state = :failed, leaseUntil = :zero, failingSince = if_not_exists(failingSince, :failedAt), lastFailure = :reason',
+    );
+    expect(input?.ExpressionAttributeValues).toMatchObject({ ':failedAt': NOW.getTime() });
+    expect(String(input?.ExpressionAttributeValues?.[':reason'])).toHaveLength(200);
+  });
+
+  it('after a move to the dead-letter queue, keeps the reason and ends the failing time (a redrive starts afresh)', async () => {
+    ddb.on(UpdateCommand).resolves({});
+
+    await ledger().release(
+      { version: version(), token: 'lease-token', until: 0 },
+      { at: NOW, reason: 'Squadcast answered 401', deadLettered: true },
+    );
+
+    const [input] = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(input?.UpdateExpression).toBe('SET #state = :failed, leaseUntil = :zero, lastFailure = :reason REMOVE failingSince');
+    expect(input?.ExpressionAttributeValues).toEqual({
+      ':failed': 'dead-lettered',
+      ':zero': 0,
+      ':token': 'lease-token',
+      ':reason': 'Squadcast answered 401',
+    });
+  });
+
+  it('hands the first failure time to the next claim', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { state: 'failed', leaseUntil: 0, failingSince: NOW.getTime() - 60_000 } });
+    expect(await ledger().claim(version(), NOW)).toMatchObject({ kind: 'claimed', failingSince: new Date(NOW.getTime() - 60_000) });
+  });
+
   it('ignores a lease that someone else took over', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
     await expect(ledger().release({ version: version(), token: 't', until: 0 })).resolves.toBeUndefined();
@@ -226,6 +262,50 @@ describe('createDynamoDbLedger: release', () => {
   it('lets any other error reject', async () => {
     ddb.on(UpdateCommand).rejects(anAwsError('ResourceNotFoundException'));
     await expect(ledger().release({ version: version(), token: 't', until: 0 })).rejects.toThrow('ResourceNotFoundException');
+  });
+});
+
+describe('createDynamoDbLedgerReader: lookup', () => {
+  const reader = () => createDynamoDbLedgerReader(client, TABLE);
+
+  it("reads one alert's delivery record, consistently, without its digests", async () => {
+    ddb.on(GetCommand).resolves({
+      Item: {
+        state: 'failed',
+        failingSince: NOW.getTime() - 60_000,
+        lastFailure: 'Squadcast answered 503',
+        deliveredAt: '2023-11-10T00:00:00.000Z',
+      },
+    });
+    expect(await reader().lookup('alert-1')).toEqual({
+      state: 'failed',
+      failingSince: new Date(NOW.getTime() - 60_000),
+      lastFailure: 'Squadcast answered 503',
+      deliveredAt: new Date('2023-11-10T00:00:00.000Z'),
+    });
+    expect(ddb.commandCalls(GetCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Key: { pk: 'alert#alert-1' },
+        ConsistentRead: true,
+        ProjectionExpression: '#state, deliveredAt, failingSince, lastFailure',
+        ExpressionAttributeNames: { '#state': 'state' },
+      },
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown> | undefined, unknown]>([
+    ['no record', undefined, undefined],
+    ['delivered', { state: 'delivered', deliveredAt: '2023-11-14T22:13:20.123Z' }, { state: 'delivered', deliveredAt: NOW }],
+    [
+      'dead-lettered',
+      { state: 'dead-lettered', lastFailure: 'Squadcast answered 401' },
+      { state: 'dead-lettered', lastFailure: 'Squadcast answered 401' },
+    ],
+    ['an unknown state', { state: 'odd' }, { state: 'failed' }],
+  ])('%s', async (_name, item, expected) => {
+    ddb.on(GetCommand).resolves(item === undefined ? {} : { Item: item });
+    expect(await reader().lookup('alert-1')).toEqual(expected);
   });
 });
 

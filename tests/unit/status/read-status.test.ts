@@ -1,3 +1,4 @@
+import type { AlertRecord } from '../../../lib/ledger/ledger';
 import type { StatusDeps } from '../../../lib/status/read-status';
 import { ACTIVE_WINDOW_MS, CHART_DAYS, chartDays, readStatus, summarizeStatus } from '../../../lib/status/read-status';
 import { CapturingLogger, FakeLedgerReader, FakeQueueDepthReader } from '../../helpers/fakes';
@@ -55,6 +56,43 @@ describe('readStatus', () => {
         queue: { pending: 4, deadLetter: 1 },
       }),
     );
+  });
+
+  it.each<[string, AlertRecord | undefined, Record<string, unknown>, string]>([
+    ['no record yet', undefined, { state: 'not-recorded' }, 'not tried yet (queued, or unknown)'],
+    [
+      'delivered',
+      { state: 'delivered', deliveredAt: NOW },
+      { state: 'delivered', deliveredAt: NOW.toISOString() },
+      `delivered at ${NOW.toISOString()}`,
+    ],
+    [
+      'failing',
+      { state: 'failed', failingSince: NOW, lastFailure: 'Squadcast answered 503' },
+      { state: 'failed', failingSince: NOW.toISOString(), lastFailure: 'Squadcast answered 503' },
+      `failing since ${NOW.toISOString()}: Squadcast answered 503; retried`,
+    ],
+    [
+      'dead-lettered',
+      { state: 'dead-lettered', lastFailure: 'Squadcast answered 401' },
+      { state: 'dead-lettered', lastFailure: 'Squadcast answered 401' },
+      'dead-lettered: Squadcast answered 401',
+    ],
+    ['being sent', { state: 'in-flight' }, { state: 'in-flight' }, 'being sent'],
+  ])('asked about one alert (%s), answers its record too', async (_name, record, alert, said) => {
+    const { deps, ledger } = setup();
+    if (record !== undefined) ledger.records.set('relay-test-1', record);
+    const status = await readStatus({ ...deps, squadcastMaxPerMinute: 120 }, { alertId: 'relay-test-1' });
+    expect(ledger.lookedUp).toEqual(['relay-test-1']);
+    expect(status.alert).toEqual({ id: 'relay-test-1', ...alert });
+    expect(status.squadcastMaxPerMinute).toBe(120);
+    expect(status.summary).toContain(`alert "relay-test-1" ${said}`);
+  });
+
+  it('looks nothing up when not asked about an alert', async () => {
+    const { deps, ledger } = setup();
+    expect(await readStatus(deps)).not.toHaveProperty('alert');
+    expect(ledger.lookedUp).toEqual([]);
   });
 
   it('asks for the deliveries of exactly the last 30 days', async () => {

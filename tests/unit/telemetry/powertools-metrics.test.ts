@@ -87,23 +87,22 @@ describe('createRelayMetrics', () => {
     expect(out.lines.filter((l) => !l.startsWith('{"_aws"'))).toEqual([]);
   });
 
-  it('publishes the largest failing-alert age of an invocation as one value in seconds (OldestFailingAlertAge), then forgets it', () => {
+  it('publishes the largest value of each gauge of an invocation, in seconds (OldestHeldBackAlertAge, SquadcastFailingFor), then forgets them', () => {
     const m = metrics();
-    m.failingAlertAge(12.4);
-    m.failingAlertAge(615.6);
-    m.failingAlertAge(30);
+    m.largest('oldestHeldBackAlertAge', 12.4);
+    m.largest('oldestHeldBackAlertAge', 615.6);
+    m.largest('squadcastFailingFor', 30);
+    m.largest('oldestHeldBackAlertAge', 30);
     m.flush();
     m.count('delivered');
     m.flush();
-    const [failing, next] = out.emf();
-    expect(failing).toMatchObject({ OldestFailingAlertAge: 616 });
-    expect(
-      (failing?._aws as { CloudWatchMetrics: Array<{ Metrics: unknown[] }> } | undefined)?.CloudWatchMetrics[0]?.Metrics,
-    ).toContainEqual({
-      Name: 'OldestFailingAlertAge',
-      Unit: 'Seconds',
-    });
-    expect(next).not.toHaveProperty('OldestFailingAlertAge');
+    const [gauges, next] = out.emf();
+    expect(gauges).toMatchObject({ OldestHeldBackAlertAge: 616, SquadcastFailingFor: 30 });
+    const published = (gauges?._aws as { CloudWatchMetrics: Array<{ Metrics: unknown[] }> } | undefined)?.CloudWatchMetrics[0]?.Metrics;
+    expect(published).toContainEqual({ Name: 'OldestHeldBackAlertAge', Unit: 'Seconds' });
+    expect(published).toContainEqual({ Name: 'SquadcastFailingFor', Unit: 'Seconds' });
+    expect(next).not.toHaveProperty('OldestHeldBackAlertAge');
+    expect(next).not.toHaveProperty('SquadcastFailingFor');
   });
 
   it('records a count of 0 when told (a steady series for graphs)', () => {
