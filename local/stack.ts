@@ -4,7 +4,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { plainText } from '../lib/common/text';
+import { escapedId, plainText } from '../lib/common/text';
 import { THREAT_STACK_SOURCE_IPS } from '../lib/ingest/source-allowlist';
 import { createDynamoDbLedgerReader } from '../lib/ledger/dynamodb-ledger';
 import type { LedgerReader } from '../lib/ledger/ledger';
@@ -76,7 +76,7 @@ const tellDeadLettered = async (message: Message, maxReceiveCount: number, ledge
   const record = alertId === undefined ? undefined : await ledger.lookup(alertId).catch(() => undefined);
   const why = record?.lastFailure ?? 'no failed send recorded: deliver failed before it could send (a crash, a timeout, a dependency)';
   print(
-    `[local] dead-letter: ${alertId === undefined ? `message ${message.MessageId ?? ''}` : `alert ${JSON.stringify(plainText(alertId))}`} ` +
+    `[local] dead-letter: ${alertId === undefined ? `message ${message.MessageId ?? ''}` : `alert "${escapedId(alertId)}"`} ` +
       `failed on its last receive (LOCAL_MAX_RECEIVE_COUNT=${maxReceiveCount}); the queue moves it to the dead-letter queue ` +
       `at its next receive. Reason: ${plainText(why)}. npm run dead-letters -- --local lists it.`,
   );

@@ -9,7 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { readAlert } from '../lib/alert/read-alert';
-import { plainText, truncate } from '../lib/common/text';
+import { escapedId, plainText, truncate } from '../lib/common/text';
 import type { Failure } from '../lib/queue/messages';
 import { readQueuedMessage } from '../lib/queue/messages';
 import type { LocalQueues } from '../local/local-queues';
@@ -297,7 +297,7 @@ export const describeLine = (entry: DeadLetterEntry): string => {
   // Alert text goes to a terminal: control characters (colours, cursor moves, a title change) are removed.
   const what =
     entry.kind === 'alert'
-      ? `alert ${plainText(entry.alertId ?? '')} (severity ${entry.severity}${entry.title === undefined ? '' : `, "${truncate(plainText(entry.title), 60)}"`})`
+      ? `alert ${escapedId(entry.alertId ?? '')} (severity ${entry.severity}${entry.title === undefined ? '' : `, "${truncate(plainText(entry.title), 60)}"`})`
       : entry.kind === 'not an alert'
         ? 'not an alert'
         : 'unreadable';

@@ -34,6 +34,13 @@ const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'obj
 /** A bare object is an alert when it has at least one documented alert field. */
 const isAlertShaped = (body: Record<string, unknown>): boolean => ALERT_FIELDS.some((key) => Object.hasOwn(body, key));
 
+/**
+ * The fields that make an object one alert rather than a batch's wrapper: a wrapper may well carry
+ * its organization, never an alert's own id, title, severity or creation time.
+ */
+const OWN_ALERT_FIELDS = ['id', 'title', 'severity', 'created_at'] as const;
+const hasOwnAlertFields = (body: Record<string, unknown>): boolean => OWN_ALERT_FIELDS.some((key) => Object.hasOwn(body, key));
+
 const NOT_A_BATCH = `expected {"alerts": [...]} or an alert object (with ${ALERT_FIELDS.slice(0, 7).join(', ')})`;
 
 /**
@@ -84,23 +91,41 @@ const WrappedAlertCodec = t.type({ alerts: t.UnknownRecord });
 /** What an odd `alerts` field is, never what it holds (a list there is empty: a list with elements is the batch). */
 const describeKind = (value: unknown): string => (Array.isArray(value) ? 'an empty list' : value === null ? 'null' : `a ${typeof value}`);
 
-/** How many alerts (or would-be alerts) a parsed body holds, read before any of them is: the list's length, else one. */
-export const countElements = (body: unknown): number =>
-  Array.isArray(body) ? body.length : isObject(body) && Array.isArray(body.alerts) ? body.alerts.length : 1;
+/** How many alerts (or would-be alerts) a parsed body holds, read before any of them is: the list's length (and the body, if it is one too), else one. */
+export const countElements = (body: unknown): number => {
+  if (Array.isArray(body)) return body.length;
+  if (!isObject(body) || !Array.isArray(body.alerts)) return 1;
+  return body.alerts.length + (body.alerts.length > 0 && hasOwnAlertFields(body) ? 1 : 0);
+};
+
+/**
+ * A body that is an alert and holds a list as well (`{"id": ..., "alerts": [...]}`): the body pages
+ * as its own alert (degraded, naming the field), and each element of the list on its own. Neither
+ * hides the other.
+ */
+const bodyAlertBesideList = (body: Record<string, unknown>, list: readonly unknown[], receivedAt: Date): DecodedWebhook => {
+  const { alerts: _list, ...own } = body;
+  const problem = `a list of ${list.length} beside the alert's own fields: the body pages as this alert, each element on its own`;
+  const elements = decodeElements(list, 'alerts', receivedAt);
+  return { alerts: [receive(own, '', receivedAt, [{ field: 'alerts', problem }]), ...elements.alerts], rejected: elements.rejected };
+};
 
 /**
  * Accepts every shape Threat Stack is documented to send: `{"alerts": [...]}`, a bare alert
  * object, and (leniently) a top-level array of alerts or `{"alerts": {one alert}}`. Every element
  * that is a JSON object is an alert, read leniently (`readAlert`); an element that is not an object
- * is returned as rejected, with its problem. A body that is itself an alert pages even when its
- * `alerts` field is odd (`"oops"`, `[]`): degraded, the incident naming the field. Only a body
- * with nothing alert-like is a failure, with field paths.
+ * is returned as rejected, with its problem. A body that is itself an alert pages whatever its
+ * `alerts` field holds (`"oops"`, `[]`, a list: then each element too), degraded, the incident
+ * naming the field. Only a body with nothing alert-like is a failure, with field paths.
+ * docs/operator-guide.md, "Which bodies page", states the rule with every shape.
  */
 export const decodeWebhookBody = (body: unknown, receivedAt: Date): Checked<DecodedWebhook> => {
   if (Array.isArray(body)) return valid(decodeElements(body, '', receivedAt));
   if (!isObject(body)) return invalid('(root): expected an object {"alerts": [...]} or a single alert object');
   if (!Object.hasOwn(body, 'alerts'))
     return isAlertShaped(body) ? valid(one(receive(body, '', receivedAt))) : invalid(`(root): ${NOT_A_BATCH}`);
+  if (Array.isArray(body.alerts) && body.alerts.length > 0 && hasOwnAlertFields(body))
+    return valid(bodyAlertBesideList(body, body.alerts, receivedAt));
 
   const batch = decodeWith(AlertBatchCodec, body);
   if (batch.kind === 'valid' && (batch.value.alerts.length > 0 || !isAlertShaped(body)))

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, DERIVED_ID_PREFIX } from './read-alert';
+import { isRight } from 'fp-ts/Either';
+import { SeverityCodec } from './codec';
+import { canonicalJson, DERIVED_ID_PREFIX, sentTimeMs } from './read-alert';
 
 /**
  * What makes an alert "the same alert sent again" rather than "the same id": a digest of the fields
@@ -20,7 +22,7 @@ export const FINGERPRINTED_FIELDS = [
 ] as const;
 
 export interface AlertFingerprint {
-  /** Digest of every fingerprinted field, as sent (a missing field counts, as missing). */
+  /** Digest of every fingerprinted field, as the relay reads it (a missing field counts, as missing). */
   readonly value: string;
   /** Per field, a short digest of its value: comparing two versions names the fields that changed. */
   readonly fields: Readonly<Record<string, string>>;
@@ -28,11 +30,29 @@ export interface AlertFingerprint {
 
 const digest = (text: string, length: number): string => createHash('sha256').update(text).digest('hex').slice(0, length);
 
+/**
+ * What a field's digest is taken of: the value the relay reads from it, not its JSON spelling
+ * (severity "2" is 2; created_at "1700000000000", 1700000000000 and "2023-11-14T22:13:20Z" are one
+ * instant, in ms), else the value as sent. A number sent as a number digests as it always did, so an
+ * alert delivered before this rule keeps its fingerprint.
+ */
+const READ_AS: Readonly<Partial<Record<(typeof FINGERPRINTED_FIELDS)[number], (value: unknown) => unknown>>> = {
+  severity: (value) => {
+    const read = SeverityCodec.decode(value);
+    return isRight(read) ? read.right : value;
+  },
+  created_at: (value) => sentTimeMs(value) ?? value,
+};
+
+const partOf = (fields: Readonly<Record<string, unknown>>, key: (typeof FINGERPRINTED_FIELDS)[number]): string => {
+  if (!Object.hasOwn(fields, key)) return '(absent)';
+  const read = READ_AS[key];
+  return `=${canonicalJson(read === undefined ? fields[key] : read(fields[key]))}`;
+};
+
 /** `fields` as queued (after any cut ingest made): the same alert sent again gives the same fingerprint. */
 export const fingerprintOf = (fields: Readonly<Record<string, unknown>>): AlertFingerprint => {
-  const parts = Object.fromEntries(
-    FINGERPRINTED_FIELDS.map((key) => [key, digest(Object.hasOwn(fields, key) ? `=${canonicalJson(fields[key])}` : '(absent)', 16)]),
-  );
+  const parts = Object.fromEntries(FINGERPRINTED_FIELDS.map((key) => [key, digest(partOf(fields, key), 16)]));
   return { value: digest(canonicalJson(parts), 32), fields: parts };
 };
 

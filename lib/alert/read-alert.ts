@@ -137,6 +137,9 @@ const readSentTime = (value: unknown): SentTime | undefined => {
 };
 
 /** `created_at` in any of the spellings above, through the same `field` reader as the other fields. */
+/** The instant a created_at names, in epoch ms, however it was spelled (a number, digits, `…0.0`, ISO-8601); undefined when unreadable. */
+export const sentTimeMs = (value: unknown): number | undefined => readSentTime(value)?.ms;
+
 const SentTimeCodec = new t.Type<SentTime, SentTime, unknown>(
   'SentTime',
   (u): u is SentTime => typeof u === 'object' && u !== null && 'ms' in u,

@@ -34,5 +34,21 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export const plainText = (text: string): string =>
   text.replace(LINE_BREAKS, ' ').replace(INVISIBLE_CONTROLS, '').replace(LONE_SURROGATE, '\ufffd');
 
+/** True when `text` holds a surrogate code unit that is not part of a pair (it is not well-formed UTF-16). */
+export const hasLoneSurrogate = (text: string): boolean => {
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(text);
+};
+
+const escapeUnit = (unit: string): string => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * An identifier for a person to read and tell apart: a backslash is doubled, and every character
+ * that would not show, or would show as another (control and bidirectional characters, a lone
+ * surrogate), is written as its `\uXXXX` escape. Two distinct ids never render alike.
+ */
+export const escapedId = (id: string): string =>
+  id.replace(/\\/g, '\\\\').replace(INVISIBLE_CONTROLS, escapeUnit).replace(LONE_SURROGATE, escapeUnit);
+
 /** Bytes of `text` as the content of a JSON string (escapes included), which is what a JSON body carries. */
 export const jsonStringBytes = (text: string): number => Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;

@@ -130,13 +130,20 @@ const FAILURE_METRIC: Readonly<Record<FailureClass, CountMetric>> = {
   refused: 'failedRefused',
 };
 
+/** How much of a version's fingerprint a later version's event_id carries: 48 bits, no clash among an id's versions. */
+const VERSION_DIGITS = 12;
+
 /** Send: the incident, and what its answer tells the metrics and the recovery watch. */
 const send = async (attempt: Attempt, claimed: Claimed, deps: DeliverDeps): Promise<{ outcome: SendOutcome; latencyMs: number }> => {
   const { alertId } = attempt.version;
   const earlier =
     claimed.earlier === undefined
       ? undefined
-      : { deliveredAt: claimed.earlier.deliveredAt, changed: changedFields(claimed.earlier.fields, attempt.version.fields) };
+      : {
+          deliveredAt: claimed.earlier.deliveredAt,
+          changed: changedFields(claimed.earlier.fields, attempt.version.fields),
+          version: attempt.version.fingerprint.slice(0, VERSION_DIGITS),
+        };
   if (earlier !== undefined)
     deps.log.info('alert reuses the id of one delivered before; paged again', { alertId, changed: earlier.changed });
   const started = Date.now();

@@ -45,6 +45,11 @@ export interface EarlierDelivery {
   readonly deliveredAt: Date;
   /** The shown fields that changed since; empty for the same content paged again after its hold. */
   readonly changed: readonly string[];
+  /**
+   * This alert's version: the first digits of its fingerprint. Its incident's `event_id` carries it,
+   * so that Squadcast's key-based deduplication on `event_id` never folds it into the earlier incident.
+   */
+  readonly version: string;
 }
 
 /** The line that says an alert's id was used before, and what changed. Field names are the documented ones: no escaping needed. */

@@ -1,6 +1,6 @@
 import type { Severity } from '../alert/codec';
 import type { ReadAlert } from '../alert/read-alert';
-import { plainText, truncate } from '../common/text';
+import { escapedId, plainText, truncate } from '../common/text';
 import type { EarlierDelivery } from './describe';
 import { describe, fallbackTitle } from './describe';
 
@@ -26,7 +26,11 @@ export const highestPriority = (priorities: SeverityPriorities): Priority =>
  * - `description`: Markdown, see ./describe.ts; at most MAX_DESCRIPTION_BYTES.
  * - `tags`: plain text like `message`, at most 200 characters each; `severity` is `high`, `medium`,
  *   `low` or `unknown`, with a colour.
- * - `event_id`: the Threat Stack alert id as sent, or the id the relay derived (`relay-derived-…`).
+ * - `event_id`: the Threat Stack alert id as sent, or the id the relay derived (`relay-derived-…`); for a
+ *   later version of an alert delivered before under the same id, `<id>~<version>` (12 hex digits of
+ *   its fingerprint), so that Squadcast's key-based deduplication opens an incident for it, while an
+ *   identical resend (the same version) still folds.
+ * - the tag `alert_id`: the id alone, on every version, to find (and resolve) them all.
  */
 export interface SquadcastIncident {
   readonly message: string;
@@ -78,10 +82,11 @@ export const toIncident = (
       ...optionalTag('server_or_region', alert.serverOrRegion),
       ...optionalTag('organization_id', alert.organizationId),
       ...optionalTag('organization_name', alert.organizationName),
+      alert_id: truncate(escapedId(alert.id), MAX_TAG_CHARS),
     },
     priority: alert.severity === undefined ? unknownPriority : priorities[alert.severity],
     status: 'trigger',
-    event_id: alert.id,
+    event_id: earlier === undefined ? alert.id : `${alert.id}~${earlier.version}`,
   };
 };
 

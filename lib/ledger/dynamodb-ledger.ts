@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { escapedId, hasLoneSurrogate } from '../common/text';
 import type {
   AlertRecord,
   AlertVersion,
@@ -19,7 +20,7 @@ import type {
  * The delivery ledger in DynamoDB, through the SDK's DocumentClient (plain values in, plain values
  * out). Table layout (serverless.yml `ActivityTable`, a logical id kept from before the name
  * "ledger", like the `activity` attribute, so that no deploy replaces the table):
- * - `pk` = `alert#<id>`: one item per alert id, `state` in-flight | delivered | failed |
+ * - `pk` = `alert#<id>` (`ledgerKeyOf`): one item per alert id, `state` in-flight | delivered | failed |
  *   dead-lettered, a lease (`leaseToken`, `leaseUntil` epoch ms) and `expiresAt` (epoch seconds, the
  *   TTL attribute); after failed sends, `failingSince` (epoch ms of the first) and `lastFailure`.
  * - What was delivered under the id: `fingerprints` (a string set of every version delivered),
@@ -56,7 +57,15 @@ interface LedgerItem {
   readonly deliveredAt?: string;
 }
 
-const keyOf = (alertId: string) => ({ pk: `alert#${alertId}` });
+/**
+ * The item key of an alert id: `alert#<id>` as sent. An id that is not well-formed UTF-16 (a lone
+ * surrogate, which JSON carries as `\ud801`) would reach DynamoDB as U+FFFD, and two distinct ids
+ * would share one item: such an id is keyed on its escaped form instead, under a prefix no
+ * well-formed key can start with.
+ */
+export const ledgerKeyOf = (alertId: string): string =>
+  hasLoneSurrogate(alertId) ? `alert-escaped#${escapedId(alertId)}` : `alert#${alertId}`;
+const keyOf = (alertId: string) => ({ pk: ledgerKeyOf(alertId) });
 /** A failure's reason is kept this long at most (deliver's reasons are short; a body quoted in one is cut). */
 const MAX_REASON_LENGTH = 200;
 const expiresAt = (from: Date): number => Math.floor((from.getTime() + RETENTION_DAYS * DAY_MS) / 1000);

@@ -1,4 +1,4 @@
-import { plainText, truncate } from '../common/text';
+import { escapedId, plainText, truncate } from '../common/text';
 
 /**
  * One short line for a person reading a terminal (`npm start`), from one structured log line:
@@ -34,6 +34,7 @@ export const formatHumanLine = (attributes: Readonly<Record<string, unknown>>): 
   const level = attributes.level === 'WARN' || attributes.level === 'ERROR' ? ` ${attributes.level}` : '';
   const fields = Object.entries(attributes)
     .filter(([key, value]) => !LEFT_OUT.has(key) && value !== undefined)
-    .map(([key, value]) => `${key}=${show(value)}`);
+    // An alert id is shown escaped, never cleaned: two ids that differ only in what a terminal cannot show stay two.
+    .map(([key, value]) => `${key}=${key === 'alertId' && typeof value === 'string' ? truncate(escapedId(value), 120) : show(value)}`);
   return [`${time} ${show(attributes.service ?? '').padEnd(10)}${level} ${show(attributes.message ?? '')}`, ...fields].join('  ');
 };

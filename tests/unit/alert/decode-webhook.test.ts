@@ -198,8 +198,37 @@ describe('decodeWebhookBody: every body that carries an alert pages', () => {
     expect(alerts[0]?.fields.alerts).toEqual(odd);
   });
 
-  it('a list of alerts wins over alert fields beside it', () => {
-    const { alerts } = accepted(decode({ ...aRawAlert({ id: 'outer' }), alerts: [aRawAlert({ id: 'inner' })] }));
+  it('an alert with a list beside its own fields pages as itself, and each element of the list on its own', () => {
+    const { alerts, rejected } = accepted(decode({ ...aRawAlert({ id: 'outer', severity: 1 }), alerts: [aRawAlert({ id: 'inner' })] }));
+    expect(alerts.map(({ path, read }) => [path, read.id, isDegraded(read)])).toEqual([
+      ['', 'outer', true],
+      ['alerts[0]', 'inner', false],
+    ]);
+    expect(alerts[0]?.read.notes).toEqual([
+      { field: 'alerts', problem: "a list of 1 beside the alert's own fields: the body pages as this alert, each element on its own" },
+    ]);
+    // The list is not carried twice: its elements are alerts (or dead letters) of their own.
+    expect(alerts[0]?.fields).not.toHaveProperty('alerts');
+    expect(rejected).toEqual([]);
+  });
+
+  it('the finding: a body alert whose list holds only "oops" still pages as root-1, severity 1; "oops" is dead-lettered as it was', () => {
+    const body = { id: 'root-1', title: 'ROOT ALERT sev1', severity: 1, created_at: 1_700_000_000_000, alerts: ['oops'] };
+    const { alerts, rejected } = accepted(decode(body));
+    expect(alerts.map(({ read }) => [read.id, read.title, read.severity])).toEqual([['root-1', 'ROOT ALERT sev1', 1]]);
+    expect(rejected).toEqual([{ index: 0, problems: ['alerts[0]: expected object'], raw: 'oops' }]);
+  });
+
+  it('the finding: a body alert whose list holds an object that is no alert pages as root-1, and the object on its own', () => {
+    const body = { id: 'root-1', title: 'ROOT ALERT sev1', severity: 1, created_at: 1_700_000_000_000, alerts: [{ note: 'x' }] };
+    const { alerts } = accepted(decode(body));
+    expect(alerts[0]?.read).toMatchObject({ id: 'root-1', title: 'ROOT ALERT sev1', severity: 1 });
+    expect(alerts[1]?.read.id).toMatch(/^relay-derived-/);
+    expect(alerts).toHaveLength(2);
+  });
+
+  it('a wrapper with only its organization beside the list is a batch, not an alert', () => {
+    const { alerts } = accepted(decode({ organization_id: 'org-1', alerts: [aRawAlert({ id: 'inner' })] }));
     expect(alerts.map(({ read }) => read.id)).toEqual(['inner']);
   });
 });

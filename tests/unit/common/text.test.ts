@@ -1,4 +1,5 @@
-import { jsonStringBytes, plainText, truncate } from '../../../lib/common/text';
+import fc from 'fast-check';
+import { escapedId, hasLoneSurrogate, jsonStringBytes, plainText, truncate } from '../../../lib/common/text';
 
 describe('truncate', () => {
   it.each<[string, number, string]>([
@@ -39,5 +40,39 @@ describe('jsonStringBytes', () => {
     ['\u0001', 6],
   ])('%p takes %p bytes in a JSON string', (text, bytes) => {
     expect(jsonStringBytes(text)).toBe(bytes);
+  });
+});
+
+describe('escapedId', () => {
+  it('writes what a terminal cannot show as an escape, so that ids differing only there stay apart', () => {
+    expect(escapedId('v-\ud801')).toBe('v-\\ud801');
+    expect(escapedId('v-\udc02')).toBe('v-\\udc02');
+    expect(escapedId('a\u0007b\u202e')).toBe('a\\u0007b\\u202e');
+    expect(escapedId('plain-id 😀 élan')).toBe('plain-id 😀 élan');
+    // A backslash is doubled: the text "\\ud801" and the lone surrogate render apart.
+    expect(escapedId('v-\\ud801')).toBe('v-\\\\ud801');
+  });
+
+  it('property: distinct ids render distinct, in well-formed text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (a, b) => {
+        fc.pre(a !== b);
+        expect(escapedId(a)).not.toBe(escapedId(b));
+        expect(hasLoneSurrogate(escapedId(a))).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('hasLoneSurrogate', () => {
+  it.each<[string, boolean]>([
+    ['v-\ud801', true],
+    ['v-\udc02', true],
+    ['😀', false],
+    ['plain', false],
+  ])('%j: %p', (text, lone) => {
+    expect(hasLoneSurrogate(text)).toBe(lone);
+    expect(hasLoneSurrogate(text)).toBe(lone);
   });
 });

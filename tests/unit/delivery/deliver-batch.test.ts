@@ -529,7 +529,7 @@ describe('deliverBatch: every queued object pages, read leniently', () => {
       expect.objectContaining({
         event_id: 'relay-derived-abc',
         priority: 'P2',
-        tags: { severity: { value: 'unknown', color: '#7b1fa2' } },
+        tags: { severity: { value: 'unknown', color: '#7b1fa2' }, alert_id: 'relay-derived-abc' },
       }),
     );
     expect(incident?.description).toContain('**Fields the relay could not read:**');

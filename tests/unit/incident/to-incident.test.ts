@@ -66,6 +66,7 @@ describe('toIncident: mapping', () => {
         server_or_region: 'us-east-1',
         organization_id: '5f0c1d2e3a4b5c6d7e8f9a0b',
         organization_name: 'Example Corp',
+        alert_id: '7c1e2f30-1a2b-11ee-8c90-0242ac120002',
       },
       priority: 'P1',
       status: 'trigger',

@@ -43,7 +43,7 @@ describe('formatHumanLine', () => {
     expect(formatHumanLine({ level: 'INFO', detail: Symbol('x') })).toBe(`${' '.repeat(11)}   detail=Symbol(x)`);
   });
 
-  it('removes control characters that an alert id could carry to the terminal', () => {
+  it('shows the control characters an alert id could carry to the terminal as escapes, never raw', () => {
     const line = formatHumanLine({
       level: 'INFO',
       message: 'incident delivered',
@@ -52,7 +52,13 @@ describe('formatHumanLine', () => {
       alertId: 'evil\u001b]0;owned\u0007\u001b[2K\rforged',
     });
     expect([...line].filter((c) => c < ' ' || c === '\u007f')).toEqual([]);
-    expect(line).toContain('alertId=evil]0;owned[2K forged');
+    expect(line).toContain('alertId=evil\\u001b]0;owned\\u0007\\u001b[2K\\u000dforged');
+  });
+
+  it('the finding: two ids that differ only in lone surrogates show apart', () => {
+    const show = (alertId: string) => formatHumanLine({ level: 'INFO', message: 'm', alertId });
+    expect(show('v-\ud801')).toContain('alertId=v-\\ud801');
+    expect(show('v-\udc02')).toContain('alertId=v-\\udc02');
   });
 });
 
