@@ -224,10 +224,24 @@ const drain: Scenario = async (squadcast) => {
 
 const SCENARIOS: Readonly<Record<string, Scenario>> = { faults, outage, drain };
 
+const USAGE = [
+  `usage: npm run bench:recovery [-- <scenario>...]   scenarios: ${Object.keys(SCENARIOS).join(', ')} (all by default)`,
+  '  Drills the local relay in real time against a fake Squadcast: faults, an outage and its recovery, a drain.',
+].join('\n');
+
+/** A wrong command line: said without a stack trace. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 const main = async (): Promise<void> => {
   const chosen = process.argv.slice(2).filter((arg) => arg !== '--');
+  if (chosen.includes('--help') || chosen.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
   const names = chosen.length > 0 ? chosen : Object.keys(SCENARIOS);
-  for (const name of names) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name} (${Object.keys(SCENARIOS).join(', ')})`);
+  for (const name of names) if (!SCENARIOS[name]) throw new UsageError(`unknown scenario ${name}\n${USAGE}`);
   for (const name of names) {
     const squadcast = await startFakeSquadcast(20);
     try {
@@ -243,7 +257,7 @@ const main = async (): Promise<void> => {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(`recovery drill failed: ${(error as Error)?.stack ?? String(error)}`);
+    console.error(error instanceof UsageError ? error.message : `recovery drill failed: ${(error as Error)?.stack ?? String(error)}`);
     process.exit(1);
   },
 );

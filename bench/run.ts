@@ -70,7 +70,12 @@ const header = (startedAt: Date, h: Harness): string[] => [
 ];
 
 const main = async (): Promise<void> => {
-  const figures = selectFigures(process.argv.slice(2));
+  const argv = process.argv.slice(2).filter((arg) => arg !== '--');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  const figures = selectFigures(argv);
   const whole = figures.length === FIGURES.length;
   const resultsPath = join(PROJECT_ROOT, 'bench', 'results', whole ? 'latest.json' : `only-${figures.map((f) => f.name).join('+')}.json`);
   const startedAt = new Date();

@@ -1,5 +1,5 @@
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 /** Where `npm start` keeps its queues and ledger unless told otherwise (relative to the working directory). */
@@ -31,9 +31,11 @@ export class DataDirUnusable extends Error {
           ? 'the file system is read-only'
           : code === 'ENOTDIR' || code === 'EEXIST'
             ? 'a file is in the way, not a directory'
-            : code === 'ENOSPC'
-              ? 'the disk is full'
-              : `cannot be opened (${typeof code === 'string' ? code : ((cause as Error)?.message ?? 'unknown')})`;
+            : code === 'ENOENT'
+              ? 'no directory can be made there (its parent takes none, as under /proc)'
+              : code === 'ENOSPC'
+                ? 'the disk is full'
+                : `cannot be opened (${typeof code === 'string' ? code : ((cause as Error)?.message ?? 'unknown')})`;
     super(
       `RELAY_DATA_DIR (${dir}): ${problem}. Give a directory this user can write (RELAY_DATA_DIR=/path), or keep nothing (RELAY_DATA_DIR= or npm start -- --ephemeral).`,
     );
@@ -49,6 +51,34 @@ export interface DataDirLock {
   release(): void;
 }
 
+/**
+ * Makes `dir` and its missing parents one level at a time, each 0700. Node's own recursive mkdirSync
+ * loops forever under /proc (a parent that exists but takes no new directory); this fails at once.
+ */
+const makeDirectory = (dir: string): void => {
+  const missing: string[] = [];
+  for (let at = dir; !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const path of missing) mkdirSync(path, { mode: 0o700 });
+};
+
+/**
+ * The data directory holds the queues, the ledger and the emulators' credentials: only its owner may
+ * read it. A directory made by an earlier version (0755, files 0644) is brought to 0700 and 0600.
+ */
+const keepPrivate = (dir: string): void => {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    // `parentPath` from Node 20.12, `path` before it.
+    const { parentPath, path: parent } = entry as unknown as { parentPath?: string; path?: string };
+    const path = join(parentPath ?? parent ?? dir, entry.name);
+    if (entry.isDirectory()) chmodSync(path, 0o700);
+    else if (entry.isFile()) chmodSync(path, 0o600);
+  }
+};
+
 const LOCK_FILE = 'relay.lock';
 const PID_FILE = 'relay.pid';
 
@@ -62,9 +92,11 @@ const PID_FILE = 'relay.pid';
 export const lockDataDir = (dir: string, pid: number = process.pid): DataDirLock => {
   let db: DatabaseSync;
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     accessSync(dir, constants.W_OK);
+    keepPrivate(dir);
     db = new DatabaseSync(join(dir, LOCK_FILE));
+    chmodSync(join(dir, LOCK_FILE), 0o600);
   } catch (error) {
     throw new DataDirUnusable(dir, error);
   }
@@ -89,6 +121,6 @@ export const lockDataDir = (dir: string, pid: number = process.pid): DataDirLock
       `the data directory ${dir} is in use by another relay${holder}: stop it first, or give this one its own directory (RELAY_DATA_DIR=...) or none (--ephemeral)`,
     );
   }
-  writeFileSync(join(dir, PID_FILE), `${pid}\n`);
+  writeFileSync(join(dir, PID_FILE), `${pid}\n`, { mode: 0o600 });
   return { release: () => db.close() };
 };

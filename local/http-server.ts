@@ -193,6 +193,11 @@ export interface LocalHttpServer {
    * when none was left unanswered.
    */
   drain(deadline: number): Promise<boolean>;
+  /**
+   * The first step of a stop: every request is answered 503 (send it again later), except the local
+   * Squadcast inbox's, so that deliveries still running reach it. Requests being handled go on.
+   */
+  refuseAllButInbox(): void;
   /** Closes every connection at once. */
   close(): void;
 }
@@ -202,8 +207,12 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 const CHECK_INTERVAL_MS = 1_000;
 
+/** Where the local Squadcast inbox takes incidents (`/local/squadcast/{key}`). */
+const INBOX_PATH = '/local/squadcast/';
+
 export const startHttpServer = async (options: HttpServerOptions): Promise<LocalHttpServer> => {
   let state: 'starting' | 'open' | 'stopping' = 'starting';
+  let inboxOnly = false;
   let routes: LocalRoutes | undefined;
   let active = 0;
   let idle: (() => void) | undefined;
@@ -217,7 +226,7 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Local
     (request, response) => {
       const foreign = foreignRequest(request.headers, port);
       if (foreign !== undefined) return sendJson(response, 403, { error: `forbidden: ${foreign}` });
-      if (state !== 'open' || routes === undefined) {
+      if (state !== 'open' || routes === undefined || (inboxOnly && !request.url?.startsWith(INBOX_PATH))) {
         response.shouldKeepAlive = false;
         return sendJson(response, 503, { error: `the relay is ${state}; send it again in a moment` }, { 'retry-after': '5' });
       }
@@ -242,6 +251,9 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Local
     open: (served) => {
       routes = served;
       if (state === 'starting') state = 'open';
+    },
+    refuseAllButInbox: () => {
+      inboxOnly = true;
     },
     drain: async (deadline) => {
       state = 'stopping';

@@ -26,7 +26,7 @@ export const createLocalInbox = (
   const key = options.key ?? localInboxKey();
   const kept = options.file !== undefined && existsSync(options.file) ? readFileSync(options.file, 'utf8') : '';
   // A line cut short by a crash is ended, so that the next incident starts a line of its own.
-  if (options.file !== undefined && kept !== '' && !kept.endsWith('\n')) appendFileSync(options.file, '\n');
+  if (options.file !== undefined && kept !== '' && !kept.endsWith('\n')) appendFileSync(options.file, '\n', { mode: 0o600 });
   const incidents: unknown[] =
     kept !== ''
       ? kept
@@ -52,7 +52,7 @@ export const createLocalInbox = (
         return { status: 400, body: { error: 'body is not valid JSON' } };
       }
       incidents.push(incident);
-      if (options.file !== undefined) appendFileSync(options.file, `${JSON.stringify(incident)}\n`);
+      if (options.file !== undefined) appendFileSync(options.file, `${JSON.stringify(incident)}\n`, { mode: 0o600 });
       // Alert text reaches a terminal: control characters (colours, cursor moves, a title change) are removed.
       const text = (value: unknown, max: number): string => truncate(plainText(String(value)), max);
       print(`[local squadcast] incident ${text(incident.priority, 5)} ${text(incident.event_id, 80)}: ${text(incident.message, 120)}`);

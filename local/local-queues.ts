@@ -1,10 +1,10 @@
 import * as t from 'io-ts';
 
 /**
- * `GET /local/queues`: where the local stack's queues are, for `npm run redrive -- --local`.
- * Endpoints, URLs and the emulators' per-start credentials: the route answers only requests that
- * name the relay as their host and carry no other origin (local/http-server.ts), so a web page cannot
- * read it.
+ * `GET /local/queues`: where the local stack's queues are, for `npm run redrive -- --local` and
+ * `dead-letters --local`: endpoints, URLs, and the path of the file that holds the emulators'
+ * per-start credentials (local/credentials-file.ts), never the credentials: nothing this route
+ * gives can change state.
  */
 export const LocalQueuesCodec = t.intersection([
   t.type({
@@ -16,8 +16,8 @@ export const LocalQueuesCodec = t.intersection([
     deadLetterQueueUrl: t.string,
   }),
   t.partial({
-    /** The embedded emulators' per-start credentials (they refuse any other): served to this machine's tools only. */
-    credentials: t.type({ accessKeyId: t.string, secretAccessKey: t.string }),
+    /** Where the embedded emulators' per-start credentials are (a 0600 file): only the user running npm start can read them. */
+    credentialsFile: t.string,
     /** The file where operator actions (a dead letter discarded) are recorded; absent for an ephemeral relay. */
     operationsLog: t.string,
   }),

@@ -44,10 +44,11 @@ const printBanner = (stack: LocalStack): void => {
       `  status  (GET)    ${stack.statusUrl}`,
       `  squadcast        ${stack.squadcastTarget === 'local inbox' ? `local inbox, listed at http://127.0.0.1:${stack.port}/local/incidents` : 'SQUADCAST_WEBHOOK_URL (not printed: it holds the key)'}`,
       `  allowed sources  ${stack.allowedSourceIps}`,
+      `  rate ceiling     ${stack.ceilingPerMinute} incidents a minute (SQUADCAST_MAX_PER_MINUTE)`,
       `  SQS              ${stack.sqsEndpoint}${stack.embeddedEmulators ? ' (embedded)' : ''}`,
       `  DynamoDB         ${stack.dynamodbEndpoint}${stack.embeddedEmulators ? ' (embedded)' : ''}`,
       `  data             ${describeStorage(stack.storage)}`,
-      `  try: npm run send-sample    npm run test-alert -- --local${port}    stop: Ctrl-C`,
+      `  try: npm run send-sample${port === '' ? '' : ` --${port}`}    npm run test-alert -- --local${port}    stop: Ctrl-C`,
     ].join('\n'),
   );
 };
@@ -59,6 +60,9 @@ const main = async (): Promise<void> => {
     console.log(USAGE);
     return;
   }
+  // Everything this process (and the emulators in it) creates is its user's alone: the data directory
+  // holds the queues, the ledger and the emulators' credentials.
+  process.umask(0o077);
   const stack = await startLocalStack(process.env, resolveDataDir(process.env, ephemeral));
   printBanner(stack);
   let stoppingSince: number | undefined;

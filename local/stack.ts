@@ -5,6 +5,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { escapedId, plainText } from '../lib/common/text';
+import { readDeliverConfig } from '../lib/config/env';
 import { THREAT_STACK_SOURCE_IPS } from '../lib/ingest/source-allowlist';
 import { createDynamoDbLedgerReader } from '../lib/ledger/dynamodb-ledger';
 import type { LedgerReader } from '../lib/ledger/ledger';
@@ -14,6 +15,8 @@ import { createSqsDepthReader } from '../lib/queue/sqs-queue';
 import { createDeliverRuntime } from '../lib/runtime/deliver-runtime';
 import { createIngestRuntime } from '../lib/runtime/ingest-runtime';
 import type { RelayStatus } from '../lib/status/relay-status';
+import type { CredentialsFile } from './credentials-file';
+import { writeCredentialsFile } from './credentials-file';
 import type { DataDir } from './data-dir';
 import type { Emulators } from './emulators';
 import { startEmulators } from './emulators';
@@ -57,6 +60,8 @@ export interface LocalStack {
   readonly port: number;
   readonly webhookUrl: string;
   readonly statusUrl: string;
+  /** deliver's rate ceiling (SQUADCAST_MAX_PER_MINUTE), for the banner. */
+  readonly ceilingPerMinute: number;
   readonly squadcastTarget: 'local inbox' | 'SQUADCAST_WEBHOOK_URL';
   readonly allowedSourceIps: string;
   readonly sqsEndpoint: string;
@@ -80,6 +85,14 @@ const tellDeadLettered = async (message: Message, maxReceiveCount: number, ledge
       `failed on its last receive (LOCAL_MAX_RECEIVE_COUNT=${maxReceiveCount}); the queue moves it to the dead-letter queue ` +
       `at its next receive. Reason: ${plainText(why)}. npm run dead-letters -- --local lists it.`,
   );
+};
+
+/** One line about an error of the HTTP server or the poller; a client that went away mid-request is said so. */
+export const describeError = (error: unknown): string => {
+  const { name, message, code } = (error ?? {}) as { name?: unknown; message?: unknown; code?: unknown };
+  if (code === 'ECONNRESET' || message === 'aborted')
+    return 'a client went away before its request was complete: nothing of it was accepted (it must send it again)';
+  return `${typeof name === 'string' ? name : 'error'}: ${typeof message === 'string' ? message : String(error)}`;
 };
 
 const setDefault = (env: NodeJS.ProcessEnv, key: string, value: string): string => {
@@ -114,10 +127,21 @@ export const startLocalStack = async (
 ): Promise<LocalStack> => {
   // Every local setting is read first: a bad one stops the start before anything runs.
   const settings = readLocalSettings(env);
+  const onError = (error: unknown): void => print(`[local] ${describeError(error)}`);
+  // The port next: a start refused for a port in use leaves nothing behind (no data directory). The
+  // server answers 503 until it is opened; the inbox on it, once it listens, is known by its port.
+  const http: LocalHttpServer = await startHttpServer({ port: settings.port, onError });
   const needsEmulators = !env.AWS_ENDPOINT_URL_SQS || !env.AWS_ENDPOINT_URL_DYNAMODB;
-  const emulators: Emulators | undefined = needsEmulators
-    ? await startEmulators(dataDir.kind === 'directory' ? { dataDir: dataDir.path } : {})
-    : undefined;
+  let emulators: Emulators | undefined;
+  let credentialsFile: CredentialsFile | undefined;
+  try {
+    emulators = needsEmulators ? await startEmulators(dataDir.kind === 'directory' ? { dataDir: dataDir.path } : {}) : undefined;
+    if (emulators) credentialsFile = writeCredentialsFile(emulators.credentials, dataDir.kind === 'directory' ? dataDir.path : undefined);
+  } catch (error) {
+    http.close();
+    await emulators?.stop();
+    throw error;
+  }
   if (emulators) {
     setDefault(env, 'AWS_ENDPOINT_URL_SQS', emulators.sqsEndpoint);
     setDefault(env, 'AWS_ENDPOINT_URL_DYNAMODB', emulators.dynamodbEndpoint);
@@ -132,12 +156,12 @@ export const startLocalStack = async (
   const clientConfig = { region: env.AWS_REGION };
   const sqs = new SQSClient(clientConfig);
   const dynamodb = new DynamoDBClient(clientConfig);
-  let http: LocalHttpServer | undefined;
   const closeAll = async (): Promise<void> => {
-    http?.close();
+    http.close();
     sqs.destroy();
     dynamodb.destroy();
     await emulators?.stop();
+    credentialsFile?.remove();
   };
 
   return undoing(async () => {
@@ -161,15 +185,12 @@ export const startLocalStack = async (
     const inbox = env.SQUADCAST_WEBHOOK_URL
       ? undefined
       : createLocalInbox(print, kept ? { file: join(dataDir.path, 'incidents.jsonl') } : {});
-    const onError = (error: unknown): void =>
-      print(`[local] ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`);
-    // The inbox lives on the relay's own port, known only once the server listens; it serves nothing until opened.
-    http = await startHttpServer({ port: settings.port, onError });
     if (inbox) env.SQUADCAST_WEBHOOK_URL = `http://127.0.0.1:${http.port}/local/squadcast/${inbox.key}`;
 
     // Every setting and secret, checked now: a bad one stops the start instead of answering 503 forever.
     const { token, previousToken } = await createIngestRuntime(env).deps();
     await createDeliverRuntime(env).deps();
+    const ceilingPerMinute = readDeliverConfig(env).maxPerMinute;
 
     // Required, not imported: handlers read process.env when they load, as in Lambda, and the environment is complete only now.
     const ingest: LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult> = (
@@ -202,7 +223,7 @@ export const startLocalStack = async (
         embedded: emulators !== undefined,
         alertsQueueUrl: resources.alertsQueueUrl,
         deadLetterQueueUrl: resources.deadLetterQueueUrl,
-        ...(emulators === undefined ? {} : { credentials: emulators.credentials }),
+        ...(credentialsFile === undefined ? {} : { credentialsFile: credentialsFile.path }),
         ...(kept ? { operationsLog: join(dataDir.path, 'operations.log') } : {}),
       }),
       ...(inbox ? { inbox } : {}),
@@ -228,6 +249,7 @@ export const startLocalStack = async (
       port: server.port,
       webhookUrl: `${base}/threatstack/${env.WEBHOOK_TOKEN}`,
       statusUrl: `${base}/status`,
+      ceilingPerMinute,
       squadcastTarget: inbox ? 'local inbox' : 'SQUADCAST_WEBHOOK_URL',
       allowedSourceIps,
       sqsEndpoint,
@@ -235,8 +257,11 @@ export const startLocalStack = async (
       embeddedEmulators: emulators !== undefined,
       storage: emulators === undefined ? { kind: 'external' } : dataDir,
       stop: async (deadline = Date.now() + STOP_GRACE_MS) => {
-        // Webhooks first (a request being handled still needs the queues), polling at the same time.
-        const [answered, stopped] = await Promise.all([server.drain(deadline), poller.stop(deadline)]);
+        // New webhooks are refused at once (Threat Stack sends them again); deliveries still running
+        // finish first, to the local inbox too, which is served until then; then the server drains.
+        server.refuseAllButInbox();
+        const stopped = await poller.stop(deadline);
+        const answered = await server.drain(deadline);
         const report: StopReport = {
           depths: await depths.depths().catch(() => undefined),
           unfinishedInvocations: stopped.unfinishedInvocations,

@@ -15,11 +15,17 @@ export const TARGET_OPTIONS = {
 
 /** node:util parseArgs, strict, with its errors turned into a usage message. */
 export const parseOptions = <O extends Options>(argv: readonly string[], options: O, usage: string) => {
-  try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\n${usage}`);
-  }
+  const values = (() => {
+    try {
+      return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+    } catch (error) {
+      throw new CliError(`${(error as Error).message}\n${usage}`);
+    }
+  })();
+  // A port is checked where it is given, not when a connection to "127.0.0.1:abc" fails.
+  const port = (values as { port?: unknown }).port;
+  if (typeof port === 'string') intOption(port, 'port', 1, 65_535, 0);
+  return values;
 };
 
 /** A whole number within bounds, from an option's text. */

@@ -12,6 +12,7 @@ import { readAlert } from '../lib/alert/read-alert';
 import { escapedId, plainText, truncate } from '../lib/common/text';
 import type { Failure } from '../lib/queue/messages';
 import { readQueuedMessage } from '../lib/queue/messages';
+import { readCredentialsFile } from '../local/credentials-file';
 import type { LocalQueues } from '../local/local-queues';
 import { LocalQueuesCodec } from '../local/local-queues';
 import { LOCAL_DEFAULTS } from '../local/stack';
@@ -64,6 +65,15 @@ const queueUrlOf = async (sqs: SQSClient, name: string): Promise<string> => {
 
 const lastSegment = (url: string): string => new URL(url).pathname.split('/').pop() ?? '';
 
+/** The local relay's per-start credentials, from the file it names (0600: readable by the user who runs it). */
+const readLocalCredentials = (path: string) => {
+  try {
+    return readCredentialsFile(path);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+};
+
 /** The queues of `--stage` (in the region it chooses, said on stderr) or of `--local` (the npm start stack). */
 export const openQueues = async (
   options: { readonly stage?: string; readonly region?: string; readonly local?: boolean; readonly port?: string },
@@ -81,7 +91,7 @@ export const openQueues = async (
         endpoint: local.sqsEndpoint,
         region: local.region,
         // The embedded emulators take the relay's per-start credentials; another endpoint the usual ones.
-        ...(local.credentials === undefined ? {} : { credentials: local.credentials }),
+        ...(local.credentialsFile === undefined ? {} : { credentials: readLocalCredentials(local.credentialsFile) }),
       }),
       deadLetterName: lastSegment(local.deadLetterQueueUrl),
       alertsName: lastSegment(local.alertsQueueUrl),
@@ -231,7 +241,19 @@ export interface DeadLetterEntry {
   readonly earlierFailures: readonly string[];
   /** False when a redrive cannot deliver it as it is (it would come straight back). */
   readonly redeliverable: boolean;
+  /**
+   * What the dead letter holds (the alert, the element that was not one, the text that was not JSON),
+   * as JSON, control characters removed, cut to DEAD_LETTER_CONTENT_CHARS: shown, and kept in a
+   * discard's record, so that nothing is gone unread.
+   */
+  readonly content: string;
 }
+
+/** How much of a dead letter's content a listing (`--json`) and a discard's record keep. */
+export const DEAD_LETTER_CONTENT_CHARS = 2_000;
+
+const contentOf = (value: unknown, asText = false): string =>
+  truncate(plainText(asText && typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))), DEAD_LETTER_CONTENT_CHARS);
 
 const failureText = (failure: Failure): string => `${failure.stage}: ${failure.reason}`;
 
@@ -266,6 +288,7 @@ export const describeDeadLetter = (message: Message, maxReceiveCount?: number, l
       ...(failure?.attempts === undefined ? {} : { attempts: failure.attempts }),
       earlierFailures: earlierFailures.map((f) => `${failureText(f)} at ${f.at}`),
       redeliverable: true,
+      content: contentOf(read.queued.alert),
     };
   }
   if (read.kind === 'not an alert') {
@@ -279,6 +302,7 @@ export const describeDeadLetter = (message: Message, maxReceiveCount?: number, l
       deadLetteredAt: failure.at,
       earlierFailures: redrives === undefined ? [] : [`redriven ${redrives} time${redrives === 1 ? '' : 's'}, back each time`],
       redeliverable: false,
+      content: contentOf(read.letter.raw),
     };
   }
   const notJson = read.problems.includes('(root): expected JSON');
@@ -289,6 +313,7 @@ export const describeDeadLetter = (message: Message, maxReceiveCount?: number, l
     problems: [],
     earlierFailures: [],
     redeliverable: false,
+    content: contentOf(message.Body ?? '', true),
   };
 };
 

@@ -10,6 +10,7 @@ import {
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Message } from '@aws-sdk/client-sqs';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { truncate } from '../lib/common/text';
 import { queuedAlertId, readQueuedMessage } from '../lib/queue/messages';
 import type { RelayStatus } from '../lib/status/relay-status';
 import { RelayStatusCodec } from '../lib/status/relay-status';
@@ -94,7 +95,7 @@ const cloudWatchLog = (target: QueueTarget): OperationsLog => ({
 const localLog = (target: QueueTarget): OperationsLog => ({
   record: async (entry) => {
     if (target.localOperationsLog === undefined) return 'nowhere: the local relay runs ephemeral (nothing it holds is kept)';
-    appendFileSync(target.localOperationsLog, `${JSON.stringify(entry)}\n`);
+    appendFileSync(target.localOperationsLog, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
     return target.localOperationsLog;
   },
 });
@@ -146,6 +147,8 @@ const details = (entry: DeadLetterEntry): string[] => [
   ...(entry.deadLetteredAt === undefined ? [] : [`    dead-lettered   ${entry.deadLetteredAt}`]),
   ...(entry.attempts === undefined ? [] : [`    received        ${entry.attempts} time${entry.attempts === 1 ? '' : 's'} by deliver`]),
   ...entry.earlierFailures.map((failure) => `    before that     ${failure}`),
+  // An alert is named above; what is not one is shown (--json and a discard's record keep up to 2000 characters).
+  ...(entry.kind === 'alert' ? [] : [`    content         ${truncate(entry.content, 200)}`]),
 ];
 
 /** `npm run dead-letters`: inspect the dead-letter queue, or settle one dead letter on purpose. */
@@ -184,10 +187,15 @@ export const run = async (argv: readonly string[], io: Io, deps: DeadLettersDeps
         (entries.length >= DEAD_LETTERS_READ_LIMIT ? ` (the first ${DEAD_LETTERS_READ_LIMIT} read; there may be more).` : '.'),
     );
     for (const entry of entries) for (const line of details(entry)) io.out(line);
-    if (entries.length > 0) {
-      io.out(`Move them back with npm run redrive -- ${target.again}; settle one that cannot be delivered with`);
-      io.out(`npm run dead-letters -- ${target.again} --discard <message id> --reason "<why>".`);
-    }
+    const redeliverable = entries.filter((entry) => entry.redeliverable).length;
+    if (redeliverable > 0)
+      io.out(
+        `Move back the ${redeliverable === entries.length ? '' : `${redeliverable} `}alerts with npm run redrive -- ${target.again} once the cause is fixed.`,
+      );
+    if (redeliverable < entries.length)
+      io.out(
+        `What a redrive brings straight back, settle with npm run dead-letters -- ${target.again} --discard <message id> --reason "<why>".`,
+      );
     return 0;
   }
 
@@ -219,6 +227,8 @@ export const run = async (argv: readonly string[], io: Io, deps: DeadLettersDeps
     ...(entry.alertId === undefined ? {} : { alertId: entry.alertId }),
     deadLetterReason: entry.reason,
     problems: entry.problems,
+    // What was discarded, so that it is not gone unread (cut to DEAD_LETTER_CONTENT_CHARS, control characters removed).
+    content: entry.content,
   };
   try {
     const where = await deps.operationsLog(target).record(recorded);

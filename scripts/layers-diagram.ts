@@ -80,13 +80,27 @@ export const currentDiagram = (): string => {
   return renderDiagram(readFolderGraph(), config.forbidden);
 };
 
+const USAGE = [
+  'usage: npm run docs:layers [-- --check]',
+  '  Writes docs/architecture.md from the code and .dependency-cruiser.cjs; --check only says whether it is up to date.',
+].join('\n');
+
 if (require.main === module) {
-  const diagram = currentDiagram();
-  if (process.argv.includes('--check')) {
+  const args = process.argv.slice(2).filter((arg) => arg !== '--');
+  const unknown = args.filter((arg) => arg !== '--check' && arg !== '--help' && arg !== '-h');
+  if (args.includes('--help') || args.includes('-h') || unknown.length > 0) {
+    // Nothing is written: the usage only, and a wrong option fails.
+    (unknown.length > 0 ? process.stderr : process.stdout).write(
+      `${unknown.length > 0 ? `unknown option ${unknown.join(' ')}\n` : ''}${USAGE}\n`,
+    );
+    process.exitCode = unknown.length > 0 ? 1 : 0;
+  } else if (args.includes('--check')) {
+    const diagram = currentDiagram();
     const upToDate = readFileSync(DIAGRAM_PATH, 'utf8') === diagram;
     process.stdout.write(upToDate ? 'docs/architecture.md is up to date\n' : 'docs/architecture.md is out of date: npm run docs:layers\n');
     process.exitCode = upToDate ? 0 : 1;
   } else {
+    const diagram = currentDiagram();
     writeFileSync(DIAGRAM_PATH, diagram);
     process.stdout.write(`wrote ${DIAGRAM_PATH}\n`);
   }

@@ -182,7 +182,7 @@ export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = d
     `${deadLetterName} holds about ${waiting} message${waiting === 1 ? '' : 's'}. ` +
       (Messages.length < waiting ? `A sample of ${Messages.length}:` : 'They are:'),
   );
-  for (const line of lines) io.out(`  - ${describeLine(line)}`);
+  for (const line of lines) io.out(`  - ${line.messageId}  ${describeLine(line)}`);
   if (lines.some((line) => !line.redeliverable)) {
     io.out(
       '  Messages a redrive brings straight back cannot be delivered as they are: moving them is harmless, ' +

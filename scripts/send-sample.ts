@@ -47,7 +47,11 @@ export const run = async (argv: readonly string[], io: Io, deps: SendSampleDeps 
   }
   io.out(`${response.status} ${await response.text()}`);
   if (response.status === 403)
-    throw new CliError("the local relay refused the token: pass the relay's WEBHOOK_TOKEN (--token, or WEBHOOK_TOKEN in the environment)");
+    // Ingest answers both refusals alike (no oracle for a caller): its own log line says which it was.
+    throw new CliError(
+      "the local relay refused the call (403): the token (pass the relay's WEBHOOK_TOKEN: --token, or WEBHOOK_TOKEN in the environment), " +
+        "or this machine's address (ALLOWED_SOURCE_IPS must hold 127.0.0.1); the relay's terminal says which (reason: token or source-ip)",
+    );
   if (!response.ok) return 1;
   io.out(`Sent ${alerts.length} alerts (${alerts.map((alert) => alert.id).join(', ')}). Look next:`);
   for (const line of localLinks(port)) io.out(line);

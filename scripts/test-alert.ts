@@ -137,7 +137,12 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
   }
   const outcome = await waitForOwnAlert(result.alertId, waitSeconds, readStatus, io);
   if (outcome === 'delivered') {
-    io.out(`Find it in Squadcast by its title "${TEST_ALERT_TITLE}" and resolve it by hand.`);
+    io.out(
+      options.local
+        ? `Find it by its title "${TEST_ALERT_TITLE}" where the local relay sends: its built-in inbox ` +
+            `(http://127.0.0.1:${port}/local/incidents), or your Squadcast when SQUADCAST_WEBHOOK_URL is set (then resolve it by hand).`
+        : `Find it in Squadcast by its title "${TEST_ALERT_TITLE}" and resolve it by hand.`,
+    );
     links();
     return 0;
   }

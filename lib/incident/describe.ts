@@ -71,7 +71,8 @@ const render = (alert: ReadAlert, caps: Caps, earlier: EarlierDelivery | undefin
   const asSent = (key: string): string => (present(key) ? `${code(json(alert.fields[key]))} as sent` : '(missing)');
   const name = (key: string, place: Place): string => freeText(cut(key, caps.key), place);
 
-  const title = alert.title?.trim() ? alert.title : fallbackTitle(alert);
+  // A title of nothing a screen shows (spaces, control characters) is no title: the incident's message says the same.
+  const title = plainText(alert.title ?? '').trim() ? (alert.title ?? '') : fallbackTitle(alert);
   const severity =
     alert.severity === undefined ? `Unknown: ${asSent('severity')}` : `${SEVERITY_WORDS[alert.severity]} (${alert.severity})`;
   const organizationId = alert.organizationId === undefined ? asSent('organization_id') : code(alert.organizationId);

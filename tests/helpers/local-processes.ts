@@ -22,7 +22,7 @@ export interface RunningProcess {
  * Runs a TypeScript entry as `node --import tsx` in ONE process (the tsx CLI would run it in a
  * child process): a signal sent in a test reaches the program itself.
  */
-const spawnTsx = (script: string, env: NodeJS.ProcessEnv, args: readonly string[] = []): RunningProcess => {
+export const spawnTsx = (script: string, env: NodeJS.ProcessEnv, args: readonly string[] = []): RunningProcess => {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { readCredentialsFile } from '../../local/credentials-file';
 import type { LocalQueues } from '../../local/local-queues';
 import { stopLocalStack } from '../helpers/emulators';
 import type { FakeSquadcast, RelayProcess } from '../helpers/local-processes';
@@ -79,12 +80,16 @@ test('dead letters go back by receive/send/delete; deliverable ones arrive once,
   // The documented flow: a preview first. Without a terminal to confirm, it moves nothing, and hides nothing it showed.
   const preview = await redrive(['--local', '--port', port]);
   expect(preview.output).toContain(`${PREFIX}-dead-letter holds about 4 messages. They are:`);
+  // Each line names its message id, which --discard takes.
+  expect(preview.output).toMatch(/\n {2}- [0-9a-f-]{36} {2}alert redrive-1 /);
   expect(preview.output).toContain('Nothing moved. Run again with --yes to start the move.');
   expect(preview.code).toBe(1);
   expect((await status()).queue.deadLetter).toBe(4);
   const first = await redrive(['--local', '--port', port, '--yes']);
   expect(first.output).toContain(`${PREFIX}-dead-letter holds about 4 messages. They are:`);
-  expect(first.output).toContain('  - alert redrive-1 (severity 2, "Host:  redrive redrive-1"): deliver: Squadcast answered 401 at ');
+  expect(first.output).toMatch(
+    / {2}- [0-9a-f-]{36} {2}alert redrive-1 \(severity 2, "Host: {2}redrive redrive-1"\): deliver: Squadcast answered 401 at /,
+  );
   expect(first.output).toContain('This SQS endpoint has no message move task (StartMessageMoveTask): moving them here, a batch at a time.');
   expect(first.output).toContain(`Moved 4 messages from ${PREFIX}-dead-letter to ${PREFIX}-alerts.`);
   expect(first.code).toBe(0);
@@ -96,9 +101,12 @@ test('dead letters go back by receive/send/delete; deliverable ones arrive once,
   });
 
   // A copy of a delivered alert in the dead-letter queue, as a move interrupted between its send and its delete leaves it.
-  // This machine's tools reach the embedded emulators with the per-start credentials the relay gives them.
+  // This machine's tools reach the embedded emulators with the per-start credentials in the file the relay names (never served).
   const local = (await (await fetch(`${relay.baseUrl}/local/queues`)).json()) as LocalQueues;
-  const sqs = new SQSClient({ region: local.region, credentials: local.credentials, endpoint: local.sqsEndpoint });
+  expect(JSON.stringify(local)).not.toContain('secretAccessKey');
+  const credentials = readCredentialsFile(local.credentialsFile ?? '');
+  expect(statSync(local.credentialsFile ?? '').mode & 0o777).toBe(0o600);
+  const sqs = new SQSClient({ region: local.region, credentials, endpoint: local.sqsEndpoint });
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${PREFIX}-dead-letter` }));
   await sqs.send(
     new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ alert: alert('redrive-2'), receivedAt: new Date().toISOString() }) }),
@@ -123,6 +131,8 @@ test('dead letters go back by receive/send/delete; deliverable ones arrive once,
     problems: ['alerts[3]: expected object'],
     earlierFailures: ['redriven 2 times, back each time'],
     redeliverable: false,
+    // Finding 7: what is not an alert is shown, and kept in the discard's record below.
+    content: '["redrive-bad"]',
   });
   expect((await status()).queue.deadLetter).toBe(1);
   const discard = await runScript('dead-letters', [
@@ -144,7 +154,9 @@ test('dead letters go back by receive/send/delete; deliverable ones arrive once,
     kind: 'not an alert',
     deadLetterReason: 'ingest: invalid alert',
     problems: ['alerts[3]: expected object'],
+    content: left?.content,
   });
+  expect(statSync(join(dataDir, 'operations.log')).mode & 0o777).toBe(0o600);
   expect(
     relay
       .output()

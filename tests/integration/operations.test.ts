@@ -134,7 +134,10 @@ test('npm run test-alert -- --local: one labelled incident through the real queu
   expect(added[0]).toMatchObject({ message: 'TEST ALERT from threatstack-squadcast-relay', priority: 'P3' });
   expect(added[0]?.event_id).toMatch(/^relay-test-/);
   expect(added[0]?.description).toContain('| test_alert | Synthetic alert from the relay test-alert function');
-  // It ends with where to look next.
+  // It says where the local relay sends (not "in Squadcast", when the built-in inbox may be what it uses), then where to look next.
+  expect(result.output).toContain(
+    `its built-in inbox (http://127.0.0.1:${port()}/local/incidents), or your Squadcast when SQUADCAST_WEBHOOK_URL is set`,
+  );
   expect(result.output).toContain(`Look next:\n  status page   http://127.0.0.1:${port()}/status\n`);
 });
 

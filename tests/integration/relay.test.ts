@@ -22,7 +22,9 @@ let clients: EmulatorClients;
 
 type Incident = { message: string; description: string; tags: Record<string, unknown>; priority: string; status: string; event_id: string };
 const incidents = (): Incident[] => squadcast.requests.map((request) => JSON.parse(request.body) as Incident);
-const incidentsFor = (id: string): Incident[] => incidents().filter((incident) => incident.event_id === id);
+/** Every incident of an alert id: its first version's event_id is the id, a later version's `<id>~<version>`. */
+const incidentsFor = (id: string): Incident[] =>
+  incidents().filter((incident) => incident.event_id === id || incident.event_id.startsWith(`${id}~`));
 
 const alert = (id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
   id,
@@ -167,9 +169,12 @@ test('the same id with other content pages again, saying what changed; sent agai
   expect((await post({ alerts: [raised, first] })).status).toBe(200);
   await eventually('queue drained again', drained);
 
-  const [, second, ...more] = incidentsFor('reused-id');
+  const [firstIncident, second, ...more] = incidentsFor('reused-id');
   expect(more).toEqual([]);
   expect(second).toMatchObject({ priority: 'P1', message: 'Host: a root login' });
+  // Finding 2: an event_id Key-Based Deduplication cannot fold into the first incident; both tagged with the id.
+  expect([firstIncident?.event_id, second?.event_id]).toEqual(['reused-id', expect.stringMatching(/^reused-id~[0-9a-f]{12}$/)]);
+  expect([firstIncident?.tags.alert_id, second?.tags.alert_id]).toEqual(['reused-id', 'reused-id']);
   expect(second?.description).toMatch(
     /\*\*This alert reuses the id of an earlier alert\*\*, delivered at `[^`]+`\. Changed since then: title, severity\./,
   );
@@ -261,6 +266,55 @@ test('refusals: a wrong token is 403 with the generic body; a body that is not J
   expect(JSON.parse(text)).toEqual({ error: 'body is not valid JSON', problems: [] });
   expect(text).not.toContain('SENTINEL');
   expect(await post({ alerts: [] })).toEqual({ status: 200, json: { accepted: 0, rejected: 0, duplicates: 0 } });
+});
+
+test('finding 1: an alert body with a list beside it pages as itself (P1), and each object of the list; "oops" is dead-lettered', async () => {
+  const root = { id: 'root-1', title: 'ROOT ALERT sev1', severity: 1, created_at: 1_700_000_000_000 };
+  const lettersBefore = (await status()).queue.deadLetter;
+  const answer = await post({ ...root, alerts: ['oops', { note: 'x' }] });
+  expect(answer).toEqual({ status: 200, json: expect.objectContaining({ accepted: 2, rejected: 1 }) });
+  await eventually('the body alert and the object delivered', async () => incidentsFor('root-1').length === 1 && (await drained()));
+  expect(incidentsFor('root-1')[0]).toMatchObject({ priority: 'P1', message: 'ROOT ALERT sev1' });
+  expect(incidentsFor('root-1')[0]?.description).toContain("a list of 2 beside the alert's own fields");
+  expect(incidents().some((incident) => incident.event_id.startsWith('relay-derived-') && incident.description.includes('| note |'))).toBe(
+    true,
+  );
+  await eventually('"oops" in the dead-letter queue', async () => (await status()).queue.deadLetter === lettersBefore + 1);
+});
+
+test('finding 3: ids that differ only in a lone surrogate are two alerts: two incidents, two ledger items, two log renderings', async () => {
+  // The body as Threat Stack's JSON would carry such ids: escaped.
+  const body = `{"alerts":[${['\\ud801', '\\udc02'].map((tail) => `{"id":"v-${tail}","title":"surrogate","severity":2,"created_at":1700000000000}`).join(',')}]}`;
+  const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  expect(response.status).toBe(200);
+  await eventually('both delivered', async () => incidents().filter((i) => i.message === 'surrogate').length === 2 && (await drained()));
+  expect(
+    incidents()
+      .filter((i) => i.message === 'surrogate')
+      .map((i) => i.event_id)
+      .sort(),
+  ).toEqual(['v-\ud801', 'v-\udc02']);
+  for (const key of ['alert-escaped#v-\\ud801', 'alert-escaped#v-\\udc02']) {
+    const { Item } = await dynamodb.send(new GetItemCommand({ TableName: `${PREFIX}-ledger`, Key: { pk: { S: key } } }));
+    expect(Item?.state?.S).toBe('delivered');
+  }
+  // The JSON log lines keep each id apart (escaped, never U+FFFD), and neither was "already delivered".
+  expect(relay.output()).toContain('"alertId":"v-\\ud801"');
+  expect(relay.output()).toContain('"alertId":"v-\\udc02"');
+  expect(relay.output()).not.toMatch(/already delivered[^\n]*"v-/);
+});
+
+test('finding 4: a resend that spells its numbers as strings is the same alert: it pages once', async () => {
+  const numbers = alert('spelled-1', { severity: 2, created_at: 1_700_000_000_000 });
+  expect((await post({ alerts: [numbers] })).status).toBe(200);
+  await eventually('delivered', async () => incidentsFor('spelled-1').length === 1 && (await drained()));
+  expect((await post({ alerts: [{ ...numbers, severity: '2', created_at: '1700000000000' }] })).status).toBe(200);
+  await eventually('the resend skipped', () => /already delivered[^\n]*"spelled-1"/.test(relay.output()));
+  expect(incidentsFor('spelled-1')).toHaveLength(1);
 });
 
 test('neither the webhook token nor the Squadcast key appears in anything the relay printed', () => {

@@ -131,8 +131,12 @@ describe('npm run dead-letters', () => {
       'm-12  not an alert: ingest: invalid alert at 2023-11-14T22:13:20.000Z [alerts[1]: expected object]: a redrive brings it straight back',
     );
     expect(text()).toContain('    before that     redriven 2 times, back each time');
-    expect(text()).toContain('npm run dead-letters -- --stage prod --discard <message id> --reason "<why>".');
-    expect(text()).not.toContain('SENTINEL');
+    // What is not an alert is shown: the element that was sent, as JSON.
+    expect(text()).toContain('    content         ["SENTINEL-raw-value"]');
+    expect(text()).toContain('Move back the 12 alerts with npm run redrive -- --stage prod once the cause is fixed.');
+    expect(text()).toContain(
+      'What a redrive brings straight back, settle with npm run dead-letters -- --stage prod --discard <message id> --reason "<why>".',
+    );
   });
 
   it('names the last failed send the ledger kept for an alert the queue moved itself, asking the status about that alert only', async () => {
@@ -156,7 +160,7 @@ describe('npm run dead-letters', () => {
     expect(text()).toBe(`${DLQ}: empty.`);
   });
 
-  it('--json gives the same entries to a program, still without payload values', async () => {
+  it('--json gives the same entries to a program, each with its content (control characters removed)', async () => {
     const { io, text } = captureIo();
     expect(await run(['--stage', 'prod', '--json'], io, depsFor(fakeQueue([refused('a-1'), notAnAlert]).client))).toBe(0);
     const entries = JSON.parse(text()) as Array<Record<string, unknown>>;
@@ -164,7 +168,18 @@ describe('npm run dead-letters', () => {
       expect.objectContaining({ messageId: 'm-0', kind: 'alert', alertId: 'a-1', attempts: 3, redeliverable: true }),
       expect.objectContaining({ messageId: 'm-1', kind: 'not an alert', problems: ['alerts[1]: expected object'], redeliverable: false }),
     ]);
-    expect(text()).not.toContain('SENTINEL');
+    expect(entries[1]?.content).toBe('["SENTINEL-raw-value"]');
+    expect(String(entries[0]?.content)).toContain('"id":"a-1"');
+    expect(String(entries[0]?.content)).not.toContain('\u001b');
+  });
+
+  it('a dead letter that is not JSON shows its text, cut to 2000 characters', async () => {
+    const { io, text } = captureIo();
+    expect(await run(['--stage', 'prod', '--json'], io, depsFor(fakeQueue([`not json ${'x'.repeat(3_000)}`]).client))).toBe(0);
+    const [entry] = JSON.parse(text()) as Array<Record<string, unknown>>;
+    expect(entry).toMatchObject({ kind: 'unreadable', reason: 'not JSON' });
+    expect([...String(entry?.content)]).toHaveLength(2_000);
+    expect(String(entry?.content)).toMatch(/^not json x+…$/);
   });
 
   it('--discard shows the one dead letter, deletes it once confirmed, and records who, why and what', async () => {
@@ -189,6 +204,7 @@ describe('npm run dead-letters', () => {
         kind: 'not an alert',
         deadLetterReason: 'ingest: invalid alert',
         problems: ['alerts[1]: expected object'],
+        content: '["SENTINEL-raw-value"]',
       },
     ]);
     expect(text()).toContain('Discarded m-1; recorded in /threatstack-squadcast-relay/prod/operations (stream dead-letters-2023-11-14).');

@@ -1,4 +1,5 @@
 import { SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
+import { writeCredentialsFile } from '../../local/credentials-file';
 import { run } from '../../scripts/redrive';
 import { anAwsError, fakeAwsClient } from '../helpers/aws';
 import { anAlert } from '../helpers/factories';
@@ -93,10 +94,10 @@ describe('npm run redrive', () => {
     const printed = text();
     expect(printed).toContain(`${DLQ} holds about 2 messages. They are:`);
     expect(printed).toMatch(
-      / {2}- alert alert-refused \(severity 1, "[^"]+"\): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z\n/,
+      / {2}- m-0 {2}alert alert-refused \(severity 1, "[^"]+"\): deliver: Squadcast answered 401 at 2023-11-14T22:13:25.000Z\n/,
     );
     expect(printed).toContain(
-      '  - not an alert: ingest: invalid alert at 2023-11-14T22:13:20.000Z [alerts[1].severity: expected Severity(1|2|3)]: a redrive brings it straight back',
+      '  - m-1  not an alert: ingest: invalid alert at 2023-11-14T22:13:20.000Z [alerts[1].severity: expected Severity(1|2|3)]: a redrive brings it straight back',
     );
     expect(printed).toContain('Move started (task task-handle-1). Follow it with: npm run redrive -- --stage prod --status');
     expect(printed).not.toContain('SENTINEL');
@@ -165,8 +166,16 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
     embedded: true,
     alertsQueueUrl: `${ENDPOINT}/000000000000/relay-local-alerts`,
     deadLetterQueueUrl: `${ENDPOINT}/000000000000/relay-local-dead-letter`,
-    credentials: { accessKeyId: 'LOCAL0A1B2C3D4E5F6', secretAccessKey: 'per-start-secret' },
+    credentialsFile: '',
   };
+  const CREDENTIALS = { accessKeyId: 'LOCAL0A1B2C3D4E5F6', secretAccessKey: 'per-start-secret' };
+  // The relay writes its per-start credentials to a 0600 file; GET /local/queues names the file only.
+  let written: ReturnType<typeof writeCredentialsFile>;
+  beforeAll(() => {
+    written = writeCredentialsFile(CREDENTIALS);
+    local.credentialsFile = written.path;
+  });
+  afterAll(() => written.remove());
   const localFetch = (async (url: string) => {
     expect(url).toBe('http://127.0.0.1:4321/local/queues');
     return new Response(JSON.stringify(local), { status: 200 });
@@ -255,8 +264,8 @@ describe('npm run redrive -- --local (an endpoint without message move tasks)', 
       region: regionOfTest,
     });
     expect(code).toBe(0);
-    // The embedded emulators take the relay's per-start credentials, which its own GET /local/queues gives.
-    expect(configs).toEqual([{ endpoint: ENDPOINT, region: 'us-east-1', credentials: local.credentials }]);
+    // The embedded emulators take the relay's per-start credentials, read from the file GET /local/queues names.
+    expect(configs).toEqual([{ endpoint: ENDPOINT, region: 'us-east-1', credentials: CREDENTIALS }]);
     expect(sqs.inputsOf('StartMessageMoveTaskCommand')).toHaveLength(1);
     expect(deadLetter).toEqual([]);
     expect(alerts).toEqual(bodies);

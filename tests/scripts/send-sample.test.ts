@@ -53,7 +53,7 @@ describe('npm run send-sample', () => {
   it('says what to do when the relay refuses the token, or cannot be reached', async () => {
     const refused = deps(async () => new Response('{"error":"forbidden"}', { status: 403 }));
     await expect(run(['--port', '4321'], captureIo().io, refused.deps)).rejects.toThrow(
-      "the local relay refused the token: pass the relay's WEBHOOK_TOKEN (--token, or WEBHOOK_TOKEN in the environment)",
+      "the local relay refused the call (403): the token (pass the relay's WEBHOOK_TOKEN: --token, or WEBHOOK_TOKEN in the environment), or this machine's address (ALLOWED_SOURCE_IPS must hold 127.0.0.1)",
     );
     const down = deps(() => Promise.reject(new TypeError('fetch failed')));
     await expect(run(['--port', '4321'], captureIo().io, down.deps)).rejects.toThrow(
@@ -66,6 +66,12 @@ describe('npm run send-sample', () => {
     const { io, text } = captureIo();
     expect(await run([], io, d)).toBe(1);
     expect(text()).toContain('413 {"error":"body is larger than 4194304 bytes"}');
+  });
+
+  it.each(['abc', '0', '65536', '80x'])('refuses --port %s where it is given, sending nothing', async (port) => {
+    const { posts, deps: d } = deps(async () => new Response('{}'));
+    await expect(run(['--port', port], captureIo().io, d)).rejects.toThrow('--port must be a whole number from 1 to 65535');
+    expect(posts).toEqual([]);
   });
 
   it('refuses an unknown option with the usage', async () => {

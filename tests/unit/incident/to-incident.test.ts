@@ -101,10 +101,14 @@ describe('toIncident: mapping', () => {
     expect(incidentOf({ source: 'Host', server_or_region: 'web1' }).description).toContain('| Host or region | `web1` |');
   });
 
-  it('gives a blank title a message and a first line', () => {
-    const incident = incidentOf({ title: '  ', source: 'Host' });
+  it.each([
+    ['blank', '  '],
+    ['of control characters only', '\u0007\u001b\u202e'],
+  ])('gives a title %s the same message and first line, never (empty)', (_name, title) => {
+    const incident = incidentOf({ title, source: 'Host' });
     expect(incident.message).toBe('Threat Stack Host alert');
     expect(incident.description.split('\n')[0]).toBe('**Threat Stack Host alert**');
+    expect(incident.description).not.toContain('(empty)');
   });
 
   it.each<[string, Overrides, string | undefined]>([
