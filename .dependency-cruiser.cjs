@@ -26,6 +26,14 @@ module.exports = {
       to: { path: '^lib/', pathNot: '^lib/common/' },
     },
     {
+      name: 'config-under-delivery',
+      comment:
+        'lib/config reads the environment; the delivery rules a setting must obey live in lib/delivery, which reads its own settings (deliver-config.ts): config never imports delivery.',
+      severity: 'error',
+      from: { path: '^lib/config/' },
+      to: { path: '^lib/delivery/' },
+    },
+    {
       name: 'runtime-only-from-entry-points',
       comment: 'lib/runtime is the composition root: only handlers/ and local/ wire through it; the domain never does.',
       severity: 'error',

@@ -5,7 +5,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { escapedId, plainText } from '../lib/common/text';
-import { readDeliverConfig } from '../lib/config/env';
+import { readDeliverConfig } from '../lib/delivery/deliver-config';
 import { THREAT_STACK_SOURCE_IPS } from '../lib/ingest/source-allowlist';
 import { createDynamoDbLedgerReader } from '../lib/ledger/dynamodb-ledger';
 import type { LedgerReader } from '../lib/ledger/ledger';

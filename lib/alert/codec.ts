@@ -25,6 +25,9 @@ export const IntegerFromNumberOrString = new t.Type<number, number, unknown>(
 /** 1 is the most severe. */
 export type Severity = 1 | 2 | 3;
 
+/** How a setting may name a severity: its number, or Threat Stack's word for it. */
+export const SEVERITY_WORDS: Readonly<Record<string, Severity>> = { '1': 1, '2': 2, '3': 3, high: 1, medium: 2, low: 3 };
+
 export const SeverityCodec = new t.Type<Severity, Severity, unknown>(
   'Severity(1|2|3)',
   (u): u is Severity => u === 1 || u === 2 || u === 3,

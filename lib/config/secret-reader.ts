@@ -2,7 +2,7 @@ import { ConfigError } from '../common/config-error';
 import type { Logger } from '../common/logger';
 import type { RelayMetrics } from '../common/metrics';
 import type { Secret } from '../common/secret';
-import type { SecretSource } from './env';
+import type { SecretSource } from './env-codecs';
 import type { ParameterRead, ParameterStore } from './ssm-parameter-store';
 
 /** Asked once per invocation; cheap, since the store keeps each value for its max age. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../common/logger';
 import type { RelayMetrics } from '../common/metrics';
-import type { Priority, SeverityPriorities } from '../incident/to-incident';
+import type { Priority, SeverityPriorities } from '../incident/priorities';
 import type { DeliveryLedger } from '../ledger/ledger';
 import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
 import type { QueuedAlert } from '../queue/messages';

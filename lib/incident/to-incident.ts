@@ -3,20 +3,10 @@ import type { ReadAlert } from '../alert/read-alert';
 import { escapedId, plainText, truncate } from '../common/text';
 import type { EarlierDelivery } from './describe';
 import { describe, fallbackTitle } from './describe';
+import type { Priority, SeverityPriorities } from './priorities';
+import { DEFAULT_PRIORITIES, highestPriority } from './priorities';
 
 export type TagValue = string | { readonly value: string; readonly color: string };
-
-export const PRIORITIES = ['P1', 'P2', 'P3', 'P4', 'P5'] as const;
-/** P1 is the highest. */
-export type Priority = (typeof PRIORITIES)[number];
-export type SeverityPriorities = Readonly<Record<Severity, Priority>>;
-
-/** Threat Stack's 1 (most severe), 2, 3 as Squadcast P1, P2, P3 unless SEVERITY_PRIORITIES says otherwise. */
-export const DEFAULT_PRIORITIES: SeverityPriorities = { 1: 'P1', 2: 'P2', 3: 'P3' };
-
-/** The highest priority the mapping uses: the default for an alert whose severity could not be read. */
-export const highestPriority = (priorities: SeverityPriorities): Priority =>
-  PRIORITIES.find((priority) => Object.values(priorities).includes(priority)) ?? 'P1';
 
 /**
  * Squadcast Incident Webhook body (docs/reference/squadcast-incident-webhook.md). What each field may hold:

@@ -9,8 +9,8 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Alert } from '../../lib/alert/codec';
 import type { Logger } from '../../lib/common/logger';
-import { readDeliverConfig } from '../../lib/config/env';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
+import { readDeliverConfig } from '../../lib/delivery/deliver-config';
 import { maxWaitForTurnMs } from '../../lib/delivery/lease-budget';
 import { createRateLimiter, shareOfCeiling } from '../../lib/delivery/rate-limit';
 import type { DeliverDeps, QueueRecord } from '../../lib/delivery/record-outcome';

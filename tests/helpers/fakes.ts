@@ -11,8 +11,8 @@ import type { DeliverDeps } from '../../lib/delivery/record-outcome';
 import type { RecoveryWatch } from '../../lib/delivery/recovery-watch';
 import type { SendOutcome } from '../../lib/delivery/send-outcome';
 import type { IncidentSink } from '../../lib/delivery/squadcast-sink';
+import { DEFAULT_PRIORITIES, highestPriority } from '../../lib/incident/priorities';
 import type { SquadcastIncident } from '../../lib/incident/to-incident';
-import { DEFAULT_PRIORITIES, highestPriority } from '../../lib/incident/to-incident';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
 import type {
   AlertRecord,

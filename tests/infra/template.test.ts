@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { METRIC_NAMES } from '../../lib/common/metrics';
-import { parsePriorities, parseSeverities, parseUnknownPriority, readDeliverConfig, readIngestConfig } from '../../lib/config/env';
+import { readIngestConfig } from '../../lib/config/env';
+import { readDeliverConfig } from '../../lib/delivery/deliver-config';
 import {
   BACKSTOP_RECEIVES,
   MAX_GIVE_UP_HOURS,
@@ -13,6 +14,8 @@ import {
   QUEUE_RETENTION_HOURS,
   STALL_ALARM_WINDOW_SECONDS,
 } from '../../lib/delivery/retry-budget';
+import { parsePriorities, parseUnknownPriority } from '../../lib/incident/priorities';
+import { parseSeverities } from '../../lib/ingest/severity-filter';
 import { THREAT_STACK_SOURCE_IPS } from '../../lib/ingest/source-allowlist';
 import { METRICS_SERVICE } from '../../lib/telemetry/telemetry';
 import { packagedOnce } from '../helpers/package-service';

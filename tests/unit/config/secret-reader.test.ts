@@ -1,6 +1,6 @@
 import { ConfigError } from '../../../lib/common/config-error';
 import { Secret } from '../../../lib/common/secret';
-import type { SecretSource } from '../../../lib/config/env';
+import type { SecretSource } from '../../../lib/config/env-codecs';
 import type { RefreshPolicy, SecretReaderOptions } from '../../../lib/config/secret-reader';
 import {
   DEFAULT_REFRESH_POLICY,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Alert } from '../../../lib/alert/codec';
-import { readDeliverConfig } from '../../../lib/config/env';
 import { deliverBatch } from '../../../lib/delivery/deliver-batch';
+import { readDeliverConfig } from '../../../lib/delivery/deliver-config';
 import type { Admission } from '../../../lib/delivery/rate-limit';
 import { burstFor, createRateLimiter, shareOfCeiling } from '../../../lib/delivery/rate-limit';
 import type { DeliverDeps } from '../../../lib/delivery/record-outcome';

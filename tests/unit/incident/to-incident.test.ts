@@ -1,14 +1,8 @@
 import { readAlert } from '../../../lib/alert/read-alert';
 import { jsonStringBytes } from '../../../lib/common/text';
 import { FOOTER, MAX_DESCRIPTION_BYTES } from '../../../lib/incident/describe';
-import {
-  DEFAULT_PRIORITIES,
-  highestPriority,
-  incidentBytes,
-  MAX_INCIDENT_BYTES,
-  MAX_MESSAGE_CHARS,
-  toIncident,
-} from '../../../lib/incident/to-incident';
+import { DEFAULT_PRIORITIES, highestPriority } from '../../../lib/incident/priorities';
+import { incidentBytes, MAX_INCIDENT_BYTES, MAX_MESSAGE_CHARS, toIncident } from '../../../lib/incident/to-incident';
 import { aReadAlert, RECEIVED_AT } from '../../helpers/factories';
 
 type Overrides = Readonly<Record<string, unknown>>;
