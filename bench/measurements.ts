@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../lib/ingest/ingest-webhook';
+import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../lib/ingest/request-screen';
 import { makeAlerts, webhookBody } from './alerts';
 import { resolveEnvironment } from './bundles';
 import type { NodeComparisonSamples, SdkClient } from './cold-start';

@@ -7,7 +7,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DELIVERED_AT_INDEX } from '../lib/ledger/dynamodb-ledger';
+import { DELIVERED_AT_INDEX } from '../lib/ledger/ledger-table';
 
 export interface QueueSettings {
   readonly visibilityTimeoutSeconds: number;

@@ -7,7 +7,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQS
 import { escapedId, plainText } from '../lib/common/text';
 import { readDeliverConfig } from '../lib/delivery/deliver-config';
 import { THREAT_STACK_SOURCE_IPS } from '../lib/ingest/source-allowlist';
-import { createDynamoDbLedgerReader } from '../lib/ledger/dynamodb-ledger';
+import { createDynamoDbLedgerReader } from '../lib/ledger/dynamodb-ledger-reader';
 import type { LedgerReader } from '../lib/ledger/ledger';
 import type { QueueDepths } from '../lib/queue/message-queue';
 import { queuedAlertId } from '../lib/queue/messages';

@@ -1,4 +1,4 @@
-import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../../lib/ingest/ingest-webhook';
+import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../../lib/ingest/request-screen';
 import type { MemoryRow } from '../measurements';
 import { fixed, kib, mib, renderTable } from '../report';
 import { slope } from '../stats';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { WebhookRequest } from './ingest-webhook';
+import type { WebhookRequest } from './request-screen';
 
 /**
  * One request header, found whatever its case (header names are case-insensitive, and API Gateway

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readStatusConfig } from '../config/env';
-import { createDynamoDbLedgerReader } from '../ledger/dynamodb-ledger';
+import { createDynamoDbLedgerReader } from '../ledger/dynamodb-ledger-reader';
 import { createSqsDepthReader } from '../queue/sqs-queue';
 import type { StatusDeps } from '../status/read-status';
 import { awsClientConfig } from './aws-client-config';

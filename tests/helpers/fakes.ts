@@ -328,6 +328,7 @@ export const ingestHarness = ({ maxMessageBytes, ...overrides }: IngestHarnessOp
     alerts,
     deadLetters,
     log,
+    metrics: noMetrics,
     now: () => new Date('2023-11-14T22:13:21.000Z'),
     ...overrides,
   };

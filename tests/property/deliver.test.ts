@@ -10,7 +10,7 @@ import { createSqsQueue } from '../../lib/queue/sqs-queue';
 import { validAlert } from '../helpers/alert-arbitraries';
 import { silentLogger } from '../helpers/delivery-simulation';
 import { anAllowlist, anIngestEvent } from '../helpers/factories';
-import { inertDeliverDeps } from '../helpers/fakes';
+import { inertDeliverDeps, noMetrics } from '../helpers/fakes';
 import { sqsRulesClient } from '../helpers/sqs-rules-client';
 
 /**
@@ -70,6 +70,7 @@ test('every alert ingest queues becomes one incident under 30 KB, keyed on its i
           alerts: createSqsQueue(sqs.client, ALERTS_URL, noWait),
           deadLetters: createSqsQueue(sqs.client, DLQ_URL, noWait),
           log: silentLogger,
+          metrics: noMetrics,
           now: () => new Date(0),
         }),
         silentLogger,

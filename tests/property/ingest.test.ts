@@ -7,10 +7,11 @@ import type { Logger } from '../../lib/common/logger';
 import { Secret } from '../../lib/common/secret';
 import { handleIngestEvent } from '../../lib/ingest/handle-ingest-event';
 import type { IngestDeps } from '../../lib/ingest/ingest-webhook';
-import { MAX_ALERTS_PER_REQUEST } from '../../lib/ingest/ingest-webhook';
+import { MAX_ALERTS_PER_REQUEST } from '../../lib/ingest/request-screen';
 import { createSqsQueue } from '../../lib/queue/sqs-queue';
 import { MARK, mixedBatch, validAlert } from '../helpers/alert-arbitraries';
 import { anAllowlist, anIngestEvent } from '../helpers/factories';
+import { noMetrics } from '../helpers/fakes';
 import { sqsRulesClient } from '../helpers/sqs-rules-client';
 
 /**
@@ -48,6 +49,7 @@ const harness = (): Harness => {
     alerts: createSqsQueue(sqs.client, ALERTS_URL, noWait),
     deadLetters: createSqsQueue(sqs.client, DLQ_URL, noWait),
     log,
+    metrics: noMetrics,
     now: () => new Date('2024-01-01T00:00:00.000Z'),
   };
   // Read as deliver reads them (V8's JSON.parse can misread an escaped key: lib/common/json.ts).

@@ -3,8 +3,10 @@ import type { Alert } from '../../../lib/alert/codec';
 import type { AlertIssue } from '../../../lib/alert/read-alert';
 import type { CountMetric, RelayMetrics } from '../../../lib/common/metrics';
 import { Secret } from '../../../lib/common/secret';
-import type { IngestDeps, IngestResult, RefusalReason, WebhookRequest } from '../../../lib/ingest/ingest-webhook';
-import { ingestWebhook, MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../../../lib/ingest/ingest-webhook';
+import type { IngestDeps, IngestResult } from '../../../lib/ingest/ingest-webhook';
+import { ingestWebhook } from '../../../lib/ingest/ingest-webhook';
+import type { RefusalReason, WebhookRequest } from '../../../lib/ingest/request-screen';
+import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../../../lib/ingest/request-screen';
 
 import { MAX_MESSAGE_BYTES, MAX_QUEUED_ALERT_BYTES } from '../../../lib/queue/messages';
 import { aBatchBody, anAlert, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
