@@ -4,7 +4,7 @@ import { decodeWith, invalid, valid } from '../common/checked';
 import { AlertBatchCodec } from './codec';
 import { cutToDepth, isNestedDeeperThan, MAX_ALERT_DEPTH } from './json-depth';
 import type { AlertIssue, ReadAlert } from './read-alert';
-import { ALERT_FIELDS, readAlert } from './read-alert';
+import { ALERT_FIELDS, isDocumentedField, readAlert } from './read-alert';
 
 /** An element of a batch that cannot be an alert (not a JSON object). `raw` goes to the dead-letter queue, never to a response or a log. */
 export interface RejectedAlert {
@@ -56,8 +56,8 @@ const boundFields = (
 ): { readonly element: Record<string, unknown>; readonly notes: readonly AlertIssue[] } => {
   const keys = Object.keys(element);
   if (keys.length <= MAX_ALERT_FIELDS) return { element, notes: [] };
-  const documented = keys.filter((key) => DOCUMENTED_FIELDS.has(key));
-  const others = keys.filter((key) => !DOCUMENTED_FIELDS.has(key)).slice(0, MAX_ALERT_FIELDS - documented.length);
+  const documented = keys.filter(isDocumentedField);
+  const others = keys.filter((key) => !isDocumentedField(key)).slice(0, MAX_ALERT_FIELDS - documented.length);
   const kept = new Set([...documented, ...others]);
   const left = keys.length - kept.size;
   return {
@@ -65,7 +65,6 @@ const boundFields = (
     notes: [{ field: '(other fields)', problem: `${left} fields left out: an alert keeps at most ${MAX_ALERT_FIELDS}` }],
   };
 };
-const DOCUMENTED_FIELDS: ReadonlySet<string> = new Set(ALERT_FIELDS);
 
 const receive = (whole: Record<string, unknown>, path: string, receivedAt: Date, odd: readonly AlertIssue[] = []): ReceivedAlert => {
   const bounded = boundFields(whole);

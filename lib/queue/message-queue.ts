@@ -11,6 +11,10 @@ export interface SendReport {
 
 /** The port ingest and deliver use to put messages on a queue (alerts, or dead letters). */
 export interface MessageQueue {
+  /**
+   * Queues every message it can. It fails one way only: the keys of the messages it could not queue
+   * are in `failedKeys`; it never rejects, so that a caller never has to tell "some failed" from "it threw".
+   */
   sendAll(messages: readonly OutboundMessage[]): Promise<SendReport>;
 }
 

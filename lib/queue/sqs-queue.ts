@@ -70,8 +70,13 @@ export const createSqsQueue = (client: SQSClient, queueUrl: string, options: Sqs
   return {
     sendAll: async (messages) => {
       if (messages.length === 0) return { failedKeys: [] };
-      const failed = await mapWithConcurrency(chunkMessages(messages), maxInFlight, sendChunk);
-      return { failedKeys: failed.flat() };
+      try {
+        const failed = await mapWithConcurrency(chunkMessages(messages), maxInFlight, sendChunk);
+        return { failedKeys: failed.flat() };
+      } catch {
+        // Nothing above should throw (each call's errors are caught); if anything does, every message counts as not queued.
+        return { failedKeys: messages.map((message) => message.key) };
+      }
     },
   };
 };

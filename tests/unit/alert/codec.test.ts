@@ -1,14 +1,6 @@
 import type * as t from 'io-ts';
-import {
-  AlertBatchCodec,
-  AlertCodec,
-  EpochMillis,
-  IntegerFromNumberOrString,
-  NonBlankString,
-  SeverityCodec,
-} from '../../../lib/alert/codec';
+import { AlertBatchCodec, IntegerFromNumberOrString, SeverityCodec } from '../../../lib/alert/codec';
 import { decodeWith } from '../../../lib/common/checked';
-import { aRawAlert } from '../../helpers/factories';
 
 const decoded = <C extends t.Mixed>(codec: C, input: unknown): t.TypeOf<C> | 'invalid' => {
   const result = decodeWith(codec, input);
@@ -73,74 +65,6 @@ describe('SeverityCodec', () => {
 
   it('is() accepts 1, 2 and 3 only', () => {
     expect([0, 1, 2, 3, 4, '1'].map((v) => SeverityCodec.is(v))).toEqual([false, true, true, true, false, false]);
-  });
-});
-
-describe('EpochMillis', () => {
-  it.each<[string, unknown, number | 'invalid']>([
-    ['the epoch', 0, 0],
-    ['a recent time', 1_700_000_000_123, 1_700_000_000_123],
-    ['a numeric string', '1459447024000', 1_459_447_024_000],
-    ["Date's last millisecond", 8.64e15, 8.64e15],
-    ['negative', -1, 'invalid'],
-    ['a negative string', '-1459447024000', 'invalid'],
-    ['a float', 1_700_000_000_123.5, 'invalid'],
-    ["past Date's range", 8.64e15 + 1, 'invalid'],
-    ['huge', 1e300, 'invalid'],
-    ['an ISO string', '2023-11-14T22:13:20Z', 'invalid'],
-  ])('%s', (_name, input, expected) => {
-    expect(decoded(EpochMillis, input)).toBe(expected);
-  });
-});
-
-describe('NonBlankString', () => {
-  it.each<[unknown, boolean]>([
-    ['a', true],
-    ['  a ', true],
-    ['', false],
-    ['   ', false],
-    ['\t\n', false],
-    [5, false],
-  ])('%p valid: %p', (input, ok) => {
-    expect(decoded(NonBlankString, input) !== 'invalid').toBe(ok);
-  });
-});
-
-describe('AlertCodec', () => {
-  it('decodes an alert with numeric strings into numbers', () => {
-    expect(decoded(AlertCodec, aRawAlert({ id: 'a-1', severity: '2', created_at: '1459447024000' }))).toEqual(
-      expect.objectContaining({ id: 'a-1', severity: 2, created_at: 1_459_447_024_000 }),
-    );
-  });
-
-  it('keeps unknown extra fields', () => {
-    const result = decoded(AlertCodec, aRawAlert({ rule_hint: 'kept', nested: { a: [1, 2] } }));
-    expect(result).toEqual(expect.objectContaining({ rule_hint: 'kept', nested: { a: [1, 2] } }));
-  });
-
-  it('keeps the title as sent, double spaces included, and accepts an empty title', () => {
-    expect(decoded(AlertCodec, aRawAlert({ title: 'Host:  two  spaces ' }))).toEqual(
-      expect.objectContaining({ title: 'Host:  two  spaces ' }),
-    );
-    expect(decoded(AlertCodec, aRawAlert({ title: '' }))).not.toBe('invalid');
-  });
-
-  it.each(['organization_name', 'organization_Name'])('accepts the organization name spelled %s', (key) => {
-    expect(decoded(AlertCodec, aRawAlert({ [key]: 'Example Corp' }))).toEqual(expect.objectContaining({ [key]: 'Example Corp' }));
-  });
-
-  it.each(['id', 'title', 'created_at', 'severity', 'organization_id', 'server_or_region', 'source'])('requires %s', (key) => {
-    expect(decoded(AlertCodec, aRawAlert({ [key]: undefined }))).toBe('invalid');
-  });
-
-  it.each([
-    ['a blank id', { id: '  ' }],
-    ['a numeric id', { id: 12 }],
-    ['a non-string organization_name', { organization_name: 42 }],
-    ['a non-string organization_Name', { organization_Name: null }],
-    ['a non-string source', { source: 1 }],
-  ])('rejects %s', (_name, overrides) => {
-    expect(decoded(AlertCodec, aRawAlert(overrides))).toBe('invalid');
   });
 });
 

@@ -84,6 +84,17 @@ describe('createSqsQueue', () => {
     expect(noSleep).toHaveBeenCalledTimes(2);
   });
 
+  it('never rejects: should anything throw, every message is reported as not queued', async () => {
+    const sqs = fakeAwsClient(SQSClient, () => {
+      throw anAwsError('ServiceUnavailable');
+    });
+    const broken = async (): Promise<undefined> => {
+      throw new Error('a timer that broke');
+    };
+    const report = await createSqsQueue(sqs.client, QUEUE_URL, { sleep: broken }).sendAll(messages(3));
+    expect(report).toEqual({ failedKeys: ['alert-0', 'alert-1', 'alert-2'] });
+  });
+
   it('does not retry a sender fault, and reports it', async () => {
     const sqs = fakeAwsClient(SQSClient, (_name, raw) => {
       const entries = asBatch(raw).Entries ?? [];
