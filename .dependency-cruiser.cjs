@@ -15,7 +15,7 @@ module.exports = {
       comment: 'No folder-level import cycle: a cycle means a helper lives in the wrong room.',
       severity: 'error',
       scope: 'folder',
-      from: { path: '^(handlers|lib|local|scripts|bench)/' },
+      from: { path: '^(handlers|lib|local|scripts|bench|devkit)/' },
       to: { circular: true },
     },
     {
@@ -56,10 +56,18 @@ module.exports = {
     },
     {
       name: 'no-production-import-of-tools',
-      comment: 'What ships or runs the relay never imports tests, the bench or the operator scripts.',
+      comment: 'What ships or runs the relay never imports tests, the bench, the operator scripts or the devkit.',
       severity: 'error',
       from: { path: PRODUCTION },
-      to: { path: '^(tests|bench|scripts)/' },
+      to: { path: '^(tests|bench|scripts|devkit)/' },
+    },
+    {
+      name: 'devkit-stands-alone',
+      comment:
+        'devkit/ is what tests, the bench and the rehearsal share (a fake Squadcast, an AWS wire proxy, seeded randomness): it imports none of them.',
+      severity: 'error',
+      from: { path: '^devkit/' },
+      to: { path: '^(tests|bench|scripts|local|handlers)/' },
     },
     {
       name: 'no-tests-in-tools',

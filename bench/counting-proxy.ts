@@ -1,7 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Agent, createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readAll } from '../local/api-gateway-event';
+import { startWireProxy } from '../devkit/aws-wire-proxy';
 import { billedSqsRequests } from './stats';
 
 /** What crossed the wire, per operation (`x-amz-target` without its prefix, e.g. `SendMessageBatch`). */
@@ -25,12 +22,6 @@ export interface CountingProxy {
 /** The control path: GET it on the proxy for the counts so far, as JSON (never forwarded). */
 export const COUNTS_PATH = '/__bench/counts';
 
-const operationOf = (request: IncomingMessage): string => {
-  const target = request.headers['x-amz-target'];
-  const value = Array.isArray(target) ? target[0] : target;
-  return value?.split('.').pop() ?? 'unknown';
-};
-
 const countMessages = (body: Buffer): number => {
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { Messages?: unknown[] };
@@ -41,13 +32,11 @@ const countMessages = (body: Buffer): number => {
 };
 
 /**
- * A counting HTTP proxy on 127.0.0.1 in front of an emulator: every request the SDK really
+ * A counting proxy (devkit/aws-wire-proxy.ts) in front of an emulator: every request the SDK really
  * sends (retries included) is counted by its operation, then forwarded unchanged, Host header
  * included, so fauxqs builds queue URLs that point back at the proxy.
  */
 export const startCountingProxy = async (upstream: string): Promise<CountingProxy> => {
-  const target = new URL(upstream);
-  const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
   const requests: Record<string, number> = {};
   const maxRequestBytes: Record<string, number> = {};
   const billedRequests: Record<string, number> = {};
@@ -60,52 +49,21 @@ export const startCountingProxy = async (upstream: string): Promise<CountingProx
     nonEmptyReceives,
     receivedMessages,
   });
-
-  const forward = async (incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> => {
-    if (incoming.method === 'GET' && incoming.url === COUNTS_PATH) {
-      outgoing.writeHead(200, { 'content-type': 'application/json' });
-      outgoing.end(JSON.stringify(counts()));
-      return;
-    }
-    const operation = operationOf(incoming);
-    const body = await readAll(incoming);
-    requests[operation] = (requests[operation] ?? 0) + 1;
-    maxRequestBytes[operation] = Math.max(maxRequestBytes[operation] ?? 0, body.length);
-    const upstreamResponse = await new Promise<IncomingMessage>((resolve, reject) => {
-      const proxied = httpRequest(
-        { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers, agent },
-        resolve,
-      );
-      proxied.on('error', reject);
-      proxied.end(body);
-    });
-    const answer = await readAll(upstreamResponse);
-    billedRequests[operation] = (billedRequests[operation] ?? 0) + billedSqsRequests(Math.max(body.length, answer.length));
-    if (operation === 'ReceiveMessage') {
-      const received = countMessages(answer);
-      receivedMessages += received;
-      if (received > 0) nonEmptyReceives += 1;
-    }
-    outgoing.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
-    outgoing.end(answer);
-  };
-
-  const server = createServer((incoming, outgoing) => {
-    forward(incoming, outgoing).catch(() => {
-      if (!outgoing.headersSent) outgoing.writeHead(502);
-      outgoing.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    counts,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      agent.destroy();
+  const proxy = await startWireProxy({
+    upstream,
+    control: { path: COUNTS_PATH, answer: counts },
+    observe: ({ operation, requestBody, responseBody }) => {
+      requests[operation] = (requests[operation] ?? 0) + 1;
+      maxRequestBytes[operation] = Math.max(maxRequestBytes[operation] ?? 0, requestBody.length);
+      billedRequests[operation] = (billedRequests[operation] ?? 0) + billedSqsRequests(Math.max(requestBody.length, responseBody.length));
+      if (operation === 'ReceiveMessage') {
+        const received = countMessages(responseBody);
+        receivedMessages += received;
+        if (received > 0) nonEmptyReceives += 1;
+      }
     },
-  };
+  });
+  return { url: proxy.url, counts, close: proxy.close };
 };
 
 /** Reads a proxy's counts over HTTP (from any process). */

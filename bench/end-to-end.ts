@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { FakeSquadcast } from '../devkit/fake-squadcast';
 import { makeAlerts, webhookBody } from './alerts';
 import { PROJECT_ROOT } from './bundles';
 import type { WireCounts } from './counting-proxy';
 import { fetchCounts } from './counting-proxy';
-import type { FakeSquadcast } from './fake-squadcast';
 import { diffCounts, percentile } from './stats';
 
 /** The SQS poller local/stack.ts starts in place of the event source mapping (serverless.yml: batchSize 10, maximumConcurrency 2). */
@@ -136,7 +136,7 @@ export const runEndToEnd = async (settings: EndToEndSettings): Promise<EndToEndR
   const snapshot = async (): Promise<Snapshot> => ({
     sqs: await fetchCounts(settings.sqsEndpoint),
     dynamodb: await fetchCounts(settings.dynamodbEndpoint),
-    posts: settings.squadcast.posts(),
+    posts: settings.squadcast.requests.length,
   });
   const countsSince = async (before: Snapshot, alerts: number): Promise<PhaseCounts> => {
     const after = await snapshot();

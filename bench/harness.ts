@@ -2,13 +2,13 @@ import { fork, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { FakeSquadcast } from '../devkit/fake-squadcast';
+import { startFakeSquadcast } from '../devkit/fake-squadcast';
 import type { Provisioned } from '../local/provision';
 import { provision } from '../local/provision';
 import type { PackagedFunction, PackagedService } from './bundles';
 import { bundleEntry, bundleWorker, PROJECT_ROOT, packageService } from './bundles';
 import { BENCH } from './config';
-import type { FakeSquadcast } from './fake-squadcast';
-import { startFakeSquadcast } from './fake-squadcast';
 
 /**
  * What every figure measures against: the functions as `serverless package` bundles them, the
@@ -124,7 +124,7 @@ export const startHarness = async (work: string, stops: (() => Promise<void>)[])
   say('starting emulators, counting proxies and the fake Squadcast on 127.0.0.1');
   const aws = await startAwsProcess();
   stops.push(aws.stop);
-  const squadcast = await startFakeSquadcast(BENCH.squadcastDelayMs);
+  const squadcast = await startFakeSquadcast({ key: 'BENCH-FAKE-KEY', delayMs: BENCH.squadcastDelayMs });
   stops.push(squadcast.stop);
   const clientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const sqs = new SQSClient({ ...clientConfig, endpoint: aws.sqsEndpoint });

@@ -2,9 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { FakeSquadcast } from './fake-squadcast';
-import { startFakeSquadcast } from './fake-squadcast';
-import { percentile, seededRandom } from './stats';
+import type { FakeSquadcast } from '../devkit/fake-squadcast';
+import { startFakeSquadcast } from '../devkit/fake-squadcast';
+import { seededRandom } from '../devkit/seeded-random';
+import { behaving, incidentTimes } from './squadcast-behaviours';
+import { percentile } from './stats';
 
 /**
  * `npm run bench:recovery`: the retry schedule in real time, outside `npm test` (about 15 minutes).
@@ -104,7 +106,7 @@ const deadLetters = async (relay: Relay): Promise<number> => {
 /** Waits until Squadcast has accepted every id (or `timeoutMs`), then settles a moment for late duplicates. */
 const waitForAll = async (squadcast: FakeSquadcast, ids: readonly string[], timeoutMs: number): Promise<void> => {
   const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline && !ids.every((id) => squadcast.accepted.has(id))) await sleep(200);
+  while (performance.now() < deadline && !ids.every((id) => squadcast.acceptedFor(id).length > 0)) await sleep(200);
   await sleep(2 * SECOND);
 };
 
@@ -114,7 +116,7 @@ const figures = (values: readonly number[]): string =>
     ? 'none'
     : `p50=${seconds(percentile(values, 50))} p99=${seconds(percentile(values, 99))} max=${seconds(Math.max(...values))}`;
 const twiceAmong = (squadcast: FakeSquadcast, ids: readonly string[]): number =>
-  ids.filter((id) => (squadcast.accepted.get(id)?.length ?? 0) > 1).length;
+  ids.filter((id) => squadcast.acceptedFor(id).length > 1).length;
 
 const batchesOf = (prefix: string, count: number, size: number): string[][] =>
   Array.from({ length: Math.ceil(count / size) }, (_, b) =>
@@ -131,24 +133,24 @@ const faults: Scenario = async (squadcast) => {
     LOCAL_RESOURCE_PREFIX: `drill-faults-${Date.now()}`,
   });
   try {
-    squadcast.setBehaviour({ kind: 'faults', rate: 0.35, random: seededRandom(20_261_201), hangMs: 9_000 });
-    const postsBefore = squadcast.posts();
+    squadcast.respondWith(behaving({ kind: 'faults', rate: 0.35, random: seededRandom(20_261_201), hangMs: 9_000 }));
+    const postsBefore = squadcast.requests.length;
     const acceptedAt = new Map<string, number>();
     const batches = batchesOf('fault', 300, 10);
     await sendOver(relay, batches, 6 * SECOND, acceptedAt);
     const ids = batches.flat();
     await waitForAll(squadcast, ids, 10 * MINUTE);
-    const waits = ids.map((id) => (squadcast.accepted.get(id)?.[0] ?? NaN) - (acceptedAt.get(id) ?? NaN)).filter(Number.isFinite);
-    const posts = squadcast.posts() - postsBefore;
+    const waits = ids.map((id) => (incidentTimes(squadcast, id)[0] ?? NaN) - (acceptedAt.get(id) ?? NaN)).filter(Number.isFinite);
+    const posts = squadcast.requests.length - postsBefore;
     // The slowest alert's attempts, as offsets from its 200 and Squadcast's answers (0: no answer before the relay's timeout).
     const slowest = ids.reduce((a, b) =>
-      (squadcast.accepted.get(a)?.[0] ?? 0) - (acceptedAt.get(a) ?? 0) >= (squadcast.accepted.get(b)?.[0] ?? 0) - (acceptedAt.get(b) ?? 0)
+      (incidentTimes(squadcast, a)[0] ?? 0) - (acceptedAt.get(a) ?? 0) >= (incidentTimes(squadcast, b)[0] ?? 0) - (acceptedAt.get(b) ?? 0)
         ? a
         : b,
     );
     const timeline = squadcast.requests
       .filter((r) => r.eventId === slowest)
-      .map((r) => `+${seconds(r.at - (acceptedAt.get(slowest) ?? NaN))}:${r.status}`)
+      .map((r) => `+${seconds(r.arrivedAt - (acceptedAt.get(slowest) ?? NaN))}:${r.status}`)
       .join(' ');
     return `fault run (local stack, real time): alerts=300 faults=35% posts=${posts} (${(posts / 300).toFixed(2)} per alert) delivered=${waits.length} accepted->incident ${figures(waits)} deadLettered=${await deadLetters(relay)} twice=${twiceAmong(squadcast, ids)}; slowest: ${timeline}`;
   } finally {
@@ -164,7 +166,7 @@ const outage: Scenario = async (squadcast) => {
     LOCAL_RESOURCE_PREFIX: `drill-outage-${Date.now()}`,
   });
   try {
-    squadcast.setBehaviour({ kind: 'accept' });
+    squadcast.respondWith(behaving({ kind: 'accept' }));
     const acceptedAt = new Map<string, number>();
     const batches = batchesOf('outage', 300, 1);
     const start = performance.now();
@@ -173,11 +175,11 @@ const outage: Scenario = async (squadcast) => {
     let recoveredAt = NaN;
     const switches = (async () => {
       await sleep(MINUTE);
-      postsAtDown = squadcast.posts();
-      squadcast.setBehaviour({ kind: 'down' });
+      postsAtDown = squadcast.requests.length;
+      squadcast.respondWith(behaving({ kind: 'down' }));
       await sleep(3 * MINUTE);
-      postsAtUp = squadcast.posts();
-      squadcast.setBehaviour({ kind: 'accept' });
+      postsAtUp = squadcast.requests.length;
+      squadcast.respondWith(behaving({ kind: 'accept' }));
       recoveredAt = performance.now();
     })();
     await sendOver(relay, batches, SECOND, acceptedAt);
@@ -188,7 +190,7 @@ const outage: Scenario = async (squadcast) => {
       const at = (acceptedAt.get(id) ?? NaN) - start;
       return at >= MINUTE && at < 4 * MINUTE;
     });
-    const afterRecovery = during.map((id) => (squadcast.accepted.get(id)?.[0] ?? NaN) - recoveredAt).filter(Number.isFinite);
+    const afterRecovery = during.map((id) => (incidentTimes(squadcast, id)[0] ?? NaN) - recoveredAt).filter(Number.isFinite);
     return `3-minute outage (local stack, real time): accepted during it=${during.length} posts during it=${postsAtUp - postsAtDown} delivered=${afterRecovery.length}/${during.length} after recovery ${figures(afterRecovery)} deadLettered=${await deadLetters(relay)} twice=${twiceAmong(squadcast, ids)}`;
   } finally {
     await relay.stop();
@@ -199,16 +201,16 @@ const outage: Scenario = async (squadcast) => {
 const drain: Scenario = async (squadcast) => {
   const relay = await startRelay({ SQUADCAST_WEBHOOK_URL: squadcast.url, LOCAL_RESOURCE_PREFIX: `drill-drain-${Date.now()}` });
   try {
-    squadcast.setBehaviour({ kind: 'down' });
+    squadcast.respondWith(behaving({ kind: 'down' }));
     const acceptedAt = new Map<string, number>();
     const batches = batchesOf('drain', 300, 10);
     await sendOver(relay, batches, 6 * SECOND, acceptedAt);
     await sleep(3 * MINUTE - 30 * 6 * SECOND);
-    squadcast.setBehaviour({ kind: 'accept' });
+    squadcast.respondWith(behaving({ kind: 'accept' }));
     const recoveredAt = performance.now();
     const ids = batches.flat();
     await waitForAll(squadcast, ids, 15 * MINUTE);
-    const delivered = ids.map((id) => (squadcast.accepted.get(id)?.[0] ?? NaN) - recoveredAt).filter(Number.isFinite);
+    const delivered = ids.map((id) => (incidentTimes(squadcast, id)[0] ?? NaN) - recoveredAt).filter(Number.isFinite);
     const last = Math.max(...delivered);
     const perMinute = Array.from(
       { length: Math.ceil(last / MINUTE) },
@@ -243,7 +245,7 @@ const main = async (): Promise<void> => {
   const names = chosen.length > 0 ? chosen : Object.keys(SCENARIOS);
   for (const name of names) if (!SCENARIOS[name]) throw new UsageError(`unknown scenario ${name}\n${USAGE}`);
   for (const name of names) {
-    const squadcast = await startFakeSquadcast(20);
+    const squadcast = await startFakeSquadcast({ key: 'BENCH-FAKE-KEY', delayMs: 20 });
     try {
       const started = performance.now();
       const line = await (SCENARIOS[name] as Scenario)(squadcast);

@@ -59,15 +59,3 @@ export const slope = (xs: readonly number[], ys: readonly number[]): number => {
   if (den === 0) throw new Error('slope of a vertical line');
   return num / den;
 };
-
-/** mulberry32: a small seeded PRNG, so that a run's random faults can be replayed from its seed. */
-export const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};

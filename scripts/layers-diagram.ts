@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
 export const DIAGRAM_PATH = join(ROOT, 'docs', 'architecture.md');
-const SOURCES = ['handlers', 'lib', 'local', 'scripts', 'bench'];
+const SOURCES = ['handlers', 'lib', 'local', 'scripts', 'bench', 'devkit'];
 /** A folder of the diagram: each lib/ sub-folder, and every other top-level folder whole. */
 const COLLAPSE = '^(lib/[^/]+|handlers|local|scripts|bench)/';
 

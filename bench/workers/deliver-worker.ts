@@ -1,8 +1,8 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { fetchSquadcastPosts } from '../../devkit/fake-squadcast';
 import { makeAlerts } from '../alerts';
 import type { WireCounts } from '../counting-proxy';
 import { fetchCounts } from '../counting-proxy';
-import { fetchSquadcastPosts } from '../fake-squadcast';
 import { diffCounts } from '../stats';
 import { elapsedMs, loadHandler, readWorkerSettings, runWorker, settle, sqsEvent } from './worker-io';
 

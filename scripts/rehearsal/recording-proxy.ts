@@ -1,7 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readAll } from '../../local/api-gateway-event';
+import { startWireProxy } from '../../devkit/aws-wire-proxy';
 
 /**
  * An HTTP proxy on 127.0.0.1 in front of moto, one per function: every AWS call a bundle makes
@@ -59,48 +56,11 @@ export const describeCall = (caller: string, target: string, body: string, statu
   return { caller, operation, action: `${service}:${BATCH_ACTIONS[operation] ?? operation}`, target: described, status };
 };
 
-export const startRecordingProxy = async (caller: string, upstream: string, record: (call: AwsCall) => void): Promise<RecordingProxy> => {
-  const target = new URL(upstream);
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    void readAll(request).then((body) => {
-      const upstreamRequest = httpRequest(
-        {
-          host: target.hostname,
-          port: target.port,
-          path: request.url,
-          method: request.method,
-          headers: { ...request.headers, host: target.host },
-        },
-        (answer) => {
-          void readAll(answer).then((answerBody) => {
-            const amzTarget = request.headers['x-amz-target'];
-            record(
-              describeCall(
-                caller,
-                Array.isArray(amzTarget) ? (amzTarget[0] ?? '') : (amzTarget ?? ''),
-                body.toString('utf8'),
-                answer.statusCode ?? 0,
-              ),
-            );
-            response.writeHead(answer.statusCode ?? 502, answer.headers);
-            response.end(answerBody);
-          });
-        },
-      );
-      upstreamRequest.on('error', () => {
-        response.writeHead(502);
-        response.end();
-      });
-      upstreamRequest.end(body);
-    });
+/** The rehearsal's proxy (devkit/aws-wire-proxy.ts) for one caller: each call, as the IAM action it needs, to `record`. */
+export const startRecordingProxy = async (caller: string, upstream: string, record: (call: AwsCall) => void): Promise<RecordingProxy> =>
+  startWireProxy({
+    upstream,
+    // moto checks the Host header against itself.
+    keepHost: false,
+    observe: ({ amzTarget, requestBody, status }) => record(describeCall(caller, amzTarget, requestBody.toString('utf8'), status)),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-};

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Message } from '@aws-sdk/client-sqs';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { Responder } from '../../devkit/fake-squadcast';
+import { startFakeSquadcast } from '../../devkit/fake-squadcast';
 import { webhookEvent as apiGatewayWebhookEvent } from '../../local/api-gateway-event';
 import type { Finding } from './checks';
 import type { Container } from './containers';
@@ -52,26 +51,10 @@ export interface ScenarioRun {
   readonly printed: Datapoint[];
 }
 
-/** A fake Squadcast Incident Webhook on loopback: 400 for an id with `-400`, 503 with `-503`, else 202. */
-const startFakeSquadcast = async (): Promise<{ url: string; posts: string[]; close(): Promise<void> }> => {
-  const posts: string[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const id = String((JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { event_id?: unknown }).event_id);
-      posts.push(id);
-      const status = !request.url?.endsWith(SQUADCAST_KEY) ? 404 : id.includes('-400') ? 400 : id.includes('-503') ? 503 : 202;
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/incidents/api/${SQUADCAST_KEY}`,
-    posts,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+/** The fake Squadcast's script: 400 for an id with `-400`, 503 with `-503`, 404 for another key, else 202. */
+const rehearsalSquadcast: Responder = (request) => {
+  const id = request.eventId ?? '';
+  return { status: !request.path.endsWith(SQUADCAST_KEY) ? 404 : id.includes('-400') ? 400 : id.includes('-503') ? 503 : 202 };
 };
 
 const alert = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -118,8 +101,8 @@ export const runScenarios = async (options: ScenarioOptions): Promise<ScenarioRu
   const config = motoClientConfig(moto);
   const ssm = new SSMClient(config);
   const token = `rehearsal-${randomBytes(12).toString('hex')}`;
-  const squadcast = await startFakeSquadcast();
-  onCleanup(() => squadcast.close());
+  const squadcast = await startFakeSquadcast({ key: SQUADCAST_KEY, respond: rehearsalSquadcast });
+  onCleanup(() => squadcast.stop());
   const prefix = `/threatstack-squadcast-relay/${stage}`;
   await ssm.send(new PutParameterCommand({ Name: `${prefix}/webhook-token`, Type: 'SecureString', Value: token, Overwrite: true }));
   await ssm.send(
@@ -279,7 +262,7 @@ export const runScenarios = async (options: ScenarioOptions): Promise<ScenarioRu
     }
   };
   const drained = await drain();
-  const posted = (id: string): number => squadcast.posts.filter((p) => p === id).length;
+  const posted = (id: string): number => squadcast.requests.filter((r) => r.eventId === id).length;
   findings.push(finding('deliver: Squadcast 2xx', posted('rehearsal-ok-1') === 1, `POSTed ${posted('rehearsal-ok-1')} time(s)`));
   findings.push(
     finding(

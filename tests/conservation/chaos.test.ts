@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBClient, PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { seededRandom } from '../../bench/stats';
+import { seededRandom } from '../../devkit/seeded-random';
 import type { ChaosRequest, ChaosSquadcast } from '../helpers/chaos-squadcast';
 import { startChaosSquadcast } from '../helpers/chaos-squadcast';
 import type { EmulatorClients } from '../helpers/emulators';

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FakeSquadcast } from '../helpers/local-processes';
-import { eventually, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+import type { FakeSquadcast } from '../../devkit/fake-squadcast';
+import { startFakeSquadcast } from '../../devkit/fake-squadcast';
+import { eventually, startRelayProcess } from '../helpers/local-processes';
 import type { RelaySupervisor } from '../helpers/relay-supervisor';
 import { startRelaySupervisor } from '../helpers/relay-supervisor';
 

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Page } from 'playwright-core';
+import type { FakeSquadcast } from '../../devkit/fake-squadcast';
+import { startFakeSquadcast } from '../../devkit/fake-squadcast';
 import type { BrowserSession } from '../helpers/browser';
 import { browserTestNamed, hasBrowser, openBrowser, SCREENSHOTS } from '../helpers/browser';
 import { emulatorClients, stopLocalStack } from '../helpers/emulators';
-import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+import type { EmulatorProcess, RelayProcess } from '../helpers/local-processes';
+import { eventually, relayEnv, startEmulatorProcess, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * The status page as a person sees it: the local stack (`npm start`'s entry point) with the SQS

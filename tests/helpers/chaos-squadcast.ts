@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Answer, SquadcastRequest } from '../../devkit/fake-squadcast';
+import { startFakeSquadcast } from '../../devkit/fake-squadcast';
 
 /**
  * A fake Squadcast Incident Webhook on 127.0.0.1 that misbehaves on purpose, and a ledger of
@@ -17,17 +17,11 @@ export type Behaviour =
   | 'reset' // drops the connection without an answer, nothing created
   | 'too-large'; // 413, for alerts the test marks as undeliverable
 
-export interface ChaosRequest {
-  readonly seq: number;
-  readonly eventId: string | undefined;
-  /** 1 for the first request for this event id, 2 for the next, and so on. */
-  readonly attempt: number;
+/** A request as the fake recorded it (devkit/fake-squadcast.ts), with the behaviour it met. */
+export interface ChaosRequest extends SquadcastRequest {
   readonly behaviour: Behaviour;
+  /** Whether the fake acted on it (an incident now exists), answered or not. */
   readonly created: boolean;
-  readonly receivedAt: number;
-  answeredAt?: number;
-  /** The relay had hung up (timed out, or was killed) before the answer was written. */
-  clientGone?: boolean;
 }
 
 export interface ChaosOptions {
@@ -55,26 +49,23 @@ export interface ChaosSquadcast {
   stop(): Promise<void>;
 }
 
-const eventIdOf = (body: string): string | undefined => {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const id = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).event_id : undefined;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
 /** A number in [0, 1) that only the seed, the event id and the attempt decide. */
 export const chaosRoll = (seed: number, eventId: string, attempt: number): number =>
   createHash('sha256').update(`${seed}:${eventId}:${attempt}`).digest().readUInt32BE(0) / 4_294_967_296;
 
-export const startChaosSquadcast = async (options: ChaosOptions): Promise<ChaosSquadcast> => {
-  const requests: ChaosRequest[] = [];
-  const attempts = new Map<string, number>();
-  let hook: ((request: ChaosRequest) => void) | undefined;
-  let calm = false;
+const ANSWERS: Readonly<Record<Behaviour, (slowMs: number) => Answer>> = {
+  accept: () => ({ status: 202 }),
+  'error-500': () => ({ status: 500 }),
+  'throttle-retry-after': () => ({ status: 429, headers: { 'retry-after': '1' } }),
+  throttle: () => ({ status: 429 }),
+  'slow-accept': (slowMs) => ({ status: 202, delayMs: slowMs }),
+  'slow-fail': (slowMs) => ({ status: 503, delayMs: slowMs }),
+  reset: () => 'reset',
+  'too-large': () => ({ status: 413 }),
+};
 
+export const startChaosSquadcast = async (options: ChaosOptions): Promise<ChaosSquadcast> => {
+  let calm = false;
   const choose = (eventId: string | undefined, attempt: number): Behaviour => {
     if (eventId !== undefined && options.refuses(eventId)) return 'too-large';
     if (calm) return 'accept';
@@ -85,62 +76,19 @@ export const startChaosSquadcast = async (options: ChaosOptions): Promise<ChaosS
     }
     return 'accept';
   };
-
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const eventId = eventIdOf(Buffer.concat(chunks).toString('utf8'));
-      const attempt = (attempts.get(eventId ?? '') ?? 0) + 1;
-      attempts.set(eventId ?? '', attempt);
-      const behaviour = choose(eventId, attempt);
-      const record: ChaosRequest = {
-        seq: requests.length,
-        eventId,
-        attempt,
-        behaviour,
-        created: behaviour === 'accept' || behaviour === 'slow-accept',
-        receivedAt: Date.now(),
-      };
-      requests.push(record);
-      if (behaviour === 'reset') {
-        request.socket.destroy();
-        return;
-      }
-      const [status, headers]: [number, Record<string, string>] =
-        behaviour === 'accept' || behaviour === 'slow-accept'
-          ? [202, {}]
-          : behaviour === 'error-500'
-            ? [500, {}]
-            : behaviour === 'throttle-retry-after'
-              ? [429, { 'retry-after': '1' }]
-              : behaviour === 'throttle'
-                ? [429, {}]
-                : behaviour === 'slow-fail'
-                  ? [503, {}]
-                  : [413, {}];
-      const answer = (): void => {
-        if (record.created) hook?.(record);
-        record.answeredAt = Date.now();
-        record.clientGone = request.socket.destroyed;
-        if (record.clientGone) return;
-        response.writeHead(status, { 'content-type': 'application/json', ...headers });
-        response.end(status === 202 ? '{"status":"accepted"}' : '{"error":"chaos"}');
-      };
-      if (behaviour === 'slow-accept' || behaviour === 'slow-fail') setTimeout(answer, options.slowMs);
-      else answer();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/v2/incidents/api/${options.key}`,
-    requests,
-    beforeCreatedAnswer: (next) => (hook = next),
-    calm: () => (calm = true),
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+  const fake = await startFakeSquadcast({
+    key: options.key,
+    respond: (request) => {
+      const behaviour = choose(request.eventId, request.attempt);
+      Object.assign(request, { behaviour, created: behaviour === 'accept' || behaviour === 'slow-accept' });
+      return ANSWERS[behaviour](options.slowMs);
     },
+  });
+  return {
+    url: fake.url,
+    requests: fake.requests as ChaosRequest[],
+    beforeCreatedAnswer: (hook) => fake.beforeAccepting(hook as ((request: SquadcastRequest) => void) | undefined),
+    calm: () => (calm = true),
+    stop: () => fake.stop(),
   };
 };

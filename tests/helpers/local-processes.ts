@@ -1,8 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { EmulatorEndpoints } from './emulators';
 import { emulatorEnv } from './emulators';
@@ -111,58 +108,6 @@ export const startRelayProcess = async (env: NodeJS.ProcessEnv, args: readonly s
     90_000,
   );
   return { ...process, baseUrl };
-};
-
-export interface ReceivedRequest {
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-export type Responder = (request: ReceivedRequest) => { status: number; headers?: Record<string, string>; delayMs?: number } | 'reset';
-
-export interface FakeSquadcast {
-  /** The webhook URL, API key included, as an operator would configure it. */
-  readonly url: string;
-  readonly key: string;
-  readonly requests: ReceivedRequest[];
-  respondWith(responder: Responder): void;
-  stop(): Promise<void>;
-}
-
-/** A stand-in for Squadcast's Incident Webhook on 127.0.0.1, scripted per request. */
-export const startFakeSquadcast = async (key = 'SQUADCAST-TEST-KEY-5f0c1d2e3a4b'): Promise<FakeSquadcast> => {
-  const requests: ReceivedRequest[] = [];
-  let responder: Responder = () => ({ status: 202 });
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const received = { path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
-      requests.push(received);
-      const answer = responder(received);
-      if (answer === 'reset') {
-        request.socket.destroy();
-        return;
-      }
-      setTimeout(() => {
-        response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-        response.end('{}');
-      }, answer.delayMs ?? 0);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/v2/incidents/api/${key}`,
-    key,
-    requests,
-    respondWith: (next) => (responder = next),
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 };
 
 /** Polls `check` until it returns true. */

@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { median, percentile, seededRandom } from '../../bench/stats';
+import { median, percentile } from '../../bench/stats';
+import { seededRandom } from '../../devkit/seeded-random';
 import { readMetricsConfig } from '../../lib/config/env';
 import { secretReader } from '../../lib/config/secret-reader';
 import { watchDeadLetters } from '../../lib/dead-letter-watch/watch-dead-letters';

@@ -2,11 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { FakeSquadcast } from '../../devkit/fake-squadcast';
+import { startFakeSquadcast } from '../../devkit/fake-squadcast';
 import { readCredentialsFile } from '../../local/credentials-file';
 import type { LocalQueues } from '../../local/local-queues';
 import { stopLocalStack } from '../helpers/emulators';
-import type { FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, runScript, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+import type { RelayProcess } from '../helpers/local-processes';
+import { eventually, runScript, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * `npm run redrive -- --local` against `npm start` on its embedded emulators, which have no

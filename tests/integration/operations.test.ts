@@ -1,6 +1,8 @@
+import type { FakeSquadcast } from '../../devkit/fake-squadcast';
+import { startFakeSquadcast } from '../../devkit/fake-squadcast';
 import { emulatorEnv, stopLocalStack } from '../helpers/emulators';
-import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, relayEnv, runScript, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+import type { EmulatorProcess, RelayProcess } from '../helpers/local-processes';
+import { eventually, relayEnv, runScript, startEmulatorProcess, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * The operator's side of the relay, as a user tries it against the local stack: the severity

@@ -1,10 +1,12 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { FakeSquadcast } from '../../devkit/fake-squadcast';
+import { startFakeSquadcast } from '../../devkit/fake-squadcast';
 import type { DeadLettersDeps } from '../../scripts/dead-letters';
 import type { EmulatorClients } from '../helpers/emulators';
 import { emulatorClients, stopLocalStack } from '../helpers/emulators';
-import type { EmulatorProcess, FakeSquadcast, RelayProcess } from '../helpers/local-processes';
-import { eventually, relayEnv, startEmulatorProcess, startFakeSquadcast, startRelayProcess } from '../helpers/local-processes';
+import type { EmulatorProcess, RelayProcess } from '../helpers/local-processes';
+import { eventually, relayEnv, startEmulatorProcess, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * The relay end to end, as `npm start` runs it: real handlers in their own process, the SQS and

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../bench/stats';
+import { seededRandom } from '../../devkit/seeded-random';
 import { TimerHeap, VirtualClock } from '../helpers/delivery-simulation';
 
 /** The simulated clock the outage and rate-limit tests run on. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { percentile, seededRandom } from '../../../bench/stats';
+import { percentile } from '../../../bench/stats';
+import { seededRandom } from '../../../devkit/seeded-random';
 import { IN_FLIGHT_RECHECK_SECONDS } from '../../../lib/delivery/lease-budget';
 import type { RetryPolicy } from '../../../lib/delivery/retry-budget';
 import {
