@@ -8,6 +8,7 @@ import { checkAlarmMetrics, checkCalls, checkDeployCalls } from './checks';
 import type { DeployCall } from './deploy-proxy';
 import { startDeployProxy } from './deploy-proxy';
 import type { Datapoint } from './emf';
+import { FUNCTIONS, MAPPING } from './environment';
 import type { LifecycleStep } from './lifecycle';
 import { runLifecycle } from './lifecycle';
 import { startMoto } from './moto';
@@ -16,7 +17,7 @@ import { PROJECT_ROOT, packageService, readTemplate } from './package';
 import type { AwsCall } from './recording-proxy';
 import { checkRules, RULES } from './rules';
 import type { ScenarioRun } from './scenarios';
-import { FUNCTIONS, MAPPING, runScenarios } from './scenarios';
+import { runScenarios } from './scenarios';
 import type { RehearsedStack } from './stack';
 import { createBootstrap, forMoto } from './stack';
 

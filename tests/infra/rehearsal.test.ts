@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { bootstrapFor } from '../../scripts/rehearsal/bootstrap';
 import { checkAlarmMetrics, checkCalls, checkDeployCalls } from '../../scripts/rehearsal/checks';
+import { FUNCTIONS, MAPPING } from '../../scripts/rehearsal/environment';
 import type { PackagedTemplate } from '../../scripts/rehearsal/package';
 import type { RehearsalReport } from '../../scripts/rehearsal/rehearse';
 import { formatReport, REHEARSAL_STAGE, rehearse } from '../../scripts/rehearsal/rehearse';
-import { FUNCTIONS, MAPPING } from '../../scripts/rehearsal/scenarios';
 import type { RehearsedStack } from '../../scripts/rehearsal/stack';
 import { packagedOnce } from '../helpers/package-service';
 
