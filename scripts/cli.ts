@@ -2,6 +2,7 @@ import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import type * as t from 'io-ts';
 import { decodeWith, valueOrThrow } from '../lib/common/checked';
+import { LOCAL_SETTING_DEFAULTS } from '../local/settings';
 
 /** serverless.yml's `service`; osls names each function `<service>-<stage>-<function>`. */
 export const SERVICE = 'threatstack-squadcast-relay';
@@ -41,6 +42,31 @@ export const refuseTogether = (options: Readonly<Record<string, unknown>>, first
     throw new CliError(
       `--${first} and --${second} cannot go together: ${first === 'local' || second === 'local' ? '--local is the npm start stack, --stage a deployed one' : 'choose one'}.\n${usage}`,
     );
+};
+
+/** What an operator command acts on: the local stack on a port, or a stage in a region. */
+export type Target =
+  | { readonly kind: 'local'; readonly port: string }
+  | { readonly kind: 'stage'; readonly stage: string; readonly region: string };
+
+/**
+ * The preamble every operator command shares once its options are parsed: --stage and --local
+ * (and --region and --local) refused together, then the target: the local stack's port (--port,
+ * else PORT, else 3000), or the stage and the region it runs in, said on stderr.
+ */
+export const chooseTarget = async (
+  options: { readonly stage?: string; readonly region?: string; readonly local?: boolean; readonly port?: string },
+  io: Io,
+  usage: string,
+  chooseRegion: (flag: string | undefined, stage: string) => Promise<{ readonly region: string; readonly from: string }>,
+): Promise<Target> => {
+  refuseTogether(options, 'stage', 'local', usage);
+  refuseTogether(options, 'region', 'local', usage);
+  if (options.local) return { kind: 'local', port: options.port ?? process.env.PORT ?? LOCAL_SETTING_DEFAULTS.PORT };
+  const stage = checkStage(options.stage, usage);
+  const { region, from } = await chooseRegion(options.region, stage);
+  io.err(`region ${region} (${from})`);
+  return { kind: 'stage', stage, region };
 };
 
 /** Stages are part of AWS resource names: letters, digits and hyphens. */

@@ -18,16 +18,11 @@ import { LOCAL_DEFAULTS } from '../local/stack';
 import { parseOptions, TARGET_OPTIONS } from './args';
 import type { Io } from './cli';
 import { CliError, functionName, invokeFunction, lambdaFor, runMain, SERVICE } from './cli';
-import type { DeadLetterEntry, QueueDeps, QueueTarget } from './dead-letter-queues';
-import {
-  DEAD_LETTERS_READ_LIMIT,
-  deleteDeadLetter,
-  describeDeadLetter,
-  describeLine,
-  maxReceiveCountOf,
-  openQueues,
-  readDeadLetters,
-} from './dead-letter-queues';
+import type { DeadLetterEntry } from './dead-letter-describe';
+import { describeDeadLetter, describeLine } from './dead-letter-describe';
+import { DEAD_LETTERS_READ_LIMIT, deleteDeadLetter, readDeadLetters } from './dead-letter-reads';
+import type { QueueDeps, QueueTarget } from './queue-target';
+import { maxReceiveCountOf, openQueues } from './queue-target';
 import { regionFor } from './stage-settings';
 import { readLocalStatus } from './status';
 

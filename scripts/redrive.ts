@@ -12,8 +12,10 @@ import { sleep as realSleep } from '../lib/common/backoff';
 import { intOption, parseOptions, TARGET_OPTIONS } from './args';
 import type { Io } from './cli';
 import { runMain } from './cli';
-import type { QueueDeps } from './dead-letter-queues';
-import { attributes, describeDeadLetter, describeLine, maxReceiveCountOf, openQueues, releaseMessages } from './dead-letter-queues';
+import { describeDeadLetter, describeLine } from './dead-letter-describe';
+import { releaseMessages } from './dead-letter-reads';
+import type { QueueDeps } from './queue-target';
+import { attributes, maxReceiveCountOf, openQueues } from './queue-target';
 import { regionFor } from './stage-settings';
 
 const USAGE = [

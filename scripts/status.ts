@@ -1,10 +1,9 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { RelayStatus } from '../lib/status/relay-status';
 import { RelayStatusCodec } from '../lib/status/relay-status';
-import { LOCAL_DEFAULTS } from '../local/stack';
 import { parseOptions, TARGET_OPTIONS } from './args';
 import type { Io } from './cli';
-import { checkStage, functionName, invokeFunction, lambdaFor, readLocalJson, refuseTogether, runMain } from './cli';
+import { chooseTarget, functionName, invokeFunction, lambdaFor, readLocalJson, runMain } from './cli';
 import { formatStatus } from './format-status';
 import type { ChosenRegion } from './stage-settings';
 import { regionFor } from './stage-settings';
@@ -43,21 +42,16 @@ export const run = async (argv: readonly string[], io: Io, deps: StatusDeps = de
     io.out(USAGE);
     return 0;
   }
-  refuseTogether(options, 'stage', 'local', USAGE);
-  refuseTogether(options, 'region', 'local', USAGE);
+  const target = await chooseTarget(options, io, USAGE, deps.region ?? regionFor);
   let status: RelayStatus;
   let heading: string;
-  if (options.local) {
-    const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
-    status = await readLocalStatus(port, deps.fetch);
-    heading = `Threat Stack → Squadcast relay, local stack on 127.0.0.1:${port}`;
+  if (target.kind === 'local') {
+    status = await readLocalStatus(target.port, deps.fetch);
+    heading = `Threat Stack → Squadcast relay, local stack on 127.0.0.1:${target.port}`;
   } else {
-    const stage = checkStage(options.stage, USAGE);
-    const name = functionName(stage, 'status');
-    const { region, from } = await (deps.region ?? regionFor)(options.region, stage);
-    io.err(`region ${region} (${from})`);
-    status = await invokeFunction(deps.lambda(region), name, {}, RelayStatusCodec);
-    heading = `Threat Stack → Squadcast relay, stage ${stage} (${name})`;
+    const name = functionName(target.stage, 'status');
+    status = await invokeFunction(deps.lambda(target.region), name, {}, RelayStatusCodec);
+    heading = `Threat Stack → Squadcast relay, stage ${target.stage} (${name})`;
   }
   io.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status, { color: io.color === true, heading }));
   return 0;

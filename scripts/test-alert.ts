@@ -9,7 +9,7 @@ import { TEST_ALERT_TITLE } from '../lib/test-alert/test-alert';
 import { LOCAL_DEFAULTS } from '../local/stack';
 import { intOption, parseOptions, TARGET_OPTIONS } from './args';
 import type { Io } from './cli';
-import { CliError, checkStage, functionName, invokeFunction, lambdaFor, localLinks, refuseTogether, runMain } from './cli';
+import { CliError, chooseTarget, functionName, invokeFunction, lambdaFor, localLinks, refuseTogether, runMain } from './cli';
 import type { ChosenRegion } from './stage-settings';
 import { regionFor } from './stage-settings';
 import { readLocalStatus } from './status';
@@ -78,17 +78,16 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     io.out(USAGE);
     return 0;
   }
-  refuseTogether(options, 'stage', 'local', USAGE);
-  refuseTogether(options, 'region', 'local', USAGE);
   refuseTogether(options, 'token', 'stage', USAGE);
   const severity = intOption(options.severity, 'severity', 1, 3, 3);
   const waitSeconds = intOption(options.wait, 'wait', 0, 900, 90);
   const event = { severity };
+  const target = await chooseTarget(options, io, USAGE, deps.region ?? regionFor);
 
   let send: () => Promise<unknown>;
   let readStatus: (alertId: string) => Promise<RelayStatus>;
-  const port = options.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT;
-  if (options.local) {
+  const port = target.kind === 'local' ? target.port : '';
+  if (target.kind === 'local') {
     // The route pages someone, so it takes the webhook token: a web page cannot drive it.
     const token = options.token ?? (process.env.WEBHOOK_TOKEN || LOCAL_DEFAULTS.WEBHOOK_TOKEN);
     send = async () => {
@@ -112,12 +111,9 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
     };
     readStatus = (alertId) => readLocalStatus(port, deps.fetch, alertId);
   } else {
-    const stage = checkStage(options.stage, USAGE);
-    const { region, from } = await (deps.region ?? regionFor)(options.region, stage);
-    io.err(`region ${region} (${from})`);
-    const lambda = deps.lambda(region);
-    send = () => invokeFunction(lambda, functionName(stage, 'testAlert'), event, TestAlertResultCodec);
-    readStatus = (alertId) => invokeFunction(lambda, functionName(stage, 'status'), { alertId }, RelayStatusCodec);
+    const lambda = deps.lambda(target.region);
+    send = () => invokeFunction(lambda, functionName(target.stage, 'testAlert'), event, TestAlertResultCodec);
+    readStatus = (alertId) => invokeFunction(lambda, functionName(target.stage, 'status'), { alertId }, RelayStatusCodec);
   }
 
   const result = valueOrThrow(
@@ -126,7 +122,7 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
   );
   io.out(`Queued test alert ${result.alertId} (severity ${result.severity}) on ${result.queue} at ${result.sentAt}.`);
   const links = (): void => {
-    if (!options.local) return;
+    if (target.kind !== 'local') return;
     io.out('Look next:');
     for (const line of localLinks(port)) io.out(line);
   };
@@ -138,7 +134,7 @@ export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDep
   const outcome = await waitForOwnAlert(result.alertId, waitSeconds, readStatus, io);
   if (outcome === 'delivered') {
     io.out(
-      options.local
+      target.kind === 'local'
         ? `Find it by its title "${TEST_ALERT_TITLE}" where the local relay sends: its built-in inbox ` +
             `(http://127.0.0.1:${port}/local/incidents), or your Squadcast when SQUADCAST_WEBHOOK_URL is set (then resolve it by hand).`
         : `Find it in Squadcast by its title "${TEST_ALERT_TITLE}" and resolve it by hand.`,

@@ -1,6 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { describeDeadLetter } from '../../scripts/dead-letter-queues';
+import { describeDeadLetter } from '../../scripts/dead-letter-describe';
 import type { DeadLettersDeps, OperationsLog } from '../../scripts/dead-letters';
 import { run } from '../../scripts/dead-letters';
 import { fakeAwsClient } from '../helpers/aws';
