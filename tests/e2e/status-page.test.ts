@@ -2,12 +2,11 @@ import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Page } from 'playwright-core';
 import type { FakeSquadcast } from '../../devkit/fake-squadcast';
-import { startFakeSquadcast } from '../../devkit/fake-squadcast';
 import type { BrowserSession } from '../helpers/browser';
 import { browserTestNamed, hasBrowser, openBrowser, SCREENSHOTS } from '../helpers/browser';
 import { emulatorClients, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, RelayProcess } from '../helpers/local-processes';
-import { eventually, relayEnv, startEmulatorProcess, startRelayProcess } from '../helpers/local-processes';
+import { eventually, startRelayOnFakes } from '../helpers/local-processes';
 
 /**
  * The status page as a person sees it: the local stack (`npm start`'s entry point) with the SQS
@@ -96,10 +95,7 @@ const barCounts = (): Promise<Record<string, number>> =>
 
 beforeAll(async () => {
   if (!hasBrowser) return;
-  [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
-  relay = await startRelayProcess({
-    ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
-  });
+  ({ emulators, squadcast, relay } = await startRelayOnFakes({ token: TOKEN, prefix: PREFIX }));
   session = await openBrowser({ width: 900, height: 900 });
   ({ page, requested } = session);
 }, 90_000);

@@ -1,4 +1,4 @@
-import { BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
+import { BASE_LAMBDA_ENV, capturedEachTest, commandsOf, loadHandler } from '../helpers/load-handler';
 
 type WatchModule = typeof import('../../handlers/dead-letter-watch');
 
@@ -7,12 +7,7 @@ const load = (env: Record<string, string | undefined> = BASE_LAMBDA_ENV) =>
 
 const DAY_MS = 86_400_000;
 
-let output: ReturnType<typeof captureOutput>;
-beforeEach(() => {
-  output = captureOutput();
-});
-afterEach(() => output.restore());
-afterAll(() => jest.restoreAllMocks());
+const output = capturedEachTest();
 
 describe('dead-letter watch handler', () => {
   it('reads the dead-letter queue named in the environment, prints the oldest letter age as a metric, and releases what it read', async () => {

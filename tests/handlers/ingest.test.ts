@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { aBatchBody, anAlert, anIngestEvent, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN } from '../helpers/factories';
-import { answerSendMessageBatch, BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
+import { answerSendMessageBatch, BASE_LAMBDA_ENV, capturedEachTest, commandsOf, loadHandler } from '../helpers/load-handler';
 
 type IngestModule = typeof import('../../handlers/ingest');
 
@@ -12,12 +12,7 @@ const load = (env: Record<string, string | undefined> = ENV) => loadHandler(env,
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 const bodyOf = (response: APIGatewayProxyResult): unknown => JSON.parse(response.body);
 
-let output: ReturnType<typeof captureOutput>;
-beforeEach(() => {
-  output = captureOutput();
-});
-afterEach(() => output.restore());
-afterAll(() => jest.restoreAllMocks());
+const output = capturedEachTest();
 
 describe('ingest handler', () => {
   const loaded = load();

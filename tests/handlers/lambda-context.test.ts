@@ -12,7 +12,7 @@ import {
 } from '../helpers/factories';
 import { anSsmError, FakeSsmService, fakeWallClock } from '../helpers/fake-ssm';
 import type { SendSpy } from '../helpers/load-handler';
-import { BASE_LAMBDA_ENV, captureOutput, loadHandler } from '../helpers/load-handler';
+import { BASE_LAMBDA_ENV, capturedEachTest, loadHandler } from '../helpers/load-handler';
 
 /**
  * Every log line of a Lambda invocation carries the invocation's request id and cold-start flag
@@ -46,12 +46,7 @@ const aContext = (functionName: string, awsRequestId: string): Context => ({
   succeed: () => undefined,
 });
 
-let output: ReturnType<typeof captureOutput>;
-beforeEach(() => {
-  output = captureOutput();
-});
-afterEach(() => output.restore());
-afterAll(() => jest.restoreAllMocks());
+const output = capturedEachTest();
 
 /** Runs one invocation and returns the lines it wrote: log lines and metric documents apart. */
 const invocation = async (run: () => Promise<unknown>): Promise<{ logs: Line[]; metrics: Line[] }> => {

@@ -1,5 +1,5 @@
 import type { GetQueueAttributesCommandInput } from '@aws-sdk/client-sqs';
-import { BASE_LAMBDA_ENV, captureOutput, commandsOf, loadHandler } from '../helpers/load-handler';
+import { BASE_LAMBDA_ENV, capturedEachTest, commandsOf, loadHandler } from '../helpers/load-handler';
 
 type StatusModule = typeof import('../../handlers/status');
 
@@ -9,12 +9,7 @@ const load = (env: Record<string, string | undefined> = ENV) => loadHandler(env,
 const DAY_MS = 86_400_000;
 
 // Status logs one line per read (tests/handlers/lambda-context.test.ts checks it): kept off the test output.
-let output: ReturnType<typeof captureOutput>;
-beforeEach(() => {
-  output = captureOutput();
-});
-afterEach(() => output.restore());
-afterAll(() => jest.restoreAllMocks());
+const _output = capturedEachTest();
 
 describe('status handler', () => {
   const loaded = load();

@@ -336,6 +336,20 @@ export const ingestHarness = ({ maxMessageBytes, ...overrides }: IngestHarnessOp
 };
 
 /** Metrics that record nothing: a test overrides the method it looks at. */
+/** Metrics that keep every gauge value given (`largest`), in order, and drop the rest. */
+export const gaugeRecorder = (): { readonly gauges: Array<[string, number]>; readonly metrics: RelayMetrics } => {
+  const gauges: Array<[string, number]> = [];
+  return {
+    gauges,
+    metrics: {
+      count: () => undefined,
+      squadcastLatency: () => undefined,
+      largest: (metric, seconds) => void gauges.push([metric, seconds]),
+      flush: () => undefined,
+    },
+  };
+};
+
 export const noMetrics: RelayMetrics = {
   count: () => undefined,
   squadcastLatency: () => undefined,

@@ -111,3 +111,21 @@ export const captureOutput = () => {
     },
   };
 };
+
+/**
+ * Captures stdout and stderr around each test of the file (a handler logs; its lines stay off the test
+ * output and the test can read them), and restores every mock once the file is done.
+ */
+export const capturedEachTest = (): Omit<ReturnType<typeof captureOutput>, 'restore'> => {
+  let output: ReturnType<typeof captureOutput> | undefined;
+  beforeEach(() => {
+    output = captureOutput();
+  });
+  afterEach(() => output?.restore());
+  afterAll(() => jest.restoreAllMocks());
+  return {
+    text: () => output?.text() ?? '',
+    lines: () => output?.lines() ?? [],
+    clear: () => output?.clear(),
+  };
+};

@@ -1,6 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { FakeSquadcast } from '../../devkit/fake-squadcast';
+import { startFakeSquadcast } from '../../devkit/fake-squadcast';
 import type { EmulatorEndpoints } from './emulators';
 import { emulatorEnv } from './emulators';
 
@@ -136,4 +138,18 @@ export const eventually = async (what: string, check: () => boolean | Promise<bo
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`timed out waiting for: ${what}`);
+};
+
+/** A relay process on emulator processes, with a fake Squadcast: what the integration tests start. */
+export interface RelayOnFakes {
+  readonly emulators: EmulatorProcess;
+  readonly squadcast: FakeSquadcast;
+  readonly relay: RelayProcess;
+}
+
+/** Starts the emulators and the fake Squadcast together, then `npm start` on them with `env` over the usual settings. */
+export const startRelayOnFakes = async (relay: { token: string; prefix: string }, env: NodeJS.ProcessEnv = {}): Promise<RelayOnFakes> => {
+  const [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
+  const started = await startRelayProcess({ ...relayEnv(emulators, { ...relay, squadcastUrl: squadcast.url }), ...env });
+  return { emulators, squadcast, relay: started };
 };

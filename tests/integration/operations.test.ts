@@ -1,8 +1,7 @@
 import type { FakeSquadcast } from '../../devkit/fake-squadcast';
-import { startFakeSquadcast } from '../../devkit/fake-squadcast';
 import { emulatorEnv, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, RelayProcess } from '../helpers/local-processes';
-import { eventually, relayEnv, runScript, startEmulatorProcess, startRelayProcess } from '../helpers/local-processes';
+import { eventually, runScript, startRelayOnFakes, startRelayProcess } from '../helpers/local-processes';
 
 /**
  * The operator's side of the relay, as a user tries it against the local stack: the severity
@@ -45,13 +44,10 @@ const emfLines = (): Array<
     .map((line) => JSON.parse(line));
 
 beforeAll(async () => {
-  [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
-  relay = await startRelayProcess({
-    ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
-    DELIVER_SEVERITIES: 'high,2',
-    SEVERITY_PRIORITIES: '1=P2,2=P4',
-    RELAY_STAGE: 'ops-test',
-  });
+  ({ emulators, squadcast, relay } = await startRelayOnFakes(
+    { token: TOKEN, prefix: PREFIX },
+    { DELIVER_SEVERITIES: 'high,2', SEVERITY_PRIORITIES: '1=P2,2=P4', RELAY_STAGE: 'ops-test' },
+  ));
 }, 150_000);
 
 afterAll(() => stopLocalStack({ relay, emulators, squadcast }));

@@ -1,12 +1,11 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FakeSquadcast } from '../../devkit/fake-squadcast';
-import { startFakeSquadcast } from '../../devkit/fake-squadcast';
 import type { DeadLettersDeps } from '../../scripts/dead-letters';
 import type { EmulatorClients } from '../helpers/emulators';
 import { emulatorClients, stopLocalStack } from '../helpers/emulators';
 import type { EmulatorProcess, RelayProcess } from '../helpers/local-processes';
-import { eventually, relayEnv, startEmulatorProcess, startRelayProcess } from '../helpers/local-processes';
+import { eventually, startRelayOnFakes } from '../helpers/local-processes';
 
 /**
  * The relay end to end, as `npm start` runs it: real handlers in their own process, the SQS and
@@ -72,15 +71,16 @@ const deadLetters = async (): Promise<Array<Record<string, unknown>>> => {
 };
 
 beforeAll(async () => {
-  [emulators, squadcast] = await Promise.all([startEmulatorProcess(), startFakeSquadcast()]);
-  relay = await startRelayProcess({
-    ...relayEnv(emulators, { token: TOKEN, squadcastUrl: squadcast.url, prefix: PREFIX }),
-    LOCAL_VISIBILITY_TIMEOUT_SECONDS: '5',
-    LOCAL_MAX_RECEIVE_COUNT: '5',
-    DELIVERY_RETRY_BASE_SECONDS: '1',
-    DELIVERY_RETRY_MAX_SECONDS: '1',
-    SQUADCAST_TIMEOUT_MS: '2000',
-  });
+  ({ emulators, squadcast, relay } = await startRelayOnFakes(
+    { token: TOKEN, prefix: PREFIX },
+    {
+      LOCAL_VISIBILITY_TIMEOUT_SECONDS: '5',
+      LOCAL_MAX_RECEIVE_COUNT: '5',
+      DELIVERY_RETRY_BASE_SECONDS: '1',
+      DELIVERY_RETRY_MAX_SECONDS: '1',
+      SQUADCAST_TIMEOUT_MS: '2000',
+    },
+  ));
   clients = emulatorClients(emulators);
   ({ sqs, dynamodb } = clients);
 }, 150_000);

@@ -3,20 +3,14 @@ import { DEAD_LETTER_RETENTION_SECONDS, watchDeadLetters } from '../../../lib/de
 import type { DeadLetterScan } from '../../../lib/queue/message-queue';
 import { createSqsDeadLetterScanner, MAX_SCANNED_DEAD_LETTERS } from '../../../lib/queue/sqs-queue';
 import { fakeAwsClient } from '../../helpers/aws';
-import { CapturingLogger } from '../../helpers/fakes';
+import { CapturingLogger, gaugeRecorder } from '../../helpers/fakes';
 
 /** lib/dead-letter-watch: the oldest dead letter's age from its SentTimestamp, whatever looked at it before. */
 const NOW = new Date('2026-12-06T12:00:00.000Z');
 const DAY = 86_400_000;
 
 const watch = async (scan: DeadLetterScan) => {
-  const gauges: Array<[string, number]> = [];
-  const metrics = {
-    count: () => undefined,
-    squadcastLatency: () => undefined,
-    largest: (metric: string, seconds: number) => void gauges.push([metric, seconds]),
-    flush: () => undefined,
-  };
+  const { gauges, metrics } = gaugeRecorder();
   const log = new CapturingLogger();
   const result = await watchDeadLetters({ scanner: { scan: async () => scan }, metrics, log, now: () => NOW });
   return { result, gauges, log };

@@ -15,6 +15,7 @@ import {
   FakeMessageQueue,
   FakeRetryScheduler,
   flushPromises,
+  gaugeRecorder,
   inertDeliverDeps,
 } from '../../helpers/fakes';
 import { sqsRulesClient } from '../../helpers/sqs-rules-client';
@@ -893,16 +894,7 @@ describe('deliverBatch: the same id with other content', () => {
 });
 
 describe('deliverBatch: what holds an alert back, and for how long Squadcast has failed it', () => {
-  const gaugesOf = () => {
-    const gauges: Array<[string, number]> = [];
-    const metrics = {
-      count: () => undefined,
-      squadcastLatency: () => undefined,
-      largest: (metric: string, seconds: number) => void gauges.push([metric, seconds]),
-      flush: () => undefined,
-    };
-    return { gauges, metrics };
-  };
+  const gaugesOf = gaugeRecorder;
 
   it('gives the age of every alert it leaves undelivered, whatever the reason: a failed send, a dependency, the ceiling, another lease', async () => {
     const { gauges, metrics } = gaugesOf();
