@@ -35,3 +35,16 @@ export const intOption = (value: string | undefined, name: string, min: number, 
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new CliError(`--${name} must be a whole number from ${min} to ${max}`);
   return n;
 };
+
+/**
+ * An operator command's options (TARGET_OPTIONS and its own), parsed; undefined once `--help` has
+ * printed the usage (the command then ends with 0).
+ */
+export const commandOptions = <O extends Options>(argv: readonly string[], own: O, usage: string, io: { out(line: string): void }) => {
+  const options = parseOptions(argv, { ...TARGET_OPTIONS, ...own }, usage);
+  if ((options as { help?: boolean }).help) {
+    io.out(usage);
+    return undefined;
+  }
+  return options;
+};

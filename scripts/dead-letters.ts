@@ -15,7 +15,7 @@ import { queuedAlertId, readQueuedMessage } from '../lib/queue/messages';
 import type { RelayStatus } from '../lib/status/relay-status';
 import { RelayStatusCodec } from '../lib/status/relay-status';
 import { LOCAL_DEFAULTS } from '../local/stack';
-import { parseOptions, TARGET_OPTIONS } from './args';
+import { commandOptions } from './args';
 import type { Io } from './cli';
 import { CliError, functionName, invokeFunction, lambdaFor, runMain, SERVICE } from './cli';
 import type { DeadLetterEntry } from './dead-letter-describe';
@@ -148,21 +148,18 @@ const details = (entry: DeadLetterEntry): string[] => [
 
 /** `npm run dead-letters`: inspect the dead-letter queue, or settle one dead letter on purpose. */
 export const run = async (argv: readonly string[], io: Io, deps: DeadLettersDeps = defaultDeps): Promise<number> => {
-  const options = parseOptions(
+  const options = commandOptions(
     argv,
     {
-      ...TARGET_OPTIONS,
       json: { type: 'boolean' },
       discard: { type: 'string' },
       reason: { type: 'string' },
       yes: { type: 'boolean', short: 'y' },
     },
     USAGE,
+    io,
   );
-  if (options.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  if (options === undefined) return 0;
   if (options.discard !== undefined && (options.reason ?? '').trim() === '')
     throw new CliError(`--discard needs --reason "<why>": it is recorded with what was discarded.\n${USAGE}`);
   if (options.discard !== undefined && options.json) throw new CliError(`--discard and --json cannot go together.\n${USAGE}`);

@@ -9,7 +9,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { sleep as realSleep } from '../lib/common/backoff';
-import { intOption, parseOptions, TARGET_OPTIONS } from './args';
+import { commandOptions, intOption } from './args';
 import type { Io } from './cli';
 import { runMain } from './cli';
 import { describeDeadLetter, describeLine } from './dead-letter-describe';
@@ -128,20 +128,17 @@ const printTasks = async (sqs: SQSClient, sourceArn: string, io: Io): Promise<nu
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html
  */
 export const run = async (argv: readonly string[], io: Io, deps: RedriveDeps = defaultDeps): Promise<number> => {
-  const options = parseOptions(
+  const options = commandOptions(
     argv,
     {
-      ...TARGET_OPTIONS,
       yes: { type: 'boolean', short: 'y' },
       rate: { type: 'string' },
       status: { type: 'boolean' },
     },
     USAGE,
+    io,
   );
-  if (options.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  if (options === undefined) return 0;
   const rate = options.rate === undefined ? undefined : intOption(options.rate, 'rate', 1, 500, 1);
   const { sqs, deadLetterName, alertsName, deadLetterUrl, alertsUrl, again } = await openQueues(options, io, deps, USAGE);
   const deadLetter = await attributes(sqs, deadLetterUrl, [

@@ -1,7 +1,7 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { RelayStatus } from '../lib/status/relay-status';
 import { RelayStatusCodec } from '../lib/status/relay-status';
-import { parseOptions, TARGET_OPTIONS } from './args';
+import { commandOptions } from './args';
 import type { Io } from './cli';
 import { chooseTarget, functionName, invokeFunction, lambdaFor, readLocalJson, runMain } from './cli';
 import { formatStatus } from './format-status';
@@ -30,18 +30,15 @@ export const readLocalStatus = (port: string, doFetch: typeof fetch, alertId?: s
 
 /** `npm run status`: invokes the deployed `status` function (or reads the local stack) and prints the facts. */
 export const run = async (argv: readonly string[], io: Io, deps: StatusDeps = defaultDeps): Promise<number> => {
-  const options = parseOptions(
+  const options = commandOptions(
     argv,
     {
-      ...TARGET_OPTIONS,
       json: { type: 'boolean' },
     },
     USAGE,
+    io,
   );
-  if (options.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  if (options === undefined) return 0;
   const target = await chooseTarget(options, io, USAGE, deps.region ?? regionFor);
   let status: RelayStatus;
   let heading: string;

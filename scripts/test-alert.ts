@@ -7,7 +7,7 @@ import type { RelayStatus } from '../lib/status/relay-status';
 import { RelayStatusCodec } from '../lib/status/relay-status';
 import { TEST_ALERT_TITLE } from '../lib/test-alert/test-alert';
 import { LOCAL_DEFAULTS } from '../local/stack';
-import { intOption, parseOptions, TARGET_OPTIONS } from './args';
+import { commandOptions, intOption } from './args';
 import type { Io } from './cli';
 import { CliError, chooseTarget, functionName, invokeFunction, lambdaFor, localLinks, refuseTogether, runMain } from './cli';
 import type { ChosenRegion } from './stage-settings';
@@ -64,20 +64,17 @@ export const describeWait = (status: RelayStatus): string => {
 };
 
 export const run = async (argv: readonly string[], io: Io, deps: TestAlertCliDeps = defaultDeps): Promise<number> => {
-  const options = parseOptions(
+  const options = commandOptions(
     argv,
     {
-      ...TARGET_OPTIONS,
       token: { type: 'string' },
       severity: { type: 'string' },
       wait: { type: 'string' },
     },
     USAGE,
+    io,
   );
-  if (options.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  if (options === undefined) return 0;
   refuseTogether(options, 'token', 'stage', USAGE);
   const severity = intOption(options.severity, 'severity', 1, 3, 3);
   const waitSeconds = intOption(options.wait, 'wait', 0, 900, 90);

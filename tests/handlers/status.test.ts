@@ -7,6 +7,7 @@ const ENV = { ...BASE_LAMBDA_ENV };
 const load = (env: Record<string, string | undefined> = ENV) => loadHandler(env, () => require('../../handlers/status') as StatusModule);
 
 const DAY_MS = 86_400_000;
+const STATUS_KEYS = ['active', 'checkedAt', 'incidentsLast30Days', 'incidentsPerDay', 'lastIncidentAt', 'queue', 'source', 'summary'];
 
 // Status logs one line per read (tests/handlers/lambda-context.test.ts checks it): kept off the test output.
 const _output = capturedEachTest();
@@ -52,17 +53,8 @@ describe('status handler', () => {
     answer(last, [Array.from({ length: 120 }, () => earlier), [last, earlier, earlier]]);
     const before = Date.now();
     const status = await handler({});
-    expect(Object.keys(status).sort()).toEqual([
-      'active',
-      'checkedAt',
-      'incidentsLast30Days',
-      'incidentsPerDay',
-      'lastIncidentAt',
-      'queue',
-      'source',
-      'squadcastMaxPerMinute',
-      'summary',
-    ]);
+    // The keys beside the reader's own (tests/unit/status/read-status.test.ts): the ceiling the runtime reads.
+    expect(Object.keys(status).sort()).toEqual([...STATUS_KEYS, 'squadcastMaxPerMinute'].sort());
     expect(status).toEqual({
       source: 'threatstack',
       active: true,
