@@ -1,7 +1,7 @@
 import { BENCH, TARGETS } from '../config';
 import { fixed, kib, renderTable } from '../report';
 import { median, medianRatio } from '../stats';
-import { defineFigure, need } from './figure';
+import { defineFigure, figureHead, need } from './figure';
 
 type ColdStartFigureRow = {
   readonly name: string;
@@ -25,10 +25,7 @@ const nodeComparison = (cold: readonly ColdStartFigureRow[]): string[] => {
 
 /** Figure 5: load + init of each packaged bundle in a fresh process, against bare bundles creating the same SDK clients. */
 export const coldStart = defineFigure({
-  name: 'cold-start',
-  number: 5,
-  key: 'coldStart',
-  needs: ['coldStart'],
+  ...figureHead(5, 'cold-start', ['coldStart']),
   compute: (measured) =>
     need(measured, 'coldStart').map((row) => {
       const [bareMs = [], allMs] = row.bareMs;

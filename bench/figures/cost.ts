@@ -3,16 +3,13 @@ import type { MeasuredDesign } from '../cost';
 import { costPerMillionAlerts, usageOfDesign, usageWithoutBatching } from '../cost';
 import { dollars, fixed, renderTable } from '../report';
 import { deliveryParallelism } from './delivery-parallelism';
-import { defineFigure, need, perAlert } from './figure';
+import { defineFigure, figureHead, need, perAlert } from './figure';
 import { requestsPerAlert } from './requests-per-alert';
 import { sqsRequests } from './sqs-requests';
 
 /** Figure 8: cost per million alerts at AWS list prices, from the requests and times of figures 1, 3, 4 and 7. */
 export const cost = defineFigure({
-  name: 'cost',
-  number: 8,
-  key: 'cost',
-  needs: ['ingest', 'deliver', 'endToEnd'],
+  ...figureHead(8, 'cost', ['ingest', 'deliver', 'endToEnd']),
   compute: (measured) => {
     const ingest = need(measured, 'ingest');
     const fresh = need(measured, 'deliver').rounds.fresh;

@@ -1,14 +1,11 @@
 import { BENCH, TARGETS } from '../config';
 import { fixed, verdict } from '../report';
 import { median, medianRatio } from '../stats';
-import { defineFigure, need } from './figure';
+import { defineFigure, figureHead, need } from './figure';
 
 /** Figure 3: a 10-record batch against a 1-record batch, Squadcast answering after a fixed delay, and the bare minimum's. */
 export const deliveryParallelism = defineFigure({
-  name: 'delivery-parallelism',
-  number: 3,
-  key: 'deliveryParallelism',
-  needs: ['deliver'],
+  ...figureHead(3, 'delivery-parallelism', ['deliver']),
   compute: (measured) => {
     const { rounds: deliver, firstBatch } = need(measured, 'deliver');
     return {

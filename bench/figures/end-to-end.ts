@@ -2,14 +2,11 @@ import { BENCH } from '../config';
 import { LOCAL_POLLER } from '../end-to-end';
 import { fixed } from '../report';
 import { deliveryParallelism } from './delivery-parallelism';
-import { defineFigure, need } from './figure';
+import { defineFigure, figureHead, need } from './figure';
 
 /** Figure 7: throughput and 200 → incident latency through `npm start`'s pipeline. */
 export const endToEnd = defineFigure({
-  name: 'end-to-end',
-  number: 7,
-  key: 'endToEnd',
-  needs: ['endToEnd'],
+  ...figureHead(7, 'end-to-end', ['endToEnd']),
   compute: (measured) => need(measured, 'endToEnd'),
   report: (result, measured) => {
     const tp = result.throughputCounts;

@@ -26,6 +26,14 @@ export interface Figure<R = unknown> {
 /** A figure, its result type inferred from `compute` and given to `report`. */
 export const defineFigure = <R>(figure: Figure<R>): Figure<R> => figure;
 
+/** A figure's number, its name (`--only` takes it), the runs it needs, and its results key (default: the name in camelCase). */
+export const figureHead = (number: number, name: string, needs: readonly RunName[], key?: string) => ({
+  number,
+  name,
+  key: key ?? name.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase()),
+  needs,
+});
+
 /** A run the figure cannot do without. */
 export const need = <K extends RunName>(measured: Measured, run: K): Runs[K] => {
   const value = measured.runs[run];

@@ -1,14 +1,11 @@
 import { BENCH, TARGETS } from '../config';
 import { fixed, verdict } from '../report';
 import { median, medianRatio, sumCounts } from '../stats';
-import { defineFigure, need } from './figure';
+import { defineFigure, figureHead, need } from './figure';
 
 /** Figure 2: the ingest handler against a bare parallel SendMessageBatch script, paired rounds. */
 export const ingestOverhead = defineFigure({
-  name: 'ingest-overhead',
-  number: 2,
-  key: 'ingestOverhead',
-  needs: ['ingest'],
+  ...figureHead(2, 'ingest-overhead', ['ingest']),
   compute: (measured) => {
     const { overhead } = need(measured, 'ingest');
     return {

@@ -2,7 +2,7 @@ import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../../lib/ingest/request
 import type { MemoryRow } from '../measurements';
 import { fixed, kib, mib, renderTable } from '../report';
 import { slope } from '../stats';
-import { defineFigure, need } from './figure';
+import { defineFigure, figureHead, need } from './figure';
 
 /** Lambda gives a function one full vCPU at 1 769 MB, and CPU in proportion to memory below that. */
 export const MB_PER_VCPU = 1_769;
@@ -46,10 +46,7 @@ const reportWorstCase = (worst: ReturnType<typeof worstCase>): string[] =>
 
 /** Figure 6: ingest's peak RSS handling one batch, by batch size, up to the largest its body limit lets in. */
 export const memory = defineFigure({
-  name: 'memory',
-  number: 6,
-  key: 'memory',
-  needs: ['memory'],
+  ...figureHead(6, 'memory', ['memory']),
   compute: (measured) => {
     const { rows, largestAccepted } = need(measured, 'memory');
     const ingest = measured.fn('ingest');

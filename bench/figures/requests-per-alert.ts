@@ -1,16 +1,13 @@
 import { fixed, renderTable } from '../report';
 import { sumCounts, writeRequestUnits } from '../stats';
-import { defineFigure, need, perAlert } from './figure';
+import { defineFigure, figureHead, need, perAlert } from './figure';
 
 /**
  * Figure 4: requests per delivered alert, by deliver alone (fresh and redelivered alerts) and
  * through the whole pipeline of figure 7, against the design's minimum.
  */
 export const requestsPerAlert = defineFigure({
-  name: 'requests-per-alert',
-  number: 4,
-  key: 'requestsPerDeliveredAlert',
-  needs: ['deliver', 'endToEnd'],
+  ...figureHead(4, 'requests-per-alert', ['deliver', 'endToEnd'], 'requestsPerDeliveredAlert'),
   compute: (measured) => {
     const deliver = need(measured, 'deliver').rounds;
     const endToEnd = need(measured, 'endToEnd');

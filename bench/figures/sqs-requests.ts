@@ -1,14 +1,11 @@
 import { BENCH } from '../config';
 import { fixed, renderTable } from '../report';
 import { minBatchRequestsPerMessage, sumCounts } from '../stats';
-import { defineFigure, need } from './figure';
+import { defineFigure, figureHead, need } from './figure';
 
 /** Figure 1: SendMessageBatch requests per accepted alert, by batch size, against the fewest the API allows. */
 export const sqsRequests = defineFigure({
-  name: 'sqs-requests',
-  number: 1,
-  key: 'sqsRequestsPerAlert',
-  needs: ['ingest'],
+  ...figureHead(1, 'sqs-requests', ['ingest'], 'sqsRequestsPerAlert'),
   compute: (measured) =>
     need(measured, 'ingest').bySize.map((row) => {
       const sent = row.sqsRequests.SendMessageBatch ?? 0;

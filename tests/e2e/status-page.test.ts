@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Page } from 'playwright-core';
-import type { FakeSquadcast } from '../../devkit/fake-squadcast';
 import type { BrowserSession } from '../helpers/browser';
 import { browserTestNamed, hasBrowser, openBrowser, SCREENSHOTS } from '../helpers/browser';
 import { emulatorClients, stopLocalStack } from '../helpers/emulators';
-import type { EmulatorProcess, RelayProcess } from '../helpers/local-processes';
+import type { RelayOnFakes } from '../helpers/local-processes';
 import { eventually, startRelayOnFakes } from '../helpers/local-processes';
 
 /**
@@ -24,9 +23,7 @@ const DAY_MS = 86_400_000;
 const GREEN = 'rgb(46, 125, 50)';
 const GREY = 'rgb(154, 163, 173)';
 
-let emulators: EmulatorProcess;
-let squadcast: FakeSquadcast;
-let relay: RelayProcess;
+let stack: RelayOnFakes;
 let session: BrowserSession | undefined;
 let page: Page;
 let requested: string[] = [];
@@ -34,7 +31,7 @@ let requested: string[] = [];
 const utcDate = (daysAgo: number): string => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
 
 type Status = { queue: { pending: number; deadLetter: number }; incidentsLast30Days: number };
-const status = async (): Promise<Status> => (await (await fetch(`${relay.baseUrl}/status`)).json()) as Status;
+const status = async (): Promise<Status> => (await (await fetch(`${stack.relay.baseUrl}/status`)).json()) as Status;
 
 const alert = (id: string): Record<string, unknown> => ({
   id,
@@ -48,7 +45,7 @@ const alert = (id: string): Record<string, unknown> => ({
 
 /** Past deliveries, written as deliver records them, so that the chart has history to show. */
 const seedPastIncidents = async (daysAgo: readonly number[]): Promise<void> => {
-  const clients = emulatorClients(emulators);
+  const clients = emulatorClients(stack.emulators);
   const { dynamodb } = clients;
   try {
     for (const [i, days] of daysAgo.entries()) {
@@ -79,7 +76,7 @@ const screenshot = async (name: string): Promise<string> => {
 };
 
 const openStatusPage = async (): Promise<void> => {
-  const response = await page.goto(`${relay.baseUrl}/status`);
+  const response = await page.goto(`${stack.relay.baseUrl}/status`);
   expect(response?.status()).toBe(200);
   expect(response?.headers()['content-type']).toBe('text/html; charset=utf-8');
   expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
@@ -95,14 +92,14 @@ const barCounts = (): Promise<Record<string, number>> =>
 
 beforeAll(async () => {
   if (!hasBrowser) return;
-  ({ emulators, squadcast, relay } = await startRelayOnFakes({ token: TOKEN, prefix: PREFIX }));
+  stack = await startRelayOnFakes({ token: TOKEN, prefix: PREFIX });
   session = await openBrowser({ width: 900, height: 900 });
   ({ page, requested } = session);
 }, 90_000);
 
 afterAll(async () => {
   await session?.close();
-  await stopLocalStack({ relay, emulators, squadcast });
+  if (stack !== undefined) await stopLocalStack(stack);
 });
 
 browserTest('a new relay shows a grey dot, "Inactive", an empty 30-day chart and empty queues', async () => {
@@ -123,8 +120,8 @@ browserTest(
   'after deliveries: a green dot, "Receiving alerts", the last incident, incidents per day and the dead-letter count',
   async () => {
     await seedPastIncidents([3, 3, 10, 25, 25, 25]);
-    squadcast.respondWith((request) => (request.body.includes('"event_id":"page-refused"') ? { status: 400 } : { status: 200 }));
-    const response = await fetch(`${relay.baseUrl}/threatstack/${TOKEN}`, {
+    stack.squadcast.respondWith((request) => (request.body.includes('"event_id":"page-refused"') ? { status: 400 } : { status: 200 }));
+    const response = await fetch(`${stack.relay.baseUrl}/threatstack/${TOKEN}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ alerts: [alert('page-1'), alert('page-2'), alert('page-refused')] }),
@@ -169,7 +166,7 @@ browserTest(
 
 browserTest('the page is self-contained: no script, and no request but the page itself', () => {
   expect(requested.length).toBeGreaterThan(0);
-  expect(requested.every((url) => url === `${relay.baseUrl}/status`)).toBe(true);
+  expect(requested.every((url) => url === `${stack.relay.baseUrl}/status`)).toBe(true);
   return expect(
     page.evaluate(() => document.scripts.length + document.querySelectorAll('link[rel=stylesheet], img, iframe').length),
   ).resolves.toBe(0);
@@ -177,11 +174,11 @@ browserTest('the page is self-contained: no script, and no request but the page 
 
 browserTest('GET /status stays JSON for scripts: fetch, curl and an explicit JSON Accept', async () => {
   for (const accept of [undefined, '*/*', 'application/json', 'application/json, text/html']) {
-    const response = await fetch(`${relay.baseUrl}/status`, accept === undefined ? {} : { headers: { accept } });
+    const response = await fetch(`${stack.relay.baseUrl}/status`, accept === undefined ? {} : { headers: { accept } });
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(await response.json()).toMatchObject({ source: 'threatstack', active: true });
   }
-  const html = await fetch(`${relay.baseUrl}/status`, { headers: { accept: 'text/html' } });
+  const html = await fetch(`${stack.relay.baseUrl}/status`, { headers: { accept: 'text/html' } });
   expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
   expect(await html.text()).toMatch(/^<!doctype html>/);
 });

@@ -18,6 +18,21 @@ const LEASE_MS = 45_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const HOUR = 3_600_000;
 
+/** The claim, as the contract states it: take the lease unless this version is held or another lease is live. */
+const CLAIM_UPDATE =
+  'SET #state = :inFlight, leaseToken = :token, leaseUntil = :leaseUntil, expiresAt = if_not_exists(expiresAt, :expires)';
+const CLAIM_CONDITION = [
+  'attribute_not_exists(pk) OR ((attribute_exists(fingerprints) OR #state <> :delivered)',
+  'AND NOT (contains(fingerprints, :fingerprint) AND heldUntil > :now)',
+  'AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now))',
+].join(' ');
+/** The record of a delivery: the version held, its digests, the index keys, the TTL; the lease and any failure gone. */
+const COMPLETE_UPDATE = [
+  'SET #state = :delivered, activity = :activity, deliveredAt = :at, expiresAt = :expires, heldUntil = :heldUntil, lastFields = :fields',
+  'ADD fingerprints :fingerprint',
+  'REMOVE leaseUntil, leaseToken, failingSince, lastFailure',
+].join(' ');
+
 const client = DynamoDBDocumentClient.from(
   new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 's' } }),
 );
@@ -53,12 +68,8 @@ describe('createDynamoDbLedger: claim', () => {
     expect(input).toEqual({
       TableName: TABLE,
       Key: { pk: 'alert#alert-1' },
-      UpdateExpression:
-        'SET #state = :inFlight, leaseToken = :token, leaseUntil = :leaseUntil, expiresAt = if_not_exists(expiresAt, :expires)',
-      ConditionExpression:
-        'attribute_not_exists(pk) OR ((attribute_exists(fingerprints) OR #state <> :delivered) ' +
-        'AND NOT (contains(fingerprints, :fingerprint) AND heldUntil > :now) ' +
-        'AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now))',
+      UpdateExpression: CLAIM_UPDATE,
+      ConditionExpression: CLAIM_CONDITION,
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: {
         ':inFlight': 'in-flight',
@@ -171,9 +182,7 @@ describe('createDynamoDbLedger: complete', () => {
       {
         TableName: TABLE,
         Key: { pk: 'alert#alert-1' },
-        UpdateExpression:
-          'SET #state = :delivered, activity = :activity, deliveredAt = :at, expiresAt = :expires, heldUntil = :heldUntil, lastFields = :fields ' +
-          'ADD fingerprints :fingerprint REMOVE leaseUntil, leaseToken, failingSince, lastFailure',
+        UpdateExpression: COMPLETE_UPDATE,
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
           ':delivered': 'delivered',
