@@ -11,7 +11,7 @@ const USAGE = [
   'usage: npm start [-- --ephemeral]',
   '  The whole relay on 127.0.0.1, with embedded SQS and DynamoDB emulators; what it accepts is kept in',
   '  ./.relay-data (RELAY_DATA_DIR), or nowhere with --ephemeral. Settings come from the environment:',
-  '  PORT, WEBHOOK_TOKEN, SQUADCAST_WEBHOOK_URL, LOG_FORMAT=json ... (README, "Quick start").',
+  '  PORT, WEBHOOK_TOKEN, SQUADCAST_WEBHOOK_URL, LOG_FORMAT=json ... (docs/local.md, "Settings").',
 ].join('\n');
 
 const readArgs = (): { ephemeral: boolean; help: boolean } => {

@@ -3,7 +3,7 @@ import { invalid, valid } from '../lib/common/checked';
 import { ConfigError } from '../lib/common/config-error';
 
 /**
- * The local stack's own settings (README, "Quick start"), read once at start. A bad value stops the
+ * The local stack's own settings (docs/local.md, "Settings"), read once at start. A bad value stops the
  * start with the setting's name, what is wrong with the value and what is accepted, never the value.
  * (The functions' settings, WEBHOOK_TOKEN among them, are read by lib/config like in Lambda.)
  */

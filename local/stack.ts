@@ -30,7 +30,7 @@ import { startPoller } from './poller';
 import { provision } from './provision';
 import { LOCAL_SETTING_DEFAULTS, readLocalSettings } from './settings';
 
-/** Local defaults; every one can be overridden from the environment (README, "Quick start"). */
+/** Local defaults; every one can be overridden from the environment (docs/local.md, "Settings"). */
 export const LOCAL_DEFAULTS = {
   ...LOCAL_SETTING_DEFAULTS,
   WEBHOOK_TOKEN: 'local-dev-token-change-me',

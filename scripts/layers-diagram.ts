@@ -12,7 +12,7 @@ const ROOT = join(__dirname, '..');
 export const DIAGRAM_PATH = join(ROOT, 'docs', 'architecture.md');
 const SOURCES = ['handlers', 'lib', 'local', 'scripts', 'bench', 'devkit'];
 /** A folder of the diagram: each lib/ sub-folder, and every other top-level folder whole. */
-const COLLAPSE = '^(lib/[^/]+|handlers|local|scripts|bench)/';
+const COLLAPSE = '^(lib/[^/]+|handlers|local|scripts|bench|devkit)/';
 
 interface Rule {
   readonly name: string;
@@ -50,6 +50,25 @@ export const readFolderGraph = (): Map<string, string[]> => {
 /** Mermaid node ids: letters, digits and underscores. */
 const nodeId = (folder: string): string => folder.replace(/[^A-Za-z0-9]/g, '_');
 
+/** Where each kind of change goes: the same in every generation, kept here with the diagram's prose. */
+const WHERE_CHANGES_GO = [
+  '## Where a change goes',
+  '',
+  'Every folder is described in [project-layout.md](project-layout.md).',
+  '',
+  '| a new... | goes in | and is checked by |',
+  '| --- | --- | --- |',
+  '| alarm | `infra/alarms/<group>.yml` (its group in the operator guide); the dashboard in `infra/dashboard.yml`; the metric it reads in `lib/common/metrics.ts` | `tests/infra/template.test.ts` (its definition), `tests/infra/alarm-evaluation.test.ts` (when it fires, on a simulated clock), the rehearsal (a bundle prints its metric) |',
+  "| setting of a function | its reader: `lib/config/env.ts` (deliver: `lib/delivery/deliver-config.ts`, beside the rules it must obey); a stage setting in `serverless.yml` `params`; the operator guide's settings table | `tests/unit/config/`, `tests/unit/delivery/deliver-config.test.ts`, `tests/infra/template.test.ts` |",
+  '| delivery rule | the phase it belongs to: `lib/delivery/deliver-record.ts` (read, claim, turn, send), `settle.ts` (what an answer makes of the record), `retry-budget.ts` / `lease-budget.ts` (timing), `retry-scheduling.ts` (visibility) | `tests/unit/delivery/`, `tests/simulation/`, the conservation test |',
+  '| refusal of a webhook call | `lib/ingest/request-screen.ts` (its rung, its reason, its metric), `lib/ingest/http-response.ts` (its status), an alarm as above | `tests/unit/ingest/`, `tests/security/` |',
+  '| field of an alert or an incident | `lib/alert/read-alert.ts` (reading), `lib/incident/` (showing), `lib/alert/fingerprint.ts` when it changes what "the same alert" means | `tests/unit/alert/`, `tests/unit/incident/`, `tests/property/` |',
+  '| AWS permission | the role in `serverless.yml`; the CloudFormation service role or the boundary in `infra/bootstrap.yml` | the rehearsal (every call a bundle makes, against its role and the boundary), `tests/infra/bootstrap.test.ts` |',
+  '| operator command | `scripts/<command>.ts`, over `commandOptions` and `chooseTarget` (scripts/args.ts, scripts/cli.ts) | `tests/scripts/` |',
+  "| shared test, bench or rehearsal tool | `devkit/` | its users' tests |",
+  '',
+];
+
 export const renderDiagram = (graph: ReadonlyMap<string, readonly string[]>, rules: readonly Rule[]): string =>
   [
     '# Architecture: the house layers',
@@ -73,6 +92,7 @@ export const renderDiagram = (graph: ReadonlyMap<string, readonly string[]>, rul
     '| --- | --- |',
     ...rules.map((rule) => `| \`${rule.name}\` | ${rule.comment} |`),
     '',
+    ...WHERE_CHANGES_GO,
   ].join('\n');
 
 export const currentDiagram = (): string => {

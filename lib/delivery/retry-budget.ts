@@ -36,7 +36,7 @@ export const retryPolicyFrom = (settings: RetrySettings): RetryPolicy => ({
 
 /**
  * The window of the alarms that watch held-back and failing alerts (AlertsHeldBackAlarm,
- * SquadcastOutageAlarm in serverless.yml): any breaching minute of the last ten keeps them in ALARM.
+ * SquadcastOutageAlarm in infra/alarms/stalls.yml): any breaching minute of the last ten keeps them in ALARM.
  * tests/infra/template.test.ts checks that the template's windows are this.
  */
 export const STALL_ALARM_WINDOW_SECONDS = 600;
