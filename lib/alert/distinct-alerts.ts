@@ -6,8 +6,8 @@ import { fingerprintOf } from './fingerprint';
  * fields its incident shows). Two alerts that share an id but differ (a raised severity) both page.
  */
 export const distinctAlerts = (alerts: readonly ReceivedAlert[]): ReceivedAlert[] => {
-  // Only an id that repeats needs a fingerprint (nine digests an alert: about 100 ms for 5000 alerts
-  // on one x86 core, which a batch of distinct ids, the usual one, need not spend).
+  // Only an id that repeats needs a fingerprint: nine digests an alert, a cost that a batch of
+  // distinct ids, the usual one, need not spend (ingest's time per alert: docs/performance.md).
   const perId = new Map<string, number>();
   for (const { read } of alerts) perId.set(read.id, (perId.get(read.id) ?? 0) + 1);
   const seen = new Set<string>();
