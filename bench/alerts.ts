@@ -21,3 +21,20 @@ export const makeAlerts = (count: number, now = Date.now()): Record<string, unkn
   });
 
 export const webhookBody = (alerts: readonly Record<string, unknown>[]): string => JSON.stringify({ alerts });
+
+/**
+ * Bodies whose keys hold escapes, as an attacker (or a strange producer) could send them: every
+ * alert with `keysPerAlert` extra keys, each spelled with an escape. `unicode` keys (`"\u00e901"`)
+ * decode to characters that need no escape; `backslash` keys (`"\\01"`) decode to a backslash,
+ * which must stay escaped. Written by hand: JSON.stringify would not escape them.
+ */
+export type EscapedKeyStyle = 'unicode' | 'backslash';
+export const escapedKeyBody = (alerts: number, keysPerAlert: number, style: EscapedKeyStyle): string => {
+  const prefix = style === 'unicode' ? '\\u00e9' : '\\\\';
+  const keys = Array.from({ length: keysPerAlert }, (_, k) => `"${prefix}${String(k).padStart(2, '0')}":1`).join(',');
+  return `{"alerts":[${Array.from({ length: alerts }, (_, i) => `{"id":"esc-${i}",${keys}}`).join(',')}]}`;
+};
+
+/** Realistic alerts whose values hold escapes (a newline in the title, a quoted name, a URL): the common case of a backslash. */
+export const escapedValueBody = (count: number): string =>
+  webhookBody(makeAlerts(count).map((alert, i) => ({ ...alert, title: `${String(alert.title)}\n"user-${i}" at https://example.com/a/b` })));

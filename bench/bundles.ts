@@ -11,6 +11,8 @@ type CfnValue = string | number | boolean | { readonly [fn: string]: unknown };
 
 export interface PackagedFunction {
   readonly name: string;
+  /** The handler's source file in the project (`handlers/ingest.ts`). */
+  readonly entry: string;
   /** The zip `serverless package` built, and the unzipped handler bundle. */
   readonly zipBytes: number;
   readonly bundlePath: string;
@@ -89,15 +91,10 @@ const PLUGIN_ONLY_KEYS = new Set([
   'watch',
 ]);
 
-/** `serverless package --stage bench`, as CI does it, then every function's zip unzipped. */
-export const packageService = (dir: string): PackagedService => {
+/** `serverless package --stage bench` of the project at `root` (this one, or a ref's worktree), then every function's zip unzipped. */
+export const packageService = (dir: string, root: string = PROJECT_ROOT): PackagedService => {
   const started = Date.now();
-  run(
-    join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless'),
-    ['package', '--stage', 'bench', '--package', dir],
-    PROJECT_ROOT,
-    offlineEnv(),
-  );
+  run(join(root, 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'bench', '--package', dir], root, offlineEnv());
   const seconds = (Date.now() - started) / 1000;
   // The compiled template is what AWS would get: each function's zip, handler, memory and environment.
   const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
@@ -111,9 +108,11 @@ export const packageService = (dir: string): PackagedService => {
     const zipPath = join(dir, zipName);
     const into = join(dir, name);
     unzip(zipPath, into);
-    const bundlePath = join(into, `${Handler.replace(/\.[^.]+$/, '')}.js`);
+    const module = Handler.replace(/\.[^.]+$/, '');
+    const bundlePath = join(into, `${module}.js`);
     functions[name] = {
       name,
+      entry: `${module}.ts`,
       zipBytes: statSync(zipPath).size,
       bundlePath,
       bundleBytes: statSync(bundlePath).size,
@@ -156,11 +155,16 @@ export const resolveEnvironment = (
   return { ...resolved, ...locals };
 };
 
-/** Bundles `source` (TypeScript, resolved from the project root) with the given esbuild options. */
-export const bundleSource = async (source: string, outfile: string, options: BuildOptions): Promise<number> => {
+/** Bundles `source` (TypeScript, its imports resolved from `root`) with the given esbuild options. */
+export const bundleSource = async (
+  source: string,
+  outfile: string,
+  options: BuildOptions,
+  root: string = PROJECT_ROOT,
+): Promise<number> => {
   await build({
     ...options,
-    stdin: { contents: source, resolveDir: PROJECT_ROOT, loader: 'ts', sourcefile: 'bench-entry.ts' },
+    stdin: { contents: source, resolveDir: root, loader: 'ts', sourcefile: 'bench-entry.ts' },
     outfile,
     bundle: true,
     write: true,
@@ -169,9 +173,9 @@ export const bundleSource = async (source: string, outfile: string, options: Bui
   return statSync(outfile).size;
 };
 
-/** Bundles a file under bench/ with the given esbuild options (a function's, for a bare reference). */
+/** Bundles a file (a path in this project, or an absolute one) with the given esbuild options (a function's, for a bare reference). */
 export const bundleEntry = async (entry: string, outfile: string, options: BuildOptions): Promise<void> => {
-  await build({ ...options, entryPoints: [join(PROJECT_ROOT, entry)], outfile, bundle: true, write: true, logLevel: 'warning' });
+  await build({ ...options, entryPoints: [resolve(PROJECT_ROOT, entry)], outfile, bundle: true, write: true, logLevel: 'warning' });
 };
 
 /** Bundles a benchmark worker (a file under bench/) to run under plain `node`, without tsx's hooks. */

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
+import { build } from 'esbuild';
 import { bundleSource } from './bundles';
 
 export type SdkClient = 'sqs' | 'dynamodb' | 'ssm';
@@ -13,6 +15,7 @@ export const FUNCTION_CLIENTS: Readonly<Record<string, { readonly atInit: readon
   deliver: { atInit: ['sqs', 'dynamodb'], later: ['ssm'] },
   status: { atInit: ['sqs', 'dynamodb'], later: [] },
   testAlert: { atInit: ['sqs'], later: [] },
+  deadLetterWatch: { atInit: ['sqs'], later: [] },
 };
 
 const CLIENT_IMPORTS: Readonly<Record<SdkClient, { readonly module: string; readonly name: string }>> = {
@@ -33,12 +36,14 @@ export const bareHandlerSource = (atInit: readonly SdkClient[], later: readonly 
     'export const handler = async (): Promise<number> => clients.length + later.length;',
   ].join('\n');
 
+/** The bare bundle, its SDK resolved from `root`: the same SDK build as the functions it is compared with. */
 export const buildBareBundle = (
   outfile: string,
   options: BuildOptions,
   atInit: readonly SdkClient[],
   later: readonly SdkClient[] = [],
-): Promise<number> => bundleSource(bareHandlerSource(atInit, later), outfile, options);
+  root?: string,
+): Promise<number> => bundleSource(bareHandlerSource(atInit, later), outfile, options, root);
 
 /** Loads a bundle in the child and prints how long `require` took: module evaluation plus the function's init code. */
 const LOAD_SCRIPT =
@@ -114,4 +119,43 @@ export const sampleNodeComparison = (
     }
   }
   return { thisMs, otherMs };
+};
+
+/** One part of a bundle's import graph: a package (`@aws-sdk/client-sqs`) or a project folder (`lib/delivery`). */
+export interface ImportGroup {
+  readonly module: string;
+  readonly bytes: number;
+}
+
+/** The package or project folder an esbuild input path belongs to. */
+export const importGroupOf = (inputPath: string): string => {
+  const packages = 'node_modules/';
+  const at = inputPath.lastIndexOf(packages);
+  const parts = (at >= 0 ? inputPath.slice(at + packages.length) : inputPath).split('/');
+  if (at >= 0) return (parts[0] ?? '').startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? inputPath);
+  return parts.length > 2 ? parts.slice(0, 2).join('/') : inputPath;
+};
+
+/**
+ * A function's import graph by size: its entry bundled again with the same esbuild options and a
+ * metafile, each input's bytes in the output summed by package or project folder, largest first.
+ */
+export const importGraphOf = async (root: string, entry: string, options: BuildOptions): Promise<ImportGroup[]> => {
+  const result = await build({
+    ...options,
+    entryPoints: [join(root, entry)],
+    absWorkingDir: root,
+    bundle: true,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    outfile: join(root, 'import-graph.js'),
+  });
+  const bytes = new Map<string, number>();
+  for (const output of Object.values(result.metafile.outputs))
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const group = importGroupOf(path);
+      bytes.set(group, (bytes.get(group) ?? 0) + input.bytesInOutput);
+    }
+  return [...bytes].map(([module, size]) => ({ module, bytes: size })).sort((a, b) => b.bytes - a.bytes);
 };

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FakeSquadcast } from '../devkit/fake-squadcast';
 import { makeAlerts, webhookBody } from './alerts';
-import { PROJECT_ROOT } from './bundles';
 import type { WireCounts } from './counting-proxy';
 import { fetchCounts } from './counting-proxy';
 import { diffCounts, percentile } from './stats';
@@ -12,6 +11,8 @@ import { diffCounts, percentile } from './stats';
 export const LOCAL_POLLER = { concurrency: 2, batchSize: 10 } as const;
 
 export interface EndToEndSettings {
+  /** The project whose `npm start` entry runs: this one, or a ref's worktree. */
+  readonly root: string;
   readonly sqsEndpoint: string;
   readonly dynamodbEndpoint: string;
   readonly squadcast: FakeSquadcast;
@@ -59,8 +60,8 @@ interface RelayProcess {
 
 /** `npm start`'s entry, pointed at the benchmark's emulators and fake Squadcast. */
 const startRelay = async (settings: EndToEndSettings): Promise<RelayProcess> => {
-  const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['local/main.ts'], {
-    cwd: PROJECT_ROOT,
+  const child = spawn(join(settings.root, 'node_modules', '.bin', 'tsx'), ['local/main.ts'], {
+    cwd: settings.root,
     env: {
       ...process.env,
       PORT: '0',

@@ -7,7 +7,7 @@ import { startFakeSquadcast } from '../devkit/fake-squadcast';
 import type { Provisioned } from '../local/provision';
 import { provision } from '../local/provision';
 import type { PackagedFunction, PackagedService } from './bundles';
-import { bundleEntry, bundleWorker, PROJECT_ROOT, packageService } from './bundles';
+import { bundleEntry, bundleWorker, PROJECT_ROOT, packageService, resolveEnvironment } from './bundles';
 import { BENCH } from './config';
 
 /**
@@ -68,6 +68,13 @@ export const lambdaLikeEnv = (functionEnv: Record<string, string>, extra: Record
   ...extra,
 });
 
+/** ingest's environment in a worker: the token as a value; no previous token (its SSM parameter would be read from AWS itself). */
+export const ingestEnv = (h: Harness): NodeJS.ProcessEnv =>
+  lambdaLikeEnv(
+    resolveEnvironment(h.fn('ingest').environment, { ...h.queues, WEBHOOK_TOKEN: TOKEN, WEBHOOK_TOKEN_PREVIOUS_PARAMETER: '' }),
+    h.endpoints,
+  );
+
 export const runWorker = <T>(script: string, env: NodeJS.ProcessEnv, settings: unknown): Promise<T> =>
   new Promise((resolve, reject) => {
     const child = fork(script, [], {
@@ -85,12 +92,18 @@ export const runWorker = <T>(script: string, env: NodeJS.ProcessEnv, settings: u
 export interface Harness {
   /** A scratch folder, removed at the end. */
   readonly work: string;
+  /** What is measured: this project (`head`), or a ref's worktree (`--against`). */
+  readonly label: string;
+  /** The label as it can go into a resource's or a file's name. */
+  readonly slug: string;
+  readonly root: string;
   readonly pkg: PackagedService;
   /** A packaged function by its serverless.yml name. */
   fn(name: string): PackagedFunction;
   /** The workers (bench/workers/) and the bare minimums of figures 2 and 3 (bench/minimum/), bundled. */
   readonly ingestWorker: string;
   readonly deliverWorker: string;
+  readonly jsonWorker: string;
   readonly ingestMinimum: string;
   readonly deliverMinimum: string;
   readonly aws: { readonly sqsEndpoint: string; readonly dynamodbEndpoint: string };
@@ -102,19 +115,65 @@ export interface Harness {
   readonly queues: Readonly<Record<string, string>>;
 }
 
-/** Packages, bundles, starts and provisions; each thing started pushes its `stop` on `stops`. */
-export const startHarness = async (work: string, stops: (() => Promise<void>)[]): Promise<Harness> => {
-  say(`packaging with serverless (${work})`);
-  const pkg: PackagedService = packageService(join(work, 'package'));
+const clientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+/** A label as it can go into a queue's or a table's name, and a file's. */
+const slugOf = (label: string): string => label.replace(/[^A-Za-z0-9_.-]+/g, '-');
+
+/** A side's own queues and ledger table on the shared emulators, so that what one side wrote never meets the other. */
+const provisionSide = async (aws: Harness['aws'], label: string) => {
+  const sqs = new SQSClient({ ...clientConfig, endpoint: aws.sqsEndpoint });
+  const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: aws.dynamodbEndpoint });
+  try {
+    const resources = await provision(sqs, dynamodb, `bench-${slugOf(label)}-${Date.now().toString(36)}`, {
+      visibilityTimeoutSeconds: 180,
+      maxReceiveCount: 1000,
+    });
+    const queueArn =
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: resources.alertsQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes
+        ?.QueueArn ?? '';
+    return {
+      resources,
+      queueArn,
+      queues: { ALERTS_QUEUE_URL: resources.alertsQueueUrl, DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl },
+    };
+  } finally {
+    sqs.destroy();
+    dynamodb.destroy();
+  }
+};
+
+/** The project at `root` packaged (its functions, its serverless.yml) and given its own queues and table. */
+const packagedSide = async (work: string, root: string, label: string) => {
+  say(`packaging ${label} with serverless (${root})`);
+  const pkg: PackagedService = packageService(join(work, `package-${slugOf(label)}`), root);
   const fn = (name: string): PackagedFunction => {
     const found = pkg.functions[name];
-    if (found === undefined) throw new Error(`serverless.yml has no function ${name}`);
+    if (found === undefined) throw new Error(`${label}: serverless.yml has no function ${name}`);
     return found;
   };
+  return { label, slug: slugOf(label), root, pkg, fn };
+};
+
+/**
+ * The same harness measuring another project (a ref's worktree): its own bundles, queues and
+ * table; the workers, bare minimums, emulators and fake Squadcast are shared, so that only the
+ * relay's code differs between the two.
+ */
+export const sideOf = async (h: Harness, root: string, label: string): Promise<Harness> => {
+  const side = await packagedSide(h.work, root, label);
+  return { ...h, ...side, ...(await provisionSide(h.aws, label)) };
+};
+
+/** Packages, bundles, starts and provisions; each thing started pushes its `stop` on `stops`. */
+export const startHarness = async (work: string, stops: (() => Promise<void>)[]): Promise<Harness> => {
+  const { label, slug, root, pkg, fn } = await packagedSide(work, PROJECT_ROOT, 'head');
   const ingestWorker = join(work, 'ingest-worker.js');
   const deliverWorker = join(work, 'deliver-worker.js');
   await bundleWorker('bench/workers/ingest-worker.ts', ingestWorker);
   await bundleWorker('bench/workers/deliver-worker.ts', deliverWorker);
+  const jsonWorker = join(work, 'json-worker.js');
+  await bundleWorker('bench/workers/json-worker.ts', jsonWorker);
   // The bare minimums of figures 2 and 3, bundled exactly like the functions.
   const ingestMinimum = join(work, 'ingest-minimum.js');
   const deliverMinimum = join(work, 'deliver-minimum.js');
@@ -126,31 +185,21 @@ export const startHarness = async (work: string, stops: (() => Promise<void>)[])
   stops.push(aws.stop);
   const squadcast = await startFakeSquadcast({ key: 'BENCH-FAKE-KEY', delayMs: BENCH.squadcastDelayMs });
   stops.push(squadcast.stop);
-  const clientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-  const sqs = new SQSClient({ ...clientConfig, endpoint: aws.sqsEndpoint });
-  const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: aws.dynamodbEndpoint });
-  const resources = await provision(sqs, dynamodb, `bench-${Date.now().toString(36)}`, {
-    visibilityTimeoutSeconds: 180,
-    maxReceiveCount: 1000,
-  });
-  const queueArn =
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: resources.alertsQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes
-      ?.QueueArn ?? '';
-  sqs.destroy();
-  dynamodb.destroy();
   return {
     work,
+    label,
+    slug,
+    root,
     pkg,
     fn,
     ingestWorker,
     deliverWorker,
+    jsonWorker,
     ingestMinimum,
     deliverMinimum,
     aws,
     squadcast,
-    resources,
-    queueArn,
+    ...(await provisionSide(aws, label)),
     endpoints: { AWS_ENDPOINT_URL_SQS: aws.sqsEndpoint, AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodbEndpoint },
-    queues: { ALERTS_QUEUE_URL: resources.alertsQueueUrl, DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl },
   };
 };

@@ -1,15 +1,16 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../lib/ingest/request-screen';
-import { makeAlerts, webhookBody } from './alerts';
 import { resolveEnvironment } from './bundles';
-import type { NodeComparisonSamples, SdkClient } from './cold-start';
-import { buildBareBundle, FUNCTION_CLIENTS, nodeVersionOf, sampleColdStarts, sampleNodeComparison } from './cold-start';
+import type { ImportGroup, NodeComparisonSamples, SdkClient } from './cold-start';
+import { buildBareBundle, FUNCTION_CLIENTS, importGraphOf, nodeVersionOf, sampleColdStarts, sampleNodeComparison } from './cold-start';
 import { BENCH } from './config';
 import type { EndToEndResult } from './end-to-end';
 import { runEndToEnd } from './end-to-end';
 import type { Harness } from './harness';
-import { lambdaLikeEnv, runWorker, say, TOKEN } from './harness';
+import { ingestEnv, lambdaLikeEnv, runWorker, say, TOKEN } from './harness';
+import type { LedgerSizes } from './ledger-sizes';
+import { ledgerSizes } from './ledger-sizes';
+import type { MemoryRun } from './measure-memory';
+import { measureMemory } from './measure-memory';
 import type { DeliverWorkerResult, DeliverWorkerSettings, SingleBatchResult } from './workers/deliver-worker';
 import type { IngestWorkerResult, IngestWorkerSettings } from './workers/ingest-worker';
 
@@ -19,20 +20,12 @@ import type { IngestWorkerResult, IngestWorkerSettings } from './workers/ingest-
  */
 
 export type IngestRun = Extract<IngestWorkerResult, { mode: 'requests-and-overhead' }>;
-export type MemoryRow = Omit<Extract<IngestWorkerResult, { mode: 'memory' }>, 'mode'> & {
-  alerts: number;
-  /** Realistic alerts (bench/alerts.ts), or the worst case: tiny ones, `{"id":"<n>"}`. */
-  shape: 'realistic' | 'tiny';
-};
-export interface MemoryRun {
-  readonly rows: MemoryRow[];
-  /** The largest batch of realistic alerts ingest takes (its body within the byte limit, its count within the alert limit). */
-  readonly largestAccepted: number;
-}
 export interface DeliverRun {
   readonly rounds: DeliverWorkerResult;
   /** A first batch in a fresh container, with the rate ceiling as serverless.yml configures it. */
   readonly firstBatch: { oneRecordMs: number[]; tenRecordsMs: number[]; failed: number };
+  /** The ledger items those deliveries left, sized as DynamoDB bills them. */
+  readonly ledger: LedgerSizes;
 }
 export interface ColdStartRow {
   readonly name: string;
@@ -45,6 +38,8 @@ export interface ColdStartRow {
   readonly bareMs: number[][];
   /** The same bundle under another Node binary (BENCH_COMPARE_NODE), when one is named. */
   readonly otherNode?: { readonly version: string } & NodeComparisonSamples;
+  /** What the bundle holds, by package or project folder, largest first. */
+  readonly importGraph: readonly ImportGroup[];
 }
 
 export interface Runs {
@@ -61,13 +56,6 @@ export const RUN_ORDER: readonly RunName[] = ['ingest', 'memory', 'deliver', 'co
 /** Deliver's rate ceiling lifted, to measure the delivery path itself (figures 3, 4 and 7). */
 export const LIFTED = { SQUADCAST_MAX_PER_MINUTE: String(BENCH.liftedCeilingPerMinute) };
 
-/** The token as a value; no previous token (its SSM parameter would be read from AWS itself). */
-const ingestEnv = (h: Harness): NodeJS.ProcessEnv =>
-  lambdaLikeEnv(
-    resolveEnvironment(h.fn('ingest').environment, { ...h.queues, WEBHOOK_TOKEN: TOKEN, WEBHOOK_TOKEN_PREVIOUS_PARAMETER: '' }),
-    h.endpoints,
-  );
-
 /** Figures 1 and 2: SQS requests per alert by batch size, and the handler against a bare SendMessageBatch script. */
 const measureIngest = async (h: Harness): Promise<IngestRun> => {
   say('figures 1-2: ingest requests per alert, ingest overhead');
@@ -83,50 +71,6 @@ const measureIngest = async (h: Harness): Promise<IngestRun> => {
     warmupRounds: BENCH.overheadWarmupRounds,
     rounds: BENCH.overheadRounds,
   } satisfies IngestWorkerSettings);
-};
-
-const largestAcceptedBatch = (): number => {
-  const alerts = makeAlerts(MAX_ALERTS_PER_REQUEST);
-  let low = 1;
-  let high = alerts.length;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (Buffer.byteLength(webhookBody(alerts.slice(0, mid))) <= MAX_BODY_BYTES) low = mid;
-    else high = mid - 1;
-  }
-  return low;
-};
-
-/** The worst case for ingest's time: the most alerts a request may hold, each as small as an alert can be. */
-const tinyAlerts = (count: number): Record<string, unknown>[] => Array.from({ length: count }, (_, i) => ({ id: `tiny-${i}` }));
-
-/** Figure 6: peak memory and time of one invocation, one fresh process per batch. */
-const measureMemory = async (h: Harness): Promise<MemoryRun> => {
-  say('figure 6: ingest peak memory and the worst-case batch, one fresh process per batch');
-  const largest = largestAcceptedBatch();
-  const sizes = [...new Set(BENCH.memoryBatchSizes.map((size) => (size === 'largest-accepted' ? largest : size)))].sort((a, b) => a - b);
-  const batches = [
-    ...sizes.map((alerts) => ({ alerts, shape: 'realistic' as const, body: () => webhookBody(makeAlerts(alerts)) })),
-    ...[MAX_ALERTS_PER_REQUEST, MAX_ALERTS_PER_REQUEST + 1].map((alerts) => ({
-      alerts,
-      shape: 'tiny' as const,
-      body: () => webhookBody(tinyAlerts(alerts)),
-    })),
-  ];
-  const rows: MemoryRow[] = [];
-  for (const { alerts, shape, body } of batches) {
-    const bodyFile = join(h.work, `body-${shape}-${alerts}.json`);
-    writeFileSync(bodyFile, body());
-    const result = await runWorker<Extract<IngestWorkerResult, { mode: 'memory' }>>(h.ingestWorker, ingestEnv(h), {
-      mode: 'memory',
-      bundlePath: h.fn('ingest').bundlePath,
-      token: TOKEN,
-      bodyFile,
-    } satisfies IngestWorkerSettings);
-    const { mode: _mode, ...figures } = result;
-    rows.push({ alerts, shape, ...figures });
-  }
-  return { rows, largestAccepted: largest };
 };
 
 /** Figures 3 and 4: paired rounds of 1- and 10-record batches (and the bare minimum), then first batches as configured. */
@@ -166,7 +110,7 @@ const measureDeliver = async (h: Harness): Promise<DeliverRun> => {
       firstBatch.failed += result.failed;
     }
   }
-  return { rounds, firstBatch };
+  return { rounds, firstBatch, ledger: await ledgerSizes(h.aws.dynamodbEndpoint, h.resources.ledgerTableName) };
 };
 
 /**
@@ -196,11 +140,11 @@ const measureColdStart = async (h: Harness): Promise<ColdStartRow[]> => {
       throw new Error(
         `bench/cold-start.ts: FUNCTION_CLIENTS names no SDK clients for function ${name}; add the clients it creates at init`,
       );
-    const barePath = join(h.work, `bare-${name}.js`);
-    const bareBytes = await buildBareBundle(barePath, h.pkg.esbuildOptions, clients.atInit);
-    const allPath = join(h.work, `bare-all-${name}.js`);
+    const barePath = join(h.work, `bare-${h.slug}-${name}.js`);
+    const bareBytes = await buildBareBundle(barePath, h.pkg.esbuildOptions, clients.atInit, [], h.root);
+    const allPath = join(h.work, `bare-all-${h.slug}-${name}.js`);
     const allBytes =
-      clients.later.length > 0 ? await buildBareBundle(allPath, h.pkg.esbuildOptions, clients.atInit, clients.later) : undefined;
+      clients.later.length > 0 ? await buildBareBundle(allPath, h.pkg.esbuildOptions, clients.atInit, clients.later, h.root) : undefined;
     const env = lambdaLikeEnv(
       resolveEnvironment(packaged.environment, {
         ALERTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-alerts',
@@ -221,6 +165,7 @@ const measureColdStart = async (h: Harness): Promise<ColdStartRow[]> => {
         : { version: compareNode.version, ...sampleNodeComparison(packaged.bundlePath, compareNode.path, env, BENCH.coldStartRuns) };
     rows.push({
       name,
+      importGraph: await importGraphOf(h.root, packaged.entry, h.pkg.esbuildOptions),
       zipBytes: packaged.zipBytes,
       bundleBytes: packaged.bundleBytes,
       bareBytes,
@@ -237,6 +182,7 @@ const measureColdStart = async (h: Harness): Promise<ColdStartRow[]> => {
 const measureEndToEnd = async (h: Harness): Promise<EndToEndResult> => {
   say('figure 7: end to end through `npm start` (local/main.ts)');
   return runEndToEnd({
+    root: h.root,
     sqsEndpoint: h.aws.sqsEndpoint,
     dynamodbEndpoint: h.aws.dynamodbEndpoint,
     squadcast: h.squadcast,
@@ -250,13 +196,20 @@ const measureEndToEnd = async (h: Harness): Promise<EndToEndResult> => {
   });
 };
 
+const MEASURE: { readonly [K in RunName]: (h: Harness) => Promise<Runs[K]> } = {
+  ingest: measureIngest,
+  memory: measureMemory,
+  deliver: measureDeliver,
+  coldStart: measureColdStart,
+  endToEnd: measureEndToEnd,
+};
+
+/** One run on one side of the harness. */
+export const measureRun = async <K extends RunName>(h: Harness, run: K): Promise<Runs[K]> => MEASURE[run](h);
+
 /** Runs the named runs, in the order of RUN_ORDER. */
 export const measure = async (h: Harness, needed: ReadonlySet<RunName>): Promise<Partial<Runs>> => {
   const runs: Partial<Runs> = {};
-  if (needed.has('ingest')) runs.ingest = await measureIngest(h);
-  if (needed.has('memory')) runs.memory = await measureMemory(h);
-  if (needed.has('deliver')) runs.deliver = await measureDeliver(h);
-  if (needed.has('coldStart')) runs.coldStart = await measureColdStart(h);
-  if (needed.has('endToEnd')) runs.endToEnd = await measureEndToEnd(h);
+  for (const run of RUN_ORDER) if (needed.has(run)) Object.assign(runs, { [run]: await measureRun(h, run) });
   return runs;
 };

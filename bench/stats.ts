@@ -31,9 +31,6 @@ export const minBatchRequestsPerMessage = (n: number, perRequest = 10): number =
 export const SQS_BILLING_CHUNK_BYTES = 64 * 1024;
 export const billedSqsRequests = (payloadBytes: number): number => Math.max(1, Math.ceil(payloadBytes / SQS_BILLING_CHUNK_BYTES));
 
-/** DynamoDB on-demand: one write request unit per started KiB of the item written. */
-export const writeRequestUnits = (itemBytes: number): number => Math.max(1, Math.ceil(itemBytes / 1024));
-
 /** Counts by name, after minus before; names that did not change are left out. */
 export const diffCounts = (after: Readonly<Record<string, number>>, before: Readonly<Record<string, number>>): Record<string, number> => {
   const diff: Record<string, number> = {};

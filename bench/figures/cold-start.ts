@@ -1,7 +1,8 @@
+import type { ImportGroup } from '../cold-start';
 import { BENCH, TARGETS } from '../config';
 import { fixed, kib, renderTable } from '../report';
 import { median, medianRatio } from '../stats';
-import { defineFigure, figureHead, need } from './figure';
+import { defineFigure, figureHead, lower, need } from './figure';
 
 type ColdStartFigureRow = {
   readonly name: string;
@@ -23,6 +24,20 @@ const nodeComparison = (cold: readonly ColdStartFigureRow[]): string[] => {
   ];
 };
 
+/** How many parts of each import graph the report shows. */
+const IMPORT_GRAPH_TOP = 8;
+
+/** Each bundle's import graph by size: the largest packages and project folders, and their share of the bundle. */
+const importGraphs = (cold: readonly { name: string; importGraph: readonly ImportGroup[] }[]): string[] =>
+  cold.flatMap(({ name, importGraph }) => {
+    const total = importGraph.reduce((sum, group) => sum + group.bytes, 0);
+    const top = importGraph.slice(0, IMPORT_GRAPH_TOP);
+    return [
+      `   ${name}: import graph by size (${kib(total)} KiB of code in the bundle, from ${importGraph.length} packages and folders), largest:`,
+      `     ${top.map((group) => `${group.module} ${kib(group.bytes)} KiB (${fixed((100 * group.bytes) / total, 0)} %)`).join(', ')}`,
+    ];
+  });
+
 /** Figure 5: load + init of each packaged bundle in a fresh process, against bare bundles creating the same SDK clients. */
 export const coldStart = defineFigure({
   ...figureHead(5, 'cold-start', ['coldStart']),
@@ -43,6 +58,9 @@ export const coldStart = defineFigure({
         /** Against a bare bundle that also imports the clients the function needs after init (SSM). */
         withLaterClients:
           allMs === undefined ? undefined : { bundleBytes: row.allBytes, medianMs: median(allMs), ratio: medianRatio(row.realMs, allMs) },
+        /** What the target is checked on: against the bare bundle with every client the function uses. */
+        targetRatio: allMs === undefined ? medianRatio(row.realMs, bareMs) : medianRatio(row.realMs, allMs),
+        importGraph: row.importGraph,
         /** This Node / another Node (BENCH_COMPARE_NODE) for the same bundle: below 1 means this one starts faster. */
         otherNode:
           row.otherNode === undefined
@@ -70,10 +88,10 @@ export const coldStart = defineFigure({
         'bare KiB',
         'bare p50 ms',
         'ratio',
-        `target ≤ ${TARGETS.coldStart}`,
         'bare+later KiB',
         'bare+later p50 ms',
         'ratio',
+        `target ≤ ${TARGETS.coldStart}`,
       ],
       cold.map((r) => [
         r.name,
@@ -84,12 +102,19 @@ export const coldStart = defineFigure({
         kib(r.bareBytes),
         fixed(r.bareMedianMs, 1),
         fixed(r.ratio),
-        r.ratio <= r.target ? 'met' : 'MISSED',
         r.withLaterClients?.bundleBytes === undefined ? '—' : kib(r.withLaterClients.bundleBytes),
         fixed(r.withLaterClients?.medianMs, 1),
         fixed(r.withLaterClients?.ratio),
+        r.targetRatio <= r.target ? 'met' : 'MISSED',
       ]),
     ),
     ...nodeComparison(cold),
+    ...importGraphs(cold),
   ],
+  headlines: (cold) =>
+    cold.flatMap((r) => [
+      lower(`${r.name}: load+init p50 ms`, r.medianMs, 1),
+      lower(`${r.name}: load+init ÷ bare with the same clients`, r.targetRatio),
+      lower(`${r.name}: zip KiB`, r.zipBytes / 1024, 1),
+    ]),
 });

@@ -3,7 +3,7 @@ import type { MeasuredDesign } from '../cost';
 import { costPerMillionAlerts, usageOfDesign, usageWithoutBatching } from '../cost';
 import { dollars, fixed, renderTable } from '../report';
 import { deliveryParallelism } from './delivery-parallelism';
-import { defineFigure, figureHead, need, perAlert } from './figure';
+import { defineFigure, figureHead, lower, need, perAlert } from './figure';
 import { requestsPerAlert } from './requests-per-alert';
 import { sqsRequests } from './sqs-requests';
 
@@ -60,4 +60,5 @@ export const cost = defineFigure({
     "   Lambda time is this machine's measured handler time (emulators, fake Squadcast at 50 ms); " +
       'idle long polls of the event source mapping are a fixed monthly cost, not counted.',
   ],
+  headlines: (costs) => costs.map((c) => lower(`$ per million alerts, ${c.alertsPerPost} a POST`, c.design.total, 3)),
 });

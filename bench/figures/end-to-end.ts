@@ -2,7 +2,7 @@ import { BENCH } from '../config';
 import { LOCAL_POLLER } from '../end-to-end';
 import { fixed } from '../report';
 import { deliveryParallelism } from './delivery-parallelism';
-import { defineFigure, figureHead, need } from './figure';
+import { defineFigure, figureHead, higher, lower, need } from './figure';
 
 /** Figure 7: throughput and 200 → incident latency through `npm start`'s pipeline. */
 export const endToEnd = defineFigure({
@@ -29,4 +29,10 @@ export const endToEnd = defineFigure({
         `p99 ${fixed(result.latencyMs.p99, 1)} ms, max ${fixed(result.latencyMs.max, 1)} ms (${result.latencyMs.samples} alerts)`,
     ];
   },
+  headlines: (result) => [
+    higher('end to end: alerts/s accepted', result.acceptedPerSecond, 0),
+    higher('end to end: alerts/s delivered', result.deliveredPerSecond, 0),
+    lower('end to end: 200 → incident p50 ms', result.latencyMs.p50, 1),
+    lower('end to end: 200 → incident p99 ms', result.latencyMs.p99, 1),
+  ],
 });

@@ -1,7 +1,7 @@
 import { BENCH, TARGETS } from '../config';
 import { fixed, verdict } from '../report';
 import { median, medianRatio, sumCounts } from '../stats';
-import { defineFigure, figureHead, need } from './figure';
+import { defineFigure, figureHead, lower, need } from './figure';
 
 /** Figure 2: the ingest handler against a bare parallel SendMessageBatch script, paired rounds. */
 export const ingestOverhead = defineFigure({
@@ -32,5 +32,9 @@ export const ingestOverhead = defineFigure({
       `bare p50 ${fixed(overhead.bareMedianMs)} ms (${sumCounts(overhead.bareSqsRequests)} SQS requests)`,
     `   ratio ${fixed(overhead.ratio)} (median of paired ratios; handler first ${fixed(overhead.ratioByOrder[0])}, ` +
       `bare first ${fixed(overhead.ratioByOrder[1])}), target ≤ ${overhead.target}: ${verdict(overhead.ratio, overhead.target)}`,
+  ],
+  headlines: (overhead) => [
+    lower(`ingest handler p50 ms, ${overhead.alerts} alerts`, overhead.handlerMedianMs),
+    lower('ingest handler ÷ bare SendMessageBatch', overhead.ratio),
   ],
 });

@@ -1,26 +1,32 @@
 import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../../lib/ingest/request-screen';
-import type { MemoryRow } from '../measurements';
-import { fixed, kib, mib, renderTable } from '../report';
-import { slope } from '../stats';
-import { defineFigure, figureHead, need } from './figure';
+import { TARGETS } from '../config';
+import type { MemoryRow, MemoryShape } from '../measure-memory';
+import { fixed, kib, mib, renderTable, verdict } from '../report';
+import { median, slope } from '../stats';
+import type { JsonTiming } from '../workers/json-worker';
+import { defineFigure, figureHead, lower, need } from './figure';
 
 /** Lambda gives a function one full vCPU at 1 769 MB, and CPU in proportion to memory below that. */
 export const MB_PER_VCPU = 1_769;
 
+/** The shapes whose batch at the alert limit is the worst case for ingest's time. */
+const WORST_SHAPES: readonly MemoryShape[] = ['tiny', 'escaped-keys', 'backslash-keys'];
+
 /**
- * The worst batch ingest accepts (tiny alerts, MAX_ALERTS_PER_REQUEST of them) against its budget:
+ * A worst batch ingest accepts (MAX_ALERTS_PER_REQUEST alerts of a worst shape) against its budget:
  * half the timeout. Ingest's time is CPU (JSON, reading, signing 500 SendMessageBatch calls sent 50
  * at a time), so its CPU time here, divided by the share of a vCPU Lambda gives at the configured
  * memory, estimates the time in Lambda (pessimistic: it also slows the waits on SQS).
  */
-const worstCase = (rows: readonly MemoryRow[], memoryMb: number, timeoutSeconds: number) => {
-  const accepted = rows.find((r) => r.shape === 'tiny' && r.alerts === MAX_ALERTS_PER_REQUEST);
-  const refused = rows.find((r) => r.shape === 'tiny' && r.alerts === MAX_ALERTS_PER_REQUEST + 1);
+const worstCase = (rows: readonly MemoryRow[], shape: MemoryShape, memoryMb: number, timeoutSeconds: number) => {
+  const accepted = rows.find((r) => r.shape === shape && r.alerts === MAX_ALERTS_PER_REQUEST);
+  const refused = rows.find((r) => r.shape === shape && r.alerts === MAX_ALERTS_PER_REQUEST + 1);
   if (accepted === undefined) return undefined;
   const cpuShare = Math.min(1, memoryMb / MB_PER_VCPU);
   const estimatedLambdaMs = accepted.cpuMs / cpuShare;
   const budgetMs = (timeoutSeconds * 1000) / 2;
   return {
+    shape,
     accepted,
     refused,
     cpuShare,
@@ -31,17 +37,32 @@ const worstCase = (rows: readonly MemoryRow[], memoryMb: number, timeoutSeconds:
   };
 };
 
-const reportWorstCase = (worst: ReturnType<typeof worstCase>): string[] =>
-  worst === undefined
+const reportWorstCase = (worst: NonNullable<ReturnType<typeof worstCase>>): string[] => [
+  `   worst case, ${worst.shape}: ${worst.accepted.alerts} alerts (${kib(worst.accepted.bodyBytes)} KiB) answered ${worst.accepted.status} in ` +
+    `${fixed(worst.accepted.handlerMs, 0)} ms, ${fixed(worst.accepted.cpuMs, 0)} ms of CPU; at ${worst.memoryMb} MB Lambda gives ` +
+    `${fixed(worst.cpuShare, 2)} vCPU: about ${fixed(worst.estimatedLambdaMs, 0)} ms, budget ${worst.budgetMs} ms (half the timeout): ` +
+    (worst.within ? 'within' : 'OVER: lower MAX_ALERTS_PER_REQUEST or raise the memory'),
+  ...(worst.refused === undefined
     ? []
+    : [`     one more (${worst.refused.alerts}): answered ${worst.refused.status} in ${fixed(worst.refused.handlerMs, 0)} ms`]),
+];
+
+const reportJson = (json: readonly JsonTiming[] | undefined): string[] =>
+  json === undefined
+    ? ['   parseJson: this project has no lib/common/json.ts']
     : [
-        `   worst case: ${worst.accepted.alerts} tiny alerts (${kib(worst.accepted.bodyBytes)} KiB) answered ${worst.accepted.status} in ` +
-          `${fixed(worst.accepted.handlerMs, 0)} ms, ${fixed(worst.accepted.cpuMs, 0)} ms of CPU; at ${worst.memoryMb} MB Lambda gives ` +
-          `${fixed(worst.cpuShare, 2)} vCPU: about ${fixed(worst.estimatedLambdaMs, 0)} ms, budget ${worst.budgetMs} ms (half the timeout): ` +
-          (worst.within ? 'within' : 'OVER: lower MAX_ALERTS_PER_REQUEST or raise the memory'),
-        ...(worst.refused === undefined
-          ? []
-          : [`   one more (${worst.refused.alerts}): answered ${worst.refused.status} in ${fixed(worst.refused.handlerMs, 0)} ms`]),
+        `   parseJson (lib/common/json.ts) ÷ native JSON.parse, same body, taking turns, medians of ${json[0]?.parseJsonMs.length ?? 0}:`,
+        renderTable(
+          ['body', 'KiB', 'parseJson p50 ms', 'JSON.parse p50 ms', 'ratio', `target ≤ ${TARGETS.parseJsonVsNative}`],
+          json.map((j) => [
+            j.name,
+            kib(j.bytes),
+            fixed(median(j.parseJsonMs), 1),
+            fixed(median(j.nativeMs), 1),
+            fixed(j.ratio),
+            j.ratio <= TARGETS.parseJsonVsNative ? 'met' : 'MISSED',
+          ]),
+        ),
       ];
 
 /** Figure 6: ingest's peak RSS handling one batch, by batch size, up to the largest its body limit lets in. */
@@ -64,7 +85,9 @@ export const memory = defineFigure({
       largestAcceptedAlerts: largestAccepted,
       peakRssBytesPerBodyByte,
       lambdaMemoryMb: ingest.memoryMb,
-      worstCase: worstCase(rows, ingest.memoryMb, ingest.timeoutSeconds),
+      worstCases: WORST_SHAPES.flatMap((shape) => worstCase(rows, shape, ingest.memoryMb, ingest.timeoutSeconds) ?? []),
+      json: measured.runs.memory?.json,
+      rssTarget: TARGETS.peakRssBytesPerBodyByte,
     };
   },
   report: (figure) => [
@@ -97,7 +120,14 @@ export const memory = defineFigure({
       ]),
     ),
     `   slope over accepted realistic batches: ${fixed(figure.peakRssBytesPerBodyByte, 1)} bytes of peak RSS per body byte ` +
-      '(heap and external: highest seen by a 1 ms sampler)',
-    ...reportWorstCase(figure.worstCase),
+      `(heap and external: highest seen by a 1 ms sampler), target ≤ ${figure.rssTarget}: ` +
+      (figure.peakRssBytesPerBodyByte === undefined ? '—' : verdict(figure.peakRssBytesPerBodyByte, figure.rssTarget)),
+    ...figure.worstCases.flatMap(reportWorstCase),
+    ...reportJson(figure.json),
+  ],
+  headlines: (figure) => [
+    lower('ingest peak RSS bytes per body byte', figure.peakRssBytesPerBodyByte, 1),
+    ...figure.worstCases.map((worst) => lower(`ingest CPU ms, ${worst.accepted.alerts} ${worst.shape} alerts`, worst.accepted.cpuMs, 0)),
+    ...(figure.json ?? []).map((j) => lower(`parseJson ÷ JSON.parse, ${j.name}`, j.ratio)),
   ],
 });

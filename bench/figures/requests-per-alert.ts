@@ -1,6 +1,8 @@
-import { fixed, renderTable } from '../report';
-import { sumCounts, writeRequestUnits } from '../stats';
-import { defineFigure, figureHead, need, perAlert } from './figure';
+import { writeUnits } from '../../devkit/dynamodb-item-size';
+import { TARGETS } from '../config';
+import { fixed, renderTable, verdict } from '../report';
+import { sumCounts } from '../stats';
+import { defineFigure, figureHead, lower, need, perAlert } from './figure';
 
 /**
  * Figure 4: requests per delivered alert, by deliver alone (fresh and redelivered alerts) and
@@ -9,16 +11,14 @@ import { defineFigure, figureHead, need, perAlert } from './figure';
 export const requestsPerAlert = defineFigure({
   ...figureHead(4, 'requests-per-alert', ['deliver', 'endToEnd'], 'requestsPerDeliveredAlert'),
   compute: (measured) => {
-    const deliver = need(measured, 'deliver').rounds;
+    const { rounds: deliver, ledger } = need(measured, 'deliver');
     const endToEnd = need(measured, 'endToEnd');
     const fresh = deliver.fresh;
     const writesPerAlert = perAlert((fresh.dynamodbRequests.PutItem ?? 0) + (fresh.dynamodbRequests.UpdateItem ?? 0), fresh.records);
-    const wruPerWrite = Math.max(
-      writeRequestUnits(measured.dynamodbCounts.maxRequestBytes.PutItem ?? 0),
-      writeRequestUnits(measured.dynamodbCounts.maxRequestBytes.UpdateItem ?? 0),
-    );
-    /** Completing a delivery adds the item to the sparse `delivered-at` index: one more write unit. */
-    const gsiWritesPerAlert = perAlert(fresh.dynamodbRequests.UpdateItem, fresh.records);
+    // Each table write is billed on the larger of the item before and after it: at most the largest item the run left.
+    const unitsPerTableWrite = writeUnits(ledger.maxItemBytes);
+    // A delivered alert's item enters the sparse `delivered-at` index once (when its delivery is recorded).
+    const unitsPerIndexEntry = writeUnits(ledger.maxIndexEntryBytes);
     const pipeline = endToEnd.throughputCounts;
     return {
       squadcastPostsPerAlert: perAlert(fresh.squadcastPosts, fresh.records),
@@ -40,7 +40,9 @@ export const requestsPerAlert = defineFigure({
         dynamodbRequestsPerAlert: perAlert(sumCounts(pipeline.dynamodbRequests), pipeline.alerts),
         squadcastPostsPerAlert: perAlert(pipeline.squadcastPosts, pipeline.alerts),
       },
-      dynamodbWriteUnitsPerAlert: writesPerAlert * wruPerWrite + gsiWritesPerAlert,
+      ledger,
+      dynamodbWriteUnitsPerAlert: writesPerAlert * unitsPerTableWrite + ledger.indexedShare * unitsPerIndexEntry,
+      writeUnitsTarget: TARGETS.dynamodbWriteUnitsPerAlert,
     };
   },
   report: (requests) => [
@@ -74,5 +76,15 @@ export const requestsPerAlert = defineFigure({
         ['DynamoDB write units per alert (incl. the delivered-at index)', fixed(requests.dynamodbWriteUnitsPerAlert), '3.00'],
       ],
     ),
+    `   ledger items as DynamoDB sizes them (${requests.ledger.items} items): p50 ${fixed(requests.ledger.p50ItemBytes, 0)} B, ` +
+      `largest ${requests.ledger.maxItemBytes} B; largest index entry ${requests.ledger.maxIndexEntryBytes} B; ` +
+      `write units ${fixed(requests.dynamodbWriteUnitsPerAlert)}, target ≤ ${requests.writeUnitsTarget}: ` +
+      verdict(requests.dynamodbWriteUnitsPerAlert, requests.writeUnitsTarget),
+  ],
+  headlines: (requests) => [
+    lower('DynamoDB requests per delivered alert', requests.dynamodbRequestsPerAlert),
+    lower('DynamoDB write units per delivered alert', requests.dynamodbWriteUnitsPerAlert),
+    lower('largest ledger item, bytes', requests.ledger.maxItemBytes, 0),
+    lower('Squadcast POSTs per delivered alert', requests.squadcastPostsPerAlert),
   ],
 });

@@ -1,7 +1,7 @@
 import { BENCH } from '../config';
 import { fixed, renderTable } from '../report';
 import { minBatchRequestsPerMessage, sumCounts } from '../stats';
-import { defineFigure, figureHead, need } from './figure';
+import { defineFigure, figureHead, lower, need } from './figure';
 
 /** Figure 1: SendMessageBatch requests per accepted alert, by batch size, against the fewest the API allows. */
 export const sqsRequests = defineFigure({
@@ -39,4 +39,5 @@ export const sqsRequests = defineFigure({
       ]),
     ),
   ],
+  headlines: (sqsBySize) => sqsBySize.map((r) => lower(`SendMessageBatch per alert, ${r.alerts} a POST`, r.perAlert, 3)),
 });

@@ -26,9 +26,12 @@ export const runWorker = (main: () => Promise<unknown>): void => {
   });
 };
 
-/** Loads a packaged handler by path, at run time (the worker bundle must not inline it). */
+/** Loads a bundle by path, at run time (the worker bundle must not inline it). */
+export const loadModule = <M>(bundlePath: string): M => createRequire(__filename)(bundlePath) as M;
+
+/** Loads a packaged handler by path, at run time. */
 export const loadHandler = <H>(bundlePath: string): H => {
-  const loaded = createRequire(__filename)(bundlePath) as { handler?: H };
+  const loaded = loadModule<{ handler?: H }>(bundlePath);
   if (loaded.handler === undefined) throw new Error(`${bundlePath} exports no handler`);
   return loaded.handler;
 };

@@ -12,62 +12,151 @@ import { randomBytes } from 'node:crypto';
  * be shown to the on-call engineer under another field's name, or hidden behind it. Found by the
  * ingest property test (tests/property/ingest.test.ts).
  *
- * Texts without a backslash, nearly all, go straight to JSON.parse. Otherwise each key that holds an
- * escape is replaced by a plain placeholder before JSON.parse, and put back, decoded as a string
- * value (which V8 reads correctly), on the object it belongs to. Errors are JSON.parse's own, on the
- * text as sent.
+ * So no escaped key ever reaches JSON.parse. Texts without a backslash, nearly all, go straight to
+ * it. Otherwise each escaped key is written out before JSON.parse: as its characters when they need
+ * no escape (`"k\u00e9"` becomes `"ké"`), else as a plain placeholder put back, decoded, on the
+ * object it belongs to. The same key spelled the same way gets the same replacement, so a body of
+ * thousands of alerts with the same fields keeps one shape for them all (one placeholder per
+ * occurrence made every object a new shape: seconds for a 4 MiB body, and every later JSON.parse in
+ * the process slowed down with it). Errors are JSON.parse's own, on the text as sent.
  */
 export const parseJson = (text: string): unknown => {
-  if (!text.includes('\\')) return JSON.parse(text);
-  let marker: string;
-  do marker = `relay-escaped-key-${randomBytes(8).toString('hex')}-`;
-  while (text.includes(marker));
-
-  const keys: string[] = [];
-  // Every string token, in order (outside strings JSON has no quote, so the tokens line up); a key
-  // is a string followed by a colon.
-  const rewritten = text.replace(STRING_TOKEN, (token: string, colon: string | undefined) => {
-    if (colon === undefined || !token.includes('\\')) return token;
-    keys.push(token.slice(0, token.lastIndexOf('"') + 1));
-    return `"${marker}${keys.length - 1}"${colon}`;
-  });
-  if (keys.length === 0) return JSON.parse(text);
-
-  let decoded: string[];
+  const first = text.indexOf('\\');
+  if (first < 0) return JSON.parse(text);
+  const keys = escapedKeys(text, first);
+  if (keys === undefined || keys.length === 0) return JSON.parse(text);
+  let rewritten: Rewritten;
   let value: unknown;
   try {
-    decoded = keys.map((key) => JSON.parse(key) as string);
-    value = JSON.parse(rewritten);
+    rewritten = rewriteKeys(text, keys);
+    value = JSON.parse(rewritten.text);
   } catch {
     // Not JSON: JSON.parse says where, on the text as sent.
     return JSON.parse(text);
   }
-  restoreKeys(value, marker, decoded);
-  return value;
+  return rewritten.marker === undefined ? value : restoreKeys(value, rewritten.marker, rewritten.placeholders);
 };
 
-const STRING_TOKEN = /"[^"\\]*(?:\\[\s\S][^"\\]*)*"(\s*:)?/g;
+const BACKSLASH = 92;
+const COLON = 58;
+const QUOTE = '"';
+/** Space, tab, line feed, carriage return: JSON's only whitespace. */
+const JSON_WHITESPACE = new Set([32, 9, 10, 13]);
 
-/** Puts the decoded keys back in place of their placeholders, in order, on every object (no recursion: any depth). */
-const restoreKeys = (root: unknown, marker: string, decoded: readonly string[]): void => {
-  const pending: unknown[] = [root];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (typeof value !== 'object' || value === null) continue;
+/** Whether the quote at `index` is escaped: an odd run of backslashes before it. */
+const isEscaped = (text: string, index: number): boolean => {
+  let run = 0;
+  for (let i = index - 1; i >= 0 && text.charCodeAt(i) === BACKSLASH; i--) run++;
+  return run % 2 === 1;
+};
+
+/**
+ * The [start, end) of every key that holds a backslash, found from the backslashes alone: in JSON a
+ * backslash is only ever inside a string, and a string's opening quote is the last quote before its
+ * first backslash. A string followed by a colon is a key. Undefined when the text cannot be JSON.
+ */
+const escapedKeys = (text: string, first: number): number[] | undefined => {
+  const found: number[] = [];
+  let stringsEnd = -1;
+  for (let at = first; at >= 0; at = text.indexOf('\\', stringsEnd + 1)) {
+    const start = text.lastIndexOf(QUOTE, at);
+    if (start <= stringsEnd) return undefined;
+    let end = text.indexOf(QUOTE, at + 1);
+    while (end >= 0 && isEscaped(text, end)) end = text.indexOf(QUOTE, end + 1);
+    if (end < 0) return undefined;
+    stringsEnd = end;
+    let next = end + 1;
+    while (JSON_WHITESPACE.has(text.charCodeAt(next))) next++;
+    if (text.charCodeAt(next) === COLON) found.push(start, end + 1);
+  }
+  return found;
+};
+
+interface Rewritten {
+  readonly text: string;
+  /** Set when some key had to become a placeholder: its decoded names, by the number after the marker. */
+  readonly marker?: string;
+  readonly placeholders: readonly string[];
+}
+
+/** Whether a key's characters, written out, would need an escape: a quote, a backslash or a control character. */
+const needsEscape = (name: string): boolean => {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code < 32 || code === 34 || code === BACKSLASH) return true;
+  }
+  return false;
+};
+
+const rewriteKeys = (text: string, keys: readonly number[]): Rewritten => {
+  const replacementOf = new Map<string, string>();
+  const placeholders: string[] = [];
+  let marker: string | undefined;
+  const pieces: string[] = [];
+  let last = 0;
+  for (let i = 0; i < keys.length; i += 2) {
+    const start = keys[i] as number;
+    const end = keys[i + 1] as number;
+    const spelled = text.slice(start, end);
+    let replacement = replacementOf.get(spelled);
+    if (replacement === undefined) {
+      const name = JSON.parse(spelled) as string;
+      if (!needsEscape(name)) replacement = `"${name}"`;
+      else {
+        marker ??= markerFor(text);
+        replacement = `"${marker}${placeholders.length}"`;
+        placeholders.push(name);
+      }
+      replacementOf.set(spelled, replacement);
+    }
+    pieces.push(text.slice(last, start), replacement);
+    last = end;
+  }
+  pieces.push(text.slice(last));
+  return { text: pieces.join(''), placeholders, ...(marker === undefined ? {} : { marker }) };
+};
+
+/** A prefix the text does not hold anywhere, so that no key of its own can pass for a placeholder. */
+const markerFor = (text: string): string => {
+  let marker: string;
+  do marker = `relay-escaped-key-${randomBytes(8).toString('hex')}-`;
+  while (text.includes(marker));
+  return marker;
+};
+
+/** An object whose placeholders are its keys' decoded names, in the same order; `__proto__` an own property, as JSON.parse makes it. */
+const withKeysRestored = (object: Record<string, unknown>, marker: string, decoded: readonly string[]): Record<string, unknown> => {
+  const restored: Record<string, unknown> = {};
+  for (const key of Object.keys(object)) {
+    const name = key.startsWith(marker) ? (decoded[Number(key.slice(marker.length))] as string) : key;
+    // A later duplicate takes the first one's place and value, as in JSON.parse.
+    if (name === '__proto__')
+      Object.defineProperty(restored, name, { value: object[key], writable: true, enumerable: true, configurable: true });
+    else restored[name] = object[key];
+  }
+  return restored;
+};
+
+type Container = Record<string | number, unknown>;
+const isContainer = (value: unknown): value is Container => typeof value === 'object' && value !== null;
+
+/** Every object that holds a placeholder replaced by one with its keys restored, at any depth (no recursion). */
+const restoreKeys = (root: unknown, marker: string, decoded: readonly string[]): unknown => {
+  const holder: Container = { root };
+  const pending: [Container, string | number][] = isContainer(root) ? [[holder, 'root']] : [];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [parent, slot] = next;
+    let value = parent[slot] as Container;
     if (Array.isArray(value)) {
-      for (const item of value) pending.push(item);
+      for (let i = 0; i < value.length; i++) if (isContainer(value[i])) pending.push([value, i]);
       continue;
     }
-    const object = value as Record<string, unknown>;
-    const entries = Object.entries(object);
-    for (const [, child] of entries) pending.push(child);
-    if (!entries.some(([key]) => key.startsWith(marker))) continue;
-    // Deleted and defined again in the same order: a later duplicate keeps the first one's place and
-    // takes its value, and `__proto__` is an own property, as JSON.parse does.
-    for (const [key] of entries) delete object[key];
-    for (const [key, child] of entries) {
-      const name = key.startsWith(marker) ? (decoded[Number(key.slice(marker.length))] as string) : key;
-      Object.defineProperty(object, name, { value: child, writable: true, enumerable: true, configurable: true });
+    const keys = Object.keys(value);
+    if (keys.some((key) => key.startsWith(marker))) {
+      value = withKeysRestored(value, marker, decoded);
+      parent[slot] = value;
     }
+    for (const key of Object.keys(value)) if (isContainer(value[key])) pending.push([value, key]);
   }
+  return holder.root;
 };

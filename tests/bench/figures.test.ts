@@ -1,22 +1,16 @@
 import type { PackagedFunction } from '../../bench/bundles';
-import type { WireCounts } from '../../bench/counting-proxy';
 import { endToEnd } from '../../bench/figures/end-to-end';
 import type { Measured } from '../../bench/figures/figure';
 import { memory } from '../../bench/figures/memory';
+import { requestsPerAlert } from '../../bench/figures/requests-per-alert';
 import { sqsRequests } from '../../bench/figures/sqs-requests';
-import type { MemoryRow, Runs } from '../../bench/measurements';
-import { FIGURES, runsFor, selectFigures } from '../../bench/run';
+import type { MemoryRow, MemoryShape } from '../../bench/measure-memory';
+import type { Runs } from '../../bench/measurements';
+import { FIGURES, parseBenchOptions, runsFor, selectFigures } from '../../bench/run';
 
 /** Made-up runs in the shapes the workers report: enough for every figure to compute and print. */
-const counts = (requests: Record<string, number>): WireCounts => ({
-  requests,
-  maxRequestBytes: { PutItem: 400, UpdateItem: 300 },
-  billedRequests: requests,
-  nonEmptyReceives: 30,
-  receivedMessages: 300,
-});
 const phase = { alerts: 300, sqsRequests: { SendMessageBatch: 30, ReceiveMessage: 30, DeleteMessageBatch: 30 } };
-const memoryRow = (alerts: number, shape: 'realistic' | 'tiny', status: number, cpuMs: number): MemoryRow => ({
+const memoryRow = (alerts: number, shape: MemoryShape, status: number, cpuMs: number): MemoryRow => ({
   alerts,
   shape,
   bodyBytes: alerts * (shape === 'tiny' ? 18 : 260),
@@ -48,8 +42,13 @@ const RUNS: Runs = {
       ...[100, 1000].map((alerts) => memoryRow(alerts, 'realistic', 200, alerts * 0.1)),
       memoryRow(5000, 'tiny', 200, 900),
       memoryRow(5001, 'tiny', 413, 40),
+      memoryRow(5000, 'escaped-keys', 200, 1100),
     ],
     largestAccepted: 15_465,
+    json: [
+      { name: 'plain', bytes: 4e6, parseJsonMs: [20, 21], nativeMs: [20, 20], ratio: 1.02 },
+      { name: 'escaped keys', bytes: 4e6, parseJsonMs: [200, 210], nativeMs: [20, 21], ratio: 10 },
+    ],
   },
   deliver: {
     rounds: {
@@ -61,6 +60,7 @@ const RUNS: Runs = {
       redelivered: { records: 10, squadcastPosts: 0, dynamodbRequests: { PutItem: 10, GetItem: 10 }, sqsRequests: {}, failedRecords: 0 },
     },
     firstBatch: { oneRecordMs: [60], tenRecordsMs: [2700], failed: 0 },
+    ledger: { items: 110, p50ItemBytes: 420, maxItemBytes: 480, maxIndexEntryBytes: 70, indexedShare: 1 },
   },
   coldStart: [
     {
@@ -70,6 +70,10 @@ const RUNS: Runs = {
       bareBytes: 300_000,
       allBytes: 380_000,
       clients: { atInit: ['sqs'], later: ['ssm'] },
+      importGraph: [
+        { module: '@aws-sdk/client-sqs', bytes: 120_000 },
+        { module: 'lib/ingest', bytes: 20_000 },
+      ],
       realMs: [120, 118],
       bareMs: [
         [90, 92],
@@ -104,6 +108,7 @@ const RUNS: Runs = {
 
 const fn = (name: string): PackagedFunction => ({
   name,
+  entry: `handlers/${name}.ts`,
   zipBytes: 1,
   bundlePath: `/x/${name}.js`,
   bundleBytes: 1,
@@ -116,7 +121,6 @@ const fn = (name: string): PackagedFunction => ({
 const measuredFor = (needs: readonly (keyof Runs)[]): Measured => ({
   runs: Object.fromEntries(needs.map((run) => [run, RUNS[run]])),
   fn,
-  dynamodbCounts: counts({ PutItem: 100, UpdateItem: 100 }),
 });
 
 describe('npm run bench -- --only', () => {
@@ -152,7 +156,7 @@ describe('npm run bench -- --only', () => {
     'refuses %j with the usage and the names of the figures',
     (argv) => {
       expect(() => selectFigures(argv)).toThrow(
-        /usage: npm run bench \[-- --only <figure>\[,<figure>\.\.\.\]\]\nfigures: 1 sqs-requests, /,
+        /usage: npm run bench \[-- \[--only <figure>\[,<figure>\.\.\.\]\] \[--against <git ref> \[--passes <n>\]\]\]\nfigures: 1 sqs-requests, /,
       );
     },
   );
@@ -205,10 +209,11 @@ describe('each figure alone', () => {
     const lines = memory.report(memory.compute(measured), measured);
     // 900 ms of CPU at 512 / 1769 of a vCPU: 3110 ms, within 5000 ms.
     expect(lines).toContain(
-      '   worst case: 5000 tiny alerts (87.9 KiB) answered 200 in 720 ms, 900 ms of CPU; at 512 MB Lambda gives 0.29 vCPU: ' +
+      '   worst case, tiny: 5000 alerts (87.9 KiB) answered 200 in 720 ms, 900 ms of CPU; at 512 MB Lambda gives 0.29 vCPU: ' +
         'about 3110 ms, budget 5000 ms (half the timeout): within',
     );
-    expect(lines).toContain('   one more (5001): answered 413 in 32 ms');
+    expect(lines).toContain('     one more (5001): answered 413 in 32 ms');
+    expect(lines.join('\n')).toContain('worst case, escaped-keys: 5000 alerts');
     const slow: Measured = { ...measured, runs: { memory: { ...RUNS.memory, rows: [memoryRow(5000, 'tiny', 200, 1500)] } } };
     expect(memory.report(memory.compute(slow), slow).join('\n')).toContain(
       'about 5183 ms, budget 5000 ms (half the timeout): OVER: lower MAX_ALERTS_PER_REQUEST or raise the memory',
@@ -221,5 +226,65 @@ describe('each figure alone', () => {
     const gap = /bare 10-record batch of figure 3 takes 78 ms, not 50\)$/;
     expect(endToEnd.report(endToEnd.compute(alone), alone).some((line) => gap.test(line))).toBe(false);
     expect(endToEnd.report(endToEnd.compute(withDeliver), withDeliver).some((line) => gap.test(line))).toBe(true);
+  });
+});
+
+describe('npm run bench -- --against', () => {
+  it('takes a ref and a number of passes (2 by default), with --only or without', () => {
+    expect(parseBenchOptions(['--against', 'main~3'])).toMatchObject({ against: 'main~3', passes: 2 });
+    expect(parseBenchOptions(['--against=15c0098', '--passes', '3', '--only', 'cold-start'])).toMatchObject({
+      against: '15c0098',
+      passes: 3,
+      figures: [expect.objectContaining({ name: 'cold-start' })],
+    });
+  });
+
+  it.each([
+    [['--passes', '2']],
+    [['--against', 'x', '--passes', '0']],
+    [['--against', 'x', '--passes', 'many']],
+    [['--against']],
+    [['--against', 'a', '--against', 'b']],
+  ])('refuses %j with the usage', (argv) => {
+    expect(() => parseBenchOptions(argv)).toThrow(/usage: npm run bench/);
+  });
+});
+
+describe('figure 4: write units from the ledger items as DynamoDB sizes them', () => {
+  const withLedger = (maxItemBytes: number, maxIndexEntryBytes: number): Measured => {
+    const measured = measuredFor(['deliver', 'endToEnd']);
+    const deliver = RUNS.deliver;
+    const fresh = { ...deliver.rounds.fresh, dynamodbRequests: { UpdateItem: 200 } };
+    return {
+      ...measured,
+      runs: {
+        ...measured.runs,
+        deliver: { ...deliver, rounds: { ...deliver.rounds, fresh }, ledger: { ...deliver.ledger, maxItemBytes, maxIndexEntryBytes } },
+      },
+    };
+  };
+
+  it('claim + complete + one index entry: 3 under 1 KB', () => {
+    expect(requestsPerAlert.compute(withLedger(900, 80)).dynamodbWriteUnitsPerAlert).toBe(3);
+  });
+
+  it('an item over 1 KB costs 2 a write', () => {
+    expect(requestsPerAlert.compute(withLedger(1100, 80)).dynamodbWriteUnitsPerAlert).toBe(5);
+  });
+
+  it('prints the sizes it measured', () => {
+    const measured = withLedger(900, 80);
+    expect(requestsPerAlert.report(requestsPerAlert.compute(measured), measured).join('\n')).toContain(
+      'ledger items as DynamoDB sizes them (110 items): p50 420 B, largest 900 B; largest index entry 80 B; write units 3.00, target ≤ 3: meets target',
+    );
+  });
+});
+
+describe('headlines', () => {
+  it.each(FIGURES.map((figure) => [figure.name, figure] as const))('%s names numbers that can be compared', (_name, figure) => {
+    const headlines = figure.headlines(figure.compute(measuredFor(figure.needs)));
+    expect(headlines.length).toBeGreaterThan(0);
+    for (const headline of headlines) expect(Number.isFinite(headline.value)).toBe(true);
+    expect(new Set(headlines.map((h) => h.label)).size).toBe(headlines.length);
   });
 });

@@ -7,7 +7,6 @@ import {
   percentile,
   slope,
   sumCounts,
-  writeRequestUnits,
 } from '../../bench/stats';
 
 describe('percentile', () => {
@@ -68,14 +67,6 @@ describe('billing units', () => {
     [262_144, 4],
   ])('an SQS payload of %i bytes is billed as %i requests', (bytes, requests) => {
     expect(billedSqsRequests(bytes)).toBe(requests);
-  });
-
-  it.each<[number, number]>([
-    [0, 1],
-    [1024, 1],
-    [1025, 2],
-  ])('a DynamoDB write of %i bytes costs %i write units', (bytes, units) => {
-    expect(writeRequestUnits(bytes)).toBe(units);
   });
 });
 
