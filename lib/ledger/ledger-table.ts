@@ -27,6 +27,8 @@ export const DAY_MS = 86_400_000;
 /** The attributes the ledger reads back from an item. */
 export interface LedgerItem {
   readonly state?: string;
+  /** Until when (epoch ms) a delivery's lease holds the alert; 0 or absent when none does. */
+  readonly leaseUntil?: number;
   /** Epoch ms of the first failed send since the last delivery (`failingSince`), and the latest reason (`lastFailure`). */
   readonly failingSince?: number;
   readonly lastFailure?: string;

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createDynamoDbLedger } from '../../../lib/ledger/dynamodb-ledger';
@@ -18,7 +18,7 @@ const LEASE_MS = 45_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const HOUR = 3_600_000;
 
-/** The claim, as the contract states it: take the lease unless this version is held or another lease is live. */
+/** The take-over of an id seen before, as the contract states it: take the lease unless this version is held or another lease is live. */
 const CLAIM_UPDATE =
   'SET #state = :inFlight, leaseToken = :token, leaseUntil = :leaseUntil, expiresAt = if_not_exists(expiresAt, :expires)';
 const CLAIM_CONDITION = [
@@ -56,12 +56,43 @@ const conditionFailed = (item?: Record<string, unknown>): ConditionalCheckFailed
 
 beforeEach(() => ddb.reset());
 
+/** An id seen before: the first-sight write is refused, with the old item when DynamoDB sends it. */
+const seenBefore = (old?: Record<string, unknown>) => ddb.on(PutCommand).rejects(conditionFailed(old));
+
 describe('createDynamoDbLedger: claim', () => {
-  it('is one conditional UpdateItem: taken unless this version is held or another lease is live, reading what was there', async () => {
+  it('an id seen for the first time: one PutItem, on the one condition that no item exists, holding the lease', async () => {
+    ddb.on(PutCommand).resolves({});
+
+    const result = await ledger().claim(version(), NOW);
+
+    expect(ddb.calls()).toHaveLength(1);
+    const input = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(input).toEqual({
+      TableName: TABLE,
+      Item: {
+        pk: 'alert#alert-1',
+        state: 'in-flight',
+        leaseToken: expect.stringMatching(UUID),
+        leaseUntil: NOW.getTime() + LEASE_MS,
+        expiresAt: Math.floor(NOW.getTime() / 1000) + RETENTION_DAYS * 86_400,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    // The lease ends when the item says it does: the same instant, in the answer and in DynamoDB.
+    expect(result).toEqual({
+      kind: 'claimed',
+      lease: { version: version(), token: input?.Item?.leaseToken, until: input?.Item?.leaseUntil },
+    });
+  });
+
+  it('an id seen before, neither held nor leased: then one conditional UpdateItem, taken unless this version is held or another lease is live, reading what was there', async () => {
+    seenBefore({ state: 'failed', leaseUntil: 0 });
     ddb.on(UpdateCommand).resolves({});
 
     const result = await ledger().claim(version(), NOW);
 
+    const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
     const calls = ddb.commandCalls(UpdateCommand);
     expect(calls).toHaveLength(1);
     const input = calls[0]?.args[0].input;
@@ -74,7 +105,7 @@ describe('createDynamoDbLedger: claim', () => {
       ExpressionAttributeValues: {
         ':inFlight': 'in-flight',
         ':delivered': 'delivered',
-        ':token': expect.stringMatching(UUID),
+        ':token': put?.Item?.leaseToken,
         ':leaseUntil': NOW.getTime() + LEASE_MS,
         ':expires': Math.floor(NOW.getTime() / 1000) + RETENTION_DAYS * 86_400,
         ':fingerprint': 'fp-1',
@@ -83,25 +114,21 @@ describe('createDynamoDbLedger: claim', () => {
       ReturnValues: 'ALL_OLD',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    // The lease ends when the item says it does: the same instant, in the answer and in DynamoDB.
     expect(result).toEqual({
       kind: 'claimed',
-      lease: {
-        version: version(),
-        token: input?.ExpressionAttributeValues?.[':token'],
-        until: input?.ExpressionAttributeValues?.[':leaseUntil'],
-      },
+      lease: { version: version(), token: put?.Item?.leaseToken, until: NOW.getTime() + LEASE_MS },
     });
   });
 
   it('uses a new lease token for every claim', async () => {
-    ddb.on(UpdateCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
     const first = await ledger().claim(version(), NOW);
     const second = await ledger().claim(version(), NOW);
     expect(first.kind === 'claimed' && second.kind === 'claimed' && first.lease.token !== second.lease.token).toBe(true);
   });
 
-  it('says when an earlier version was delivered under the id, with its field digests, read in the same request', async () => {
+  it('says when an earlier version was delivered under the id, with its field digests, read in the take-over', async () => {
+    seenBefore();
     ddb.on(UpdateCommand).resolves({
       Attributes: {
         state: 'delivered',
@@ -118,6 +145,7 @@ describe('createDynamoDbLedger: claim', () => {
   });
 
   it('says when it took over a claim that ran out (in flight, its lease past), and not after a release', async () => {
+    seenBefore({ state: 'in-flight', leaseUntil: NOW.getTime() - 1 });
     ddb.on(UpdateCommand).resolves({ Attributes: { state: 'in-flight', leaseUntil: NOW.getTime() - 1, leaseToken: 'crashed' } });
     expect(await ledger().claim(version(), NOW)).toMatchObject({ kind: 'claimed', tookOver: true });
     ddb.on(UpdateCommand).resolves({ Attributes: { state: 'failed', leaseUntil: 0 } });
@@ -125,11 +153,12 @@ describe('createDynamoDbLedger: claim', () => {
   });
 
   it('names no earlier version for an id that was only tried before, never delivered', async () => {
+    seenBefore();
     ddb.on(UpdateCommand).resolves({ Attributes: { state: 'failed', leaseUntil: 0 } });
     expect(await ledger().claim(version(), NOW)).not.toHaveProperty('earlier');
   });
 
-  it.each<[string, Record<string, unknown>, string]>([
+  const refusedItems: [string, Record<string, unknown>, string][] = [
     ['this version, held', { state: 'delivered', fingerprints: new Set(['fp-1']), heldUntil: NOW.getTime() + HOUR }, 'already-delivered'],
     [
       'this version held, another one failing now',
@@ -143,18 +172,31 @@ describe('createDynamoDbLedger: claim', () => {
       'in-flight',
     ],
     ['a first claim, leased', { state: 'in-flight', leaseUntil: NOW.getTime() + 1 }, 'in-flight'],
-  ])('reads a refused claim from the item in the exception (%s)', async (_name, item, kind) => {
+  ];
+
+  it.each(refusedItems)(
+    'settles a duplicate or a live lease from the first refusal alone, in one request (%s)',
+    async (_name, item, kind) => {
+      seenBefore(item);
+      expect(await ledger().claim(version(), NOW)).toEqual({ kind });
+      expect(ddb.calls()).toHaveLength(1);
+    },
+  );
+
+  it.each(refusedItems)('reads a refused take-over from the item in its exception (%s)', async (_name, item, kind) => {
+    seenBefore();
     ddb.on(UpdateCommand).rejects(conditionFailed(item));
 
     expect(await ledger().claim(version(), NOW)).toEqual({ kind });
-    expect(ddb.calls()).toHaveLength(1);
+    expect(ddb.calls()).toHaveLength(2);
   });
 
   it.each<[string, Record<string, unknown> | undefined, string]>([
     ['delivered', { state: 'delivered' }, 'already-delivered'],
     ['in-flight', { state: 'in-flight' }, 'in-flight'],
     ['gone', undefined, 'in-flight'],
-  ])('falls back to a consistent GetItem when the exception has no item (%s)', async (_name, item, kind) => {
+  ])('falls back to a consistent GetItem when no refusal carries the item, as on an emulator (%s)', async (_name, item, kind) => {
+    seenBefore();
     ddb.on(UpdateCommand).rejects(conditionFailed());
     ddb.on(GetCommand).resolves(item === undefined ? {} : { Item: item });
 
@@ -166,8 +208,17 @@ describe('createDynamoDbLedger: claim', () => {
     });
   });
 
-  it('lets any other error reject (deliver retries the record)', async () => {
-    ddb.on(UpdateCommand).rejects(anAwsError('ProvisionedThroughputExceededException'));
+  it.each([
+    ['the first-sight write', () => ddb.on(PutCommand).rejects(anAwsError('ProvisionedThroughputExceededException'))],
+    [
+      'the take-over',
+      () => {
+        seenBefore();
+        ddb.on(UpdateCommand).rejects(anAwsError('ProvisionedThroughputExceededException'));
+      },
+    ],
+  ])('lets any other error of %s reject (deliver retries the record)', async (_name, arrange) => {
+    arrange();
     await expect(ledger().claim(version(), NOW)).rejects.toThrow('ProvisionedThroughputExceededException');
   });
 });
@@ -260,6 +311,7 @@ describe('createDynamoDbLedger: release', () => {
   });
 
   it('hands the first failure time to the next claim', async () => {
+    seenBefore();
     ddb.on(UpdateCommand).resolves({ Attributes: { state: 'failed', leaseUntil: 0, failingSince: NOW.getTime() - 60_000 } });
     expect(await ledger().claim(version(), NOW)).toMatchObject({ kind: 'claimed', failingSince: new Date(NOW.getTime() - 60_000) });
   });
