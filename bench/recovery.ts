@@ -189,7 +189,7 @@ const outage: Scenario = async (squadcast) => {
       return at >= MINUTE && at < 4 * MINUTE;
     });
     const afterRecovery = during.map((id) => (incidentTimes(squadcast, id)[0] ?? NaN) - recoveredAt).filter(Number.isFinite);
-    return `3-minute outage (local stack, real time): accepted during it=${during.length} posts during it=${postsAtUp - postsAtDown} delivered=${afterRecovery.length}/${during.length} after recovery ${figures(afterRecovery)} deadLettered=${await deadLetters(relay)} twice=${twiceAmong(squadcast, ids)}`;
+    return `3-minute outage (local stack, real time): accepted during it=${during.length} posts during it=${postsAtUp - postsAtDown} (${((postsAtUp - postsAtDown) / during.length / 3).toFixed(2)} per alert per minute) delivered=${afterRecovery.length}/${during.length} after recovery ${figures(afterRecovery)} deadLettered=${await deadLetters(relay)} twice=${twiceAmong(squadcast, ids)}`;
   } finally {
     await relay.stop();
   }

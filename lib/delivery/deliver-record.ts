@@ -7,7 +7,7 @@ import type { QueuedMessage } from '../queue/messages';
 import { readQueuedMessage, redrivenRawDeadLetter, undecodableMessage } from '../queue/messages';
 import { fitsInLease } from './lease-budget';
 import type { DeliverDeps, QueueRecord, RecordOutcome } from './record-outcome';
-import { deferred, retryLater } from './record-outcome';
+import { deferred, retryLater, waitedSeconds } from './record-outcome';
 import type { FailureClass, SendOutcome } from './send-outcome';
 import type { Attempt, Claimed } from './settle';
 import { deadLetterElseRetry, settleDelivered, settlePermanent, settleTransient } from './settle';
@@ -58,6 +58,25 @@ const read = async (record: QueueRecord, deps: DeliverDeps): Promise<Phase<Attem
   const version = { alertId: alert.id, fingerprint: fingerprint.value, fields: fingerprint.fields, holdMs: holdMsFor(alert.id) };
   return { next: { record, queued, alert, version } };
 };
+
+/**
+ * Hold: while the circuit breaker is open (lib/delivery/circuit-breaker.ts) a record waits for the
+ * probe, unattempted (and, when the breaker says so before the claim, unclaimed), on the schedule
+ * of a failed attempt; the recovery watch brings it back when Squadcast does.
+ */
+const holdBack = (attempt: Attempt, failingSince: number, deps: DeliverDeps): RecordOutcome => {
+  const now = deps.now();
+  // The alarm on the outage reads this container's failing time while no alert's own send fails.
+  deps.metrics.largest('squadcastFailingFor', Math.max(0, now.getTime() - failingSince) / 1000);
+  return retryLater(attempt.record, attempt.queued, deps, HELD_BACK);
+};
+
+/** An alert whose give-up budget is spent is never held: it gets its attempt, and is dead-lettered (and told) if that fails. */
+const budgetSpent = (attempt: Attempt, deps: DeliverDeps): boolean =>
+  waitedSeconds(attempt.record, attempt.queued, deps.now()) >= deps.retryPolicy.giveUpSeconds;
+
+/** The reason a held-back record is put back with. */
+export const HELD_BACK = 'Squadcast failing; held back while a probe tests it';
 
 /** Claim: the claim comes first, so that an alert already delivered never spends a turn of the Squadcast pace. */
 const claim = async (attempt: Attempt, deps: DeliverDeps): Promise<Phase<Claimed>> => {
@@ -110,7 +129,12 @@ const FAILURE_METRIC: Readonly<Record<FailureClass, CountMetric>> = {
 const VERSION_DIGITS = 12;
 
 /** Send: the incident, and what its answer tells the metrics and the recovery watch. */
-const send = async (attempt: Attempt, claimed: Claimed, deps: DeliverDeps): Promise<{ outcome: SendOutcome; latencyMs: number }> => {
+const send = async (
+  attempt: Attempt,
+  claimed: Claimed,
+  admission: 'send' | 'probe',
+  deps: DeliverDeps,
+): Promise<{ outcome: SendOutcome; latencyMs: number }> => {
   const { alertId } = attempt.version;
   const earlier =
     claimed.earlier === undefined
@@ -127,21 +151,32 @@ const send = async (attempt: Attempt, claimed: Claimed, deps: DeliverDeps): Prom
   const latencyMs = Date.now() - started;
   deps.metrics.squadcastLatency(latencyMs);
   if (outcome.kind !== 'delivered') deps.metrics.count(FAILURE_METRIC[outcome.failure]);
-  deps.recovery.answered(outcome.kind !== 'transient', deps.now().getTime());
+  const answeredAt = deps.now().getTime();
+  deps.breaker.answered(admission, outcome.kind !== 'transient', answeredAt);
+  deps.recovery.answered(outcome.kind !== 'transient', answeredAt);
   return { outcome, latencyMs };
 };
 
-/** Delivers one record: read, claim, turn, send, settle. */
+/** Delivers one record: read, hold, claim, turn, send, settle. */
 export const deliverRecord = async (record: QueueRecord, deps: DeliverDeps): Promise<RecordOutcome> => {
   const read_ = await read(record, deps);
   if ('done' in read_) return read_.done;
   const attempt = read_.next;
+  const mustTry = budgetSpent(attempt, deps);
+  const failingSince = mustTry ? undefined : deps.breaker.holding(deps.now().getTime());
+  if (failingSince !== undefined) return holdBack(attempt, failingSince, deps);
   const claimed = await claim(attempt, deps);
   if ('done' in claimed) return claimed.done;
   const { lease } = claimed.next;
   const notNow = await takeTurn(attempt, lease, deps);
   if (notNow !== undefined) return notNow;
-  const { outcome, latencyMs } = await send(attempt, claimed.next, deps);
+  // Several records may have found the probe due: one takes it, the others give their claim back and wait.
+  const admission = mustTry ? 'send' : deps.breaker.admit(deps.now().getTime());
+  if (typeof admission === 'object') {
+    await deps.ledger.release(lease).catch(() => undefined);
+    return holdBack(attempt, admission.failingSince, deps);
+  }
+  const { outcome, latencyMs } = await send(attempt, claimed.next, admission, deps);
   switch (outcome.kind) {
     case 'delivered':
       return settleDelivered(attempt, lease, outcome.status, latencyMs, deps);

@@ -4,6 +4,7 @@ import type { Priority, SeverityPriorities } from '../incident/priorities';
 import type { DeliveryLedger } from '../ledger/ledger';
 import type { MessageQueue, RetryScheduler } from '../queue/message-queue';
 import type { QueuedAlert } from '../queue/messages';
+import type { CircuitBreaker } from './circuit-breaker';
 import type { SendRateLimiter } from './rate-limit';
 import type { RecoveryWatch } from './recovery-watch';
 import type { RetryPolicy } from './retry-budget';
@@ -45,6 +46,8 @@ export interface DeliverDeps {
   readonly rateLimit: SendRateLimiter;
   /** Brings this container's failed records forward when Squadcast comes back. */
   readonly recovery: RecoveryWatch;
+  /** While Squadcast fails, lets one probe through per step and holds the rest back. */
+  readonly breaker: CircuitBreaker;
   /** Squadcast priority per severity (SEVERITY_PRIORITIES). */
   readonly priorities: SeverityPriorities;
   /** Squadcast priority of an alert whose severity could not be read (UNKNOWN_SEVERITY_PRIORITY). */

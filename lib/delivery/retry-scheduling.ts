@@ -66,10 +66,11 @@ export const scheduleRetries = async (failures: readonly PutBack[], deps: Delive
     ),
   );
   const now = deps.now().getTime();
-  const woken = deps.recovery.wake(now);
   for (const { record, outcome, delaySeconds } of failures) {
     if (outcome.kind === 'retry') deps.recovery.parked(record.receiptHandle, now + delaySeconds * 1000, now);
   }
+  // Parked first: a record held back earlier in the batch whose probe brought Squadcast back is woken with the rest.
+  const woken = deps.recovery.wake(now);
   await mapWithConcurrency(woken, WAKE_CONCURRENCY, (receiptHandle) =>
     deps.retries.retryAfter(receiptHandle, 0).catch(() => {
       // Received again meanwhile, or deleted: it is back already.

@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { once } from '../common/once';
 import { secretReader } from '../config/secret-reader';
 import { createSsmParameterStore } from '../config/ssm-parameter-store';
+import { circuitBreakerOptions, createCircuitBreaker } from '../delivery/circuit-breaker';
 import { readDeliverConfig } from '../delivery/deliver-config';
 import { maxWaitForTurnMs, postWindowMs } from '../delivery/lease-budget';
 import { createRateLimiter, shareOfCeiling } from '../delivery/rate-limit';
@@ -20,7 +21,7 @@ import type { FunctionRuntime, RuntimeOptions } from './function-runtime';
 import { telemetryFor } from './function-runtime';
 
 /**
- * Clients, ledger, queues, the rate limiter and the recovery watch are built once per container; the Squadcast URL is
+ * Clients, ledger, queues, the rate limiter, the recovery watch and the circuit breaker are built once per container; the Squadcast URL is
  * read on every invocation through a cache of SECRETS_MAX_AGE_SECONDS, so a new URL put in SSM is
  * used without a redeploy.
  */
@@ -51,6 +52,8 @@ export const createDeliverRuntime = (env: NodeJS.ProcessEnv, options: RuntimeOpt
     }),
     // It remembers the records this container put back, across invocations.
     recovery: createRecoveryWatch(RECOVERY_WATCH),
+    // Its state, like the watch's, is this container's: each container probes for itself.
+    breaker: createCircuitBreaker(circuitBreakerOptions(config.squadcastTimeoutMs)),
     postWindowMs: postWindowMs(config),
     log: telemetry.log,
     metrics: telemetry.metrics,

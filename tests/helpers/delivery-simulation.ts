@@ -9,6 +9,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Alert } from '../../lib/alert/codec';
 import type { Logger } from '../../lib/common/logger';
+import { circuitBreakerOptions, createCircuitBreaker } from '../../lib/delivery/circuit-breaker';
 import { deliverBatch } from '../../lib/delivery/deliver-batch';
 import { readDeliverConfig } from '../../lib/delivery/deliver-config';
 import { maxWaitForTurnMs } from '../../lib/delivery/lease-budget';
@@ -23,7 +24,7 @@ import type { AlertVersion, ClaimResult, DeliveryLedger, FailedSend, Lease } fro
 import type { MessageQueue, OutboundMessage, RetryScheduler } from '../../lib/queue/message-queue';
 import type { Telemetry } from '../../lib/telemetry/telemetry';
 import { instrumented } from '../../lib/telemetry/telemetry';
-import { inertDeliverDeps, noMetrics, noRecoveryWatch } from './fakes';
+import { inertDeliverDeps, noBreaker, noMetrics, noRecoveryWatch } from './fakes';
 
 interface Timer {
   readonly at: number;
@@ -354,6 +355,8 @@ export interface RelaySimulationOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Leaves out the recovery watch, to show what it changes. */
   readonly withoutRecoveryWatch?: boolean;
+  /** Leaves out the circuit breaker (every record is attempted, as before it), to show what it changes. */
+  readonly withoutBreaker?: boolean;
   /** Drives the jitter; a seeded one makes the run repeatable. */
   readonly random: () => number;
   /**
@@ -469,6 +472,7 @@ export const simulateRelay = async (options: RelaySimulationOptions): Promise<Re
       sleep: clock.sleep,
     }),
     recovery: options.withoutRecoveryWatch ? noRecoveryWatch : createRecoveryWatch(RECOVERY_WATCH),
+    breaker: options.withoutBreaker ? noBreaker : createCircuitBreaker(circuitBreakerOptions(config.squadcastTimeoutMs)),
   });
   const loops = Array.from({ length: containers }, async () => {
     const telemetry = options.telemetry?.();

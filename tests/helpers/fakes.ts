@@ -6,6 +6,7 @@
 import type { LogFields, Logger } from '../../lib/common/logger';
 import type { RelayMetrics } from '../../lib/common/metrics';
 import { Secret } from '../../lib/common/secret';
+import type { CircuitBreaker } from '../../lib/delivery/circuit-breaker';
 import type { SendRateLimiter } from '../../lib/delivery/rate-limit';
 import type { DeliverDeps } from '../../lib/delivery/record-outcome';
 import type { RecoveryWatch } from '../../lib/delivery/recovery-watch';
@@ -363,18 +364,22 @@ export const sendAtOnce: SendRateLimiter = { admit: async () => ({ kind: 'send' 
 /** A recovery watch that never wakes anything. */
 export const noRecoveryWatch: RecoveryWatch = { answered: () => undefined, parked: () => undefined, wake: () => [] };
 
+/** A circuit breaker that never opens: every send goes. */
+export const noBreaker: CircuitBreaker = { holding: () => undefined, admit: () => 'send', answered: () => undefined };
+
 /**
  * The collaborators of a delivery a test does not look at, inert: no ceiling, no recovery watch, no
- * metrics, no post window, the default priorities, the jitter at its middle.
+ * circuit breaker, no metrics, no post window, the default priorities, the jitter at its middle.
  */
 export const inertDeliverDeps = (): Pick<
   DeliverDeps,
-  'metrics' | 'random' | 'rateLimit' | 'recovery' | 'priorities' | 'unknownSeverityPriority' | 'postWindowMs'
+  'metrics' | 'random' | 'rateLimit' | 'recovery' | 'breaker' | 'priorities' | 'unknownSeverityPriority' | 'postWindowMs'
 > => ({
   metrics: noMetrics,
   random: () => 0.5,
   rateLimit: sendAtOnce,
   recovery: noRecoveryWatch,
+  breaker: noBreaker,
   priorities: DEFAULT_PRIORITIES,
   unknownSeverityPriority: highestPriority(DEFAULT_PRIORITIES),
   postWindowMs: 0,

@@ -1,6 +1,8 @@
 import type { Alert } from '../../../lib/alert/codec';
 import { fingerprintOf } from '../../../lib/alert/fingerprint';
+import { circuitBreakerOptions, createCircuitBreaker } from '../../../lib/delivery/circuit-breaker';
 import { deliverBatch } from '../../../lib/delivery/deliver-batch';
+import { HELD_BACK } from '../../../lib/delivery/deliver-record';
 import type { DeliverDeps, QueueRecord } from '../../../lib/delivery/record-outcome';
 import { createRecoveryWatch } from '../../../lib/delivery/recovery-watch';
 import type { RetryPolicy } from '../../../lib/delivery/retry-budget';
@@ -838,6 +840,85 @@ describe('deliverBatch: when Squadcast comes back', () => {
     retries.error = new Error('ReceiptHandleIsInvalid');
     const record = aQueueRecord();
     expect(await deliver([record])).toEqual({ failedMessageIds: [], outcomes: [{ kind: 'delivered' }] });
+  });
+});
+
+describe('deliverBatch: while Squadcast is down (the circuit breaker)', () => {
+  const down = { kind: 'transient', reason: 'Squadcast answered 503', failure: 'server-error' } as const;
+  /** A breaker opened by five failed sends, the first at NOW; `at` moves the clock (ms after NOW). */
+  const opened = async (overrides: Partial<DeliverDeps> = {}) => {
+    let now = NOW.getTime();
+    const { gauges, metrics } = gaugeRecorder();
+    const context = setup({
+      now: () => new Date(now),
+      metrics,
+      concurrency: 1,
+      breaker: createCircuitBreaker(circuitBreakerOptions(8_000)),
+      ...overrides,
+    });
+    context.sink.answer(down);
+    await context.deliver(Array.from({ length: 5 }, () => waitedFor(60_000)));
+    context.sink.sent.length = 0;
+    context.ledger.claims.length = 0;
+    return { ...context, gauges, at: (ms: number) => (now = NOW.getTime() + ms) };
+  };
+
+  it('holds the rest of a batch back, unclaimed and unsent, on the retry schedule, saying since when Squadcast fails', async () => {
+    const { deliver, sink, ledger, retries, gauges, at } = await opened();
+    gauges.length = 0;
+    retries.calls.length = 0;
+    at(500);
+    const result = await deliver([waitedFor(HOUR_MS), waitedFor(HOUR_MS)]);
+    expect(sink.sent).toEqual([]);
+    expect(ledger.claims).toEqual([]);
+    expect(result.outcomes).toEqual([
+      { kind: 'retry', reason: HELD_BACK, delaySeconds: 225 },
+      { kind: 'retry', reason: HELD_BACK, delaySeconds: 225 },
+    ]);
+    expect(retries.calls.map((c) => c.seconds)).toEqual([225, 225]);
+    expect(gauges.filter(([metric]) => metric === 'squadcastFailingFor')).toEqual([
+      ['squadcastFailingFor', 0.5],
+      ['squadcastFailingFor', 0.5],
+    ]);
+  });
+
+  it('sends one probe per step; the others that found it due give their claim back and wait', async () => {
+    const { deliver, sink, ledger, at } = await opened({ concurrency: 3 });
+    at(1_004);
+    const result = await deliver([waitedFor(HOUR_MS), waitedFor(HOUR_MS), waitedFor(HOUR_MS)]);
+    expect(sink.sent).toHaveLength(1);
+    expect(result.outcomes.map((o) => o.kind === 'retry' && o.reason)).toEqual(['Squadcast answered 503', HELD_BACK, HELD_BACK]);
+    expect(ledger.claims).toHaveLength(3);
+    expect(ledger.released.filter((_, i) => ledger.releasedFailures[i] === undefined)).toHaveLength(2);
+    // The failed probe sets the next one a step later: until then nothing is even claimed.
+    at(1_500);
+    await deliver([waitedFor(HOUR_MS)]);
+    expect(sink.sent).toHaveLength(1);
+    expect(ledger.claims).toHaveLength(3);
+  });
+
+  it('the probe that gets through closes it, and what this container held back is made visible at once', async () => {
+    const { deliver, sink, retries, at } = await opened({ recovery: createRecoveryWatch({ outageMs: 30_000, maxParked: 100 }) });
+    at(20_000);
+    await deliver([waitedFor(HOUR_MS)]);
+    at(20_500);
+    const parked = waitedFor(HOUR_MS);
+    await deliver([parked]);
+    expect(sink.sent).toHaveLength(1);
+    at(40_000);
+    sink.answer({ kind: 'delivered', status: 202 });
+    const result = await deliver([waitedFor(HOUR_MS), waitedFor(HOUR_MS)]);
+    expect(result.outcomes).toEqual([{ kind: 'delivered' }, { kind: 'delivered' }]);
+    expect(retries.calls.filter((c) => c.seconds === 0).map((c) => c.receiptHandle)).toContain(parked.receiptHandle);
+  });
+
+  it('an alert whose give-up budget is spent still gets its attempt, and is dead-lettered when it fails', async () => {
+    const { deliver, sink, deadLetters, at } = await opened();
+    at(500);
+    const result = await deliver([waitedFor(25 * HOUR_MS)]);
+    expect(sink.sent).toHaveLength(1);
+    expect(result.outcomes).toEqual([{ kind: 'dead-lettered' }]);
+    expect(deadLetters.calls.flat()).toHaveLength(1);
   });
 });
 

@@ -184,11 +184,12 @@ describe('recovery on the simulated clock (the ceiling lifted to 6000 a minute, 
   });
 
   test.each([
-    { watch: 'with', withoutRecoveryWatch: false },
-    { watch: 'without', withoutRecoveryWatch: true },
+    { watch: 'with', withoutRecoveryWatch: false, breaker: 'with', withoutBreaker: false },
+    { watch: 'with', withoutRecoveryWatch: false, breaker: 'without', withoutBreaker: true },
+    { watch: 'without', withoutRecoveryWatch: true, breaker: 'with', withoutBreaker: false },
   ])(
-    'a 3-minute total outage ($watch the recovery watch): every alert accepted during it arrives once, p99 within 120 s of recovery',
-    async ({ watch, withoutRecoveryWatch }) => {
+    'a 3-minute total outage ($watch the recovery watch, $breaker the circuit breaker): every alert accepted during it arrives once, p99 within 120 s of recovery',
+    async ({ watch, withoutRecoveryWatch, breaker, withoutBreaker }) => {
       const random = seededRandom(8_001);
       const outage = { from: MINUTE, to: 4 * MINUTE };
       // One alert a second for 5 minutes, 180 of them during the outage (as `npm run bench:recovery` sends them).
@@ -200,6 +201,7 @@ describe('recovery on the simulated clock (the ceiling lifted to 6000 a minute, 
         ceilingPerMinute: 6_000,
         random,
         withoutRecoveryWatch,
+        withoutBreaker,
         maxVirtualMs: 2 * HOUR,
       });
       const during = [...run.queuedAt].filter(([, at]) => at >= outage.from && at < outage.to).map(([id]) => id);
@@ -207,7 +209,7 @@ describe('recovery on the simulated clock (the ceiling lifted to 6000 a minute, 
       const attempts = run.sends.filter((s) => s.at >= outage.from && s.at < outage.to).length;
       const twice = run.sends.filter((s) => s.outcome === 'delivered').length - run.deliveredAt.size;
       console.log(
-        `3-minute outage (simulated, ${watch} the recovery watch): accepted during it=${during.length} attempts during it=${attempts} delivered after recovery p50=${f.p50.toFixed(1)}s p99=${f.p99.toFixed(1)}s max=${f.max.toFixed(1)}s deadLettered=${run.deadLetters.bodies.length} twice=${twice}`,
+        `3-minute outage (simulated, ${watch} the recovery watch, ${breaker} the circuit breaker): accepted during it=${during.length} attempts during it=${attempts} (${(attempts / during.length / 3).toFixed(2)} per alert per minute) delivered after recovery p50=${f.p50.toFixed(1)}s p99=${f.p99.toFixed(1)}s max=${f.max.toFixed(1)}s deadLettered=${run.deadLetters.bodies.length} twice=${twice}`,
       );
       expect(during).toHaveLength(180);
       expect(run.deliveredAt.size).toBe(300);
@@ -216,6 +218,9 @@ describe('recovery on the simulated clock (the ceiling lifted to 6000 a minute, 
       expect(f.p99).toBeLessThanOrEqual(120);
       // The schedule alone keeps the target (a recycled container forgets what it parked); the watch makes it seconds.
       if (!withoutRecoveryWatch) expect(f.max).toBeLessThanOrEqual(10);
+      // With the breaker the outage costs probes: at most one a second per container (and the failures that opened it), not an attempt per alert.
+      if (!withoutBreaker) expect(attempts).toBeLessThanOrEqual(2 * (180 + 5 + 10));
+      else expect(attempts).toBeGreaterThan(3 * during.length);
     },
   );
 });
