@@ -1,6 +1,6 @@
 import { mapWithConcurrency } from '../common/concurrency';
 import type { CountMetric } from '../common/metrics';
-import { deliverRecord } from './deliver-record';
+import { deliverRecord, HELD_BACK } from './deliver-record';
 import type { DeliverDeps, QueueRecord, RecordOutcome } from './record-outcome';
 import { retryLater, waitedSeconds } from './record-outcome';
 import { putBacks, scheduleRetries } from './retry-scheduling';
@@ -34,6 +34,9 @@ export const deliverBatch = async (records: readonly QueueRecord[], deps: Delive
     }),
   );
   for (const outcome of outcomes) deps.metrics.count(OUTCOME_METRIC[outcome.kind]);
+  const heldBack = outcomes.filter((outcome) => outcome.kind === 'retry' && outcome.reason === HELD_BACK).length;
+  // One line a batch, not one an alert: during an outage most of the batch is held back.
+  if (heldBack > 0) deps.log.warn('Squadcast failing: alerts held back untried while a probe tests it; will retry', { heldBack });
   const failures = putBacks(records, outcomes, batchStartMs, deps);
   // Whatever holds an alert back (a failed send, a dependency, the ceiling, another's lease): the oldest one's age.
   const now = deps.now();

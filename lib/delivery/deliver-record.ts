@@ -128,7 +128,7 @@ const FAILURE_METRIC: Readonly<Record<FailureClass, CountMetric>> = {
 /** How much of a version's fingerprint a later version's event_id carries: 48 bits, no clash among an id's versions. */
 const VERSION_DIGITS = 12;
 
-/** Send: the incident, and what its answer tells the metrics and the recovery watch. */
+/** Send: the incident, and what its answer tells the metrics, the circuit breaker and the recovery watch. */
 const send = async (
   attempt: Attempt,
   claimed: Claimed,

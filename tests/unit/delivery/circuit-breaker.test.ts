@@ -34,17 +34,17 @@ describe('createCircuitBreaker', () => {
     expect(b.admit(last + 1)).toEqual({ failingSince: T0 });
   });
 
-  it('lets one probe through once the step (a second at first) has passed, and holds the rest while it is out', () => {
+  it('lets one probe through once the step (half a second at first) has passed, and holds the rest while it is out', () => {
     const b = breaker();
     const last = failTimes(b, 5);
-    expect(b.admit(last + 999)).toEqual({ failingSince: T0 });
-    expect(b.holding(last + 1_000)).toBeUndefined();
-    expect(b.admit(last + 1_000)).toBe('probe');
-    expect(b.holding(last + 1_001)).toBe(T0);
-    expect(b.admit(last + 1_001)).toEqual({ failingSince: T0 });
+    expect(b.admit(last + 499)).toEqual({ failingSince: T0 });
+    expect(b.holding(last + 500)).toBeUndefined();
+    expect(b.admit(last + 500)).toBe('probe');
+    expect(b.holding(last + 501)).toBe(T0);
+    expect(b.admit(last + 501)).toEqual({ failingSince: T0 });
   });
 
-  it('a failed probe sets the next one a step later; the step is 0.1 % of the time failing, from 1 s to 60 s', () => {
+  it('a failed probe sets the next one a step later; the step is 0.1 % of the time failing, from 0.5 s to 60 s', () => {
     const b = breaker();
     failTimes(b, 5);
     const probeAt = (at: number): number => {
@@ -75,8 +75,8 @@ describe('createCircuitBreaker', () => {
   it('a send admitted before it opened and answered after does not push the next probe out', () => {
     const b = breaker();
     const last = failTimes(b, 5);
-    b.answered('send', false, last + 900);
-    expect(b.admit(last + 1_000)).toBe('probe');
+    b.answered('send', false, last + 400);
+    expect(b.admit(last + 500)).toBe('probe');
   });
 
   it('a good answer to a send admitted before it opened closes it too', () => {
@@ -97,7 +97,7 @@ describe('createCircuitBreaker', () => {
   it('ships these settings', () => {
     expect(circuitBreakerOptions(8_000)).toEqual({
       opensAfter: 5,
-      minStepMs: 1_000,
+      minStepMs: 500,
       maxStepMs: 60_000,
       stepShare: 0.001,
       probeTimeoutMs: 13_000,

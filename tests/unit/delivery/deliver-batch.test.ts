@@ -864,10 +864,10 @@ describe('deliverBatch: while Squadcast is down (the circuit breaker)', () => {
   };
 
   it('holds the rest of a batch back, unclaimed and unsent, on the retry schedule, saying since when Squadcast fails', async () => {
-    const { deliver, sink, ledger, retries, gauges, at } = await opened();
+    const { deliver, sink, ledger, retries, gauges, log, at } = await opened();
     gauges.length = 0;
     retries.calls.length = 0;
-    at(500);
+    at(300);
     const result = await deliver([waitedFor(HOUR_MS), waitedFor(HOUR_MS)]);
     expect(sink.sent).toEqual([]);
     expect(ledger.claims).toEqual([]);
@@ -877,21 +877,24 @@ describe('deliverBatch: while Squadcast is down (the circuit breaker)', () => {
     ]);
     expect(retries.calls.map((c) => c.seconds)).toEqual([225, 225]);
     expect(gauges.filter(([metric]) => metric === 'squadcastFailingFor')).toEqual([
-      ['squadcastFailingFor', 0.5],
-      ['squadcastFailingFor', 0.5],
+      ['squadcastFailingFor', 0.3],
+      ['squadcastFailingFor', 0.3],
+    ]);
+    expect(log.entries.filter((e) => e.message.startsWith('Squadcast failing'))).toEqual([
+      { level: 'warn', message: 'Squadcast failing: alerts held back untried while a probe tests it; will retry', fields: { heldBack: 2 } },
     ]);
   });
 
   it('sends one probe per step; the others that found it due give their claim back and wait', async () => {
     const { deliver, sink, ledger, at } = await opened({ concurrency: 3 });
-    at(1_004);
+    at(504);
     const result = await deliver([waitedFor(HOUR_MS), waitedFor(HOUR_MS), waitedFor(HOUR_MS)]);
     expect(sink.sent).toHaveLength(1);
     expect(result.outcomes.map((o) => o.kind === 'retry' && o.reason)).toEqual(['Squadcast answered 503', HELD_BACK, HELD_BACK]);
     expect(ledger.claims).toHaveLength(3);
     expect(ledger.released.filter((_, i) => ledger.releasedFailures[i] === undefined)).toHaveLength(2);
     // The failed probe sets the next one a step later: until then nothing is even claimed.
-    at(1_500);
+    at(800);
     await deliver([waitedFor(HOUR_MS)]);
     expect(sink.sent).toHaveLength(1);
     expect(ledger.claims).toHaveLength(3);
@@ -901,7 +904,7 @@ describe('deliverBatch: while Squadcast is down (the circuit breaker)', () => {
     const { deliver, sink, retries, at } = await opened({ recovery: createRecoveryWatch({ outageMs: 30_000, maxParked: 100 }) });
     at(20_000);
     await deliver([waitedFor(HOUR_MS)]);
-    at(20_500);
+    at(20_200);
     const parked = waitedFor(HOUR_MS);
     await deliver([parked]);
     expect(sink.sent).toHaveLength(1);

@@ -218,8 +218,8 @@ describe('recovery on the simulated clock (the ceiling lifted to 6000 a minute, 
       expect(f.p99).toBeLessThanOrEqual(120);
       // The schedule alone keeps the target (a recycled container forgets what it parked); the watch makes it seconds.
       if (!withoutRecoveryWatch) expect(f.max).toBeLessThanOrEqual(10);
-      // With the breaker the outage costs probes: at most one a second per container (and the failures that opened it), not an attempt per alert.
-      if (!withoutBreaker) expect(attempts).toBeLessThanOrEqual(2 * (180 + 5 + 10));
+      // With the breaker the outage costs probes: at most two a second per container (and the sends that opened it), not an attempt per alert.
+      if (!withoutBreaker) expect(attempts).toBeLessThanOrEqual(2 * (2 * 180 + 5 + 10));
       else expect(attempts).toBeGreaterThan(3 * during.length);
     },
   );
