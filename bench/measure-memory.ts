@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../lib/ingest/request-screen';
+import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES, MAX_ESCAPED_KEYS_PER_REQUEST } from '../lib/ingest/request-screen';
 import { escapedKeyBody, escapedValueBody, makeAlerts, webhookBody } from './alerts';
 import { bundleEntry } from './bundles';
 import { BENCH } from './config';
@@ -16,8 +16,8 @@ import type { JsonTiming, JsonWorkerSettings } from './workers/json-worker';
 
 /**
  * Realistic alerts (bench/alerts.ts); or the worst cases for ingest's time: `tiny` ones
- * (`{"id":"<n>"}`), and alerts with 60 escaped keys each (`escaped-keys`, decoding to characters
- * that need no escape; `backslash-keys`, to backslashes).
+ * (`{"id":"<n>"}`), and alerts with as many escaped keys each as ingest takes (`escaped-keys`,
+ * decoding to characters that need no escape; `backslash-keys`, to backslashes).
  */
 export type MemoryShape = 'realistic' | 'tiny' | 'escaped-keys' | 'backslash-keys';
 export type MemoryRow = Omit<Extract<IngestWorkerResult, { mode: 'memory' }>, 'mode'> & { alerts: number; shape: MemoryShape };
@@ -29,8 +29,10 @@ export interface MemoryRun {
   readonly json: readonly JsonTiming[] | undefined;
 }
 
-/** Extra keys per alert in the escaped-key batches: the most that 5000 such alerts fit in the 4 MiB limit. */
-export const ESCAPED_KEYS_PER_ALERT = 60;
+/** Escaped keys per alert in the worst escaped-key batches ingest takes: its limit, spread over the most alerts. */
+export const ESCAPED_KEYS_PER_ALERT = Math.floor(MAX_ESCAPED_KEYS_PER_REQUEST / MAX_ALERTS_PER_REQUEST);
+/** Escaped keys per alert in the densest such body within 4 MiB (5000 alerts): over ingest's limit, read by parseJson alone. */
+export const DENSEST_ESCAPED_KEYS_PER_ALERT = 60;
 const JSON_ROUNDS = 9;
 
 const largestAcceptedBatch = (): number => {
@@ -47,7 +49,10 @@ const largestAcceptedBatch = (): number => {
 
 const tinyAlerts = (count: number): Record<string, unknown>[] => Array.from({ length: count }, (_, i) => ({ id: `tiny-${i}` }));
 
-/** The bodies of the worst cases, at the alert limit and one over it. */
+/**
+ * The bodies of the worst cases, at the alert limit and one over it (for escaped keys, 4 over the
+ * escaped-key limit, refused before the count of alerts is known).
+ */
 const worstBatches = () =>
   [MAX_ALERTS_PER_REQUEST, MAX_ALERTS_PER_REQUEST + 1].flatMap((alerts) => [
     { alerts, shape: 'tiny' as const, body: () => webhookBody(tinyAlerts(alerts)) },
@@ -66,10 +71,20 @@ const measureJson = async (h: Harness, largest: number): Promise<readonly JsonTi
     { name: 'escaped values', body: escapedValueBody(largest) },
     { name: 'escaped keys', body: escapedKeyBody(MAX_ALERTS_PER_REQUEST, ESCAPED_KEYS_PER_ALERT, 'unicode') },
     { name: 'backslash keys', body: escapedKeyBody(MAX_ALERTS_PER_REQUEST, ESCAPED_KEYS_PER_ALERT, 'backslash') },
-  ].map(({ name, body }) => {
-    const file = join(h.work, `json-${name.replace(' ', '-')}.json`);
+    {
+      name: 'escaped keys, 60 an alert',
+      body: escapedKeyBody(MAX_ALERTS_PER_REQUEST, DENSEST_ESCAPED_KEYS_PER_ALERT, 'unicode'),
+      overIngestLimit: true,
+    },
+    {
+      name: 'backslash keys, 60 an alert',
+      body: escapedKeyBody(MAX_ALERTS_PER_REQUEST, DENSEST_ESCAPED_KEYS_PER_ALERT, 'backslash'),
+      overIngestLimit: true,
+    },
+  ].map(({ name, body, overIngestLimit }, i) => {
+    const file = join(h.work, `json-${i}.json`);
     writeFileSync(file, body);
-    return { name, file };
+    return { name, file, ...(overIngestLimit === true ? { overIngestLimit } : {}) };
   });
   return runWorker<JsonTiming[]>(h.jsonWorker, { PATH: process.env.PATH }, {
     modulePath,

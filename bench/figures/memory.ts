@@ -60,7 +60,7 @@ const reportJson = (json: readonly JsonTiming[] | undefined): string[] =>
             fixed(median(j.parseJsonMs), 1),
             fixed(median(j.nativeMs), 1),
             fixed(j.ratio),
-            j.ratio <= TARGETS.parseJsonVsNative ? 'met' : 'MISSED',
+            j.overIngestLimit === true ? 'none: ingest refuses it (413)' : j.ratio <= TARGETS.parseJsonVsNative ? 'met' : 'MISSED',
           ]),
         ),
       ];

@@ -26,6 +26,11 @@ export const toHttpResponse = (result: IngestResult): APIGatewayProxyResult => {
         error: `the request holds ${result.alerts} alerts; at most ${result.limitAlerts} are accepted in one request`,
         limitAlerts: result.limitAlerts,
       });
+    case 'too-many-escaped-keys':
+      return json(413, {
+        error: `the body holds more than ${result.limitEscapedKeys} object keys written with escapes; at most ${result.limitEscapedKeys} are read in one request`,
+        limitEscapedKeys: result.limitEscapedKeys,
+      });
     case 'bad-request':
       return json(400, { error: result.error, problems: result.problems });
     case 'unavailable':

@@ -2,7 +2,7 @@ import type { DecodedWebhook } from '../alert/decode-webhook';
 import { countElements, decodeWebhookBody } from '../alert/decode-webhook';
 import type { Checked } from '../common/checked';
 import { invalid, valid } from '../common/checked';
-import { parseJson } from '../common/json';
+import { parseJson, TooManyEscapedKeys } from '../common/json';
 import type { LogFields, Logger } from '../common/logger';
 import type { CountMetric, RelayMetrics } from '../common/metrics';
 import type { Secret } from '../common/secret';
@@ -47,6 +47,15 @@ export const MAX_BODY_BYTES = 4 * 1024 * 1024;
  * (docs/performance.md). Beyond it, 413, counted and alarmed as a body that is too large.
  */
 export const MAX_ALERTS_PER_REQUEST = 5_000;
+/**
+ * The most object keys written with an escape (`"caf\u00e9"`, `"a\\b"`) one request may hold. The
+ * relay reads each such key apart (lib/common/json.ts), a few microseconds each: 300 000 of them
+ * (60 in each of 5000 alerts, within 4 MiB) took ingest past half its timeout at 512 MB. Threat
+ * Stack's fields are plain names; 20 000 leaves 4 a key for each of 5000 alerts, and costs about a
+ * tenth of a second (`npm run bench`, figure 6). Beyond it, 413 before the body is parsed, counted
+ * and alarmed as a body that is too large.
+ */
+export const MAX_ESCAPED_KEYS_PER_REQUEST = 20_000;
 
 /** What a refused call is answered with (lib/ingest/http-response.ts maps each to its status). */
 export type Refusal =
@@ -54,6 +63,7 @@ export type Refusal =
   | { readonly kind: 'unsupported-encoding' }
   | { readonly kind: 'payload-too-large'; readonly limitBytes: number }
   | { readonly kind: 'too-many-alerts'; readonly limitAlerts: number; readonly alerts: number }
+  | { readonly kind: 'too-many-escaped-keys'; readonly limitEscapedKeys: number }
   | { readonly kind: 'bad-request'; readonly error: string; readonly problems: readonly string[] };
 
 /** A call the ladder refused, or one that passed: which token it presented, and its body decoded. */
@@ -111,7 +121,7 @@ const contentCodings = (header: string | undefined): string[] =>
     .filter((coding) => coding !== '' && coding !== 'identity');
 
 /** Neither the body nor the parser's message (which quotes the input) goes into the problem. */
-const readJsonBody = (body: Buffer): Checked<unknown> => {
+const readJsonBody = (body: Buffer): Checked<unknown> | { readonly kind: 'too-many-escaped-keys' } => {
   let text: string;
   try {
     text = utf8.decode(body);
@@ -119,8 +129,9 @@ const readJsonBody = (body: Buffer): Checked<unknown> => {
     return invalid('body is not valid UTF-8');
   }
   try {
-    return valid(parseJson(text));
-  } catch {
+    return valid(parseJson(text, MAX_ESCAPED_KEYS_PER_REQUEST));
+  } catch (error) {
+    if (error instanceof TooManyEscapedKeys) return { kind: 'too-many-escaped-keys' };
     return invalid('body is not valid JSON');
   }
 };
@@ -144,6 +155,10 @@ export const screenRequest = (request: WebhookRequest, deps: ScreenDeps): Screen
   if (request.body.length > MAX_BODY_BYTES)
     return refuse(deps, 'too-large', { kind: 'payload-too-large', limitBytes: MAX_BODY_BYTES }, { sourceIp, bytes: request.body.length });
   const parsed = readJsonBody(request.body);
+  if (parsed.kind === 'too-many-escaped-keys') {
+    const result = { kind: 'too-many-escaped-keys', limitEscapedKeys: MAX_ESCAPED_KEYS_PER_REQUEST } as const;
+    return refuse(deps, 'too-large', result, { sourceIp, limitEscapedKeys: MAX_ESCAPED_KEYS_PER_REQUEST });
+  }
   if (parsed.kind === 'invalid') {
     const error = parsed.problems.join('; ');
     return refuse(deps, 'not-json', { kind: 'bad-request', error, problems: [] }, { sourceIp, error });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseJson } from '../../../lib/common/json';
+import { parseJson, TooManyEscapedKeys } from '../../../lib/common/json';
 
 /** The code points of each key, so that a wrong key shows which character it holds. */
 const keyCodes = (value: unknown): number[][] =>
@@ -29,6 +29,16 @@ describe('parseJson', () => {
     expect(value).toEqual(JSON.parse(JSON.stringify(value)));
     expect(Object.getOwnPropertyDescriptor(value, '__proto__')).toMatchObject({ value: { 'x\ty': [{ 'z\\': 5 }] }, enumerable: true });
     expect(value.plain).toBe('a\\b');
+  });
+
+  it('takes at most maxEscapedKeys keys written with an escape, counting keys only, and refuses more before reading any', () => {
+    const keys = (n: number): string => `{${Array.from({ length: n }, (_, i) => `"k\\u00e9${i}":"v\\n"`).join(',')}}`;
+    expect(Object.keys(parseJson(keys(3), 3) as object)).toEqual(['ké0', 'ké1', 'ké2']);
+    expect(() => parseJson(keys(4), 3)).toThrow(TooManyEscapedKeys);
+    expect(() => parseJson(keys(4), 3)).toThrow('more than 3 object keys written with escapes');
+    // Escaped values are not keys; the limit does not see them.
+    expect(parseJson(`[${Array.from({ length: 10 }, () => '"a\\nb"').join(',')}]`, 3)).toHaveLength(10);
+    expect(parseJson(keys(4))).toEqual(JSON.parse(keys(4)));
   });
 
   it('a string value that looks like a key is left alone', () => {

@@ -56,6 +56,16 @@ describe('toHttpResponse', () => {
       JSON_HEADERS,
     ],
     [
+      'too many escaped keys',
+      { kind: 'too-many-escaped-keys', limitEscapedKeys: 20_000 },
+      413,
+      {
+        error: 'the body holds more than 20000 object keys written with escapes; at most 20000 are read in one request',
+        limitEscapedKeys: 20_000,
+      },
+      JSON_HEADERS,
+    ],
+    [
       'bad request',
       {
         kind: 'bad-request',

@@ -6,7 +6,7 @@ import { Secret } from '../../../lib/common/secret';
 import type { IngestDeps, IngestResult } from '../../../lib/ingest/ingest-webhook';
 import { ingestWebhook } from '../../../lib/ingest/ingest-webhook';
 import type { RefusalReason, WebhookRequest } from '../../../lib/ingest/request-screen';
-import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../../../lib/ingest/request-screen';
+import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES, MAX_ESCAPED_KEYS_PER_REQUEST } from '../../../lib/ingest/request-screen';
 
 import { MAX_MESSAGE_BYTES, MAX_QUEUED_ALERT_BYTES } from '../../../lib/queue/messages';
 import { aBatchBody, anAlert, aRawAlert, SENTINEL, TEST_WEBHOOK_TOKEN, THREAT_STACK_IP } from '../../helpers/factories';
@@ -264,6 +264,38 @@ describe('ingestWebhook: every refusal is counted under its own reason', () => {
       );
     },
   );
+
+  it('refuses a body with more object keys written with escapes than MAX_ESCAPED_KEYS_PER_REQUEST with 413, before reading one', async () => {
+    const { metrics, counted } = countingMetrics();
+    const { ingest, alerts, deadLetters, log } = setup({ metrics });
+    /** 5000 alerts with `perAlert` keys written with an escape each (`"caf\u00e9<n>"`), and the first with `extra` more. */
+    const escapedKeysBody = (perAlert: number, extra = 0): Buffer =>
+      Buffer.from(
+        `{"alerts":[${Array.from({ length: 5_000 }, (_, i) => {
+          const keys = Array.from({ length: perAlert + (i === 0 ? extra : 0) }, (_, k) => `,"caf\\u00e9${k}":1`).join('');
+          return `{"id":"esc-${i}"${keys}}`;
+        }).join(',')}]}`,
+      );
+    const perAlert = MAX_ESCAPED_KEYS_PER_REQUEST / 5_000;
+    expect(await ingest({ body: escapedKeysBody(perAlert) })).toEqual(expect.objectContaining({ kind: 'accepted', accepted: 5_000 }));
+    expect(JSON.parse(alerts.accepted[0]?.body ?? '{}').alert).toEqual(expect.objectContaining({ café0: 1 }));
+    counted.length = 0;
+    alerts.calls.length = 0;
+    deadLetters.calls.length = 0;
+    log.entries.length = 0;
+    const over = escapedKeysBody(perAlert, 1);
+    expect(await ingest({ body: over })).toEqual({ kind: 'too-many-escaped-keys', limitEscapedKeys: MAX_ESCAPED_KEYS_PER_REQUEST });
+    expect(counted).toEqual([['refusedTooLarge', 1]]);
+    expect(alerts.calls).toEqual([]);
+    expect(deadLetters.calls).toEqual([]);
+    expect(log.entries).toEqual([
+      {
+        level: 'warn',
+        message: 'webhook refused',
+        fields: { reason: 'too-large', sourceIp: THREAT_STACK_IP, limitEscapedKeys: MAX_ESCAPED_KEYS_PER_REQUEST },
+      },
+    ]);
+  });
 
   it("does not count a deploy's smoke test (a wrong token on purpose), and counts every other refusal of it", async () => {
     const { metrics, counted } = countingMetrics();
