@@ -38,3 +38,6 @@ export const escapedKeyBody = (alerts: number, keysPerAlert: number, style: Esca
 /** Realistic alerts whose values hold escapes (a newline in the title, a quoted name, a URL): the common case of a backslash. */
 export const escapedValueBody = (count: number): string =>
   webhookBody(makeAlerts(count).map((alert, i) => ({ ...alert, title: `${String(alert.title)}\n"user-${i}" at https://example.com/a/b` })));
+
+/** Whether ingest accepted a call: any 2xx (200 since 2026-12-04, 202 before, which `--against` an older ref meets). */
+export const wasAccepted = (status: number): boolean => status >= 200 && status < 300;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FakeSquadcast } from '../devkit/fake-squadcast';
-import { makeAlerts, webhookBody } from './alerts';
+import { makeAlerts, wasAccepted, webhookBody } from './alerts';
 import type { WireCounts } from './counting-proxy';
 import { fetchCounts } from './counting-proxy';
 import { diffCounts, percentile } from './stats';
@@ -121,7 +121,7 @@ const post = async (baseUrl: string, alerts: readonly Record<string, unknown>[])
   });
   const accepted = performance.now();
   const text = await response.text();
-  if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${text}`);
+  if (!wasAccepted(response.status)) throw new Error(`webhook answered ${response.status}: ${text}`);
   return accepted;
 };
 

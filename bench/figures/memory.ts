@@ -1,4 +1,5 @@
 import { MAX_ALERTS_PER_REQUEST, MAX_BODY_BYTES } from '../../lib/ingest/request-screen';
+import { wasAccepted } from '../alerts';
 import { TARGETS } from '../config';
 import type { MemoryRow, MemoryShape } from '../measure-memory';
 import { fixed, kib, mib, renderTable, verdict } from '../report';
@@ -33,7 +34,7 @@ const worstCase = (rows: readonly MemoryRow[], shape: MemoryShape, memoryMb: num
     estimatedLambdaMs,
     budgetMs,
     memoryMb,
-    within: accepted.status === 200 && estimatedLambdaMs <= budgetMs,
+    within: wasAccepted(accepted.status) && estimatedLambdaMs <= budgetMs,
   };
 };
 
@@ -71,7 +72,7 @@ export const memory = defineFigure({
   compute: (measured) => {
     const { rows, largestAccepted } = need(measured, 'memory');
     const ingest = measured.fn('ingest');
-    const accepted = rows.filter((row) => row.status === 200 && row.shape === 'realistic');
+    const accepted = rows.filter((row) => wasAccepted(row.status) && row.shape === 'realistic');
     const peakRssBytesPerBodyByte =
       accepted.length >= 2
         ? slope(
@@ -128,6 +129,11 @@ export const memory = defineFigure({
   headlines: (figure) => [
     lower('ingest peak RSS bytes per body byte', figure.peakRssBytesPerBodyByte, 1),
     ...figure.worstCases.map((worst) => lower(`ingest CPU ms, ${worst.accepted.alerts} ${worst.shape} alerts`, worst.accepted.cpuMs, 0)),
-    ...(figure.json ?? []).map((j) => lower(`parseJson ÷ JSON.parse, ${j.name}`, j.ratio)),
+    // The time as well as the ratio: a reader that slows every later JSON.parse in its process (as the one before
+    // 2026-12-07 did) inflates its own denominator, and looks better by the ratio alone than it is.
+    ...(figure.json ?? []).flatMap((j) => [
+      lower(`parseJson p50 ms, ${j.name}`, median(j.parseJsonMs), 1),
+      lower(`parseJson ÷ JSON.parse, ${j.name}`, j.ratio),
+    ]),
   ],
 });

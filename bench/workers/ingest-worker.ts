@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { makeAlerts, webhookBody } from '../alerts';
+import { makeAlerts, wasAccepted, webhookBody } from '../alerts';
 import { fetchCounts } from '../counting-proxy';
 import { diffCounts, median } from '../stats';
 import { elapsedMs, loadHandler, readWorkerSettings, runWorker, settle, webhookEvent } from './worker-io';
@@ -119,7 +119,7 @@ const requestsAndOverhead = async (
       await settle();
       const ms = await timed(async () => {
         const result = await post(body);
-        if (result.statusCode !== 200) throw new Error(`ingest answered ${result.statusCode}: ${result.body}`);
+        if (!wasAccepted(result.statusCode)) throw new Error(`ingest answered ${result.statusCode}: ${result.body}`);
       });
       handlerSqsRequests = diffCounts((await fetchCounts(settings.sqsProxy)).requests, before.requests);
       return ms;
