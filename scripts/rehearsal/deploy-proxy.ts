@@ -175,8 +175,10 @@ const forward = (
     // The body is sent whole: a length, never the client's chunked framing (the two together are malformed).
     const { 'transfer-encoding': _chunked, ...rest } = request.headers;
     const headers = { ...rest, host: upstream.host, 'content-length': String(body.length) };
+    // A fresh connection each time (agent: false): moto may close an idle kept-alive socket just as a
+    // request is written on it, and that reset would reach the CLI as a failed deploy.
     const out = httpRequest(
-      { host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers },
+      { host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers, agent: false },
       (answer) => {
         void readAll(answer).then((answerBody) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: answerBody }));
       },
@@ -253,6 +255,10 @@ export const startDeployProxy = async (moto: string, facts: DeployFacts, initial
       }
     })();
   });
+  // Node closes a kept-alive socket after 5 s idle; the CLI may write its next request on it at that moment
+  // (a reset, then "serverless deploy exited 1"). The CLI closes its idle sockets first with this.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -68,14 +68,16 @@ export const runServerless = (args: readonly string[], endpoint: string): Promis
     });
   });
 
-/** The last lines of a CLI's output, on one line, for the table. */
-const tail = (output: string): string =>
-  output
+/** The CLI's first error line and its last lines, on one line, for the table (a stack trace's end alone says nothing). */
+const tail = (output: string): string => {
+  const lines = output
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !/^(Environment|Docs|Deploying|Removing)/.test(line))
-    .slice(-2)
-    .join(' / ');
+    .filter((line) => line !== '' && !/^(Environment|Docs|Deploying|Removing)/.test(line));
+  const error = lines.find((line) => /error/i.test(line) && !line.startsWith('at '));
+  const last = lines.slice(-2);
+  return [...(error === undefined || last.includes(error) ? [] : [error]), ...last].join(' / ');
+};
 
 /** A function whose code bucket does not exist: CloudFormation (moto) fails to create it midway. */
 const BROKEN_FUNCTION = 'RehearsalBrokenFunction';
