@@ -51,8 +51,8 @@ export const MAX_ALERTS_PER_REQUEST = 5_000;
  * The most object keys written with an escape (`"caf\u00e9"`, `"a\\b"`) one request may hold. The
  * relay reads each such key apart (lib/common/json.ts), a few microseconds each: 300 000 of them
  * (60 in each of 5000 alerts, within 4 MiB) took ingest past half its timeout at 512 MB. Threat
- * Stack's fields are plain names; 20 000 leaves 4 a key for each of 5000 alerts, and costs about a
- * tenth of a second (`npm run bench`, figure 6). Beyond it, 413 before the body is parsed, counted
+ * Stack's fields are plain names; 20 000 leaves 4 for each of 5000 alerts, and costs about a tenth
+ * of a second at 512 MB (`npm run bench`, figure 6). Beyond it, 413 before the body is parsed, counted
  * and alarmed as a body that is too large.
  */
 export const MAX_ESCAPED_KEYS_PER_REQUEST = 20_000;
