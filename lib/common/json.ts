@@ -39,7 +39,7 @@ export const parseJson = (text: string, maxEscapedKeys = Number.POSITIVE_INFINIT
     // Not JSON: JSON.parse says where, on the text as sent.
     return JSON.parse(text);
   }
-  return rewritten.marker === undefined ? value : restoreKeys(value, rewritten.marker, rewritten.placeholders);
+  return rewritten.placeholders.size === 0 ? value : restoreKeys(value, rewritten.placeholders);
 };
 
 /** A text holds more escaped keys than its reader takes (`parseJson`'s `maxEscapedKeys`). */
@@ -90,8 +90,6 @@ const escapedKeys = (text: string, first: number, max: number): number[] | undef
 
 interface Rewritten {
   readonly text: string;
-  /** Set when some key had to become a placeholder: every placeholder starts with it. */
-  readonly marker?: string;
   /** Placeholder -> the key's decoded name. */
   readonly placeholders: ReadonlyMap<string, string>;
 }
@@ -132,7 +130,7 @@ const rewriteKeys = (text: string, keys: readonly number[]): Rewritten => {
     last = end;
   }
   rewritten += text.slice(last);
-  return { text: rewritten, placeholders, ...(marker === undefined ? {} : { marker }) };
+  return { text: rewritten, placeholders };
 };
 
 /**
@@ -163,7 +161,7 @@ type Container = Record<string | number, unknown>;
 const isContainer = (value: unknown): value is Container => typeof value === 'object' && value !== null;
 
 /** Every object that holds a placeholder replaced by one with its keys restored, at any depth (no recursion). */
-const restoreKeys = (root: unknown, marker: string, decoded: ReadonlyMap<string, string>): unknown => {
+const restoreKeys = (root: unknown, decoded: ReadonlyMap<string, string>): unknown => {
   const holder: Container = { root };
   const pending: [Container, string | number][] = isContainer(root) ? [[holder, 'root']] : [];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
@@ -174,7 +172,7 @@ const restoreKeys = (root: unknown, marker: string, decoded: ReadonlyMap<string,
       continue;
     }
     const keys = Object.keys(value);
-    if (keys.some((key) => key.startsWith(marker))) {
+    if (keys.some((key) => decoded.has(key))) {
       value = withKeysRestored(value, decoded);
       parent[slot] = value;
     }
